@@ -1,0 +1,47 @@
+#!/bin/bash
+# Sets up and runs the whole test suite: unit, golden, peer suites, e2e and
+# the fuzz regression corpora, in a normal build and (with --asan) again
+# under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line
+# "N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+asan=0
+[ "${1:-}" = "--asan" ] && asan=1
+bash scripts/deps.sh || exit 2
+
+passed=0 failed=0
+run_suite() { # dir, meson setup args...
+	local dir=$1
+	shift
+	if ! bash scripts/build.sh "$dir" "$@"; then
+		echo "moat: build in $dir failed" >&2
+		ninja -C "$dir" 2>&1 | tail -40 >&2
+		failed=$((failed + 1))
+		return
+	fi
+	meson test -C "$dir" --print-errorlogs --num-processes "$(nproc)" >"$dir/test-output.txt" 2>&1
+	tail -15 "$dir/test-output.txt" >&2
+	grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|ERROR)' "$dir/test-output.txt" >&2 || true
+	local counts
+	counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("result") in ("OK", "EXPECTEDFAIL", "SKIP"):
+        p += 1
+    else:
+        f += 1
+print(p, f)
+PY
+)
+	passed=$((passed + ${counts% *}))
+	failed=$((failed + ${counts#* }))
+}
+
+run_suite build
+if [ $asan -eq 1 ]; then
+	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

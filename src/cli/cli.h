@@ -1,0 +1,21 @@
+/*
+ * cli: one file per subcommand (cmd-<name>.c): argument parsing and
+ * output, nothing else. Each returns the process exit status:
+ *   0 done, 1 a finding at or above --fail-on, 2 bad usage or unreadable input.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+enum { EXIT_DONE = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
+
+int cmd_scan(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_exposure(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
+
+/* True when colour should be used on fd: a TTY, $NO_COLOR unset, $TERM not "dumb". */
+bool cli_use_color(int fd);
+
+/* Resolves the store path: explicit, else store_default_path(). Caller frees. */
+char *cli_db_path(const char *explicit_path);

@@ -1,0 +1,97 @@
+#include "core/addr.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+int addr_parse(struct sv v, struct addr *ret)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	long pct;
+	struct addr a = { 0 };
+
+	if (v.n == 0 || v.n >= 64 || memchr(v.p, '\0', v.n))
+		return 0;
+	pct = sv_chr(v, '%');
+	if (pct >= 0) {
+		/* a zone index only makes sense on IPv6 */
+		if (sv_chr(v, ':') < 0)
+			return 0;
+		v.n = (size_t)pct;
+	}
+	if (v.n == 0 || v.n > INET6_ADDRSTRLEN)
+		return 0;
+	memcpy(buf, v.p, v.n);
+	buf[v.n] = '\0';
+	if (memchr(buf, ':', v.n)) {
+		if (inet_pton(AF_INET6, buf, a.bytes) != 1)
+			return 0;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(a.bytes, mapped, 12) == 0) {
+			memmove(a.bytes, a.bytes + 12, 4);
+			memset(a.bytes + 4, 0, 12);
+			a.family = ADDR_V4;
+		} else {
+			a.family = ADDR_V6;
+		}
+	} else {
+		if (inet_pton(AF_INET, buf, a.bytes) != 1)
+			return 0;
+		a.family = ADDR_V4;
+	}
+	*ret = a;
+	return 1;
+}
+
+const char *addr_format(const struct addr *a, char buf[static ADDR_STRLEN])
+{
+	buf[0] = '\0';
+	if (a->family == ADDR_V4)
+		(void)inet_ntop(AF_INET, a->bytes, buf, ADDR_STRLEN);
+	else if (a->family == ADDR_V6)
+		(void)inet_ntop(AF_INET6, a->bytes, buf, ADDR_STRLEN);
+	return buf;
+}
+
+bool addr_equal(const struct addr *a, const struct addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	return memcmp(a->bytes, b->bytes, a->family == ADDR_V4 ? 4 : 16) == 0;
+}
+
+struct addr addr_mask(const struct addr *a, unsigned prefix)
+{
+	struct addr m = *a;
+	unsigned bits = a->family == ADDR_V4 ? 32 : a->family == ADDR_V6 ? 128 : 0;
+	if (prefix > bits)
+		prefix = bits;
+	for (unsigned i = prefix; i < bits; i++)
+		m.bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return m;
+}
+
+bool addr_is_loopback(const struct addr *a)
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+	if (a->family == ADDR_V4)
+		return a->bytes[0] == 127;
+	if (a->family == ADDR_V6)
+		return memcmp(a->bytes, v6lo, 16) == 0;
+	return false;
+}
+
+uint64_t addr_hash(const struct addr *a, uint64_t seed)
+{
+	/* FNV-1a over family and bytes, then a final avalanche (splitmix64). */
+	uint64_t h = 1469598103934665603ULL ^ seed;
+	size_t n = a->family == ADDR_V4 ? 4 : 16;
+	h = (h ^ a->family) * 1099511628211ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a->bytes[i]) * 1099511628211ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}

@@ -1,0 +1,19 @@
+/* timeutil: UTC microsecond times and their RFC 3339 form. */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Writes "2026-11-01T00:00:01Z" (or with ".123456" when usec != 0) into buf,
+ * which must hold TIME_STRLEN bytes; returns buf. */
+#define TIME_STRLEN 40
+const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN]);
+
+/* Parses what time_format_rfc3339 writes, plus a date alone ("2026-11-01",
+ * midnight UTC), "YYYY-MM-DD HH:MM[:SS]" (UTC) and offsets (+02:00).
+ * Returns 0 and *ret, or -EINVAL. */
+int time_parse_rfc3339(const char *s, int64_t *ret);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no time zone, no
+ * libc): used by parsers to build UTC times fast. */
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -1,0 +1,51 @@
+/*
+ * detect: every detector behind one front door. Events go in, in time
+ * order; alerts come out through the sink.
+ *
+ * Detectors (one file each): brute force (fast and slow), password spray,
+ * distributed attack, login after failures, unusual login (baselines),
+ * privilege escalation, account changes; plus the correlation of an unusual
+ * login with privilege-escalation attempts in the same session.
+ *
+ * Every table keyed by attacker data is capped; evictions are counted.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/alert.h"
+#include "core/event.h"
+
+struct store;
+struct detect;
+struct detect_config;
+
+/* Loads thresholds: defaults, then path (YAML) when not NULL. Unknown keys
+ * and out-of-range values are errors naming file:line:col.
+ * Returns 0 or a negative errno with *ret_err (caller frees). */
+int detect_config_load(const char *path, struct detect_config **ret, char **ret_err);
+struct detect_config *detect_config_free(struct detect_config *c);
+/* Writes the effective configuration as YAML (for `moat check` / golden tests). */
+void detect_config_dump(const struct detect_config *c, FILE *f);
+
+/* st may be NULL (no baselines persisted). cfg is borrowed for the
+ * lifetime of the detector set. Returns NULL on OOM. */
+struct detect *detect_new(const struct detect_config *cfg, struct store *st, struct alert_sink sink);
+/* Flushes pending alerts (detect_finish) if not done, frees; returns NULL. */
+struct detect *detect_free(struct detect *d);
+
+/* Feeds one event (borrowed: detectors copy what they keep). */
+void detect_feed(struct detect *d, const struct event *ev);
+
+/* End of input: emit what is pending, persist baselines. Returns 0 or a
+ * negative errno (baseline persistence failed). */
+int detect_finish(struct detect *d);
+
+struct detect_stats {
+	uint64_t events;
+	uint64_t evictions; /* entries dropped from capped tables */
+	uint64_t tracked_sources; /* currently held */
+	uint64_t tracked_users;
+};
+void detect_get_stats(const struct detect *d, struct detect_stats *ret);

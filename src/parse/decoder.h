@@ -1,0 +1,31 @@
+/*
+ * decoder: turns a program's message into an event. One decoder per
+ * program (dec-<program>.c), dispatched on the program name via the table
+ * in decoders.c; each decoder checks fixed prefixes before anything costly.
+ *
+ * Attacker text: user names, versions and commands are attacker-chosen.
+ * Addresses are taken only from the position the program itself writes
+ * them (right-anchored for sshd) and validated with addr_parse().
+ */
+#pragma once
+
+#include "core/event.h"
+#include "parse/header.h"
+
+/* Decodes h into *ev: fills kind, user, source, … and copies time, host,
+ * program and pid from h. ev->origin is left for the caller.
+ * Returns 1 when the line was recognised, 0 when not (ev then undefined). */
+int decode(const struct syslog_header *h, struct event *ev);
+
+/* A decoder sees the message only; decode() fills the header fields. */
+typedef int (*dec_fn)(struct sv msg, struct event *ev);
+
+int dec_sshd(struct sv msg, struct event *ev);
+int dec_sudo(struct sv msg, struct event *ev);
+int dec_su(struct sv msg, struct event *ev);
+int dec_pam(struct sv msg, struct event *ev); /* pam_unix/pam_faillock from any program */
+int dec_logind(struct sv msg, struct event *ev);
+int dec_shadow(struct sv msg, struct event *ev); /* useradd, usermod, passwd … */
+
+/* The decoder for a program name, or NULL. */
+dec_fn decoder_for(struct sv program);

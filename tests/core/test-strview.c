@@ -1,0 +1,44 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/strview.h"
+
+static void test_basic(void **state)
+{
+	struct sv v = sv_cstr("Failed password for root from 1.2.3.4 port 22 ssh2");
+	unsigned long long x;
+	(void)state;
+	assert_true(sv_consume(&v, "Failed "));
+	assert_true(sv_starts(v, "password"));
+	assert_true(sv_consume_end(&v, " ssh2"));
+	assert_int_equal(sv_rfind(v, " from "), 17);
+	assert_int_equal(sv_find(v, "port"), 31);
+	assert_int_equal(sv_chr(v, '.'), 24);
+	assert_int_equal(sv_rchr(v, '.'), 28);
+	assert_int_equal(sv_rfind(v, "nothere"), -1);
+	assert_int_equal(sv_to_u64(sv_cstr("22"), 65535, &x), 0);
+	assert_int_equal((int)x, 22);
+	assert_int_equal(sv_to_u64(sv_cstr("65536"), 65535, &x), -ERANGE);
+	assert_int_equal(sv_to_u64(sv_cstr(""), 65535, &x), -EINVAL);
+	assert_int_equal(sv_to_u64(sv_cstr("1a"), 65535, &x), -EINVAL);
+	assert_int_equal(sv_to_u64(sv_cstr("99999999999999999999999"), ~0ULL, &x), -EINVAL);
+	char *d = sv_dup(sv_make("ab\0c", 4));
+	assert_memory_equal(d, "ab\0c", 5);
+	free(d);
+	v = sv_cstr("x");
+	assert_false(sv_consume(&v, "xy"));
+	assert_true(sv_empty(sv_skip(v, 5)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
