@@ -53,6 +53,8 @@ int decode(const struct syslog_header *h, struct event *ev)
 	ev->host = h->host;
 	ev->program = h->program;
 	ev->pid = h->pid;
+	if (h->repeat > 1)
+		ev->count *= h->repeat;
 	if (h->time_guessed)
 		ev->flags |= EVF_TIME_GUESSED;
 	return 1;
