@@ -1,0 +1,71 @@
+#!/bin/bash
+# Benchmarks `moat scan` against SSHGuard's sshg-parser and fail2ban-regex on
+# the same generated file, in one run, and prints MB/s and ratios; then the
+# memory bound with 10 million distinct attacking addresses.
+#
+#   bash bench/run.sh            # 120 MB mix, 10M distinct addresses
+#   BENCH_MB=200 BENCH_DISTINCT=1000000 bash bench/run.sh
+#   BENCH_F2B=0 bash bench/run.sh   # skip fail2ban-regex (slow: minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${BENCH_MB:-120}
+DISTINCT=${BENCH_DISTINCT:-10000000}
+F2B=${BENCH_F2B:-1}
+OUT=bench/out
+mkdir -p "$OUT"
+
+bash scripts/deps.sh
+if ! dpkg-query -W -f='${Status}' sshguard fail2ban time 2>/dev/null | grep -c 'ok installed' | grep -q 3; then
+	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get install -y -qq sshguard fail2ban time >/dev/null
+fi
+[ -f build-release/build.ninja ] || meson setup build-release -Dbuildtype=release -Db_ndebug=true -Dtests=false >/dev/null
+ninja -C build-release >/dev/null
+MOAT=build-release/moat
+GEN=build-release/moat-bench-gen
+SSHG=/usr/libexec/sshguard/sshg-parser
+
+DATA=$OUT/mix-${MB}mb.log
+[ -s "$DATA" ] || $GEN --mb "$MB" > "$DATA"
+BYTES=$(stat -c %s "$DATA")
+LINES=$(wc -l < "$DATA")
+cat "$DATA" > /dev/null # warm the page cache
+
+# best of 3 wall-clock seconds
+best() {
+	local best=999999 t
+	for _ in 1 2 3; do
+		t=$(TIMEFORMAT=%R; { time "$@" >/dev/null 2>&1; } 2>&1)
+		best=$(python3 -c "print(min($best, $t))")
+	done
+	echo "$best"
+}
+mbs() { python3 -c "print('%.1f' % ($BYTES / 1e6 / $1))"; }
+
+echo "data: $DATA, $(python3 -c "print('%.1f' % ($BYTES/1e6))") MB, $LINES lines"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), single-threaded runs"
+echo
+t_moat=$(best $MOAT scan --no-store -q "$DATA")
+t_moat_db=$(rm -f $OUT/bench.db*; TIMEFORMAT=%R; { time $MOAT scan --db $OUT/bench.db -q "$DATA" >/dev/null 2>&1; } 2>&1)
+t_sshg=$(best sh -c "$SSHG < '$DATA'")
+printf '%-44s %8s s %9s MB/s\n' "moat scan --no-store (parse + all detectors)" "$t_moat" "$(mbs "$t_moat")"
+printf '%-44s %8s s %9s MB/s\n' "moat scan (+ SQLite store of every event)" "$t_moat_db" "$(mbs "$t_moat_db")"
+printf '%-44s %8s s %9s MB/s\n' "sshg-parser (SSHGuard $(dpkg-query -W -f='${Version}' sshguard))" "$t_sshg" "$(mbs "$t_sshg")"
+if [ "$F2B" = 1 ]; then
+	t_f2b=$(TIMEFORMAT=%R; { time fail2ban-regex "$DATA" /etc/fail2ban/filter.d/sshd.conf >/dev/null 2>&1; } 2>&1)
+	printf '%-44s %8s s %9s MB/s\n' "fail2ban-regex sshd ($(dpkg-query -W -f='${Version}' fail2ban))" "$t_f2b" "$(mbs "$t_f2b")"
+fi
+echo
+python3 - "$t_moat" "$t_sshg" "${t_f2b:-0}" <<'PY'
+import sys
+m, s, f = map(float, sys.argv[1:])
+print("moat vs sshg-parser:    %.1fx faster (target >= 5x)" % (s / m))
+if f:
+    print("moat vs fail2ban-regex: %.1fx faster" % (f / m))
+PY
+echo "moat throughput target: >= 400 MB/s single core -> $(mbs "$t_moat") MB/s"
+echo
+echo "memory: $DISTINCT distinct attacking addresses streamed through 'moat scan --no-store -'"
+rss=$( { $GEN --distinct "$DISTINCT" | /usr/bin/time -f '%M' $MOAT scan --no-store - 2>&1 >/dev/null; } 2>&1 | tail -2)
+echo "$rss" | head -1 | sed 's/^/  moat: /'
+echo "  max RSS: $(echo "$rss" | tail -1) KiB (target < 262144 KiB)"
