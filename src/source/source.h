@@ -103,7 +103,7 @@ struct source_opts {
  * to auth.log.2.gz) is recognised and only new bytes are read. The cursor
  * is saved after the last complete line delivered.
  *
- * The fingerprint (SOURCE_FP_LEN below) is a 64-bit hash of the first
+ * The fingerprint (SOURCE_FP_LEN above) is a 64-bit hash of the first
  * SOURCE_FP_LEN decompressed bytes plus that length ("v1:<hex>:1024").
  * A file still shorter than that would change fingerprint as it grows, so
  * it is fingerprinted by its first complete line instead ("v1:<hex>:<len>"),
@@ -111,11 +111,9 @@ struct source_opts {
  * still looked up when the full form is not found (the cursor then moves to
  * the full form). A file without one complete line gets no cursor. Cursors
  * are used for regular files only (not stdin or FIFOs). A cursor is trusted
- * only if the file is at least that long and the byte before it is a '
-';
+ * only if the file is at least that long and the byte before it is a '\n';
  * otherwise (copytruncate, a different file) the file is read from its
- * start. A last line without '
-' is delivered but the cursor stays before
+ * start. A last line without '\n' is delivered but the cursor stays before
  * it (the writer may still be completing it) — except in a gzip file, which
  * is finished. Lines already passed to on_line count as delivered, also
  * when on_line stopped the read.
