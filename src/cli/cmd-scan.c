@@ -209,11 +209,17 @@ int cmd_scan(int argc, char **argv)
 		log_error("%s", err ? err : "cannot load the configuration");
 		goto out;
 	}
-	r = source_expand(argv + optind, (size_t)(argc - optind), &inputs, &err);
+	if (optind == argc && getenv("MOAT_ROOT"))
+		/* tests point the default log paths at a temporary root */
+		r = source_expand_default(getenv("MOAT_ROOT"), &inputs, &err);
+	else
+		r = source_expand(argv + optind, (size_t)(argc - optind), &inputs, &err);
 	if (r < 0) {
 		log_error("%s", err ? err : "cannot read the inputs");
 		goto out;
 	}
+	for (size_t i = 0; i < inputs.n_warnings; i++)
+		log_warning("%s", inputs.warnings[i]);
 	if (inputs.n == 0) {
 		log_error("no auth logs found: neither /var/log/auth.log* nor /var/log/secure* exists here\n"
 			  "  (this host may log only to the journal: try 'journalctl -o json | moat scan -').\n"

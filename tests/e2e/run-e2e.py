@@ -44,7 +44,8 @@ for name in sorted(os.listdir(root)):
             step, stdin_path = step.split(" < ", 1)
         fill = lambda s: s.replace("{src}", src).replace("{data}", data).replace("{tmp}", tmp)
         args = [fill(a) for a in step.split()]
-        env = dict(os.environ, TZ="UTC", NO_COLOR="1", MOAT_DB=os.path.join(tmp, "default.db"))
+        env = dict(os.environ, TZ="UTC", NO_COLOR="1", MOAT_DB=os.path.join(tmp, "default.db"),
+                   MOAT_ROOT=tmp)  # default log paths: {tmp}/var/log/auth.log* (none unless a step makes them)
         stdin = open(fill(stdin_path)) if stdin_path else subprocess.DEVNULL
         p = subprocess.run([moat] + args, stdin=stdin, capture_output=True, env=env, timeout=120)
         out.append("$ " + step + (" < " + stdin_path if stdin_path else "") + "\n")
