@@ -689,6 +689,7 @@ static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const c
  * is one and is followed by a space or the end of the line, else NULL. */
 static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid)
 {
+	struct sv name;
 	const char *s, *q;
 	int64_t pid = -1;
 
@@ -698,12 +699,13 @@ static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog,
 			q++;
 		if (q == s || q >= e || *q != ']')
 			return NULL;
-		*ret_prog = sv_make(s, (size_t)(q - s));
+		name = sv_make(s, (size_t)(q - s));
 		q++;
 		if (q < e && *q == ':')
 			q++;
 		if (q < e && *q != ' ')
 			return NULL;
+		*ret_prog = name;
 		*ret_pid = -1;
 		return q;
 	}
@@ -714,7 +716,7 @@ static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog,
 	}
 	if (q == s || q >= e || *q == ' ')
 		return NULL;
-	*ret_prog = sv_make(s, (size_t)(q - s));
+	name = sv_make(s, (size_t)(q - s));
 	if (*q == '[') {
 		const char *ds = ++q;
 		pid = 0;
@@ -732,6 +734,7 @@ static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog,
 	}
 	if (q < e && *q != ' ')
 		return NULL;
+	*ret_prog = name;
 	*ret_pid = (int32_t)pid;
 	return q;
 }
