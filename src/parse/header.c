@@ -1,35 +1,1045 @@
+/*
+ * header: the syslog header parser (see header.h for the shapes).
+ *
+ * Hot path: an RFC 3164 line costs a month switch, a few digit pairs, two
+ * cache probes (year of (month, day); UTC offset of the local hour) and a
+ * short scan for the host and program tokens. Nothing allocates except the
+ * journal JSON path (jansson).
+ *
+ * Time zones: a named zone is read once from its TZif file (RFC 8536) into
+ * a transition table plus the footer's POSIX TZ rule for times past the
+ * table; the process zone (tz NULL) asks libc's localtime_r. Either way a
+ * local→UTC offset is computed only on a cache miss, once per local hour.
+ */
 #include "parse/header.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Placeholder until the header parser lands: recognises nothing. */
+#include "core/macro.h"
+#include "core/timeutil.h"
+
+#define ZONEINFO_DIR "/usr/share/zoneinfo"
+#define TZ_NAME_MAX 255
+#define TZIF_SIZE_MAX (1u << 20)
+#define TZIF_COUNT_MAX 100000u
+#define OFF_CACHE_SLOTS 32 /* local hours remembered (direct-mapped) */
+#define PROG_MAX 128 /* longest program name taken as one */
+#define HOST_MAX 255
+#define SCRATCH_MAX (64u << 20) /* longest journal JSON line we unescape */
+
+enum tz_kind {
+	TZK_UTC,
+	TZK_LIBC, /* the process's zone: localtime_r */
+	TZK_DATA, /* a TZif file we read ourselves */
+};
+
+/* A POSIX TZ rule date: Jn (1..365, no Feb 29), n (0..365) or Mm.w.d. */
+struct tz_rule_date {
+	char kind; /* 'J', 'n' or 'M' */
+	int m, w, d;
+	int32_t time; /* seconds after local midnight (may be negative or > 24h) */
+};
+
+struct tz_rule {
+	int32_t std_off, dst_off; /* seconds east of UTC */
+	bool has_dst;
+	struct tz_rule_date start, end;
+};
+
+struct off_slot {
+	int64_t hour; /* local hour number (local seconds / 3600, floored) */
+	int32_t off;
+	bool used;
+};
 
 struct header_ctx {
-	int64_t mtime_s;
+	enum tz_kind kind;
+	/* TZK_DATA: at[i] (UTC s) begins offset off[i]; before at[0], off_first */
+	size_t n_trans;
+	int64_t *at;
+	int32_t *off;
+	int32_t off_first;
+	bool have_rule; /* the footer rule applies from the last transition on */
+	struct tz_rule rule;
+
+	struct off_slot cache[OFF_CACHE_SLOTS];
+
+	/* year inference: local date of the file's mtime */
+	int mt_year;
+	int64_t mt_days;
+	unsigned yc_mon, yc_day; /* last (month, day) → yc_days; yc_mon 0: empty */
+	int64_t yc_days;
+
+	int64_t last_time_us; /* for lines without a usable time */
+
+	char *scratch; /* journal JSON: unescaped fields */
+	size_t scratch_size;
 };
+
+/* ---- calendar ---------------------------------------------------------- */
+
+static bool is_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Howard Hinnant's civil_from_days (public domain algorithm). */
+static void civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
+{
+	z += 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	const unsigned doe = (unsigned)(z - era * 146097);
+	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const unsigned mp = (5 * doy + 2) / 153;
+	const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	*ret_y = (int64_t)yoe + era * 400 + (m <= 2);
+	*ret_m = m;
+	*ret_d = d;
+}
+
+/* ---- POSIX TZ rules (the TZif footer) ---------------------------------- */
+
+static const char *tzs_name(const char *p)
+{
+	const char *s = p;
+	if (*p == '<') {
+		while (*p && *p != '>')
+			p++;
+		return *p == '>' && p - s > 1 ? p + 1 : NULL;
+	}
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		p++;
+	return p - s >= 3 ? p : NULL;
+}
+
+/* [+-]h[h][:mm[:ss]] with hours up to max_h; returns the end or NULL. */
+static const char *tzs_hms(const char *p, int max_h, int32_t *ret)
+{
+	int sign = 1, v[3] = { 0, 0, 0 };
+	if (*p == '+' || *p == '-')
+		sign = *p++ == '-' ? -1 : 1;
+	for (int i = 0; i < 3; i++) {
+		int n = 0;
+		if (i > 0) {
+			if (*p != ':')
+				break;
+			p++;
+		}
+		while (*p >= '0' && *p <= '9' && n < 3) {
+			v[i] = v[i] * 10 + (*p++ - '0');
+			n++;
+		}
+		if (n == 0 || (i > 0 && v[i] > 59))
+			return NULL;
+	}
+	if (v[0] > max_h)
+		return NULL;
+	*ret = sign * (v[0] * 3600 + v[1] * 60 + v[2]);
+	return p;
+}
+
+static const char *tzs_num(const char *p, int lo, int hi, int *ret)
+{
+	int v = 0, n = 0;
+	while (*p >= '0' && *p <= '9' && n < 4) {
+		v = v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n == 0 || v < lo || v > hi)
+		return NULL;
+	*ret = v;
+	return p;
+}
+
+static const char *tzs_date(const char *p, struct tz_rule_date *r)
+{
+	if (*p == 'J') {
+		r->kind = 'J';
+		p = tzs_num(p + 1, 1, 365, &r->d);
+	} else if (*p == 'M') {
+		r->kind = 'M';
+		p = tzs_num(p + 1, 1, 12, &r->m);
+		if (p && *p == '.')
+			p = tzs_num(p + 1, 1, 5, &r->w);
+		else
+			p = NULL;
+		if (p && *p == '.')
+			p = tzs_num(p + 1, 0, 6, &r->d);
+		else
+			p = NULL;
+	} else {
+		r->kind = 'n';
+		p = tzs_num(p, 0, 365, &r->d);
+	}
+	if (!p)
+		return NULL;
+	r->time = 7200;
+	if (*p == '/')
+		p = tzs_hms(p + 1, 167, &r->time);
+	return p;
+}
+
+/* Parses "CET-1CEST,M3.5.0,M10.5.0/3" (POSIX offsets are west-positive). */
+static int tz_rule_parse(const char *s, struct tz_rule *r)
+{
+	const char *p = tzs_name(s);
+	int32_t v;
+	*r = (struct tz_rule){ 0 };
+	if (!p || !(p = tzs_hms(p, 24, &v)))
+		return -EINVAL;
+	r->std_off = -v;
+	if (*p == '\0')
+		return 0;
+	if (!(p = tzs_name(p)))
+		return -EINVAL;
+	r->has_dst = true;
+	r->dst_off = r->std_off + 3600;
+	if (*p && *p != ',') {
+		if (!(p = tzs_hms(p, 24, &v)))
+			return -EINVAL;
+		r->dst_off = -v;
+	}
+	if (*p == '\0') {
+		/* no rule given: the US rules, as glibc assumes */
+		r->start = (struct tz_rule_date){ 'M', 3, 2, 0, 7200 };
+		r->end = (struct tz_rule_date){ 'M', 11, 1, 0, 7200 };
+		return 0;
+	}
+	if (*p != ',' || !(p = tzs_date(p + 1, &r->start)) || *p != ',' ||
+	    !(p = tzs_date(p + 1, &r->end)) || *p != '\0')
+		return -EINVAL;
+	return 0;
+}
+
+/* Local seconds (since the epoch, in the zone's then-current offset) at
+ * which rule date r falls in year y. */
+static int64_t tz_rule_local(const struct tz_rule_date *r, int64_t y)
+{
+	int64_t day;
+	if (r->kind == 'J') {
+		day = time_days_from_civil(y, 1, 1) + r->d - 1;
+		if (is_leap(y) && r->d >= 60)
+			day++;
+	} else if (r->kind == 'n') {
+		day = time_days_from_civil(y, 1, 1) + r->d;
+	} else {
+		int64_t first = time_days_from_civil(y, (unsigned)r->m, 1);
+		int wd = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+		day = first + (r->d - wd + 7) % 7 + (int64_t)(r->w - 1) * 7;
+		while (day >= first + days_in_month(y, (unsigned)r->m))
+			day -= 7;
+	}
+	return day * 86400 + r->time;
+}
+
+static int32_t tz_rule_offset(const struct tz_rule *r, int64_t t)
+{
+	int64_t y, s, e;
+	unsigned m, d;
+	if (!r->has_dst)
+		return r->std_off;
+	civil_from_days(floor_div(t + r->std_off, 86400), &y, &m, &d);
+	s = tz_rule_local(&r->start, y) - r->std_off;
+	e = tz_rule_local(&r->end, y) - r->dst_off;
+	if (s < e)
+		return t >= s && t < e ? r->dst_off : r->std_off;
+	return t >= e && t < s ? r->std_off : r->dst_off;
+}
+
+/* ---- TZif files (RFC 8536) --------------------------------------------- */
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int64_t be64(const uint8_t *p)
+{
+	return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
+}
+
+struct tzif_counts {
+	size_t isut, isstd, leap, time, type, chars;
+};
+
+static int tzif_header(const uint8_t *b, size_t n, struct tzif_counts *c)
+{
+	size_t v[6];
+	if (n < 44 || memcmp(b, "TZif", 4) != 0)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		v[i] = be32(b + 20 + 4 * i);
+		if (v[i] > TZIF_COUNT_MAX)
+			return -EINVAL;
+	}
+	*c = (struct tzif_counts){ v[0], v[1], v[2], v[3], v[4], v[5] };
+	if (c->type == 0)
+		return -EINVAL;
+	return 0;
+}
+
+static size_t tzif_block_size(const struct tzif_counts *c, size_t tsize)
+{
+	return c->time * tsize + c->time + c->type * 6 + c->chars + c->leap * (tsize + 4) + c->isstd +
+	       c->isut;
+}
+
+static int tzif_parse(struct header_ctx *ctx, const uint8_t *b, size_t n)
+{
+	struct tzif_counts c;
+	size_t tsize = 4, pos = 0, blk;
+	int r = tzif_header(b, n, &c);
+	if (r < 0)
+		return r;
+	blk = tzif_block_size(&c, 4);
+	if (b[4] >= '2') {
+		/* skip the 32-bit block: the 64-bit one follows with its own header */
+		pos = 44 + blk;
+		if (pos > n || (r = tzif_header(b + pos, n - pos, &c)) < 0)
+			return -EINVAL;
+		tsize = 8;
+		blk = tzif_block_size(&c, 8);
+	}
+	if (blk > n - pos - 44)
+		return -EINVAL;
+	const uint8_t *times = b + pos + 44;
+	const uint8_t *idx = times + c.time * tsize;
+	const uint8_t *types = idx + c.time;
+	ctx->at = calloc(c.time ? c.time : 1, sizeof(int64_t));
+	ctx->off = calloc(c.time ? c.time : 1, sizeof(int32_t));
+	if (!ctx->at || !ctx->off)
+		return -ENOMEM;
+	for (size_t i = 0; i < c.time; i++) {
+		if (idx[i] >= c.type)
+			return -EINVAL;
+		ctx->at[i] = tsize == 8 ? be64(times + 8 * i) : (int32_t)be32(times + 4 * i);
+		ctx->off[i] = (int32_t)be32(types + 6 * idx[i]);
+		if (i > 0 && ctx->at[i] <= ctx->at[i - 1])
+			return -EINVAL;
+		if (ctx->off[i] < -26 * 3600 || ctx->off[i] > 26 * 3600)
+			return -EINVAL;
+	}
+	ctx->n_trans = c.time;
+	ctx->off_first = (int32_t)be32(types);
+	if (ctx->off_first < -26 * 3600 || ctx->off_first > 26 * 3600)
+		return -EINVAL;
+	pos += 44 + blk;
+	if (tsize == 8 && pos < n && b[pos] == '\n') {
+		const uint8_t *nl = memchr(b + pos + 1, '\n', n - pos - 1);
+		if (nl && nl > b + pos + 1) {
+			char foot[128];
+			size_t fl = (size_t)(nl - (b + pos + 1));
+			if (fl < sizeof(foot)) {
+				memcpy(foot, b + pos + 1, fl);
+				foot[fl] = '\0';
+				ctx->have_rule = tz_rule_parse(foot, &ctx->rule) >= 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static bool tz_name_ok(const char *tz)
+{
+	size_t n = strlen(tz);
+	if (n == 0 || n > TZ_NAME_MAX || tz[0] == '/' || tz[0] == '.')
+		return false;
+	for (const char *p = tz; *p; p++) {
+		/* no "..": a name must stay inside the zoneinfo tree */
+		if (p[0] == '.' && p[1] == '.')
+			return false;
+		if ((unsigned char)*p <= ' ')
+			return false;
+	}
+	return true;
+}
+
+static int tz_load(struct header_ctx *ctx, const char *tz)
+{
+	char path[sizeof(ZONEINFO_DIR) + TZ_NAME_MAX + 2];
+	struct stat st;
+	uint8_t *buf;
+	ssize_t k;
+	int fd, r;
+
+	if (!tz_name_ok(tz))
+		return -EINVAL;
+	memcpy(path, ZONEINFO_DIR "/", sizeof(ZONEINFO_DIR));
+	memcpy(path + sizeof(ZONEINFO_DIR), tz, strlen(tz) + 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 44 || st.st_size > TZIF_SIZE_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	k = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	r = k == st.st_size ? tzif_parse(ctx, buf, (size_t)k) : -EIO;
+	free(buf);
+	return r;
+}
+
+/* ---- offsets ----------------------------------------------------------- */
+
+/* The zone's UTC offset (seconds east) at UTC second t. */
+static int32_t utc_offset(const struct header_ctx *ctx, int64_t t)
+{
+	switch (ctx->kind) {
+	case TZK_UTC:
+		return 0;
+	case TZK_LIBC: {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		if (!localtime_r(&tt, &tm))
+			return 0;
+		return (int32_t)tm.tm_gmtoff;
+	}
+	case TZK_DATA:
+		break;
+	}
+	if (ctx->n_trans == 0)
+		return ctx->have_rule ? tz_rule_offset(&ctx->rule, t) : ctx->off_first;
+	if (t < ctx->at[0])
+		return ctx->off_first;
+	size_t lo = 0, hi = ctx->n_trans; /* at[lo] <= t < at[hi] */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ctx->at[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo == ctx->n_trans - 1 && ctx->have_rule)
+		return tz_rule_offset(&ctx->rule, t);
+	return ctx->off[lo];
+}
+
+/* The offset to subtract from local second l. An ambiguous local time (the
+ * hour repeated when clocks go back) takes the earlier instant, i.e. the
+ * offset in force before the change; a local time skipped when clocks go
+ * forward is read with the offset in force before the change too. */
+static int32_t local_offset(const struct header_ctx *ctx, int64_t l)
+{
+	int32_t before = utc_offset(ctx, l - 86400), after = utc_offset(ctx, l + 86400);
+	bool ok_before = utc_offset(ctx, l - before) == before;
+	bool ok_after = utc_offset(ctx, l - after) == after;
+	if (ok_before && ok_after)
+		return before > after ? before : after; /* earlier instant = larger offset */
+	if (ok_after)
+		return after;
+	return before;
+}
+
+static int32_t offset_miss(struct header_ctx *ctx, int64_t l, int64_t hour, struct off_slot *slot)
+{
+	int32_t o0 = local_offset(ctx, hour * 3600), o1 = local_offset(ctx, hour * 3600 + 3599);
+	if (o0 != o1)
+		return local_offset(ctx, l); /* a change inside this hour: no caching */
+	*slot = (struct off_slot){ hour, o0, true };
+	return o0;
+}
+
+static inline int64_t local_to_utc(struct header_ctx *ctx, int64_t l)
+{
+	if (ctx->kind == TZK_UTC)
+		return l;
+	int64_t hour = floor_div(l, 3600);
+	struct off_slot *slot = &ctx->cache[(uint64_t)hour % OFF_CACHE_SLOTS];
+	if (_likely_(slot->used && slot->hour == hour))
+		return l - slot->off;
+	return l - offset_miss(ctx, l, hour, slot);
+}
+
+/* ---- context ----------------------------------------------------------- */
 
 struct header_ctx *header_ctx_new(const char *tz)
 {
-	(void)tz;
-	return calloc(1, sizeof(struct header_ctx));
+	struct header_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	if (!tz) {
+		tzset();
+		ctx->kind = TZK_LIBC;
+	} else if (strcmp(tz, "UTC") == 0) {
+		ctx->kind = TZK_UTC;
+	} else {
+		ctx->kind = TZK_DATA;
+		if (tz_load(ctx, tz) < 0)
+			return header_ctx_free(ctx);
+	}
+	header_ctx_set_mtime(ctx, 0);
+	return ctx;
 }
 
 struct header_ctx *header_ctx_free(struct header_ctx *ctx)
 {
+	if (!ctx)
+		return NULL;
+	free(ctx->at);
+	free(ctx->off);
+	free(ctx->scratch);
 	free(ctx);
 	return NULL;
 }
 
 void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 {
-	ctx->mtime_s = mtime_s;
+	int64_t y;
+	unsigned m, d;
+	if (mtime_s == 0)
+		mtime_s = (int64_t)time(NULL);
+	ctx->mt_days = floor_div(mtime_s + utc_offset(ctx, mtime_s), 86400);
+	civil_from_days(ctx->mt_days, &y, &m, &d);
+	ctx->mt_year = (int)y;
+	ctx->yc_mon = 0;
+	ctx->last_time_us = mtime_s * 1000000;
 }
+
+/* Day number of (month, day) in the year inferred from the mtime: the
+ * latest such date no more than one day after the mtime's local date. */
+static bool bsd_days(struct header_ctx *ctx, unsigned mon, unsigned day, int64_t *ret)
+{
+	int64_t y = ctx->mt_year, dn;
+	if (ctx->yc_mon == mon && ctx->yc_day == day) {
+		*ret = ctx->yc_days;
+		return true;
+	}
+	if (day < 1 || day > (mon == 2 ? 29 : days_in_month(2001, mon)))
+		return false;
+	dn = time_days_from_civil(y, mon, day);
+	if (dn > ctx->mt_days + 1)
+		y--;
+	if (mon == 2 && day == 29)
+		while (!is_leap(y))
+			y--;
+	dn = time_days_from_civil(y, mon, day);
+	ctx->yc_mon = mon;
+	ctx->yc_day = day;
+	ctx->yc_days = dn;
+	*ret = dn;
+	return true;
+}
+
+/* ---- lexing helpers ---------------------------------------------------- */
+
+static inline int digit(char c)
+{
+	unsigned v = (unsigned)(unsigned char)c - '0';
+	return v <= 9 ? (int)v : -1;
+}
+
+static inline int two(const char *p)
+{
+	int a = digit(p[0]), b = digit(p[1]);
+	return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+#define M3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+
+static unsigned month_of(const char *p)
+{
+	switch (M3(p[0], p[1], p[2])) {
+	case M3('J', 'a', 'n'): return 1;
+	case M3('F', 'e', 'b'): return 2;
+	case M3('M', 'a', 'r'): return 3;
+	case M3('A', 'p', 'r'): return 4;
+	case M3('M', 'a', 'y'): return 5;
+	case M3('J', 'u', 'n'): return 6;
+	case M3('J', 'u', 'l'): return 7;
+	case M3('A', 'u', 'g'): return 8;
+	case M3('S', 'e', 'p'): return 9;
+	case M3('O', 'c', 't'): return 10;
+	case M3('N', 'o', 'v'): return 11;
+	case M3('D', 'e', 'c'): return 12;
+	default: return 0;
+	}
+}
+
+/* "HH:MM:SS" at p (8 bytes available): seconds of the day, or -1. */
+static int hms(const char *p)
+{
+	int h = two(p), m = two(p + 3), s = two(p + 6);
+	if (h < 0 || m < 0 || s < 0 || p[2] != ':' || p[5] != ':' || h > 23 || m > 59 || s > 60)
+		return -1;
+	return h * 3600 + m * 60 + s;
+}
+
+/* ".ffffff" (any number of digits; µs kept): advances *pp. */
+static int64_t fraction(const char **pp, const char *e)
+{
+	const char *p = *pp;
+	int64_t us = 0, scale = 100000;
+	if (p >= e || (*p != '.' && *p != ',') || p + 1 >= e || digit(p[1]) < 0)
+		return 0;
+	for (p++; p < e && digit(*p) >= 0; p++) {
+		us += digit(*p) * scale;
+		scale /= 10;
+	}
+	*pp = p;
+	return us;
+}
+
+/* "Nov  1 00:00:01[.frac]" (day space- or zero-padded, or unpadded):
+ * returns the end, and *ret_us the UTC time, or NULL. */
+static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+{
+	unsigned mon, day;
+	int64_t days, us;
+	int secs;
+	if (e - p < 14 || !(mon = month_of(p)) || p[3] != ' ')
+		return NULL;
+	p += 4;
+	if (*p == ' ') {
+		if (digit(p[1]) < 0)
+			return NULL;
+		day = (unsigned)digit(p[1]);
+		p += 2;
+	} else if (digit(p[0]) >= 0 && digit(p[1]) >= 0) {
+		day = (unsigned)two(p);
+		p += 2;
+	} else if (digit(p[0]) >= 0) {
+		day = (unsigned)digit(p[0]);
+		p += 1;
+	} else {
+		return NULL;
+	}
+	if (e - p < 9 || *p != ' ' || (secs = hms(p + 1)) < 0)
+		return NULL;
+	p += 9;
+	us = fraction(&p, e);
+	if (!bsd_days(ctx, mon, day, &days))
+		return NULL;
+	*ret_us = local_to_utc(ctx, days * 86400 + secs) * 1000000 + us;
+	return p;
+}
+
+/* "2026-11-01T00:00:01[.frac][Z|±HH:MM|±HHMM]": returns the end and
+ * *ret_us, or NULL. Zone-less times are local (ctx's zone). */
+static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+{
+	int y, mo, d, secs, oh, om;
+	int64_t us, t;
+	if (e - p < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't'))
+		return NULL;
+	if ((y = two(p)) < 0 || (oh = two(p + 2)) < 0)
+		return NULL;
+	y = y * 100 + oh;
+	mo = two(p + 5);
+	d = two(p + 8);
+	if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month(y, (unsigned)mo))
+		return NULL;
+	if ((secs = hms(p + 11)) < 0)
+		return NULL;
+	p += 19;
+	us = fraction(&p, e);
+	t = time_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + secs;
+	if (p < e && (*p == 'Z' || *p == 'z')) {
+		p++;
+	} else if (p < e && (*p == '+' || *p == '-')) {
+		int sign = *p == '-' ? -1 : 1;
+		if (e - p < 5 || (oh = two(p + 1)) < 0 || oh > 23)
+			return NULL;
+		p += 3;
+		if (*p == ':') {
+			if (e - p < 3)
+				return NULL;
+			p++;
+		}
+		if ((om = two(p)) < 0 || om > 59)
+			return NULL;
+		p += 2;
+		t -= sign * (oh * 3600 + om * 60);
+	} else {
+		t = local_to_utc(ctx, t);
+	}
+	*ret_us = t * 1000000 + us;
+	return p;
+}
+
+/* A program token at p: "name[pid]:", "name:", "[name]:" or "[name]".
+ * Returns the end of the token (the byte after ':' or ']') when the token
+ * is one and is followed by a space or the end of the line, else NULL. */
+static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid)
+{
+	struct sv name;
+	const char *s, *q;
+	int64_t pid = -1;
+
+	if (p < e && *p == '[') {
+		s = q = p + 1;
+		while (q < e && *q != ']' && *q != ' ' && *q != '[' && q - s <= PROG_MAX)
+			q++;
+		if (q == s || q >= e || *q != ']')
+			return NULL;
+		name = sv_make(s, (size_t)(q - s));
+		q++;
+		if (q < e && *q == ':')
+			q++;
+		if (q < e && *q != ' ')
+			return NULL;
+		*ret_prog = name;
+		*ret_pid = -1;
+		return q;
+	}
+	s = q = p;
+	while (q < e && *q != ' ' && *q != '[' && *q != ':') {
+		if (++q - s > PROG_MAX)
+			return NULL;
+	}
+	if (q == s || q >= e || *q == ' ')
+		return NULL;
+	name = sv_make(s, (size_t)(q - s));
+	if (*q == '[') {
+		const char *ds = ++q;
+		pid = 0;
+		while (q < e && digit(*q) >= 0 && q - ds < 10)
+			pid = pid * 10 + digit(*q++);
+		if (q == ds || pid > INT32_MAX || q >= e || *q != ']')
+			return NULL;
+		q++;
+		if (q >= e || *q != ':')
+			return NULL;
+		q++;
+	} else {
+		/* "name:" must end the token: "fe80::1" is a host, not a program */
+		q++;
+	}
+	if (q < e && *q != ' ')
+		return NULL;
+	*ret_prog = name;
+	*ret_pid = (int32_t)pid;
+	return q;
+}
+
+/* ---- message post-processing ------------------------------------------- */
+
+/* rsyslog's "message repeated N times: [ MSG]" → MSG, repeat N. */
+static void unwrap_repeat(struct syslog_header *h)
+{
+	struct sv m = h->msg;
+	uint64_t n = 0;
+	size_t nd = 0;
+	if (!sv_consume(&m, "message repeated "))
+		return;
+	while (nd < m.n && digit(m.p[nd]) >= 0 && nd < 10)
+		n = n * 10 + (uint64_t)digit(m.p[nd++]);
+	if (nd == 0 || n == 0 || n > UINT32_MAX)
+		return;
+	m = sv_skip(m, nd);
+	if (!sv_consume(&m, " times: ["))
+		return;
+	(void)sv_consume(&m, " ");
+	if (sv_consume_end(&m, "]"))
+		(void)sv_consume_end(&m, " ");
+	h->msg = m;
+	h->repeat = (uint32_t)n;
+}
+
+/* Solaris' "[ID 123456 auth.info] " message prefix. */
+static void strip_solaris_id(struct syslog_header *h)
+{
+	struct sv m = h->msg;
+	size_t i = 0;
+	if (!sv_consume(&m, "[ID "))
+		return;
+	while (i < m.n && digit(m.p[i]) >= 0)
+		i++;
+	if (i == 0 || i >= m.n || m.p[i] != ' ')
+		return;
+	m = sv_skip(m, i + 1);
+	i = 0;
+	while (i < m.n && m.p[i] != ']' && m.p[i] != ' ' && m.p[i] != '[')
+		i++;
+	if (i == 0 || i >= m.n || m.p[i] != ']')
+		return;
+	m = sv_skip(m, i + 1);
+	if (m.n > 0 && m.p[0] != ' ')
+		return;
+	h->msg = sv_skip(m, 1);
+}
+
+/* ---- host, program, message -------------------------------------------- */
+
+static const char *token_end(const char *p, const char *e)
+{
+	const char *q = memchr(p, ' ', (size_t)(e - p));
+	return q ? q : e;
+}
+
+/* What follows the timestamp and its space: "[host ]prog[pid]: msg". */
+static int parse_tail(const char *p, const char *e, struct syslog_header *h)
+{
+	const char *q, *t;
+	if (p >= e || *p == ' ')
+		return 0;
+	q = parse_prog(p, e, &h->program, &h->pid);
+	if (!q) {
+		/* no program first: this token is the host */
+		t = token_end(p, e);
+		if (t - p > HOST_MAX)
+			return 0;
+		h->host = sv_make(p, (size_t)(t - p));
+		p = t < e ? t + 1 : e;
+		q = parse_prog(p, e, &h->program, &h->pid);
+	}
+	if (q)
+		p = q < e ? q + 1 : e;
+	h->msg = sv_make(p, (size_t)(e - p));
+	unwrap_repeat(h);
+	strip_solaris_id(h);
+	return 1;
+}
+
+/* RFC 5424 after "<PRI>": "1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]". */
+static const char *field5424(const char *p, const char *e, size_t max, struct sv *ret)
+{
+	const char *t = token_end(p, e);
+	if (t == p || t >= e || (size_t)(t - p) > max)
+		return NULL;
+	*ret = (t - p == 1 && *p == '-') ? sv_make(p, 0) : sv_make(p, (size_t)(t - p));
+	return t + 1;
+}
+
+static int parse_5424(struct header_ctx *ctx, const char *p, const char *e, struct syslog_header *h)
+{
+	struct sv procid, msgid;
+	const char *q;
+	int n = 0;
+	while (p < e && digit(*p) >= 0 && n < 3) {
+		p++;
+		n++;
+	}
+	if (n == 0 || p >= e || *p != ' ')
+		return 0;
+	p++;
+	if (p < e && *p == '-') {
+		h->time_guessed = 1;
+		h->time_us = ctx->last_time_us;
+		p++;
+	} else if (!(p = parse_iso_time(ctx, p, e, &h->time_us))) {
+		return 0;
+	}
+	if (p >= e || *p != ' ')
+		return 0;
+	p++;
+	if (!(p = field5424(p, e, HOST_MAX, &h->host)) || !(p = field5424(p, e, 48, &h->program)) ||
+	    !(p = field5424(p, e, 128, &procid)) || !(p = field5424(p, e, 32, &msgid)))
+		return 0;
+	if (procid.n > 0 && procid.n <= 10) {
+		int64_t v = 0;
+		size_t i;
+		for (i = 0; i < procid.n && digit(procid.p[i]) >= 0; i++)
+			v = v * 10 + digit(procid.p[i]);
+		if (i == procid.n && v <= INT32_MAX)
+			h->pid = (int32_t)v;
+	}
+	/* STRUCTURED-DATA: "-" or one or more [id k="v" …] (\" \\ \] escaped) */
+	if (p < e && *p == '-') {
+		p++;
+	} else if (p < e && *p == '[') {
+		while (p < e && *p == '[') {
+			bool quoted = false;
+			for (p++; p < e; p++) {
+				if (quoted && *p == '\\' && p + 1 < e)
+					p++;
+				else if (*p == '"')
+					quoted = !quoted;
+				else if (!quoted && *p == ']')
+					break;
+			}
+			if (p >= e)
+				return 0;
+			p++;
+		}
+	} else {
+		return 0;
+	}
+	if (p < e) {
+		if (*p != ' ')
+			return 0;
+		p++;
+	}
+	q = p;
+	if (e - q >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
+		q += 3;
+	h->msg = sv_make(q, (size_t)(e - q));
+	unwrap_repeat(h);
+	strip_solaris_id(h);
+	return 1;
+}
+
+/* ---- journalctl -o json ------------------------------------------------ */
+
+/* Copies a journal field value (string, byte array, or an array of values
+ * for a repeated field: the first) into the scratch buffer at *used. */
+static bool json_field(struct header_ctx *ctx, json_t *v, size_t *used, struct sv *ret)
+{
+	char *dst = ctx->scratch + *used;
+	size_t room = ctx->scratch_size - *used, n = 0;
+
+	if (json_is_array(v) && json_array_size(v) > 0 && !json_is_integer(json_array_get(v, 0)))
+		v = json_array_get(v, 0); /* a field logged more than once */
+	if (json_is_string(v)) {
+		n = json_string_length(v);
+		if (n > room)
+			return false;
+		memcpy(dst, json_string_value(v), n);
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *b;
+		if (json_array_size(v) > room)
+			return false;
+		json_array_foreach(v, i, b) {
+			json_int_t x = json_is_integer(b) ? json_integer_value(b) : -1;
+			if (x < 0 || x > 255)
+				return false;
+			dst[n++] = (char)x;
+		}
+	} else {
+		return false;
+	}
+	*ret = sv_make(dst, n);
+	*used += n;
+	return true;
+}
+
+static bool json_digits(json_t *v, uint64_t max, uint64_t *ret)
+{
+	const char *s;
+	size_t n;
+	uint64_t x = 0;
+	if (!json_is_string(v))
+		return false;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0 || n > 19)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (digit(s[i]) < 0)
+			return false;
+		x = x * 10 + (uint64_t)digit(s[i]);
+	}
+	if (x > max)
+		return false;
+	*ret = x;
+	return true;
+}
+
+static int parse_json(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *h)
+{
+	json_error_t jerr;
+	json_t *o, *v;
+	size_t used = 0;
+	uint64_t x;
+	int r = 0;
+
+	if (len > SCRATCH_MAX)
+		return 0;
+	if (ctx->scratch_size < len) {
+		size_t sz = len < 4096 ? 4096 : len;
+		char *s = realloc(ctx->scratch, sz);
+		if (!s)
+			return 0;
+		ctx->scratch = s;
+		ctx->scratch_size = sz;
+	}
+	o = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+	if (!o)
+		return 0;
+	if (!json_is_object(o) || !json_field(ctx, json_object_get(o, "MESSAGE"), &used, &h->msg))
+		goto out;
+	if ((v = json_object_get(o, "_HOSTNAME")) && !json_field(ctx, v, &used, &h->host))
+		h->host = SV_NULL;
+	v = json_object_get(o, "SYSLOG_IDENTIFIER");
+	if (!v)
+		v = json_object_get(o, "_COMM");
+	if (v && !json_field(ctx, v, &used, &h->program))
+		h->program = SV_NULL;
+	if (json_digits(json_object_get(o, "_PID"), INT32_MAX, &x) ||
+	    json_digits(json_object_get(o, "SYSLOG_PID"), INT32_MAX, &x))
+		h->pid = (int32_t)x;
+	if (json_digits(json_object_get(o, "__REALTIME_TIMESTAMP"), INT64_MAX, &x)) {
+		h->time_us = (int64_t)x;
+	} else {
+		h->time_guessed = 1;
+		h->time_us = ctx->last_time_us;
+	}
+	r = 1;
+out:
+	json_decref(o);
+	return r;
+}
+
+/* ---- entry point ------------------------------------------------------- */
 
 int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *ret)
 {
-	(void)ctx;
-	(void)line;
-	(void)len;
-	(void)ret;
-	return 0;
+	struct syslog_header h = { .pid = -1, .repeat = 1 };
+	const char *p = line, *e = line + len;
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (*p == '{') {
+		r = parse_json(ctx, line, len, &h);
+		goto done;
+	}
+	if (*p == '<') {
+		/* <PRI>: 1-3 digits, at most 191 (facility 23, severity 7) */
+		int pri = 0, n = 0;
+		for (p++; p < e && digit(*p) >= 0 && n < 3; p++, n++)
+			pri = pri * 10 + digit(*p);
+		if (n == 0 || pri > 191 || p >= e || *p != '>')
+			return 0;
+		p++;
+		/* RFC 5424 has a VERSION ("1 "); RFC 3339 starts "2026-" */
+		for (n = 0; p + n < e && n < 4 && digit(p[n]) >= 0;)
+			n++;
+		if (n >= 1 && n <= 3 && p + n < e && p[n] == ' ') {
+			r = parse_5424(ctx, p, e, &h);
+			goto done;
+		}
+	}
+	if (p < e && digit(*p) >= 0)
+		p = parse_iso_time(ctx, p, e, &h.time_us);
+	else
+		p = parse_bsd_time(ctx, p, e, &h.time_us);
+	if (!p || p >= e || *p != ' ')
+		return 0;
+	r = parse_tail(p + 1, e, &h);
+done:
+	if (r <= 0)
+		return 0;
+	if (!h.time_guessed)
+		ctx->last_time_us = h.time_us;
+	*ret = h;
+	return 1;
 }

@@ -1,22 +1,49 @@
 /*
  * header: splits a syslog line into time, host, program, pid and message.
  *
- * Shapes understood (see tests/parse/header.txt):
- *   RFC 3164      "Nov  1 00:00:01 host prog[pid]: msg" (no year: inferred
- *                 from the file's mtime, December→January rollover handled;
- *                 local time zone, or ctx->tz)
+ * Shapes understood (one case per line in tests/parse/test-header.c):
+ *   RFC 3164      "Nov  1 00:00:01 host prog[pid]: msg" (day space- or
+ *                 zero-padded or bare; no year: inferred from the file's
+ *                 mtime, December→January rollover handled; local time of
+ *                 the ctx zone)
  *   RFC 3339      "2026-11-01T00:00:01.123456+01:00 host prog[pid]: msg"
- *                 (Ubuntu's and rsyslog's high-precision format)
+ *                 (Ubuntu's and rsyslog's high-precision format; "Z",
+ *                 "+01:00", "+0100", or no offset = ctx zone)
  *   RFC 5424      "<34>1 2026-11-01T00:00:01Z host prog pid msgid [sd] msg"
- *   <PRI> before any of the above ("<13>Nov  1 …")
- *   journalctl -o short-iso / short-precise / short-iso-precise
+ *                 (NILVALUE "-" fields become empty / pid -1; a "-"
+ *                 timestamp sets time_guessed; a leading BOM is dropped)
+ *   <PRI> before RFC 3164 or RFC 3339 ("<13>Nov  1 …"); PRI <= 191
+ *   journalctl -o short (= RFC 3164), short-precise ("Nov 01 00:00:01.123456"),
+ *                 short-iso ("…T00:00:01+0100"), short-iso-precise
  *   journalctl -o json (one JSON object per line: __REALTIME_TIMESTAMP,
- *                 _HOSTNAME, SYSLOG_IDENTIFIER, _PID, MESSAGE)
- *   program forms: "prog[pid]:", "prog:", "prog[pid]: [ID n facility]",
- *                 "[sshd]:" style, "sshd-session[123]:"
+ *                 _HOSTNAME, SYSLOG_IDENTIFIER or _COMM, _PID or SYSLOG_PID,
+ *                 MESSAGE as a string or a byte array; a field given more
+ *                 than once (an array of values) yields its first value)
+ *   program forms: "prog[pid]:", "prog:" (pid -1), "[prog]:", "[prog]",
+ *                 "sshd-session[123]:", "/usr/sbin/cron[5]:",
+ *                 "sshd(pam_unix)[1]:" — the program is the token as
+ *                 written (no basename); "prog[pid]: [ID 123 auth.info] msg"
+ *                 loses the Solaris tag
+ *   no host:      when the first token after the time is itself a program
+ *                 form followed by a space or the end ("Nov  1 00:00:01
+ *                 sshd[1]: msg"), host is empty. A host followed by
+ *                 something that is not a program form gives an empty
+ *                 program and the rest as msg ("host -- MARK --").
+ *   rsyslog's "message repeated N times: [ msg]" → msg, repeat = N.
  *
- * The parser never allocates per line: views point into the line or into
- * ctx's scratch buffer (JSON unescaping), valid until the next call.
+ * Time zones: tz "UTC" is a fixed zero offset; another name is read once
+ * from /usr/share/zoneinfo/NAME (TZif: transitions, then its POSIX TZ
+ * footer rule past the table), so several contexts may use different zones
+ * and nothing in the process environment changes; tz NULL uses libc's
+ * localtime_r, i.e. the process's zone (TZ, else /etc/localtime). Local
+ * times are converted with an offset cached per local hour (no mktime per
+ * line). A local time that occurs twice (clocks going back) is read as the
+ * earlier instant; one skipped by clocks going forward is read with the
+ * offset in force before the change.
+ *
+ * The parser never allocates per line (journal JSON excepted: jansson
+ * builds a tree): views point into the line or into ctx's scratch buffer
+ * (JSON unescaping), valid until the next call on the same ctx.
  */
 #pragma once
 
@@ -38,14 +65,20 @@ struct syslog_header {
 
 struct header_ctx;
 
-/* tz: NULL for the process's local zone, or a TZ name ("UTC",
+/* tz: NULL for the process's local zone, or a zone name ("UTC",
  * "Europe/Berlin") used for zone-less timestamps. Returns NULL on OOM or
- * an unknown zone name (then *err, if given, says why). */
+ * when tz is neither "UTC" nor a readable TZif file under
+ * /usr/share/zoneinfo (names with ".." or a leading '/' are refused).
+ * The mtime starts as "now". */
 struct header_ctx *header_ctx_new(const char *tz);
 struct header_ctx *header_ctx_free(struct header_ctx *ctx);
 
 /* The file about to be read was last modified at mtime (seconds, UTC):
- * RFC 3164 years are inferred from it. 0 means "now". */
+ * RFC 3164 years are inferred from it. 0 means "now". A line's month and
+ * day take the year of the mtime's local date, or the year before when
+ * they fall more than one day after that date (a file written on Jan 3
+ * holding "Dec 31" lines); "Feb 29" takes the latest leap year. Also
+ * resets the time used for lines without one (time_guessed) to mtime. */
 void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s);
 
 /* Parses one line (no trailing newline; may contain NUL and invalid UTF-8).

@@ -3,7 +3,9 @@
  * every fuzz corpus also runs as an ordinary test under gcc. Arguments
  * are files or directories (every regular file inside, not recursive).
  * Each input is also fed truncated at every 7th byte, to walk the
- * harness through short reads.
+ * harness through short reads; past the first 4 KiB of a large input
+ * (> 64 KiB) only at about 1024 evenly spaced lengths, so a 1 MiB seed
+ * costs ~1,600 runs instead of ~150,000 (quadratic under ASan).
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -35,7 +37,8 @@ static int run_file(const char *path)
 	}
 	fclose(f);
 	/* an exact-size copy so ASan sees reads past the end */
-	for (long cut = n; cut >= 0; cut -= 7) {
+	long big_step = n > 65536 ? n / 1024 : 7;
+	for (long cut = n; cut >= 0; cut -= cut > 4096 ? big_step : 7) {
 		uint8_t *copy = malloc(cut ? (size_t)cut : 1);
 		if (!copy)
 			break;
