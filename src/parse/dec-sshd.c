@@ -147,10 +147,12 @@ static bool set_source(struct event *ev, struct sv tok, bool allow_name)
 	return false;
 }
 
-/* The user part of a message: "invalid user U" / "illegal user U" / "U". */
-static void set_user(struct event *ev, struct sv u)
+/* The user part of a message: "INVALID U" or "U", where INVALID is the
+ * words sshd puts before a name that has no account ("invalid user ", or
+ * "illegal user " in auth-pam.c); NULL where the shape has none. */
+static void set_user(struct event *ev, struct sv u, const char *invalid)
 {
-	if (sv_consume(&u, "invalid user ") || sv_consume(&u, "illegal user "))
+	if (invalid && sv_consume(&u, invalid))
 		ev->flags |= EVF_INVALID_USER;
 	ev->user = u;
 }
@@ -358,8 +360,8 @@ static void apply_info(struct sv info, struct event *ev)
 	}
 }
 
-/* "[invalid user ]U from HOST[ port N]" (core of several shapes). */
-static bool parse_user_from(struct sv core, struct event *ev, bool allow_name)
+/* "[INVALID]U from HOST[ port N]" (core of several shapes; see set_user). */
+static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, const char *invalid)
 {
 	struct sv host;
 	uint16_t port = 0;
@@ -367,7 +369,7 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name)
 	if (!cut_last(&core, " from ", &host) || !set_source(ev, host, allow_name))
 		return false;
 	ev->port = port;
-	set_user(ev, core);
+	set_user(ev, core, invalid);
 	return true;
 }
 
@@ -417,7 +419,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 			from = at + 1;
 			cand = *ev;
 			if (!key_info_plausible(in, ev->method) ||
-			    !parse_user_from(sv_make(s.p, at), &cand, false))
+			    !parse_user_from(sv_make(s.p, at), &cand, false, "invalid user "))
 				continue;
 			apply_info(in, &cand);
 			if (n++ == 0)
@@ -434,7 +436,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 		}
 		return 1;
 	}
-	if (!parse_user_from(core, ev, false))
+	if (!parse_user_from(core, ev, false, "invalid user "))
 		return 0;
 	apply_info(info, ev);
 	return 1;
@@ -492,10 +494,10 @@ static int dec_disconnecting_old(struct sv rest, struct event *ev)
 		return 0;
 	ev->kind = EV_MAX_AUTH;
 	if (sv_consume_end(&core, " ssh2") || sv_consume_end(&core, " ssh1")) {
-		if (!parse_user_from(core, ev, false))
+		if (!parse_user_from(core, ev, false, "invalid user "))
 			return 0;
 	} else {
-		set_user(ev, core);
+		set_user(ev, core, NULL); /* before 6.7 no "invalid user " here */
 	}
 	return 1;
 }
@@ -600,7 +602,7 @@ static int dec_pam_error(struct sv rest, struct event *ev)
 	if (f < 0)
 		return 0;
 	core = sv_skip(rest, skip + (size_t)f + 5);
-	if (!parse_user_from(core, ev, true))
+	if (!parse_user_from(core, ev, true, "illegal user "))
 		return 0;
 	ev->kind = EV_AUTH_FAILURE;
 	ev->method = AM_PAM;
@@ -837,7 +839,7 @@ static int dec_close_session(struct sv rest, struct event *ev)
 	i = sv_rfind(rest, " id ");
 	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
 		rest.n = (size_t)i;
-	if (!parse_user_from(rest, ev, false))
+	if (!parse_user_from(rest, ev, false, NULL))
 		return 0;
 	ev->kind = EV_SESSION_CLOSE;
 	return 1;
@@ -961,7 +963,7 @@ static int dispatch(struct sv m, struct event *ev)
 		return 0;
 	case 'I':
 		if (sv_consume(&r, "Invalid user ") || sv_consume(&r, "Illegal user ")) {
-			if (!parse_user_from(r, ev, false))
+			if (!parse_user_from(r, ev, false, NULL))
 				return 0;
 			ev->kind = EV_INVALID_USER;
 			ev->flags |= EVF_INVALID_USER;
@@ -1016,7 +1018,7 @@ static int dispatch(struct sv m, struct event *ev)
 	case 'a':
 		/* monitor.c (9.9, RefuseConnection) */
 		if (sv_consume(&r, "administratively prohibited connection for ")) {
-			if (!parse_user_from(r, ev, false))
+			if (!parse_user_from(r, ev, false, "invalid user "))
 				return 0;
 			ev->kind = EV_USER_NOT_ALLOWED;
 			ev->detail = HEAD(m, "administratively prohibited connection");
@@ -1045,7 +1047,7 @@ static int dispatch(struct sv m, struct event *ev)
 		if (sv_consume(&r, "maximum authentication attempts exceeded for ")) {
 			if (!sv_consume_end(&r, " ssh2"))
 				(void)sv_consume_end(&r, " ssh1");
-			if (!parse_user_from(r, ev, false))
+			if (!parse_user_from(r, ev, false, "invalid user "))
 				return 0;
 			ev->kind = EV_MAX_AUTH;
 			return 1;
