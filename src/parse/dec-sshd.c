@@ -1,9 +1,1099 @@
+/*
+ * dec-sshd: OpenSSH's sshd, sshd-session (9.8+, where authentication is
+ * logged) and sshd-auth (10.0+). Message shapes are those OpenSSH 5.0 to 9.9
+ * writes (auth.c auth_log, allowed_user, auth_maxtries_exceeded; auth2.c;
+ * packet.c sshpkt_vfatal and ssh_packet_disconnect; kex.c; sshd.c;
+ * sshd-session.c; serverloop.c; session.c; auth-pam.c), plus the two
+ * libpam/tcp-wrappers lines that land under sshd's name.
+ *
+ * Attacker text: the user name (up to 100 bytes, any byte but NUL, spaces
+ * included), the SSH method name, the client version, disconnect messages,
+ * KEXINIT offers, certificate key IDs and hostbased client user/host are all
+ * chosen by the remote side. An address is only ever taken from the place
+ * sshd writes it, found from the end of the message that sshd controls:
+ *
+ *   - most shapes end in server text (" port N", " ssh2", " [preauth]", a
+ *     fixed reason): those are cut from the right, and the host is the token
+ *     after the LAST " from " (a user name cannot follow it);
+ *   - where attacker text can sit on both sides of the address (a failed
+ *     certificate or hostbased key after " ssh2: ", a "Disconnecting …:"
+ *     reason that quotes user names, a KEXINIT offer after an authenticated
+ *     user), every position where sshd's structure could be is enumerated;
+ *     the address is used only when exactly one fits. Text injected on either
+ *     side then makes the line ambiguous (no source) but can never move the
+ *     source to an address of the attacker's choosing.
+ *
+ * Lines starting "pam_" are left to dec_pam (decoders.c falls back to it).
+ * No allocation: every field is a view into msg or a string literal.
+ */
 #include "parse/decoder.h"
 
-/* Placeholder until the sshd decoder lands: recognises nothing. */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/macro.h"
+
+/* What a log preamble ("authenticating user U" …) said about the session. */
+enum pre {
+	PRE_NONE, /* no preamble: before the user name was known */
+	PRE_AUTHENTICATING, /* valid user, not yet authenticated */
+	PRE_INVALID, /* no such user */
+	PRE_USER, /* authenticated */
+};
+
+/* The first sizeof(lit) - 1 bytes of m, which the caller has seen start with lit. */
+#define HEAD(m, lit) sv_make((m).p, sizeof(lit) - 1)
+
+static const struct sv ambiguous = SV_LIT("ambiguous source: attacker text repeats sshd's address field");
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static struct sv trim_end(struct sv v)
+{
+	while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\r' ||
+		       v.p[v.n - 1] == '\n'))
+		v.n--;
+	return v;
+}
+
+/* Digits at the start of v (at most 10), as a number no larger than max.
+ * Returns how many bytes were used, 0 when there is no number there. */
+static size_t take_uint(struct sv v, unsigned long max, unsigned long *ret)
+{
+	unsigned long x = 0;
+	size_t i = 0;
+	while (i < v.n && i < 10 && is_digit(v.p[i])) {
+		x = x * 10 + (unsigned long)(v.p[i] - '0');
+		i++;
+	}
+	if (i == 0 || (i < v.n && is_digit(v.p[i])) || x > max)
+		return 0;
+	*ret = x;
+	return i;
+}
+
+/* v is all digits and at most max. */
+static bool parse_uint(struct sv v, unsigned long max, unsigned long *ret)
+{
+	return v.n > 0 && take_uint(v, max, ret) == v.n;
+}
+
+/* Cuts " port N" off the end of *s. */
+static bool cut_port(struct sv *s, uint16_t *port)
+{
+	size_t i = s->n;
+	unsigned long x;
+	while (i > 0 && is_digit(s->p[i - 1]))
+		i--;
+	if (i == s->n || i < 6 || memcmp(s->p + i - 6, " port ", 6) != 0)
+		return false;
+	if (!parse_uint(sv_skip(*s, i), 65535, &x))
+		return false;
+	*port = (uint16_t)x;
+	s->n = i - 6;
+	return true;
+}
+
+/* Cuts "<sep>HOST" off the end of *s, where HOST is the text after the last
+ * occurrence of sep and holds no space. */
+static bool cut_last(struct sv *s, const char *sep, struct sv *host)
+{
+	long i = sv_rfind(*s, sep);
+	struct sv h;
+	if (i < 0)
+		return false;
+	h = sv_skip(*s, (size_t)i + strlen(sep));
+	if (h.n == 0 || sv_chr(h, ' ') >= 0)
+		return false;
+	*host = h;
+	s->n = (size_t)i;
+	return true;
+}
+
+/* A DNS name as sshd logs one with UseDNS (resolvers refuse anything else). */
+static bool hostname_ok(struct sv v)
+{
+	bool letter = false;
+	if (v.n == 0 || v.n > 253 || v.p[0] == '-' || v.p[0] == '.')
+		return false;
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+		if (is_alpha(c))
+			letter = true;
+		else if (!is_digit(c) && c != '.' && c != '-' && c != '_')
+			return false;
+	}
+	return letter;
+}
+
+/* Fills the source from a host token: an address, or (allow_name) a host name. */
+static bool set_source(struct event *ev, struct sv tok, bool allow_name)
+{
+	if (addr_parse(tok, &ev->source))
+		return true;
+	if (allow_name && hostname_ok(tok)) {
+		ev->source_name = tok;
+		return true;
+	}
+	return false;
+}
+
+/* The user part of a message: "INVALID U" or "U", where INVALID is the
+ * words sshd puts before a name that has no account ("invalid user ", or
+ * "illegal user " in auth-pam.c); NULL where the shape has none. */
+static void set_user(struct event *ev, struct sv u, const char *invalid)
+{
+	if (invalid && sv_consume(&u, invalid))
+		ev->flags |= EVF_INVALID_USER;
+	ev->user = u;
+}
+
+/* sshd's log preamble (packet.c sshpkt_fmt_connection_id): empty,
+ * "authenticating user U", "invalid user U" or "user U". The monitor writes
+ * "authenticatinguser U" (a missing space in monitor.c since 7.5). */
+static bool take_preamble(struct sv pre, struct event *ev, enum pre *kind)
+{
+	if (pre.n == 0) {
+		*kind = PRE_NONE;
+		return true;
+	}
+	if (sv_consume(&pre, "authenticating user ") || sv_consume(&pre, "authenticatinguser "))
+		*kind = PRE_AUTHENTICATING;
+	else if (sv_consume(&pre, "invalid user ")) {
+		*kind = PRE_INVALID;
+		ev->flags |= EVF_INVALID_USER;
+	} else if (sv_consume(&pre, "user "))
+		*kind = PRE_USER;
+	else
+		return false;
+	ev->user = pre;
+	return true;
+}
+
+/* A remote id that ends the text: "[PREAMBLE ]ADDR[ port N]". */
+static bool parse_remote_id(struct sv s, struct event *ev, enum pre *kind)
+{
+	uint16_t port = 0;
+	long sp;
+	(void)cut_port(&s, &port);
+	sp = sv_rchr(s, ' ');
+	if (!set_source(ev, sp < 0 ? s : sv_skip(s, (size_t)sp + 1), false))
+		return false;
+	if (!take_preamble(sp < 0 ? SV_NULL : sv_make(s.p, (size_t)sp), ev, kind))
+		return false;
+	ev->port = port;
+	return true;
+}
+
+/* One way to read "…[PREAMBLE ]ADDR port N: REST". */
+struct rid {
+	struct event ev; /* user, flags, source, port */
+	enum pre pre;
+	struct sv rest;
+};
+
+/* Enumerates every split of s as "[PREAMBLE ]ADDR port N: REST" with a
+ * numeric ADDR and a well-formed preamble. Returns how many there are
+ * (counting stops at 2); *one is the first. */
+static int find_remote_ids(struct sv s, const struct event *base, struct rid *one)
+{
+	int found = 0;
+	size_t from = 0;
+	while (found < 2 && from < s.n) {
+		const char *q = memmem(s.p + from, s.n - from, " port ", 6);
+		size_t j, k, tok_start;
+		unsigned long port;
+		struct rid c;
+		const char *sp;
+		if (!q)
+			break;
+		j = (size_t)(q - s.p);
+		from = j + 1;
+		k = take_uint(sv_skip(s, j + 6), 65535, &port);
+		if (k == 0 || !sv_starts(sv_skip(s, j + 6 + k), ": "))
+			continue;
+		sp = j ? memrchr(s.p, ' ', j) : NULL;
+		tok_start = sp ? (size_t)(sp - s.p) + 1 : 0;
+		c.ev = *base;
+		if (!addr_parse(sv_make(s.p + tok_start, j - tok_start), &c.ev.source))
+			continue;
+		if (!take_preamble(sv_make(s.p, tok_start ? tok_start - 1 : 0), &c.ev, &c.pre))
+			continue;
+		c.ev.port = (uint16_t)port;
+		c.rest = sv_skip(s, j + 6 + k + 2);
+		if (found++ == 0)
+			*one = c;
+	}
+	return found;
+}
+
+static enum auth_method method_of(struct sv m)
+{
+	if (sv_eq(m, "password"))
+		return AM_PASSWORD;
+	if (sv_eq(m, "publickey"))
+		return AM_PUBLICKEY;
+	if (sv_starts(m, "keyboard-interactive") || sv_eq(m, "challenge-response"))
+		return AM_KBDINT;
+	if (sv_starts(m, "gssapi"))
+		return AM_GSSAPI;
+	if (sv_eq(m, "hostbased"))
+		return AM_HOSTBASED;
+	if (sv_eq(m, "none"))
+		return AM_NONE_METHOD;
+	if (sv_eq(m, "rsa")) /* SSH-1 RSA authentication */
+		return AM_PUBLICKEY;
+	if (sv_eq(m, "rhosts-rsa") || sv_eq(m, "rhosts"))
+		return AM_HOSTBASED;
+	return AM_NONE;
+}
+
+/* sshkey_type(): "RSA", "ED25519-SK", "RSA-CERT", "unknown" … */
+static bool key_type_ok(struct sv t)
+{
+	if (t.n == 0 || t.n > 32)
+		return false;
+	for (size_t i = 0; i < t.n; i++)
+		if (!is_alpha(t.p[i]) && !is_digit(t.p[i]) && t.p[i] != '-')
+			return false;
+	return true;
+}
+
+/* sshkey_fingerprint(): "SHA256:base64", "MD5:hex:…", bare "hex:…" (before
+ * 6.8) or "(null)". No quote, comma or space can be part of one. */
+static bool key_fp_ok(struct sv f)
+{
+	static const char *const hashes[] = { "SHA256:", "SHA384:", "SHA512:", "SHA1:", "MD5:" };
+	bool prefixed = false, colon = false;
+	if (sv_eq(f, "(null)"))
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(hashes); i++) {
+		size_t n = strlen(hashes[i]);
+		if (f.n > n && strncasecmp(f.p, hashes[i], n) == 0) {
+			f = sv_skip(f, n);
+			prefixed = true;
+			break;
+		}
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		char c = f.p[i];
+		if (prefixed ? !(is_alpha(c) || is_digit(c) || c == '+' || c == '/' || c == '=' ||
+				 c == ':' || c == '.')
+			     : !(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':'))
+			return false;
+		colon |= c == ':';
+	}
+	return f.n > 0 && (prefixed || (colon && f.n >= 3));
+}
+
+/* Splits key text "TYPE FP…" into type, fingerprint and what follows it
+ * (", signature count = N", " ID … CA …", ", client user …"). The old
+ * certificate form "TYPE ID …" has no fingerprint of its own. */
+static bool split_key(struct sv info, struct sv *type, struct sv *fp, struct sv *after)
+{
+	long sp = sv_chr(info, ' ');
+	struct sv rest;
+	size_t n = 0;
+	if (sp <= 0 || !key_type_ok(sv_make(info.p, (size_t)sp)))
+		return false;
+	*type = sv_make(info.p, (size_t)sp);
+	rest = sv_skip(info, (size_t)sp + 1);
+	if (sv_starts(rest, "ID ")) {
+		*fp = SV_NULL;
+		*after = rest;
+		return true;
+	}
+	while (n < rest.n && rest.p[n] != ' ' && rest.p[n] != ',')
+		n++;
+	if (!key_fp_ok(sv_make(rest.p, n)))
+		return false;
+	*fp = sv_make(rest.p, n);
+	*after = sv_skip(rest, n);
+	return true;
+}
+
+/* Key text with no room for attacker text: "TYPE FP" or
+ * "TYPE FP, signature count = N" (security keys). */
+static bool key_info_strict(struct sv info)
+{
+	struct sv type, fp, after;
+	unsigned long n;
+	if (!split_key(info, &type, &fp, &after) || fp.n == 0)
+		return false;
+	if (after.n == 0)
+		return true;
+	return sv_consume(&after, ", signature count = ") && parse_uint(after, 4294967295UL, &n);
+}
+
+/* Could info be what auth_log() appends for this method? */
+static bool key_info_plausible(struct sv info, enum auth_method m)
+{
+	struct sv type, fp, after;
+	if (m == AM_PUBLICKEY || m == AM_HOSTBASED)
+		return split_key(info, &type, &fp, &after) &&
+		       (after.n == 0 || sv_starts(after, " ID ") || sv_starts(after, "ID ") ||
+			sv_starts(after, ", "));
+	return info.n > 0;
+}
+
+static void apply_info(struct sv info, struct event *ev)
+{
+	struct sv type, fp, after;
+	if (split_key(info, &type, &fp, &after)) {
+		ev->key_type = type;
+		ev->key_fp = fp;
+		if (!sv_consume(&after, ", "))
+			(void)sv_consume(&after, " ");
+		if (after.n)
+			ev->detail = after;
+	} else if (info.n) {
+		ev->detail = info; /* gssapi-with-mic: the client's principal */
+	}
+}
+
+/* "[INVALID]U from HOST[ port N]" (core of several shapes; see set_user). */
+static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, const char *invalid)
+{
+	struct sv host;
+	uint16_t port = 0;
+	(void)cut_port(&core, &port);
+	if (!cut_last(&core, " from ", &host) || !set_source(ev, host, allow_name))
+		return false;
+	ev->port = port;
+	set_user(ev, core, invalid);
+	return true;
+}
+
+/* auth.c auth_log():
+ *   "Accepted|Failed|Partial|Postponed METHOD[/SUB] for [invalid user ]U
+ *    from A port P ssh2[: INFO]"
+ * (5.x: "… port P ssh2" via its info argument; 6.3–7.4 also " ssh1"). */
+static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struct event *ev)
+{
+	long sp = sv_chr(rest, ' ');
+	struct sv meth, s, info = SV_NULL, core;
+	long i;
+
+	if (sp <= 0)
+		return 0;
+	meth = sv_make(rest.p, (size_t)sp);
+	s = sv_skip(rest, (size_t)sp + 1);
+	if (!sv_consume(&s, "for ")) {
+		/* an unknown method is whatever the client sent, spaces included */
+		long f = sv_find(rest, " for ");
+		if (f <= 0)
+			return 0;
+		meth = sv_make(rest.p, (size_t)f);
+		s = sv_skip(rest, (size_t)f + 5);
+	}
+	ev->kind = kind;
+	ev->method = method_of(meth);
+
+	if (sv_consume_end(&s, " ssh2") || sv_consume_end(&s, " ssh1")) {
+		core = s;
+	} else if ((i = sv_rfind(s, " ssh2: ")) >= 0 && key_info_strict(sv_skip(s, (size_t)i + 7))) {
+		/* the last " ssh2: " is sshd's: strict key text cannot hold one */
+		core = sv_make(s.p, (size_t)i);
+		info = sv_skip(s, (size_t)i + 7);
+	} else if (i < 0) {
+		core = s; /* no protocol tag: old or hand-written */
+	} else {
+		/* free text after " ssh2: " (certificate key ID, hostbased client
+		 * user and host, GSSAPI principal): try every " ssh2: " */
+		struct event first = *ev, cand;
+		int n = 0;
+		size_t from = 0;
+		const char *q;
+		while (n < 2 && (q = memmem(s.p + from, s.n - from, " ssh2: ", 7))) {
+			size_t at = (size_t)(q - s.p);
+			struct sv in = sv_skip(s, at + 7);
+			from = at + 1;
+			cand = *ev;
+			if (!key_info_plausible(in, ev->method) ||
+			    !parse_user_from(sv_make(s.p, at), &cand, false, "invalid user "))
+				continue;
+			apply_info(in, &cand);
+			if (n++ == 0)
+				first = cand;
+			if (trusted) /* an accepted user is a real account: the first fits */
+				break;
+		}
+		if (n == 0)
+			return 0;
+		if (n == 1 || trusted) {
+			*ev = first;
+		} else {
+			ev->detail = ambiguous;
+		}
+		return 1;
+	}
+	if (!parse_user_from(core, ev, false, "invalid user "))
+		return 0;
+	apply_info(info, ev);
+	return 1;
+}
+
+/* "Connection closed by", "Connection reset by", "Disconnected from",
+ * "Connection from … timed out", "Timeout, client not responding from …":
+ * rid is the remote id. */
+static int dec_close(struct sv rid, struct sv what, struct event *ev)
+{
+	enum pre pre;
+	if (!parse_remote_id(rid, ev, &pre))
+		return 0;
+	ev->kind = (ev->flags & EVF_PREAUTH) || pre == PRE_AUTHENTICATING || pre == PRE_INVALID
+			   ? EV_PREAUTH_CLOSE
+			   : EV_DISCONNECT;
+	ev->detail = what;
+	return 1;
+}
+
+/* Keeps the text of a found remote id and the kind it implies. */
+static int use_rid(const struct rid *c, int n, enum event_kind preauth_kind, enum event_kind post_kind,
+		   struct event *ev)
+{
+	bool preauth;
+	if (n != 1) {
+		ev->kind = preauth_kind;
+		ev->detail = ambiguous;
+		return 1;
+	}
+	*ev = c->ev;
+	preauth = (ev->flags & EVF_PREAUTH) || c->pre != PRE_USER;
+	ev->kind = preauth ? preauth_kind : post_kind;
+	ev->detail = c->rest;
+	return 1;
+}
+
+/* packet.c ssh_packet_disconnect(): "Disconnecting PREAMBLE ADDR port P: REASON"
+ * (7.5+); the reason may quote user and service names. */
+static int dec_disconnecting(struct sv rest, struct event *ev)
+{
+	struct rid c;
+	int n = find_remote_ids(rest, ev, &c);
+	if (n == 0)
+		return 0;
+	return use_rid(&c, n, EV_PREAUTH_CLOSE, EV_DISCONNECT, ev);
+}
+
+/* Before 7.5: "Disconnecting: REASON"; only the one naming the user is kept:
+ * "Too many authentication failures for [invalid user ]U[ from A port P ssh2]". */
+static int dec_disconnecting_old(struct sv rest, struct event *ev)
+{
+	struct sv core = rest;
+	if (!sv_consume(&core, "Too many authentication failures for "))
+		return 0;
+	ev->kind = EV_MAX_AUTH;
+	if (sv_consume_end(&core, " ssh2") || sv_consume_end(&core, " ssh1")) {
+		if (!parse_user_from(core, ev, false, "invalid user "))
+			return 0;
+	} else {
+		set_user(ev, core, NULL); /* before 6.7 no "invalid user " here */
+	}
+	return 1;
+}
+
+/* "Received disconnect from A port P:R: MSG" (7.2+), "… from A: R: MSG",
+ * "… from A: MSG" (older). */
+static int dec_received_disconnect(struct sv rest, struct event *ev)
+{
+	long sp = sv_chr(rest, ' ');
+	struct sv tok, msg;
+	unsigned long x;
+	size_t k;
+
+	if (sp > 0 && sv_starts(sv_skip(rest, (size_t)sp), " port ")) {
+		tok = sv_make(rest.p, (size_t)sp);
+		msg = sv_skip(rest, (size_t)sp + 6);
+		k = take_uint(msg, 65535, &x);
+		if (k == 0 || k >= msg.n || msg.p[k] != ':')
+			return 0;
+		ev->port = (uint16_t)x;
+		msg = sv_skip(msg, k + 1);
+	} else {
+		long c = sv_find(rest, ": ");
+		if (c <= 0)
+			return 0;
+		tok = sv_make(rest.p, (size_t)c);
+		msg = sv_skip(rest, (size_t)c + 2);
+	}
+	if (!set_source(ev, tok, false))
+		return 0;
+	/* reason code, then the peer's own text */
+	k = take_uint(msg, 4294967295UL, &x);
+	if (k && sv_starts(sv_skip(msg, k), ": "))
+		msg = sv_skip(msg, k + 2);
+	else if (k && sv_starts(sv_skip(msg, k), ":"))
+		msg = sv_skip(msg, k + 1);
+	(void)sv_consume(&msg, " ");
+	ev->kind = ev->flags & EVF_PREAUTH ? EV_PREAUTH_CLOSE : EV_DISCONNECT;
+	ev->detail = msg;
+	return 1;
+}
+
+/* auth.c allowed_user(). The reason is sshd's own text; some name the
+ * remote host (an address, or a name with UseDNS), others do not. */
+static int dec_user_not_allowed(struct sv rest, struct event *ev)
+{
+	static const char *const with_host[] = {
+		"listed in DenyUsers",
+		"not listed in AllowUsers",
+		"not in any group",
+		"a group is listed in DenyGroups",
+		"none of user's groups are listed in AllowGroups",
+	};
+	long i = sv_rfind(rest, " not allowed because ");
+	struct sv left, reason, host;
+	bool from = false, known = false;
+
+	if (i < 0)
+		return 0;
+	left = sv_make(rest.p, (size_t)i);
+	reason = sv_skip(rest, (size_t)i + 21);
+	if (reason.n == 0)
+		return 0;
+	for (size_t k = 0; k < ELEMENTSOF(with_host); k++)
+		if (sv_eq(reason, with_host[k]))
+			from = known = true;
+	if (!known && (sv_eq(reason, "account is locked") || sv_starts(reason, "shell ") ||
+		       sv_ends(reason, " exists")))
+		known = true; /* no host in these: "x from 1.2.3.4" is all user name */
+	if (!known) {
+		/* a reason we do not know: take a host only when it is an address */
+		struct sv l = left;
+		from = cut_last(&l, " from ", &host) && addr_parse(host, &ev->source);
+	}
+	if (from) {
+		if (!cut_last(&left, " from ", &host) || !set_source(ev, host, true))
+			return 0;
+	}
+	ev->kind = EV_USER_NOT_ALLOWED;
+	ev->user = left;
+	ev->detail = reason;
+	return 1;
+}
+
+/* auth-pam.c: "PAM: MSG for [illegal user ]U from HOST" (HOST is a name
+ * with UseDNS). MSG is pam_strerror() text. */
+static int dec_pam_error(struct sv rest, struct event *ev)
+{
+	/* pam_strerror() texts that contain " for " themselves */
+	static const char *const long_msgs[] = {
+		"Have exhausted maximum number of retries for service.",
+		"Cannot make/remove an entry for the specified session",
+	};
+	size_t skip = 0;
+	long f;
+	struct sv core;
+
+	for (size_t k = 0; k < ELEMENTSOF(long_msgs); k++)
+		if (sv_starts(rest, long_msgs[k]))
+			skip = strlen(long_msgs[k]);
+	f = sv_find(sv_skip(rest, skip), " for ");
+	if (f < 0)
+		return 0;
+	core = sv_skip(rest, skip + (size_t)f + 5);
+	if (!parse_user_from(core, ev, true, "illegal user "))
+		return 0;
+	ev->kind = EV_AUTH_FAILURE;
+	ev->method = AM_PAM;
+	ev->detail = sv_make(rest.p, skip + (size_t)f);
+	return 1;
+}
+
+/* pam_unix through sshd's name: "PAM N more authentication failure[s];
+ * logname= uid=0 euid=0 tty=ssh ruser= rhost=HOST[  user=U]". sshd sets no
+ * ruser, so nothing the client chose comes before rhost. */
+static int dec_pam_more(struct sv rest, struct event *ev)
+{
+	unsigned long n;
+	size_t k = take_uint(rest, 1000000, &n);
+	struct sv s, host;
+	long r, e, u;
+
+	if (k == 0 || !sv_starts(sv_skip(rest, k), " more authentication failure"))
+		return 0;
+	s = sv_skip(rest, k);
+	r = sv_find(s, " rhost=");
+	if (r < 0)
+		return 0;
+	s = sv_skip(s, (size_t)r + 7);
+	e = sv_chr(s, ' ');
+	host = e < 0 ? s : sv_make(s.p, (size_t)e);
+	if (host.n && !set_source(ev, host, true))
+		return 0;
+	if (e >= 0) {
+		s = sv_skip(s, (size_t)e);
+		u = sv_find(s, " user=");
+		if (u >= 0)
+			ev->user = sv_skip(s, (size_t)u + 6);
+	}
+	ev->kind = EV_AUTH_FAILURE;
+	ev->method = AM_PAM;
+	ev->count = n ? (uint32_t)n : 1;
+	ev->detail = SV_LIT("more authentication failures");
+	return 1;
+}
+
+/* "Bad protocol version identification 'X' from A[ port P]" (≤ 7.9). */
+static int dec_bad_version(struct sv rest, struct event *ev)
+{
+	struct sv host;
+	uint16_t port = 0;
+	(void)cut_port(&rest, &port);
+	if (!cut_last(&rest, " from ", &host) || !set_source(ev, host, false))
+		return 0;
+	if (rest.n >= 2 && rest.p[0] == '\'' && rest.p[rest.n - 1] == '\'')
+		rest = sv_make(rest.p + 1, rest.n - 2);
+	ev->kind = EV_PROTOCOL_ERROR;
+	ev->port = port;
+	ev->detail = rest;
+	return 1;
+}
+
+/* An address at the start of rest, then optionally " port P", then what
+ * follows (returned). For shapes where the address follows a fixed prefix. */
+static bool take_lead_addr(struct sv *rest, struct event *ev, const char *sep)
+{
+	long sp = sv_chr(*rest, ' ');
+	long c = sep ? sv_find(*rest, sep) : -1;
+	struct sv tok;
+	unsigned long x;
+	size_t k;
+
+	if (sp < 0 && c < 0) {
+		if (!set_source(ev, *rest, false))
+			return false;
+		*rest = SV_NULL;
+		return true;
+	}
+	if (c >= 0 && (sp < 0 || c < sp)) {
+		/* "A: …" (old, no port; an IPv6 address holds no ": ") */
+		tok = sv_make(rest->p, (size_t)c);
+		if (!set_source(ev, tok, false))
+			return false;
+		*rest = sv_skip(*rest, (size_t)c);
+		return true;
+	}
+	tok = sv_make(rest->p, (size_t)sp);
+	if (!set_source(ev, tok, false))
+		return false;
+	*rest = sv_skip(*rest, (size_t)sp);
+	if (sv_starts(*rest, " port ")) {
+		k = take_uint(sv_skip(*rest, 6), 65535, &x);
+		if (k == 0)
+			return false;
+		ev->port = (uint16_t)x;
+		*rest = sv_skip(*rest, 6 + k);
+	}
+	return true;
+}
+
+/* sshd-session.c: "Connection from A port P on B port Q[ rdomain "R"]"
+ * (5.x: "Connection from A port P"). */
+static int dec_connection_from(struct sv rest, struct event *ev)
+{
+	struct sv r = rest;
+	if (sv_ends(rest, " timed out")) /* packet.c: "Connection from ID timed out" */
+		return dec_close(sv_cut(rest, 10), SV_LIT("Connection timed out"), ev);
+	if (!take_lead_addr(&r, ev, NULL) || ev->port == 0)
+		return 0;
+	if (r.n && !sv_consume(&r, " on "))
+		return 0;
+	ev->kind = EV_CONNECT;
+	if (r.n)
+		ev->detail = r;
+	return 1;
+}
+
+/* "TAG: Connection from [PREAMBLE ]A port P: ERR" (packet.c sshpkt_vfatal,
+ * 7.5+: "banner exchange", "ssh_dispatch_run_fatal", …). TAG and ERR are
+ * sshd's; the preamble may hold a user name. */
+static int dec_tagged_connection(struct sv msg, struct event *ev)
+{
+	long i = sv_find(msg, ": Connection from ");
+	struct rid c;
+	int n;
+	if (i <= 0 || sv_starts(msg, "debug"))
+		return 0;
+	for (long k = 0; k < i; k++) {
+		char ch = msg.p[k];
+		if (!is_alpha(ch) && !is_digit(ch) && ch != '_' && ch != ' ' && ch != ':' && ch != '-')
+			return 0;
+	}
+	n = find_remote_ids(sv_skip(msg, (size_t)i + 18), ev, &c);
+	if (n == 0)
+		return 0;
+	return use_rid(&c, n, EV_PROTOCOL_ERROR, EV_DISCONNECT, ev);
+}
+
+/* packet.c: "Unable to negotiate with [PREAMBLE ]A port P: no matching …
+ * found. Their offer: …" (7.3+), "… with A: …" (7.0–7.2). The offer is the
+ * client's. */
+static int dec_unable_negotiate(struct sv rest, struct event *ev)
+{
+	struct rid c;
+	int n = find_remote_ids(rest, ev, &c);
+	if (n == 0) {
+		struct sv r = rest;
+		if (!take_lead_addr(&r, ev, ": ") || !sv_consume(&r, ": "))
+			return 0;
+		ev->kind = EV_PROTOCOL_ERROR;
+		ev->detail = r;
+		return 1;
+	}
+	return use_rid(&c, n, EV_PROTOCOL_ERROR, EV_PROTOCOL_ERROR, ev);
+}
+
+/* sshd.c drop_connection(): "drop connection #N from [A]:P on [B]:Q REASON"
+ * (REASON "past MaxStartups", or 9.8+ "Maxstartups", "penalty: …"). */
+static int dec_drop(struct sv rest, struct event *ev)
+{
+	unsigned long x;
+	size_t k = take_uint(rest, 4294967295UL, &x);
+	long e;
+	if (k == 0)
+		return 0;
+	rest = sv_skip(rest, k);
+	if (!sv_consume(&rest, " from ["))
+		return 0;
+	e = sv_chr(rest, ']');
+	if (e <= 0 || !set_source(ev, sv_make(rest.p, (size_t)e), false))
+		return 0;
+	rest = sv_skip(rest, (size_t)e + 1);
+	if (!sv_consume(&rest, ":") || (k = take_uint(rest, 65535, &x)) == 0)
+		return 0;
+	ev->port = (uint16_t)x;
+	rest = sv_skip(rest, k);
+	if (!sv_consume(&rest, " on ["))
+		return 0;
+	e = sv_chr(rest, ' ');
+	ev->kind = EV_MAXSTARTUPS;
+	if (e > 0)
+		ev->detail = sv_skip(rest, (size_t)e + 1);
+	return 1;
+}
+
+/* tcp wrappers: "refused connect from HOST (A)" or "… from A". */
+static int dec_refused(struct sv rest, struct event *ev)
+{
+	long o = sv_rfind(rest, " (");
+	ev->kind = EV_CONN_REFUSED;
+	if (o >= 0 && sv_ends(rest, ")")) {
+		struct sv a = sv_make(rest.p + o + 2, rest.n - (size_t)o - 3);
+		struct sv name = sv_make(rest.p, (size_t)o);
+		if (!set_source(ev, a, false))
+			return 0;
+		if (!sv_eq_sv(name, a) && hostname_ok(name))
+			ev->source_name = name;
+		return 1;
+	}
+	return set_source(ev, rest, true) ? 1 : 0;
+}
+
+/* session.c: "Starting session: TYPE[ on TTY] for U from A port P id N". */
+static int dec_starting_session(struct sv rest, struct event *ev)
+{
+	struct sv host;
+	unsigned long x;
+	uint16_t port = 0;
+	long i, on;
+
+	i = sv_rfind(rest, " id ");
+	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
+		rest.n = (size_t)i;
+	if (!cut_port(&rest, &port) || !cut_last(&rest, " from ", &host) || !set_source(ev, host, false))
+		return 0;
+	i = sv_rfind(rest, " for ");
+	if (i < 0)
+		return 0;
+	ev->user = sv_skip(rest, (size_t)i + 5);
+	rest.n = (size_t)i;
+	on = sv_rfind(rest, " on ");
+	if (on >= 0 && sv_chr(sv_skip(rest, (size_t)on + 4), ' ') < 0) {
+		ev->tty = sv_skip(rest, (size_t)on + 4);
+		rest.n = (size_t)on;
+	}
+	ev->kind = EV_SESSION_OPEN;
+	ev->port = port;
+	ev->detail = rest;
+	return 1;
+}
+
+/* session.c: "Close session: user U from A port P id N". */
+static int dec_close_session(struct sv rest, struct event *ev)
+{
+	long i;
+	unsigned long x;
+	if (!sv_consume(&rest, "user "))
+		return 0;
+	i = sv_rfind(rest, " id ");
+	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
+		rest.n = (size_t)i;
+	if (!parse_user_from(rest, ev, false, NULL))
+		return 0;
+	ev->kind = EV_SESSION_CLOSE;
+	return 1;
+}
+
+/* "Timeout before authentication for A[ port P]" (≤ 9.7) or
+ * "… for connection from A[ to B], pid = N[ (early)]" (9.8+). */
+static int dec_login_timeout(struct sv msg, struct sv rest, struct event *ev)
+{
+	if (sv_consume(&rest, "connection from ")) {
+		long e = sv_chr(rest, ' ');
+		long c = sv_chr(rest, ',');
+		long end = e < 0 ? c : (c < 0 ? e : MIN(e, c));
+		if (!set_source(ev, end < 0 ? rest : sv_make(rest.p, (size_t)end), false))
+			return 0;
+	} else {
+		struct sv r = rest;
+		if (!take_lead_addr(&r, ev, NULL) || r.n)
+			return 0;
+	}
+	ev->kind = EV_PREAUTH_CLOSE;
+	ev->detail = HEAD(msg, "Timeout before authentication");
+	return 1;
+}
+
+/* "Protocol major versions differ: 2 vs. 1" (8.0+) or
+ * "… differ for A[ port P]: X vs. Y" (older; X and Y are version strings). */
+static int dec_major_versions(struct sv rest, struct event *ev)
+{
+	ev->kind = EV_PROTOCOL_ERROR;
+	if (sv_consume(&rest, ": ")) {
+		ev->detail = rest;
+		return 1;
+	}
+	if (!sv_consume(&rest, " for ") || !take_lead_addr(&rest, ev, ": ") || !sv_consume(&rest, ": "))
+		return 0;
+	ev->detail = rest;
+	return 1;
+}
+
+/* "Read error from remote host A[ port P]: ERR" (serverloop.c, after login). */
+static int dec_read_error(struct sv rest, struct event *ev)
+{
+	if (!take_lead_addr(&rest, ev, ": ") || !sv_consume(&rest, ": "))
+		return 0;
+	ev->kind = EV_DISCONNECT;
+	ev->detail = rest;
+	return 1;
+}
+
+/* "probed|scanned from A[ port P] with VERSION. Don't panic." (sshd.c
+ * ≤ 7.9, kex.c 8.x): a client version of a known scanner. */
+static int dec_scanned(struct sv rest, struct event *ev)
+{
+	if (!take_lead_addr(&rest, ev, NULL) || !sv_consume(&rest, " with "))
+		return 0;
+	(void)sv_consume_end(&rest, ". Don't panic.");
+	ev->kind = EV_PROTOCOL_ERROR;
+	ev->detail = rest;
+	return 1;
+}
+
+static int dispatch(struct sv m, struct event *ev)
+{
+	struct sv r = m;
+
+	switch (m.p[0]) {
+	case 'A':
+		if (sv_consume(&r, "Accepted "))
+			return dec_authlog(r, EV_AUTH_SUCCESS, true, ev);
+		if (sv_consume(&r, "Access denied for user ") &&
+		    sv_consume_end(&r, " by PAM account configuration")) {
+			ev->kind = EV_USER_NOT_ALLOWED;
+			ev->user = r;
+			ev->detail = sv_make(r.p + r.n + 4, 25); /* "PAM account configuration" */
+			return 1;
+		}
+		return 0;
+	case 'B':
+		if (sv_consume(&r, "Bad protocol version identification "))
+			return dec_bad_version(r, ev);
+		if (sv_starts(m, "Bad packet length ") || sv_starts(m, "Bad remote protocol version identification")) {
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = m;
+			return 1;
+		}
+		return 0;
+	case 'C':
+		if (sv_consume(&r, "Connection closed by "))
+			return dec_close(r, HEAD(m, "Connection closed"), ev);
+		if (sv_consume(&r, "Connection reset by "))
+			return dec_close(r, HEAD(m, "Connection reset"), ev);
+		if (sv_consume(&r, "Connection from "))
+			return dec_connection_from(r, ev);
+		if (sv_consume(&r, "Close session: "))
+			return dec_close_session(r, ev);
+		if (sv_starts(m, "Corrupted MAC on input")) {
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = m;
+			return 1;
+		}
+		return 0;
+	case 'D':
+		if (sv_consume(&r, "Disconnected from "))
+			return dec_close(r, HEAD(m, "Disconnected"), ev);
+		if (sv_consume(&r, "Disconnecting: "))
+			return dec_disconnecting_old(r, ev);
+		if (sv_consume(&r, "Disconnecting "))
+			return dec_disconnecting(r, ev);
+		if (sv_consume(&r, "Did not receive identification string from ")) {
+			if (!take_lead_addr(&r, ev, NULL) || r.n)
+				return 0;
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = HEAD(m, "Did not receive identification string");
+			return 1;
+		}
+		return 0;
+	case 'F':
+		if (sv_consume(&r, "Failed "))
+			return dec_authlog(r, EV_AUTH_FAILURE, false, ev);
+		return 0;
+	case 'I':
+		if (sv_consume(&r, "Invalid user ") || sv_consume(&r, "Illegal user ")) {
+			if (!parse_user_from(r, ev, false, NULL))
+				return 0;
+			ev->kind = EV_INVALID_USER;
+			ev->flags |= EVF_INVALID_USER;
+			return 1;
+		}
+		return 0;
+	case 'P':
+		/* "Partial" (one of several required methods passed) and
+		 * "Postponed" (waiting for a PAM conversation) are neither a login
+		 * nor a failure, and the final Accepted/Failed line follows. */
+		if (sv_consume(&r, "PAM: "))
+			return dec_pam_error(r, ev);
+		if (sv_consume(&r, "PAM "))
+			return dec_pam_more(r, ev);
+		if (sv_consume(&r, "Protocol major versions differ"))
+			return dec_major_versions(r, ev);
+		return 0;
+	case 'R':
+		if (sv_consume(&r, "Received disconnect from "))
+			return dec_received_disconnect(r, ev);
+		if (sv_consume(&r, "ROOT LOGIN REFUSED FROM ")) {
+			if (!take_lead_addr(&r, ev, NULL) || r.n)
+				return 0;
+			ev->kind = EV_ROOT_REFUSED;
+			ev->user = SV_LIT("root");
+			return 1;
+		}
+		if (sv_consume(&r, "Read error from remote host "))
+			return dec_read_error(r, ev);
+		return 0;
+	case 'S':
+		if (sv_consume(&r, "Starting session: "))
+			return dec_starting_session(r, ev);
+		return 0;
+	case 'T':
+		if (sv_consume(&r, "Timeout before authentication for "))
+			return dec_login_timeout(m, r, ev);
+		if (sv_consume(&r, "Timeout, client not responding from "))
+			return dec_close(r, HEAD(m, "Timeout, client not responding"), ev);
+		return 0;
+	case 'U':
+		if (sv_consume(&r, "User "))
+			return dec_user_not_allowed(r, ev);
+		if (sv_consume(&r, "Unable to negotiate with "))
+			return dec_unable_negotiate(r, ev);
+		if (sv_starts(m, "Unable to negotiate a key exchange method")) {
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = m;
+			return 1;
+		}
+		return 0;
+	case 'a':
+		/* monitor.c (9.9, RefuseConnection) */
+		if (sv_consume(&r, "administratively prohibited connection for ")) {
+			if (!parse_user_from(r, ev, false, "invalid user "))
+				return 0;
+			ev->kind = EV_USER_NOT_ALLOWED;
+			ev->detail = HEAD(m, "administratively prohibited connection");
+			return 1;
+		}
+		break;
+	case 'b':
+		if (sv_starts(m, "beginning MaxStartups throttling")) {
+			ev->kind = EV_MAXSTARTUPS;
+			ev->detail = m;
+			return 1;
+		}
+		break;
+	case 'd':
+		if (sv_consume(&r, "drop connection #"))
+			return dec_drop(r, ev);
+		break;
+	case 'k':
+		if (sv_consume(&r, "kex_exchange_identification: ")) {
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = r;
+			return 1;
+		}
+		break;
+	case 'm':
+		if (sv_consume(&r, "maximum authentication attempts exceeded for ")) {
+			if (!sv_consume_end(&r, " ssh2"))
+				(void)sv_consume_end(&r, " ssh1");
+			if (!parse_user_from(r, ev, false, "invalid user "))
+				return 0;
+			ev->kind = EV_MAX_AUTH;
+			return 1;
+		}
+		break;
+	case 'p':
+		if (sv_consume(&r, "probed from "))
+			return dec_scanned(r, ev);
+		break;
+	case 'r':
+		if (sv_consume(&r, "refused connect from "))
+			return dec_refused(r, ev);
+		break;
+	case 's':
+		if (sv_consume(&r, "scanned from "))
+			return dec_scanned(r, ev);
+		break;
+	case 't':
+		if (sv_consume(&r, "terminating inactive connection from "))
+			return dec_close(r, HEAD(m, "terminating inactive connection"), ev);
+		break;
+	default:
+		if (m.p[0] < 'a' || m.p[0] > 'z')
+			return 0;
+		break;
+	}
+	/* lower case: maybe "TAG: Connection from …: ERR" */
+	return dec_tagged_connection(m, ev);
+}
+
 int dec_sshd(struct sv msg, struct event *ev)
 {
-	(void)msg;
-	(void)ev;
-	return 0;
+	struct sv m = trim_end(msg);
+
+	if (m.n == 0 || m.p == NULL)
+		return 0;
+	if (m.p[0] == 'p' && sv_starts(m, "pam_"))
+		return 0; /* dec_pam's */
+	/* log.c prefixes error and fatal levels */
+	if (m.p[0] == 'e')
+		(void)sv_consume(&m, "error: ");
+	else if (m.p[0] == 'f')
+		(void)sv_consume(&m, "fatal: ");
+	if (sv_consume_end(&m, " [preauth]"))
+		ev->flags |= EVF_PREAUTH;
+	if (m.n == 0)
+		return 0;
+	return dispatch(m, ev);
 }
