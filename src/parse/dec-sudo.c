@@ -63,7 +63,7 @@ int dec_sudo(struct sv msg, struct event *ev)
 {
 	struct sv user, rest, reason = SV_NULL;
 	struct sv tty = SV_NULL, target = SV_NULL, command = SV_NULL;
-	bool have_command = false;
+	bool have_command = false, ambiguous = false;
 	uint32_t count = 1;
 	enum event_kind kind;
 
@@ -97,6 +97,8 @@ int dec_sudo(struct sv msg, struct event *ev)
 		if (sv_eq(key, "COMMAND")) {
 			command = rest;
 			have_command = true;
+			ambiguous = sv_find(rest, " ; USER=") >= 0 || sv_find(rest, " ; COMMAND=") >= 0 ||
+				    sv_find(rest, " ; TTY=") >= 0;
 			break;
 		}
 		if (!dec_split(rest, " ; ", &value, &rest)) {
@@ -120,8 +122,7 @@ int dec_sudo(struct sv msg, struct event *ev)
 	ev->count = count;
 	if (kind == EV_SUDO_REFUSED)
 		ev->detail = reason;
-	if (have_command && (sv_find(command, " ; USER=") >= 0 || sv_find(command, " ; COMMAND=") >= 0 ||
-			     sv_find(command, " ; TTY=") >= 0))
+	if (ambiguous)
 		ev->detail = ambiguous_detail;
 	return 1;
 }
