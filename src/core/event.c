@@ -52,6 +52,7 @@ static const char *const acct_names[ACCT_MAX] = {
 	[ACCT_GROUP_MEMBER_ADD] = "group_member_add",
 	[ACCT_GROUP_MEMBER_DEL] = "group_member_del",
 	[ACCT_PASSWORD_CHANGE] = "password_change",
+	[ACCT_GROUP_MOD] = "group_mod",
 };
 
 void event_init(struct event *ev)

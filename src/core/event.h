@@ -64,6 +64,7 @@ enum account_op {
 	ACCT_GROUP_MEMBER_ADD, /* user added to a group: event.target = group */
 	ACCT_GROUP_MEMBER_DEL,
 	ACCT_PASSWORD_CHANGE,
+	ACCT_GROUP_MOD, /* group renamed, GID/password/administrators changed: event.target = group */
 	ACCT_MAX
 };
 

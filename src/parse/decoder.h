@@ -24,6 +24,11 @@ int dec_sshd(struct sv msg, struct event *ev);
 int dec_sudo(struct sv msg, struct event *ev);
 int dec_su(struct sv msg, struct event *ev);
 int dec_pam(struct sv msg, struct event *ev); /* pam_unix/pam_faillock from any program */
+/* The body of a pam module's message (what follows "pam_unix(SERVICE:TYPE): ",
+ * or the whole message of the old "su(pam_unix)[pid]:" program form) for a
+ * known PAM service ("sshd", "su", "sudo" …; empty when unknown). Used by
+ * dec_pam and by the su/sudo decoders for the old form. Returns 1 or 0. */
+int dec_pam_service(struct sv service, struct sv body, struct event *ev);
 int dec_logind(struct sv msg, struct event *ev);
 int dec_shadow(struct sv msg, struct event *ev); /* useradd, usermod, passwd … */
 

@@ -24,6 +24,15 @@ static const struct {
 	{ "chage", dec_shadow },
 	{ "adduser", dec_shadow },
 	{ "deluser", dec_shadow },
+	{ "chsh", dec_shadow },
+	{ "chfn", dec_shadow },
+	/* RHEL 4-era pam_unix logged as "PROGRAM(pam_unix)[pid]: BODY" */
+	{ "su(pam_unix)", dec_su },
+	{ "sudo(pam_unix)", dec_sudo },
+	{ "sshd(pam_unix)", dec_pam },
+	{ "login(pam_unix)", dec_pam },
+	{ "gdm(pam_unix)", dec_pam },
+	{ "vsftpd(pam_unix)", dec_pam },
 };
 
 dec_fn decoder_for(struct sv program)

@@ -1,0 +1,119 @@
+/*
+ * dec-util: small view helpers shared by the decoders (private to parse/).
+ *
+ * Everything here works on borrowed views and never allocates; every
+ * helper is total (any input, including embedded NUL bytes, gives a
+ * defined answer).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/strview.h"
+
+/* Counts decoded from log text are capped here: no program we read logs
+ * more than a handful of attempts per line, and a bound keeps the
+ * multiplication by the header's repeat count far from overflow. */
+#define DEC_COUNT_MAX 100000u
+
+/* Drops leading blanks (sudo pads its user name: "%8s : "). */
+static inline struct sv dec_ltrim(struct sv v)
+{
+	while (v.n && (v.p[0] == ' ' || v.p[0] == '\t'))
+		v = sv_skip(v, 1);
+	return v;
+}
+
+/* Drops trailing blanks, CR/LF and rsyslog's "#012" for a newline the
+ * program left at the end of its message (userdel, groupdel do). */
+static inline struct sv dec_rtrim(struct sv v)
+{
+	for (;;) {
+		if (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\n' ||
+			    v.p[v.n - 1] == '\r'))
+			v = sv_cut(v, 1);
+		else if (!sv_consume_end(&v, "#012"))
+			return v;
+	}
+}
+
+/* Splits v at the first occurrence of sep into *head and *tail (either may
+ * be NULL). Returns false, writing nothing, when sep does not occur. */
+static inline bool dec_split(struct sv v, const char *sep, struct sv *head, struct sv *tail)
+{
+	long i = sv_find(v, sep);
+	if (i < 0)
+		return false;
+	if (head)
+		*head = sv_make(v.p, (size_t)i);
+	if (tail)
+		*tail = sv_skip(v, (size_t)i + strlen(sep));
+	return true;
+}
+
+/* As dec_split, at the last occurrence of sep. */
+static inline bool dec_rsplit(struct sv v, const char *sep, struct sv *head, struct sv *tail)
+{
+	long i = sv_rfind(v, sep);
+	if (i < 0)
+		return false;
+	if (head)
+		*head = sv_make(v.p, (size_t)i);
+	if (tail)
+		*tail = sv_skip(v, (size_t)i + strlen(sep));
+	return true;
+}
+
+/* Number of (non-overlapping) occurrences of needle in v. */
+static inline size_t dec_count(struct sv v, const char *needle)
+{
+	size_t n = 0, len = strlen(needle);
+	long i;
+	while ((i = sv_find(v, needle)) >= 0) {
+		n++;
+		v = sv_skip(v, (size_t)i + len);
+	}
+	return n;
+}
+
+/* A decimal count in 1..DEC_COUNT_MAX filling all of v. */
+static inline bool dec_count_parse(struct sv v, uint32_t *ret)
+{
+	unsigned long long x;
+	if (sv_to_u64(v, DEC_COUNT_MAX, &x) < 0 || x == 0)
+		return false;
+	*ret = (uint32_t)x;
+	return true;
+}
+
+/* True when v is 1..max bytes of [A-Za-z0-9] (logind session ids). */
+static inline bool dec_is_alnum(struct sv v, size_t max)
+{
+	if (v.n == 0 || v.n > max)
+		return false;
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return false;
+	}
+	return true;
+}
+
+/* The first space-delimited token of v (all of v when it has no space). */
+static inline struct sv dec_word(struct sv v)
+{
+	long i = sv_chr(v, ' ');
+	return i < 0 ? v : sv_make(v.p, (size_t)i);
+}
+
+/* A pam_unix message body without its "pam_unix(SERVICE:TYPE): " prefix:
+ * what the old "su(pam_unix)[pid]:" program form logs. */
+static inline bool dec_is_pam_body(struct sv msg)
+{
+	struct sv num;
+	return sv_starts(msg, "authentication failure; ") || sv_starts(msg, "session opened for user ") ||
+	       sv_starts(msg, "session closed for user ") || sv_eq(msg, "check pass; user unknown") ||
+	       (dec_split(msg, " more authentication failure", &num, NULL) && num.n && num.n <= 6 &&
+		num.p[0] >= '0' && num.p[0] <= '9');
+}
