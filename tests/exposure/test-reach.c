@@ -952,6 +952,13 @@ static int live_setup(void **state)
 	for (size_t i = 0; i < sizeof(pkgs) / sizeof(pkgs[0]); i++)
 		add_pkg(L, pkgs[i], "reach-child", self_path);
 	add_pkg(L, "stalepkg", "sleep", "/bin/sleep");
+	{
+		/* this test binary itself, by its own path (outside ROOT) */
+		char p[4096], list[4200];
+		fmt_path(p, sizeof(p), "%s/var/lib/dpkg/info/selfpkg.list", L->tmp);
+		fmt_path(list, sizeof(list), "%s\n", self_path);
+		write_text(p, list);
+	}
 	add_pkg(L, "replpkg", "sleep", "/bin/sleep");
 	start_child(L, &L->lo, "lopkg", "lo", false);
 	start_child(L, &L->netns, "nspkg", "netns", false);
@@ -1181,6 +1188,129 @@ static void test_live_stale(void **state)
 	reach_snapshot_free(s);
 }
 
+
+/* Runs fn in a forked child and returns its exit status (0 pass, 77 skip, else the failing step). */
+static int in_child(int (*fn)(struct live *L), struct live *L)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(L));
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 200 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static int nft_child(struct live *L)
+{
+	if (child_netns() != NULL)
+		return 77;
+	/* load basic.nft into this throw-away namespace with the real nft */
+	char *src = NULL;
+	if (asprintf(&src, "%s/tests/exposure/reach-data/basic.nft", getenv("MOAT_SOURCE_ROOT")) < 0)
+		return 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "nft", "-f", src, NULL };
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin", NULL };
+		execve(REACH_NFT_PATH, argv, envp);
+		_exit(127);
+	}
+	int st;
+	bool loaded = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	free(src);
+	if (!loaded)
+		return 2;
+	/* fixed ports: this namespace is empty, so they are free */
+	int s22 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s3306 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_port = htons(22);
+	if (bind(s22, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s22, 1) < 0)
+		return 3;
+	sa.sin_port = htons(3306);
+	if (bind(s3306, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s3306, 1) < 0)
+		return 4;
+	char *json = NULL;
+	if (reach_nft_list_ruleset(&json) < 0 || !strstr(json, "\"nftables\""))
+		return 5;
+	free(json);
+	struct reach_snapshot *s = NULL;
+	if (reach_snapshot_take("/proc", L->tmp, &s, NULL) < 0)
+		return 6;
+	struct reach_info in;
+	if (reach_for_package(s, "selfpkg", &in) < 0)
+		return 7;
+	const struct reach_proc *me = find_pid(&in, getpid());
+	if (!me)
+		return 8;
+	int seen = 0;
+	for (size_t i = 0; i < me->n_sockets; i++) {
+		const struct reach_socket *k = &me->sockets[i];
+		if (k->port == 22 && k->firewall == 1)
+			seen |= 1; /* basic.nft lets 22 in */
+		if (k->port == 3306 && k->firewall == 0)
+			seen |= 2; /* and nothing else */
+	}
+	if (seen != 3)
+		return 9;
+	if (!in.remote || strncmp(in.verdict, "exposed-remote, ", 16) != 0)
+		return 10;
+	reach_info_done(&in);
+	reach_snapshot_free(s);
+	return 0;
+}
+
+/* The whole firewall path for real: nft run by reach inside a namespace of our own. */
+static void test_live_nft(void **state)
+{
+	struct live *L = *state;
+	if (access(REACH_NFT_PATH, X_OK) != 0) {
+		print_message("no %s: skipping\n", REACH_NFT_PATH);
+		skip();
+	}
+	int r = in_child(nft_child, L);
+	if (r == 77) {
+		print_message("cannot create a network namespace: skipping the nft case\n");
+		skip();
+	}
+	assert_int_equal(r, 0);
+}
+
+static int unpriv_child(struct live *L)
+{
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return 1;
+	char *json = NULL;
+	if (reach_nft_list_ruleset(&json) >= 0) /* nobody may not read the ruleset */
+		return 2;
+	struct reach_snapshot *s = NULL;
+	if (reach_snapshot_take("/proc", L->tmp, &s, NULL) < 0)
+		return 3;
+	if (reach_snapshot_unreadable(s) == 0) /* root's processes */
+		return 4;
+	struct reach_info in;
+	if (reach_for_package(s, "nobodypkg", &in) < 0 || in.n_procs != 1 || in.procs[0].pid != L->nobody.pid)
+		return 5;
+	reach_info_done(&in);
+	if (reach_for_package(s, "lopkg", &in) < 0 || in.running) /* root's: cannot be seen */
+		return 6;
+	reach_info_done(&in);
+	reach_snapshot_free(s);
+	return 0;
+}
+
+/* Unprivileged, as moat's engine runs: others' processes are counted as unreadable. */
+static void test_live_unprivileged(void **state)
+{
+	struct live *L = *state;
+	if (!L->root) {
+		print_message("not root: skipping the unprivileged-reader case\n");
+		skip();
+	}
+	assert_int_equal(in_child(unpriv_child, L), 0);
+}
+
 /* On this host's own root: the test itself maps libc, listed by dpkg as /lib/… on a
  * merged-/usr system and mapped as /usr/lib/…. */
 static void test_live_host_libc(void **state)
@@ -1228,7 +1358,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_live_loopback), cmocka_unit_test(test_live_netns),
 		cmocka_unit_test(test_live_nobody),   cmocka_unit_test(test_live_seccomp),
-		cmocka_unit_test(test_live_stale),
+		cmocka_unit_test(test_live_stale),    cmocka_unit_test(test_live_nft),
+		cmocka_unit_test(test_live_unprivileged),
 	};
 	int r = cmocka_run_group_tests_name("reach", unit, NULL, NULL);
 	r |= cmocka_run_group_tests_name("reach-live", live, live_setup, live_teardown);
