@@ -126,7 +126,7 @@ static int index_grow(struct reach_snapshot *s)
 	return 0;
 }
 
-size_t reach_path_intern(struct reach_snapshot *s, struct sv raw)
+int reach_path_intern(struct reach_snapshot *s, struct sv raw, size_t *ret)
 {
 	bool rooted = s->root_len == 0;
 	if (s->root_len && raw.n > s->root_len && memcmp(raw.p, s->root, s->root_len) == 0 &&
@@ -134,43 +134,51 @@ size_t reach_path_intern(struct reach_snapshot *s, struct sv raw)
 		raw = sv_skip(raw, s->root_len);
 		rooted = true;
 	}
-	char key[PATH_MAX];
+	char key[PATH_MAX + 8];
 	size_t n = reach_path_key(s, raw, key, sizeof(key));
 	if (n == 0)
-		return SIZE_MAX;
+		return -ENAMETOOLONG;
 	struct sv k = sv_make(key, n);
 	size_t i = reach_path_find(s, k);
-	if (i != SIZE_MAX)
-		return i;
+	if (i != SIZE_MAX) {
+		*ret = i;
+		return 0;
+	}
 	if ((s->n_paths + 1) * 2 > s->cap_index && index_grow(s) < 0)
-		return SIZE_MAX;
+		return -ENOMEM;
 	if (s->n_paths == s->cap_paths) {
 		size_t cap = s->cap_paths ? s->cap_paths * 2 : 1024;
 		struct rpath *p = realloc(s->paths, cap * sizeof(*p));
 		if (!p)
-			return SIZE_MAX;
+			return -ENOMEM;
 		s->paths = p;
 		s->cap_paths = cap;
 	}
 	char *dup = sv_dup(k);
 	if (!dup)
-		return SIZE_MAX;
+		return -ENOMEM;
 	i = s->n_paths++;
 	s->paths[i] = (struct rpath){ .key = dup, .hash = hash_sv(k), .rooted = rooted, .first_use = SIZE_MAX };
 	size_t j = s->paths[i].hash & (s->cap_index - 1);
 	while (s->path_index[j] != SIZE_MAX)
 		j = (j + 1) & (s->cap_index - 1);
 	s->path_index[j] = i;
-	return i;
+	*ret = i;
+	return 0;
 }
 
 /* Records that process pi uses path (raw, as /proc shows it); one use per (process, file). */
 static int add_use(struct reach_snapshot *s, size_t pi, struct sv raw, bool deleted, bool exec, bool has_ino,
 		   unsigned major, unsigned minor, uint64_t ino, size_t *count)
 {
-	size_t path = reach_path_intern(s, raw);
-	if (path == SIZE_MAX)
-		return -ENOMEM;
+	size_t path;
+	int r = reach_path_intern(s, raw, &path);
+	if (r == -ENAMETOOLONG) {
+		s->dropped++;
+		return 0;
+	}
+	if (r < 0)
+		return r;
 	struct rpath *p = &s->paths[path];
 	if (p->first_use != SIZE_MAX && s->uses[p->first_use].proc == pi) {
 		/* same process again (several segments of one library) */
@@ -185,7 +193,7 @@ static int add_use(struct reach_snapshot *s, size_t pi, struct sv raw, bool dele
 		}
 		return 0;
 	}
-	if (*count >= REACH_MAX_FILES_PER_PROC) {
+	if (*count >= REACH_MAX_FILES_PER_PROC || s->n_uses >= REACH_MAX_USES) {
 		s->dropped++;
 		return 0;
 	}

@@ -17,6 +17,7 @@
 #define REACH_MAX_PROCS (1u << 22)      /* pid_max's ceiling */
 #define REACH_MAX_FILES_PER_PROC 8192   /* distinct mapped files kept per process */
 #define REACH_MAX_SOCKETS_PER_PROC 1024 /* listening sockets kept per process */
+#define REACH_MAX_USES (1u << 22)       /* (process, file) pairs in all: bounds a hostile host */
 #define REACH_MAX_NETNS 4096            /* network namespaces whose tables are read */
 #define REACH_NFT_PATH "/usr/sbin/nft"
 
@@ -107,8 +108,9 @@ int reach_procs_scan(struct reach_snapshot *s);
 int reach_parse_status(struct sv text, struct reach_proc *p);
 /* Parses "net:[4026531840]" (ns link text) into its inode; 0 when malformed. */
 uint64_t reach_parse_ns_link(struct sv link);
-/* Adds a path as seen from /proc: folds ROOT and /usr-merge; returns its index or SIZE_MAX. */
-size_t reach_path_intern(struct reach_snapshot *s, struct sv raw);
+/* Adds a path as seen from /proc (folding ROOT and /usr-merge) and sets *ret to its index.
+ * Returns 0, -ENAMETOOLONG (not kept), or -ENOMEM. */
+int reach_path_intern(struct reach_snapshot *s, struct sv raw, size_t *ret);
 /* Writes the lookup key of a ROOT-relative path (a dpkg list line) into buf; returns its length
  * or 0 when it does not fit. */
 size_t reach_path_key(const struct reach_snapshot *s, struct sv path, char *buf, size_t size);

@@ -187,7 +187,10 @@ static bool use_stale(struct reach_snapshot *s, const struct ruse *u)
 	if (u->deleted)
 		return true;
 	struct rpath *p = &s->paths[u->path];
-	if (!p->rooted || !u->has_ino)
+	const struct reach_proc *pr = &s->procs[u->proc].pub;
+	/* Comparing inodes needs the process to see the files we stat: not one in another mount
+	 * namespace or a chroot (a container's libc is another file at the same path). */
+	if (!p->rooted || !u->has_ino || pr->own_mnt_ns || pr->chrooted)
 		return false;
 	if (p->disk == 0) {
 		char full[PATH_MAX * 2];

@@ -31,14 +31,16 @@ struct reach_socket {
 struct reach_proc {
 	pid_t pid;
 	char comm[64];
-	char exe[256];
+	char exe[256]; /* as the kernel shows it: may end in " (deleted)"; truncated when longer */
 	uid_t uid, euid;
 	uint64_t cap_eff; /* CapEff */
 	bool no_new_privs;
 	int seccomp; /* 0 off, 1 strict, 2 filter */
 	bool own_mnt_ns, own_pid_ns, own_net_ns; /* differs from pid 1's */
 	bool chrooted;
-	bool stale; /* maps a deleted/replaced file of the package */
+	bool stale; /* maps a deleted/replaced file of the package ("replaced": another inode on the
+		     * same device at that path now; checked only for processes that share our mount
+		     * namespace and root, elsewhere only "(deleted)" counts) */
 	char stale_file[256]; /* the first such file */
 	struct reach_socket *sockets;
 	size_t n_sockets;

@@ -455,6 +455,8 @@ static void fake_setup(struct fake *f)
 	write_text(p, "/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libfake.so.1\n");
 	fmt_path(p, sizeof(p), "%s/var/lib/dpkg/info/fakedata.list", f->root);
 	write_text(p, "/usr/share/fake/data.bin\n");
+	fmt_path(p, sizeof(p), "%s/var/lib/dpkg/info/fakecat.list", f->root);
+	write_text(p, "/usr/bin/cat\n");
 	fmt_path(p, sizeof(p), "%s/var/lib/dpkg/info/idle.list", f->root);
 	write_text(p, "/usr/bin/idle\n");
 
@@ -510,7 +512,7 @@ static void fake_setup(struct fake *f)
 
 	/* 300: status without a Uid line, no comm, no ns, in a chroot; maps the library replaced */
 	fmt_path(maps, sizeof(maps), "%s", other);
-	fake_proc(f, 300, NULL, maps, "Name:\tbroken\nCapEff:\tnothex\n", NULL, "/srv/jail");
+	fake_proc(f, 300, NULL, maps, "Name:\tbroken\nCapEff:\tnothex\n", NULL, "/");
 	fmt_path(p, sizeof(p), "%s/300/comm", f->proc);
 	assert_int_equal(unlink(p), 0);
 
@@ -528,6 +530,12 @@ static void fake_setup(struct fake *f)
 	fake_proc(f, 600, "/usr/bin/cat", "7f0000100000-7f0000101000 r--p 00000000 08:01 999 /usr/share/fake/data.bin\n"
 					   "garbage line\n\n7f00-7f01 r-xp 0 zz:01 5 /x\n",
 		  status_user, NULL, NULL);
+	fake_link(f, "600/root", "/srv/jail");
+	/* 700: in a mount namespace of its own (a container): its libfake is another file at the
+	 * same path, not a replaced one */
+	fake_proc(f, 700, NULL, other, status_user, NULL, "/");
+	fake_link(f, "700/ns/mnt", "mnt:[4026532500]");
+	fake_link(f, "700/ns/pid", "pid:[4026532501]");
 	fake_file(f, "notapid/maps", "");
 	fake_file(f, "0/maps", "");
 }
@@ -547,7 +555,7 @@ static void test_fake_tree(void **state)
 	char *err = NULL;
 	assert_int_equal(reach_snapshot_take(f.proc, f.root, &s, &err), 0);
 	assert_null(err);
-	assert_int_equal(reach_snapshot_processes(s), 5); /* 100 200 300 400 600 */
+	assert_int_equal(reach_snapshot_processes(s), 6); /* 100 200 300 400 600 700 */
 	assert_int_equal(reach_snapshot_unreadable(s), 0);
 	char *j = ruleset("basic.json");
 	assert_int_equal(reach_snapshot_set_ruleset(s, j), 0);
@@ -594,7 +602,10 @@ static void test_fake_tree(void **state)
 
 	/* the library: listed as /lib/… (usr-merge), mapped as /usr/lib/… */
 	assert_int_equal(reach_for_package(s, "libfake1", &in), 0);
-	assert_int_equal(in.n_procs, 3); /* 100 200 300 */
+	assert_int_equal(in.n_procs, 4); /* 100 200 300 700 */
+	p = find_pid(&in, 700);
+	assert_true(p->own_mnt_ns && p->own_pid_ns);
+	assert_false(p->stale);
 	p = find_pid(&in, 100);
 	assert_false(p->stale);
 	p = find_pid(&in, 200);
@@ -603,15 +614,24 @@ static void test_fake_tree(void **state)
 	p = find_pid(&in, 300);
 	assert_true(p->stale); /* same device, another inode than the file now on disk */
 	assert_true(p->unknown_status);
-	assert_true(p->chrooted);
+	assert_false(p->chrooted);
 	assert_string_equal(p->comm, "");
 	assert_string_equal(in.verdict, "exposed-remote, privileged");
 	reach_info_done(&in);
 	assert_int_equal(reach_for_package(s, "libfake1:amd64", &in), 0);
-	assert_int_equal(in.n_procs, 3);
+	assert_int_equal(in.n_procs, 4);
 	reach_info_done(&in);
 	assert_int_equal(reach_for_package(s, "libfake1:i386", &in), 0);
 	assert_int_equal(in.n_procs, 0);
+	reach_info_done(&in);
+
+	/* chrooted, unprivileged: sandboxed */
+	assert_int_equal(reach_for_package(s, "fakecat", &in), 0);
+	assert_int_equal(in.n_procs, 1);
+	assert_true(in.procs[0].chrooted);
+	assert_int_equal(in.procs[0].uid, 101);
+	assert_false(in.privileged);
+	assert_string_equal(in.verdict, "local-only, sandboxed");
 	reach_info_done(&in);
 
 	/* a data file mapped read-only is not the package running */
