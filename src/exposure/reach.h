@@ -36,7 +36,7 @@ struct reach_proc {
 	uint64_t cap_eff; /* CapEff */
 	bool no_new_privs;
 	int seccomp; /* 0 off, 1 strict, 2 filter */
-	bool own_mnt_ns, own_pid_ns, own_net_ns; /* differs from pid 1's */
+	bool own_mnt_ns, own_pid_ns, own_net_ns; /* differs from pid 1's (ours when pid 1's is unreadable) */
 	bool chrooted;
 	bool stale; /* maps a deleted/replaced file of the package ("replaced": another inode on the
 		     * same device at that path now; checked only for processes that share our mount
