@@ -25,7 +25,7 @@ int sv_to_u64(struct sv v, unsigned long long max, unsigned long long *ret)
 		unsigned d = (unsigned char)v.p[i] - '0';
 		if (d > 9)
 			return -EINVAL;
-		if (x > (max - d) / 10)
+		if (d > max || x > (max - d) / 10)
 			return -ERANGE;
 		x = x * 10 + d;
 	}

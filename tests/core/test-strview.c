@@ -24,6 +24,8 @@ static void test_basic(void **state)
 	assert_int_equal(sv_to_u64(sv_cstr("22"), 65535, &x), 0);
 	assert_int_equal((int)x, 22);
 	assert_int_equal(sv_to_u64(sv_cstr("65536"), 65535, &x), -ERANGE);
+	assert_int_equal(sv_to_u64(sv_cstr("9"), 2, &x), -ERANGE); /* one digit above a small max */
+	assert_int_equal(sv_to_u64(sv_cstr("2"), 2, &x), 0);
 	assert_int_equal(sv_to_u64(sv_cstr(""), 65535, &x), -EINVAL);
 	assert_int_equal(sv_to_u64(sv_cstr("1a"), 65535, &x), -EINVAL);
 	assert_int_equal(sv_to_u64(sv_cstr("99999999999999999999999"), ~0ULL, &x), -EINVAL);
