@@ -272,7 +272,8 @@ static void run_crowdsec(const char *dir, struct tally *t)
 			char *idx;
 			if (!q)
 				continue;
-			idx = strstr(q, "\"][");
+			/* results["s01-parse"]["PARSER"][N]... : N is the line index */
+			idx = strstr(q + strlen("results[\"s01-parse\"][\""), "\"][");
 			if (!idx)
 				continue;
 			size_t k = strtoul(idx + 3, NULL, 10);
@@ -300,10 +301,10 @@ static void run_crowdsec(const char *dir, struct tally *t)
 			snprintf(id, sizeof(id), "crowdsec:%s:%zu", names[i], k + 1);
 			if (succ[k] == 1 && ip[k])
 				check(t, id, lines[k], success_log[k] ? EXPECT_DECODED : EXPECT_ATTACK, ip[k], false);
-			else if (succ[k] == 1)
-				t->out_of_scope++; /* parsed by a non-sshd parser without an address */
-			else
+			else if (succ[k] == 0)
 				check(t, id, lines[k], EXPECT_NOTHING, NULL, false);
+			else
+				t->out_of_scope++; /* no s01-parse verdict, or parsed without an address */
 			free(lines[k]);
 			free(ip[k]);
 		}
@@ -315,6 +316,25 @@ static void run_crowdsec(const char *dir, struct tally *t)
 		free(names[i]);
 	}
 	free(names);
+}
+
+/* Does any token of the line parse as an address? */
+static bool has_address(const char *line)
+{
+	const char *p = line;
+	while (*p) {
+		size_t n = strcspn(p, " \t()[],;=<>'\"");
+		struct addr a;
+		if (n) {
+			struct sv v = sv_make(p, n);
+			(void)sv_consume_end(&v, ":");
+			(void)sv_consume_end(&v, ".");
+			if (addr_parse(v, &a) > 0)
+				return true;
+		}
+		p += n ? n : 1;
+	}
+	return false;
 }
 
 static void run_ossec(const char *dir, struct tally *t)
@@ -343,7 +363,12 @@ static void run_ossec(const char *dir, struct tally *t)
 				for (size_t k = 0; k < nlog; k++) {
 					char id[512];
 					snprintf(id, sizeof(id), "ossec:%s:%lu", files[fi], loglines[k]);
-					check(t, id, logs[k], level >= 5 ? EXPECT_ATTACK : EXPECT_NOTHING, NULL, true);
+					bool privesc_file = fi > 0; /* su, sudo, pam */
+					if (level >= 5 && !privesc_file && !has_address(logs[k]))
+						t->out_of_scope++; /* an sshd attack without an address: nobody to blame */
+					else
+						check(t, id, logs[k], level >= 5 ? EXPECT_ATTACK : EXPECT_NOTHING, NULL,
+						      true);
 					free(logs[k]);
 				}
 				nlog = 0;
