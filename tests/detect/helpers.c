@@ -104,3 +104,28 @@ void assert_why(const struct alert *a, const char *s)
 		fprintf(stderr, "  %s\n", a->why[i]);
 	fail();
 }
+
+static struct event queue[1 << 16];
+static size_t queue_n;
+
+void q(struct event ev)
+{
+	assert_true(queue_n < sizeof(queue) / sizeof(queue[0]));
+	queue[queue_n++] = ev;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+	if (x->time_us != y->time_us)
+		return x->time_us < y->time_us ? -1 : 1;
+	return x->origin.line < y->origin.line ? -1 : x->origin.line > y->origin.line;
+}
+
+void qfeed(struct detect *d)
+{
+	qsort(queue, queue_n, sizeof(queue[0]), cmp_time);
+	for (size_t i = 0; i < queue_n; i++)
+		detect_feed(d, &queue[i]);
+	queue_n = 0;
+}

@@ -35,3 +35,7 @@ size_t count_kind(const struct collect *c, enum alert_kind k, struct alert **ret
 /* Asserts that some why sentence of a equals s. */
 void assert_why(const struct alert *a, const char *s);
 void dump_alerts(const struct collect *c);
+/* A queue for interleaving several synthetic streams: q() adds, qfeed()
+ * feeds everything queued in time order (stable) and empties the queue. */
+void q(struct event ev);
+void qfeed(struct detect *d);
