@@ -129,3 +129,25 @@ void qfeed(struct detect *d)
 		detect_feed(d, &queue[i]);
 	queue_n = 0;
 }
+
+struct event login(int64_t t_s, const char *user, const char *src, enum auth_method m, const char *fp)
+{
+	struct event ev = tev(EV_AUTH_SUCCESS, t_s, user, src, 50000);
+	ev.method = m;
+	if (fp) {
+		ev.key_fp = sv_cstr(fp);
+		ev.key_type = SV_LIT("ED25519");
+	}
+	return ev;
+}
+
+void history(struct detect *d, const char *user)
+{
+	static const char *const morning[] = { "198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13",
+						"198.51.100.14" };
+	for (int day = 0; day < 17; day++) {
+		feed(d, login(day * DAY_S + 9 * HOUR_S, user, morning[day % 5], AM_PUBLICKEY, "SHA256:AAAA"));
+		feed(d, login(day * DAY_S + 17 * HOUR_S + 30 * MIN_S, user, day < 4 ? "192.0.2.7" : "198.51.100.10",
+			      AM_PUBLICKEY, "SHA256:AAAA"));
+	}
+}

@@ -39,3 +39,9 @@ void dump_alerts(const struct collect *c);
  * feeds everything queued in time order (stable) and empties the queue. */
 void q(struct event ev);
 void qfeed(struct detect *d);
+
+/* 34 publickey logins of user over 17 days (key SHA256:AAAA): 09:00 from
+ * 198.51.100.(10..14) and 17:30 from 192.0.2.7 (first 4 days) or
+ * 198.51.100.10. Fed directly; ends on day 16. */
+void history(struct detect *d, const char *user);
+struct event login(int64_t t_s, const char *user, const char *src, enum auth_method m, const char *fp);
