@@ -314,7 +314,7 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 		record(d, s, ev, n, uh);
 	}
 	if (n && ev->user.n && (c->dist_enabled || c->after_enabled)) {
-		struct acct *ac = detect_acct(d, host, ev->user, true);
+		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
 		if (ac)
 			dist_feed(d, ac, ev, n);
 	}

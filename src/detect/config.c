@@ -482,6 +482,16 @@ static int validate(struct parser *p)
 	if (c->dist_high_sources < c->dist_min_sources)
 		return perr(p, &none, "distributed.high_sources (%u) is below distributed.min_sources (%u)",
 			    c->dist_high_sources, c->dist_min_sources);
+	if (c->spray_high_users > c->max_names_per_source)
+		return perr(p, &none,
+			    "password_spray.high_users (%u) is above limits.max_names_per_source (%u): it could never be "
+			    "reached",
+			    c->spray_high_users, c->max_names_per_source);
+	if (c->dist_high_sources > c->max_sources_per_account)
+		return perr(p, &none,
+			    "distributed.high_sources (%u) is above limits.max_sources_per_account (%u): it could never be "
+			    "reached",
+			    c->dist_high_sources, c->max_sources_per_account);
 	if (c->slow_min_hours > c->slow_window / HOUR_S)
 		return perr(p, &none, "slow_brute_force.min_hours (%u) does not fit in slow_brute_force.window",
 			    c->slow_min_hours);

@@ -102,6 +102,9 @@ uint16_t detect_host_id(struct detect *d, struct sv h)
 {
 	if (h.n == 0)
 		return 0;
+	/* logs come from few hosts: the previous answer is usually right */
+	if (d->last_host && sv_eq(h, d->host_names[d->last_host]))
+		return d->last_host;
 	uint64_t hh = host_hash(d, h);
 	size_t i = hh & d->host_mask;
 	for (;; i = (i + 1) & d->host_mask) {
@@ -109,7 +112,7 @@ uint16_t detect_host_id(struct detect *d, struct sv h)
 		if (id == 0)
 			break;
 		if (sv_eq(h, d->host_names[id]))
-			return id;
+			return d->last_host = id;
 	}
 	/* the table holds max_hosts names; beyond that hosts share id 0 */
 	if (d->n_hosts > d->cfg->max_hosts || memchr(h.p, '\0', h.n))
@@ -119,6 +122,7 @@ uint16_t detect_host_id(struct detect *d, struct sv h)
 		return 0;
 	d->host_names[d->n_hosts] = name;
 	d->host_slots[i] = (uint16_t)d->n_hosts;
+	d->last_host = (uint16_t)d->n_hosts;
 	return (uint16_t)d->n_hosts++;
 }
 
@@ -143,8 +147,13 @@ uint64_t detect_name_hash(const struct detect *d, struct sv name)
 
 struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool create)
 {
+	return detect_acct_h(d, host, name, detect_name_hash(d, name), create);
+}
+
+struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create)
+{
 	struct acct_key k = { host, sv_make(name.p, MIN(name.n, (size_t)ACCT_NAME_MAX)) };
-	uint64_t h = hash_mix(detect_name_hash(d, name) ^ ((uint64_t)host * 0x9e3779b97f4a7c15ULL));
+	uint64_t h = hash_mix(name_hash ^ ((uint64_t)host * 0x9e3779b97f4a7c15ULL));
 	struct acct *a = (struct acct *)table_find(&d->accts, h, acct_eq, &k);
 
 	if (a) {

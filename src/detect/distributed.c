@@ -37,8 +37,9 @@ void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, uint32
 		return;
 	if (ac->n_d_sample < ELEMENTSOF(ac->d_sample))
 		ac->d_sample[ac->n_d_sample++] = ev->source;
-	uint32_t active = sset_active(&ac->srcs, now_s >= c->dist_window ? now_s - c->dist_window : 0, 0, NULL) +
-			  ac->srcs.overflow;
+	/* full of fresh sources: at least that many (no need to count again) */
+	uint32_t active = it ? sset_active(&ac->srcs, now_s >= c->dist_window ? now_s - c->dist_window : 0, 0, NULL)
+			     : ac->srcs.n;
 	if (active > ac->d_peak)
 		ac->d_peak = active;
 	if (c->dist_enabled && active >= c->dist_min_sources)
@@ -69,9 +70,10 @@ void dist_close(struct detect *d, struct acct *ac)
 	fmt_duration(win, sizeof(win), (int64_t)c->dist_window * USEC_PER_SEC);
 	fmt_duration(span, sizeof(span), ac->d_last - ac->d_first);
 	(void)alert_add_why(a,
-			    "%u different addresses failed to log in as this account within %s (threshold: %u; "
+			    "%s%u different addresses failed to log in as this account within %s (threshold: %u; "
 			    "high from %u)",
-			    ac->d_peak, win, c->dist_min_sources, c->dist_high_sources);
+			    ac->srcs.overflow ? "at least " : "", ac->d_peak, win, c->dist_min_sources,
+			    c->dist_high_sources);
 	sb.b[0] = '\0';
 	for (uint32_t i = 0; i < ac->n_d_sample; i++)
 		sb_printf(&sb, "%s%s", i ? ", " : "", addr_format(&ac->d_sample[i], ab));

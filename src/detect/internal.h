@@ -159,7 +159,8 @@ struct sitem {
 struct sset {
 	struct sitem *v;
 	uint32_t n, alloc;
-	uint32_t overflow; /* keys not kept because the set was full of fresh ones */
+	uint32_t overflow; /* events whose key was not kept: the set was full of fresh keys
+			    * (the distinct count is then "at least n") */
 };
 
 /* Finds or adds key (growing up to cap; when full, replaces the stalest
@@ -316,6 +317,7 @@ struct detect {
 	char **host_names;
 	uint16_t *host_slots; /* open addressing of ids */
 	uint32_t n_hosts, host_mask;
+	uint16_t last_host;
 
 	struct table srcs, accts, bases;
 	struct dlink burst_open, dist_open, pe_open, pending;
@@ -338,7 +340,9 @@ const char *detect_host_name(const struct detect *d, uint16_t host);
 /* Interns a host name (id 0: none, or the table is full). */
 uint16_t detect_host_id(struct detect *d, struct sv h);
 uint64_t detect_name_hash(const struct detect *d, struct sv name);
+/* The account entry (touched), created when asked; NULL when absent or on OOM. */
 struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool create);
+struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create);
 /* "4 min", "1 h", "3 days" */
 void fmt_duration(char *buf, size_t n, int64_t us);
 /* "HH:MM" local */

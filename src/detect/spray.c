@@ -45,8 +45,9 @@ void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, ui
 		}
 	if (!fresh)
 		return; /* seen within the window: not a new name for the spray count */
-	uint32_t active = sset_active(&s->users, now_s >= c->spray_window ? now_s - c->spray_window : 0, 0, NULL) +
-			  s->users.overflow;
+	/* full of fresh names: at least that many (no need to count again) */
+	uint32_t active = it ? sset_active(&s->users, now_s >= c->spray_window ? now_s - c->spray_window : 0, 0, NULL)
+			     : s->users.n;
 	if (active > s->b_users_peak)
 		s->b_users_peak = active;
 	if (c->spray_enabled && active >= c->spray_min_users)

@@ -188,13 +188,18 @@ struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t 
 			 uint32_t *ret_prev_s)
 {
 	struct sitem *it = NULL;
+	uint32_t old = 0;
 
 	*ret_prev_s = 0;
-	for (uint32_t i = 0; i < s->n; i++)
+	/* one pass: the key, and the stalest item in case the set is full */
+	for (uint32_t i = 0; i < s->n; i++) {
 		if (s->v[i].key == key) {
 			it = &s->v[i];
 			break;
 		}
+		if (s->v[i].last_s < s->v[old].last_s)
+			old = i;
+	}
 	if (it) {
 		*ret_prev_s = it->last_s;
 		/* a key last seen before the window starts counts as new again */
@@ -219,10 +224,6 @@ struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t 
 		it = &s->v[s->n++];
 	} else {
 		/* full: reuse the stalest item if it left the window */
-		uint32_t old = 0;
-		for (uint32_t i = 1; i < s->n; i++)
-			if (s->v[i].last_s < s->v[old].last_s)
-				old = i;
 		if (s->n == 0 || now_s <= s->v[old].last_s || now_s - s->v[old].last_s <= stale_s) {
 			s->overflow++;
 			return NULL;

@@ -74,7 +74,7 @@ static void test_spray_high_and_bounded(void **state)
 	struct collect c;
 	struct alert *a = NULL;
 	static char buf[300][24];
-	struct detect *d = tdetect("limits: {max_names_per_source: 16}\n", &c, &cfg, NULL);
+	struct detect *d = tdetect("limits: {max_names_per_source: 16}\npassword_spray: {high_users: 16}\n", &c, &cfg, NULL);
 	/* 300 distinct names, one each, within 50 minutes: only 16 kept, all counted */
 	for (int i = 0; i < 300; i++) {
 		snprintf(buf[i], sizeof(buf[i]), "user%03d", i);
