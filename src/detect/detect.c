@@ -1,66 +1,328 @@
+/*
+ * detect: the front door. Interns host names, routes each event to the
+ * detectors that care, and first closes whatever went quiet before it
+ * (events arrive in time order, so "quiet" is judged on event time).
+ */
 #include "detect/detect.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Placeholder until the detectors land: raises nothing. */
+#include "core/macro.h"
+#include "detect/internal.h"
 
-struct detect_config {
-	int unused;
+#define ACCT_NAME_MAX 256
+
+/* ---- small shared helpers ---- */
+
+void sb_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+	if (sb->n >= sizeof(sb->b) - 1)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(sb->b + sb->n, sizeof(sb->b) - sb->n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		sb->n = MIN(sb->n + (size_t)r, sizeof(sb->b) - 1);
+}
+
+void fmt_duration(char *buf, size_t n, int64_t us)
+{
+	int64_t s = us / USEC_PER_SEC;
+	if (s < 0)
+		s = 0;
+	if (s >= 2 * 86400 && s % 86400 == 0)
+		snprintf(buf, n, "%lld days", (long long)(s / 86400));
+	else if (s > 0 && s % 3600 == 0 && s < 2 * 86400)
+		snprintf(buf, n, "%lld h", (long long)(s / 3600));
+	else if (s < 120)
+		snprintf(buf, n, "%lld s", (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(buf, n, "%lld min", (long long)((s + 30) / 60));
+	else if (s < 3 * 86400)
+		snprintf(buf, n, "%lld h", (long long)((s + 1800) / 3600));
+	else
+		snprintf(buf, n, "%lld days", (long long)((s + 43200) / 86400));
+}
+
+void fmt_clock(char *buf, size_t n, int64_t us)
+{
+	time_t t = (time_t)(us / USEC_PER_SEC);
+	struct tm tm;
+	if (!localtime_r(&t, &tm)) {
+		snprintf(buf, n, "??:??");
+		return;
+	}
+	snprintf(buf, n, "%02d:%02d", tm.tm_hour, tm.tm_min);
+}
+
+bool is_failure_kind(enum event_kind k)
+{
+	return k == EV_AUTH_FAILURE || k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED ||
+	       k == EV_MAX_AUTH;
+}
+
+void detect_emit(struct detect *d, struct alert *a)
+{
+	if (!a)
+		return;
+	if (a->first_us == INT64_MAX)
+		a->first_us = a->last_us = d->now_us;
+	d->stats.alerts++;
+	d->sink.emit(d->sink.userdata, a);
+}
+
+/* ---- hosts ---- */
+
+static uint64_t host_hash(const struct detect *d, struct sv h)
+{
+	return hash_bytes(h.p, h.n, d->seed ^ 0x686f7374ULL);
+}
+
+const char *detect_host_name(const struct detect *d, uint16_t host)
+{
+	return host < d->n_hosts ? d->host_names[host] : "";
+}
+
+void detect_alert_host(struct detect *d, struct alert *a, uint16_t host)
+{
+	(void)alert_set_host(a, sv_cstr(detect_host_name(d, host)));
+}
+
+uint16_t detect_host_id(struct detect *d, struct sv h)
+{
+	if (h.n == 0)
+		return 0;
+	/* logs come from few hosts: the previous answer is usually right */
+	if (d->last_host && sv_eq(h, d->host_names[d->last_host]))
+		return d->last_host;
+	uint64_t hh = host_hash(d, h);
+	size_t i = hh & d->host_mask;
+	for (;; i = (i + 1) & d->host_mask) {
+		uint16_t id = d->host_slots[i];
+		if (id == 0)
+			break;
+		if (sv_eq(h, d->host_names[id]))
+			return d->last_host = id;
+	}
+	/* the table holds max_hosts names; beyond that hosts share id 0 */
+	if (d->n_hosts > d->cfg->max_hosts || memchr(h.p, '\0', h.n))
+		return 0;
+	char *name = sv_dup(h);
+	if (!name)
+		return 0;
+	d->host_names[d->n_hosts] = name;
+	d->host_slots[i] = (uint16_t)d->n_hosts;
+	d->last_host = (uint16_t)d->n_hosts;
+	return (uint16_t)d->n_hosts++;
+}
+
+/* ---- accounts (host + user name) ---- */
+
+struct acct_key {
+	uint16_t host;
+	struct sv name;
 };
 
-struct detect {
-	struct detect_stats stats;
-};
-
-int detect_config_load(const char *path, struct detect_config **ret, char **ret_err)
+static bool acct_eq(const struct tnode *n, const void *key)
 {
-	(void)path;
-	(void)ret_err;
-	*ret = calloc(1, sizeof(**ret));
-	return *ret ? 0 : -ENOMEM;
+	const struct acct *a = (const struct acct *)n;
+	const struct acct_key *k = key;
+	return a->host == k->host && sv_eq_sv(sv_make(a->name, a->name_len), k->name);
 }
 
-struct detect_config *detect_config_free(struct detect_config *c)
+uint64_t detect_name_hash(const struct detect *d, struct sv name)
 {
-	free(c);
-	return NULL;
+	return hash_bytes(name.p, MIN(name.n, (size_t)ACCT_NAME_MAX), d->seed);
 }
 
-void detect_config_dump(const struct detect_config *c, FILE *f)
+struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool create)
 {
-	(void)c;
-	(void)f;
+	return detect_acct_h(d, host, name, detect_name_hash(d, name), create);
 }
+
+struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create)
+{
+	struct acct_key k = { host, sv_make(name.p, MIN(name.n, (size_t)ACCT_NAME_MAX)) };
+	uint64_t h = hash_mix(name_hash ^ ((uint64_t)host * 0x9e3779b97f4a7c15ULL));
+	struct acct *a = (struct acct *)table_find(&d->accts, h, acct_eq, &k);
+
+	if (a) {
+		table_touch(&d->accts, &a->node, d->now_us);
+		return a;
+	}
+	if (!create)
+		return NULL;
+	a = (struct acct *)table_insert(&d->accts, h, d->now_us);
+	if (!a)
+		return NULL;
+	a->host = host;
+	a->name = sv_dup(k.name);
+	a->name_len = k.name.n;
+	if (!a->name) {
+		table_remove(&d->accts, &a->node);
+		return NULL;
+	}
+	return a;
+}
+
+static void acct_drop(void *ud, struct tnode *n, bool forced)
+{
+	struct detect *d = ud;
+	struct acct *a = (struct acct *)n;
+	(void)forced;
+	dist_close(d, a);
+	privesc_close(d, a);
+	corr_close(d, a);
+	dl_unlink(&a->dist);
+	dl_unlink(&a->pe);
+	sset_done(&a->srcs);
+	free(a->pe_detail);
+	free(a->pe_target);
+	free(a->name);
+}
+
+/* ---- life cycle ---- */
 
 struct detect *detect_new(const struct detect_config *cfg, struct store *st, struct alert_sink sink)
 {
-	(void)cfg;
-	(void)st;
-	(void)sink;
-	return calloc(1, sizeof(struct detect));
+	struct detect *d = calloc(1, sizeof(*d));
+	uint32_t hslots = 16;
+
+	if (!d)
+		return NULL;
+	d->cfg = cfg;
+	d->st = st;
+	d->sink = sink;
+	if (getrandom(&d->seed, sizeof(d->seed), GRND_NONBLOCK) != (ssize_t)sizeof(d->seed))
+		d->seed = hash_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d);
+	dl_init(&d->burst_open);
+	dl_init(&d->dist_open);
+	dl_init(&d->pe_open);
+	dl_init(&d->pending);
+
+	while (hslots < (cfg->max_hosts + 1) * 2)
+		hslots <<= 1;
+	d->host_mask = hslots - 1;
+	d->host_slots = calloc(hslots, sizeof(*d->host_slots));
+	d->host_names = calloc((size_t)cfg->max_hosts + 1, sizeof(*d->host_names));
+	if (!d->host_slots || !d->host_names)
+		return detect_free(d);
+	d->host_names[0] = strdup("");
+	if (!d->host_names[0])
+		return detect_free(d);
+	d->n_hosts = 1;
+
+	d->acct_ttl_us = (int64_t)MAX(MAX(cfg->dist_window, cfg->after_window), MAX(cfg->pe_window, cfg->corr_window)) *
+			 USEC_PER_SEC;
+	if (table_init(&d->accts, cfg->max_accounts, sizeof(struct acct), &d->stats.evictions, acct_drop, d) < 0 ||
+	    brute_init(d) < 0 || unusual_init(d) < 0)
+		return detect_free(d);
+	return d;
 }
 
 struct detect *detect_free(struct detect *d)
 {
+	if (!d)
+		return NULL;
+	if (!d->finished && d->sink.emit)
+		(void)detect_finish(d);
+	table_done(&d->srcs);
+	table_done(&d->accts);
+	table_done(&d->bases);
+	if (d->host_names)
+		for (uint32_t i = 0; i < d->n_hosts; i++)
+			free(d->host_names[i]);
+	free(d->host_names);
+	free(d->host_slots);
 	free(d);
 	return NULL;
 }
 
+static void sweep(struct detect *d, int64_t now)
+{
+	brute_sweep(d, now);
+	dist_sweep(d, now);
+	privesc_sweep(d, now);
+	corr_sweep(d, now);
+	if (now - d->acct_ttl_us > INT64_MIN + 1)
+		table_expire(&d->accts, now - d->acct_ttl_us);
+}
+
 void detect_feed(struct detect *d, const struct event *ev)
 {
-	(void)ev;
+	uint16_t host;
+
 	d->stats.events++;
+	/* time never goes backwards inside the detectors: lists stay ordered */
+	if (ev->time_us > d->now_us)
+		d->now_us = ev->time_us;
+	sweep(d, d->now_us);
+
+	switch (ev->kind) {
+	case EV_AUTH_FAILURE:
+	case EV_INVALID_USER:
+	case EV_USER_NOT_ALLOWED:
+	case EV_ROOT_REFUSED:
+	case EV_MAX_AUTH:
+		host = detect_host_id(d, ev->host);
+		brute_feed(d, ev, host);
+		break;
+	case EV_AUTH_SUCCESS:
+		host = detect_host_id(d, ev->host);
+		after_success(d, ev, host);
+		unusual_success(d, ev, host);
+		break;
+	case EV_SUDO_REFUSED:
+	case EV_SUDO_FAILURE:
+	case EV_SU_FAILURE:
+	case EV_SUDO_COMMAND:
+	case EV_SU_SUCCESS:
+		host = detect_host_id(d, ev->host);
+		if (!corr_feed(d, ev, host))
+			privesc_feed(d, ev, host);
+		break;
+	case EV_ACCOUNT_CHANGE:
+	case EV_KEY_CHANGE:
+		host = detect_host_id(d, ev->host);
+		(void)corr_feed(d, ev, host);
+		account_feed(d, ev, host);
+		break;
+	case EV_SESSION_CLOSE:
+	case EV_DISCONNECT:
+		host = detect_host_id(d, ev->host);
+		(void)corr_feed(d, ev, host);
+		break;
+	default:
+		break;
+	}
 }
 
 int detect_finish(struct detect *d)
 {
-	(void)d;
-	return 0;
+	if (d->finished)
+		return d->baseline_err;
+	sweep(d, INT64_MAX);
+	table_expire(&d->srcs, INT64_MAX);
+	table_expire(&d->accts, INT64_MAX);
+	d->baseline_err = unusual_save(d);
+	d->finished = true;
+	return d->baseline_err;
 }
 
 void detect_get_stats(const struct detect *d, struct detect_stats *ret)
 {
 	*ret = d->stats;
+	ret->tracked_sources = d->srcs.n;
+	ret->tracked_users = d->accts.n;
+	ret->tracked_baselines = d->bases.n;
 }

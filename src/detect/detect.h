@@ -28,6 +28,10 @@ int detect_config_load(const char *path, struct detect_config **ret, char **ret_
 struct detect_config *detect_config_free(struct detect_config *c);
 /* Writes the effective configuration as YAML (for `moat check` / golden tests). */
 void detect_config_dump(const struct detect_config *c, FILE *f);
+/* Same as detect_config_load() from text in memory; name is used in error
+ * messages in place of a file name (tests, fuzzing, `moat check -`). */
+int detect_config_load_string(const char *text, size_t len, const char *name, struct detect_config **ret,
+			      char **ret_err);
 
 /* st may be NULL (no baselines persisted). cfg is borrowed for the
  * lifetime of the detector set. Returns NULL on OOM. */
@@ -47,5 +51,7 @@ struct detect_stats {
 	uint64_t evictions; /* entries dropped from capped tables */
 	uint64_t tracked_sources; /* currently held */
 	uint64_t tracked_users;
+	uint64_t alerts; /* handed to the sink */
+	uint64_t tracked_baselines;
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *ret);

@@ -1,0 +1,321 @@
+/*
+ * Brute force, fast and slow, per source address.
+ *
+ * Fast: failures in a sliding window (8 buckets of window/8: the count
+ * covers between 7/8 and all of the window, no per-event memory). A burst
+ * episode is the run of failures from one source with gaps shorter than
+ * the longest fast window (brute force, spray); it is reported once, when it
+ * ends, with its total count, span and first lines.
+ *
+ * Slow: failures per clock hour in a ring covering slow_brute_force.window;
+ * the entry lives until the source has been quiet that long, so the slow
+ * episode is the entry's life and is reported when the entry goes.
+ *
+ * What counts as one attempt: each failure line, times its repeat count.
+ * sshd logs one attempt of an unknown user twice ("Invalid user X from A
+ * port P" and then "Failed password for invalid user X from A port P"), and
+ * a refused user or root likewise; the failure that follows such a line on
+ * the same port for the same user is the same attempt and counts once.
+ * "maximum authentication attempts exceeded" follows the failure it caps
+ * and is not counted again (it counts when no failure preceded it).
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/internal.h"
+
+#define HOUR_US (3600 * USEC_PER_SEC)
+#define MERGE_US (60 * USEC_PER_SEC)
+#define RATE_BUCKETS 8
+
+static uint32_t slow_hours(const struct detect_config *c)
+{
+	return MAX(c->slow_window / 3600u, 1u);
+}
+
+static int64_t burst_gap_us(const struct detect_config *c)
+{
+	uint32_t g = c->bf_window;
+	if (c->spray_enabled && c->spray_window > g)
+		g = c->spray_window;
+	return (int64_t)g * USEC_PER_SEC;
+}
+
+static bool src_eq(const struct tnode *n, const void *key)
+{
+	return addr_equal(&((const struct src *)n)->addr, key);
+}
+
+struct src *brute_find(struct detect *d, const struct addr *a)
+{
+	return (struct src *)table_find(&d->srcs, addr_hash(a, d->seed), src_eq, a);
+}
+
+/* ---- windows ---- */
+
+static uint32_t rate_add(struct src *s, int64_t now, int64_t width, uint32_t n)
+{
+	int64_t idx = now / width;
+	if (s->rate_sum == 0 || idx - s->rate_base >= RATE_BUCKETS) {
+		memset(s->rate, 0, sizeof(s->rate));
+		s->rate_sum = 0;
+		s->rate_base = idx;
+	}
+	while (s->rate_base < idx) {
+		s->rate_base++;
+		uint32_t *b = &s->rate[s->rate_base % RATE_BUCKETS];
+		s->rate_sum -= *b;
+		*b = 0;
+	}
+	uint32_t *b = &s->rate[s->rate_base % RATE_BUCKETS];
+	uint32_t add = MIN(n, UINT32_MAX - s->rate_sum);
+	*b += add;
+	s->rate_sum += add;
+	return s->rate_sum;
+}
+
+static void hours_add(struct src *s, uint32_t nh, int64_t now, uint32_t n)
+{
+	int64_t idx = now / HOUR_US;
+	if (s->hour_sum == 0 || idx - s->hour_base >= (int64_t)nh) {
+		memset(s->hours, 0, nh);
+		s->hour_sum = s->hour_nz = 0;
+		s->hour_base = idx;
+	}
+	while (s->hour_base < idx) {
+		s->hour_base++;
+		uint8_t *b = &s->hours[s->hour_base % nh];
+		s->hour_sum -= *b;
+		if (*b)
+			s->hour_nz--;
+		*b = 0;
+	}
+	uint8_t *b = &s->hours[s->hour_base % nh];
+	uint32_t add = MIN(n, 255u - *b);
+	if (*b == 0 && add)
+		s->hour_nz++;
+	*b = (uint8_t)(*b + add);
+	s->hour_sum += add;
+}
+
+/* ---- alerts ---- */
+
+static void emit_burst(struct detect *d, struct src *s)
+{
+	const struct detect_config *c = d->cfg;
+	bool spray = spray_is_spray(d, s);
+	char span[32], win[32];
+	struct alert *a;
+
+	if (spray)
+		a = alert_new(AK_PASSWORD_SPRAY, s->b_users_peak >= c->spray_high_users ? SEV_HIGH : SEV_MEDIUM);
+	else
+		a = alert_new(AK_BRUTE_FORCE, s->b_peak >= c->bf_high ? SEV_HIGH : SEV_MEDIUM);
+	if (!a)
+		return;
+	a->source = s->addr;
+	detect_alert_host(d, a, s->host);
+	alert_touch(a, s->b_first);
+	alert_touch(a, s->b_last);
+	a->count = s->b_count;
+	if (!s->b_multi && s->names[0])
+		(void)alert_set_user(a, sv_cstr(s->names[0]));
+	fmt_duration(span, sizeof(span), s->b_last - s->b_first);
+	fmt_duration(win, sizeof(win), (int64_t)c->bf_window * USEC_PER_SEC);
+	if (spray) {
+		spray_why(d, s, a);
+	} else {
+		if (s->burst_hit)
+			(void)alert_add_why(a,
+					    "%u failed login attempts in %s, up to %u within %s (threshold: %u; "
+					    "high from %u)",
+					    s->b_count, span, s->b_peak, win, c->bf_threshold, c->bf_high);
+		else
+			(void)alert_add_why(a, "%u failed login attempts in %s", s->b_count, span);
+		spray_why(d, s, a);
+	}
+	(void)evid_to_alert(&s->b_evid, a);
+	s->alerted_burst = true;
+	detect_emit(d, a);
+}
+
+void brute_close_burst(struct detect *d, struct src *s)
+{
+	if (!dl_linked(&s->burst))
+		return;
+	dl_unlink(&s->burst);
+	if (s->burst_hit || s->spray_hit)
+		emit_burst(d, s);
+	s->burst_hit = s->spray_hit = false;
+	spray_reset(s);
+}
+
+static void emit_slow(struct detect *d, struct src *s)
+{
+	const struct detect_config *c = d->cfg;
+	char win[32], span[32];
+	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
+	uint32_t names = s->users.n + s->users.overflow;
+
+	if (!a)
+		return;
+	a->source = s->addr;
+	detect_alert_host(d, a, s->host);
+	alert_touch(a, s->s_first);
+	alert_touch(a, s->s_last);
+	a->count = s->s_count;
+	fmt_duration(win, sizeof(win), (int64_t)c->slow_window * USEC_PER_SEC);
+	fmt_duration(span, sizeof(span), s->s_last - s->s_first);
+	(void)alert_add_why(a,
+			    "slow brute force: %u failed login attempts spread over %u distinct hours within %s "
+			    "(threshold: %u over %u hours)",
+			    s->s_peak_count, s->s_peak_hours, win, c->slow_threshold, c->slow_min_hours);
+	(void)alert_add_why(a, "%u attempts in all over %s, for %u user name%s", s->s_count, span, names,
+			    names == 1 ? "" : "s");
+	(void)evid_to_alert(&s->s_evid, a);
+	detect_emit(d, a);
+}
+
+static void src_drop(void *ud, struct tnode *n, bool forced)
+{
+	struct detect *d = ud;
+	struct src *s = (struct src *)n;
+	(void)forced;
+	brute_close_burst(d, s);
+	if (s->slow_hit && !s->alerted_burst)
+		emit_slow(d, s);
+	spray_reset(s);
+	sset_done(&s->users);
+}
+
+void brute_forgive(struct detect *d, struct src *s)
+{
+	/* a user who mistyped: forget the source without reporting it */
+	s->burst_hit = s->spray_hit = s->slow_hit = false;
+	dl_unlink(&s->burst);
+	table_remove(&d->srcs, &s->node);
+}
+
+int brute_init(struct detect *d)
+{
+	const struct detect_config *c = d->cfg;
+	uint32_t ttl = MAX(MAX(c->bf_window, c->spray_window), c->after_window);
+	if (c->slow_enabled)
+		ttl = MAX(ttl, c->slow_window);
+	d->src_ttl_us = (int64_t)ttl * USEC_PER_SEC;
+	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + slow_hours(c), &d->stats.evictions, src_drop,
+			  d);
+}
+
+void brute_sweep(struct detect *d, int64_t now)
+{
+	int64_t gap = burst_gap_us(d->cfg);
+	struct dlink *l;
+
+	while ((l = dl_oldest(&d->burst_open))) {
+		struct src *s = container_of(l, struct src, burst);
+		if (now - s->b_last <= gap)
+			break;
+		brute_close_burst(d, s);
+	}
+	if (now > INT64_MIN + d->src_ttl_us)
+		table_expire(&d->srcs, now - d->src_ttl_us);
+}
+
+static void record(struct detect *d, struct src *s, const struct event *ev, uint32_t n, uint64_t uh)
+{
+	const struct detect_config *c = d->cfg;
+	int64_t now = d->now_us;
+
+	if (!dl_linked(&s->burst)) {
+		s->b_first = now;
+		s->b_count = s->b_peak = s->b_users = s->b_users_peak = 0;
+		s->b_user1 = uh;
+		s->b_multi = false;
+		s->burst_hit = s->spray_hit = false;
+		s->rate_sum = 0;
+		s->b_evid = (struct evid){ 0 };
+		spray_reset(s);
+	}
+	dl_push(&d->burst_open, &s->burst);
+	s->b_last = now;
+	s->b_count += n;
+	if (uh != s->b_user1)
+		s->b_multi = true;
+	evid_add(&s->b_evid, &ev->origin);
+	if (c->bf_enabled && n) {
+		uint32_t sum = rate_add(s, now, MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1), n);
+		if (sum > s->b_peak)
+			s->b_peak = sum;
+		if (sum >= c->bf_threshold)
+			s->burst_hit = true;
+	}
+	spray_note(d, s, ev->user, uh, n);
+
+	if (s->s_count == 0)
+		s->s_first = now;
+	s->s_last = now;
+	s->s_count += n;
+	evid_add(&s->s_evid, &ev->origin);
+	if (c->slow_enabled && n) {
+		hours_add(s, slow_hours(c), now, n);
+		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
+			s->slow_hit = true;
+			if (s->hour_sum > s->s_peak_count) {
+				s->s_peak_count = s->hour_sum;
+				s->s_peak_hours = s->hour_nz;
+			}
+		}
+	}
+}
+
+static bool is_marker(uint8_t k)
+{
+	return k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED;
+}
+
+void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
+{
+	const struct detect_config *c = d->cfg;
+	uint32_t n = ev->count ? ev->count : 1;
+	uint64_t uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
+	struct src *s = NULL;
+
+	if (ev->source.family != ADDR_NONE) {
+		uint64_t h = addr_hash(&ev->source, d->seed);
+		s = (struct src *)table_find(&d->srcs, h, src_eq, &ev->source);
+		if (!s) {
+			s = (struct src *)table_insert(&d->srcs, h, d->now_us);
+			if (s) {
+				s->addr = ev->source;
+				s->host = host;
+			}
+		} else {
+			table_touch(&d->srcs, &s->node, d->now_us);
+		}
+	}
+	if (s) {
+		bool same = d->now_us - s->last_us <= MERGE_US &&
+			    (s->last_port == ev->port || s->last_port == 0 || ev->port == 0) &&
+			    (s->last_user == uh || s->last_user == 0 || uh == 0);
+		uint8_t kind = (uint8_t)ev->kind;
+		if (same && ev->kind == EV_AUTH_FAILURE && is_marker(s->last_kind)) {
+			n--; /* the marker line already counted this attempt */
+			kind = EV_NONE;
+		} else if (same && ev->kind == EV_MAX_AUTH && s->last_kind == EV_AUTH_FAILURE) {
+			n = 0;
+			kind = EV_NONE;
+		}
+		s->last_kind = kind;
+		s->last_port = ev->port;
+		s->last_user = uh;
+		s->last_us = d->now_us;
+		record(d, s, ev, n, uh);
+	}
+	if (n && ev->user.n && (c->dist_enabled || c->after_enabled)) {
+		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
+		if (ac)
+			dist_feed(d, ac, ev, n);
+	}
+}

@@ -1,0 +1,210 @@
+/*
+ * Correlation: an unusual login followed, in the same session, by
+ * privilege-escalation attempts, a successful sudo or su, or an account
+ * change on that host is one story and makes one alert. The unusual-login
+ * alert is held until the session closes (sshd's session close with the
+ * login's pid, or the disconnect of that user from that address), the
+ * correlation window passes, or the input ends; then it goes out once, its
+ * severity raised (critical when privilege was gained, high for attempts)
+ * and its why listing what followed. The privilege-escalation events it
+ * absorbed are not reported again on their own.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/internal.h"
+
+#define TEXT_MAX 120
+
+struct pending {
+	struct dlink link; /* in d->pending, oldest deadline at the tail */
+	struct acct *ac;
+	struct alert *a;
+	int64_t deadline;
+	int32_t pid;
+	struct addr source;
+	uint32_t refused, sudo_fail, su_fail, sudo_ok, su_ok, changes, n_events;
+	char *refused_detail, *su_fail_target, *first_cmd, *su_target, *change;
+};
+
+static char *dup_sv(struct sv v)
+{
+	return v.n ? strndup(v.p, MIN(v.n, (size_t)TEXT_MAX)) : NULL;
+}
+
+static void pending_free(struct pending *p)
+{
+	free(p->refused_detail);
+	free(p->su_fail_target);
+	free(p->first_cmd);
+	free(p->su_target);
+	free(p->change);
+	alert_free(p->a);
+	free(p);
+}
+
+void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct event *ev)
+{
+	struct pending *p;
+
+	if (!d->cfg->corr_enabled || !ac) {
+		detect_emit(d, a);
+		return;
+	}
+	corr_close(d, ac);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		detect_emit(d, a);
+		return;
+	}
+	p->ac = ac;
+	p->a = a;
+	p->deadline = d->now_us + (int64_t)d->cfg->corr_window * USEC_PER_SEC;
+	p->pid = ev->pid;
+	p->source = ev->source;
+	ac->pend = p;
+	dl_push(&d->pending, &p->link);
+}
+
+static void note(struct detect *d, struct pending *p, const struct event *ev)
+{
+	uint32_t n = ev->count ? ev->count : 1;
+	switch (ev->kind) {
+	case EV_SUDO_REFUSED:
+		p->refused += n;
+		if (!p->refused_detail)
+			p->refused_detail = dup_sv(ev->detail);
+		break;
+	case EV_SUDO_FAILURE:
+		p->sudo_fail += n;
+		break;
+	case EV_SU_FAILURE:
+		p->su_fail += n;
+		if (!p->su_fail_target)
+			p->su_fail_target = dup_sv(ev->target);
+		break;
+	case EV_SUDO_COMMAND:
+		p->sudo_ok += n;
+		if (!p->first_cmd)
+			p->first_cmd = dup_sv(ev->command);
+		break;
+	case EV_SU_SUCCESS:
+		p->su_ok += n;
+		if (!p->su_target)
+			p->su_target = dup_sv(ev->target);
+		break;
+	default: {
+		struct sbuf sb = { .n = 0 };
+		sb.b[0] = '\0';
+		(void)account_describe(d->cfg, ev, &sb);
+		p->changes++;
+		if (!p->change)
+			p->change = strdup(sb.b);
+		break;
+	}
+	}
+	p->n_events += n;
+	alert_touch(p->a, d->now_us);
+	(void)alert_add_evidence(p->a, &ev->origin);
+}
+
+static bool same_session(const struct pending *p, const struct event *ev)
+{
+	if (ev->kind == EV_SESSION_CLOSE)
+		return sv_starts(ev->program, "sshd") && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
+	/* a disconnect names the address */
+	return addr_equal(&p->source, &ev->source) && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
+}
+
+bool corr_feed(struct detect *d, const struct event *ev, uint16_t host)
+{
+	struct acct *ac;
+
+	if (dl_empty(&d->pending))
+		return false;
+	switch (ev->kind) {
+	case EV_SUDO_REFUSED:
+	case EV_SUDO_FAILURE:
+	case EV_SU_FAILURE:
+	case EV_SUDO_COMMAND:
+	case EV_SU_SUCCESS:
+		ac = ev->user.n ? detect_acct(d, host, ev->user, false) : NULL;
+		if (!ac || !ac->pend)
+			return false;
+		note(d, ac->pend, ev);
+		return true;
+	case EV_ACCOUNT_CHANGE:
+	case EV_KEY_CHANGE:
+		/* the change names the account changed, not who changed it: any
+		 * unusual session open on that host takes it */
+		for (struct dlink *l = d->pending.next; l != &d->pending; l = l->next) {
+			struct pending *p = container_of(l, struct pending, link);
+			if (p->ac->host == host)
+				note(d, p, ev);
+		}
+		return false;
+	case EV_SESSION_CLOSE:
+	case EV_DISCONNECT:
+		ac = ev->user.n ? detect_acct(d, host, ev->user, false) : NULL;
+		if (ac && ac->pend && same_session(ac->pend, ev))
+			corr_close(d, ac);
+		return false;
+	default:
+		return false;
+	}
+}
+
+void corr_close(struct detect *d, struct acct *ac)
+{
+	struct pending *p = ac ? ac->pend : NULL;
+	struct alert *a;
+
+	if (!p)
+		return;
+	dl_unlink(&p->link);
+	ac->pend = NULL;
+	a = p->a;
+	p->a = NULL;
+	if (p->n_events) {
+		bool gained = p->sudo_ok || p->su_ok || p->changes;
+		struct sbuf sb = { .n = 0 };
+		sb.b[0] = '\0';
+		if (p->refused || p->sudo_fail || p->su_fail) {
+			privesc_describe(&sb, p->refused, p->refused_detail, p->sudo_fail, p->su_fail, p->su_fail_target);
+			(void)alert_add_why(a, "then, in the same session, tried to gain privilege: %s", sb.b);
+		}
+		if (p->sudo_ok || p->su_ok) {
+			sb.n = 0;
+			sb.b[0] = '\0';
+			if (p->sudo_ok) {
+				sb_printf(&sb, "sudo ran %u command%s", p->sudo_ok, p->sudo_ok == 1 ? "" : "s");
+				if (p->first_cmd)
+					sb_printf(&sb, " (first: %s)", p->first_cmd);
+			}
+			if (p->su_ok) {
+				sb_printf(&sb, "%ssu succeeded ×%u", p->sudo_ok ? ", " : "", p->su_ok);
+				if (p->su_target)
+					sb_printf(&sb, " (to %s)", p->su_target);
+			}
+			(void)alert_add_why(a, "then, in the same session, gained privilege: %s", sb.b);
+		}
+		if (p->changes)
+			(void)alert_add_why(a, "then, during the session, %s%s", p->change ? p->change : "an account changed",
+					    p->changes > 1 ? " (and more account changes)" : "");
+		a->severity = gained ? SEV_CRITICAL : MAX(a->severity, SEV_HIGH);
+		a->count += p->n_events;
+	}
+	pending_free(p);
+	detect_emit(d, a);
+}
+
+void corr_sweep(struct detect *d, int64_t now)
+{
+	struct dlink *l;
+	while ((l = dl_oldest(&d->pending))) {
+		struct pending *p = container_of(l, struct pending, link);
+		if (now <= p->deadline)
+			break;
+		corr_close(d, p->ac);
+	}
+}

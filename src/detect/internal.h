@@ -1,0 +1,396 @@
+/*
+ * detect/internal.h: what the detector files share behind detect.h.
+ *
+ * Shape: two capped tables keyed by attacker data (sources by address,
+ * accounts by host + user name) and one capped table of baselines. Every
+ * entry is on its table's LRU list (most recently seen first); open
+ * episodes are also on a per-detector list ordered by their last activity,
+ * so the episodes that ended are always at the tail: feeding an event first
+ * closes what went quiet (amortised O(1)), which keeps alerts timely and
+ * their order a function of the input alone.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/alert.h"
+#include "core/event.h"
+#include "detect/detect.h"
+
+#define USEC_PER_SEC INT64_C(1000000)
+
+/* ---- configuration (config.c) ---- */
+
+#define CFG_GROUPS_MAX 32
+#define CFG_GROUP_LEN 32
+
+struct detect_config {
+	/* limits */
+	uint32_t max_sources, max_accounts, max_baselines, max_hosts;
+	uint32_t max_names_per_source, max_sources_per_account;
+	/* brute force (fast) */
+	bool bf_enabled;
+	uint32_t bf_window, bf_threshold, bf_high, bf_forgive;
+	/* slow brute force */
+	bool slow_enabled;
+	uint32_t slow_window, slow_threshold, slow_min_hours;
+	/* password spray */
+	bool spray_enabled;
+	uint32_t spray_window, spray_min_users, spray_high_users, spray_max_tries;
+	/* distributed attack */
+	bool dist_enabled;
+	uint32_t dist_window, dist_min_sources, dist_high_sources;
+	/* login after failures */
+	bool after_enabled;
+	uint32_t after_window, after_min_failures;
+	/* unusual login */
+	bool ul_enabled;
+	uint32_t ul_min_logins, ul_min_days, ul_v4_prefix, ul_v6_prefix, ul_hour_tolerance;
+	uint32_t ul_max_networks, ul_max_keys;
+	bool ul_network, ul_hour, ul_method, ul_key;
+	/* privilege escalation */
+	bool pe_enabled;
+	uint32_t pe_window, pe_min_failures, pe_min_refused, pe_high, pe_forgive;
+	/* account changes */
+	bool ac_enabled;
+	uint32_t n_groups;
+	char groups[CFG_GROUPS_MAX][CFG_GROUP_LEN];
+	/* correlation */
+	bool corr_enabled;
+	uint32_t corr_window;
+};
+
+/* ---- intrusive doubly linked lists (head->next is the newest) ---- */
+
+struct dlink {
+	struct dlink *prev, *next;
+};
+
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+
+static inline void dl_init(struct dlink *h)
+{
+	h->prev = h->next = h;
+}
+static inline bool dl_linked(const struct dlink *n)
+{
+	return n->next != NULL;
+}
+static inline bool dl_empty(const struct dlink *h)
+{
+	return h->next == h;
+}
+static inline void dl_unlink(struct dlink *n)
+{
+	if (!n->next)
+		return;
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = NULL;
+}
+/* Links n (unlinking it first) as the newest element. */
+static inline void dl_push(struct dlink *h, struct dlink *n)
+{
+	dl_unlink(n);
+	n->next = h->next;
+	n->prev = h;
+	h->next->prev = n;
+	h->next = n;
+}
+/* The oldest element, or NULL. */
+static inline struct dlink *dl_oldest(struct dlink *h)
+{
+	return h->prev == h ? NULL : h->prev;
+}
+
+/* ---- capped hash tables (table.c) ---- */
+
+struct tnode {
+	uint64_t hash;
+	struct dlink lru;
+	int64_t seen_us; /* last activity: the LRU order */
+};
+
+struct table {
+	struct tnode **slots; /* open addressing, linear probing */
+	size_t mask; /* slots - 1 (power of two) */
+	size_t n, cap;
+	size_t entry_size;
+	struct dlink lru;
+	uint64_t *evictions; /* counter bumped when a live entry is pushed out */
+	/* Called before an entry is freed: emit what it holds (forced: evicted
+	 * while still live), then free what it owns (not the entry itself). */
+	void (*drop)(void *ud, struct tnode *n, bool forced);
+	void *ud;
+};
+
+int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictions,
+	       void (*drop)(void *, struct tnode *, bool), void *ud);
+/* Drops every entry (oldest first) and frees the table. */
+void table_done(struct table *t);
+/* Finds an entry: eq(entry, key) decides among equal hashes. */
+struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const struct tnode *, const void *),
+			 const void *key);
+/* Adds a zeroed entry with this hash (the caller checked it is absent),
+ * evicting the least recently seen entry when the table is full. NULL on OOM. */
+struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us);
+static inline void table_touch(struct table *t, struct tnode *n, int64_t now_us)
+{
+	n->seen_us = now_us;
+	dl_push(&t->lru, &n->lru);
+}
+/* Drops (drop callback with forced=false) and frees one entry. */
+void table_remove(struct table *t, struct tnode *n);
+/* Drops entries not seen since before `before`, oldest first. */
+void table_expire(struct table *t, int64_t before);
+
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+uint64_t hash_mix(uint64_t x);
+
+/* ---- bounded sets of 64-bit keys with counts (a user's sources, a source's names) ---- */
+
+struct sitem {
+	uint64_t key;
+	uint32_t count;
+	uint32_t last_s; /* seconds since the epoch */
+};
+
+struct sset {
+	struct sitem *v;
+	uint32_t n, alloc;
+	uint32_t overflow; /* events whose key was not kept: the set was full of fresh keys
+			    * (the distinct count is then "at least n") */
+};
+
+/* Finds or adds key (growing up to cap; when full, replaces the stalest
+ * item older than stale_s, else counts an overflow and returns NULL).
+ * *ret_new says whether the key was not in the set (or stale there: its
+ * count restarts); *ret_prev_s is when it was seen before (0: never). */
+struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
+			 uint32_t *ret_prev_s);
+/* Items seen at or after since_s, and the sum of their counts, skipping skip_key. */
+uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum);
+void sset_done(struct sset *s);
+
+/* ---- evidence kept before an alert exists ---- */
+
+#define EVID_KEEP 8
+
+struct evid {
+	const char *file[EVID_KEEP]; /* origin.file lives for the whole run */
+	uint64_t line[EVID_KEEP];
+	uint32_t n;
+	uint64_t total;
+};
+
+void evid_add(struct evid *e, const struct origin *o);
+/* Adds the kept origins to a and sets its evidence_total. */
+int evid_to_alert(const struct evid *e, struct alert *a);
+
+/* ---- per-source state (brute.c, spray.c) ---- */
+
+#define SAMPLE_NAMES 3
+#define SAMPLE_LEN 32
+
+struct src {
+	struct tnode node;
+	struct addr addr;
+	uint16_t host;
+	uint8_t last_kind; /* for merging "Invalid user" + "Failed password" */
+	bool burst_hit, spray_hit, slow_hit, alerted_burst;
+	uint16_t last_port;
+	uint64_t last_user;
+	int64_t last_us;
+
+	/* burst episode (fast brute force, spray) */
+	struct dlink burst;
+	int64_t b_first, b_last;
+	uint32_t b_count, b_peak, b_users, b_users_peak;
+	uint64_t b_user1; /* the first user name of the episode */
+	bool b_multi; /* more than one user name in the episode */
+	int64_t rate_base;
+	uint32_t rate[8], rate_sum;
+	struct evid b_evid;
+	char *names[SAMPLE_NAMES]; /* first user names of the episode (truncated copies) */
+	struct sset users; /* user-name hash -> attempts, last seen */
+
+	/* slow episode: the entry's life (it expires slow_window after its last failure) */
+	int64_t s_first, s_last;
+	uint32_t s_count, s_peak_count, s_peak_hours;
+	int64_t hour_base;
+	uint32_t hour_sum, hour_nz;
+	struct evid s_evid;
+	uint8_t hours[]; /* per-hour failure counts (ring of slow_window hours, saturating) */
+};
+
+/* ---- per-account state (host + user name) ---- */
+
+struct pending; /* correlate.c */
+
+struct acct {
+	struct tnode node;
+	uint16_t host;
+	char *name;
+	size_t name_len;
+
+	/* distributed attack episode */
+	struct dlink dist;
+	int64_t d_first, d_last;
+	uint32_t d_count, d_peak;
+	bool d_hit;
+	struct sset srcs; /* source address hash -> failures, last seen */
+	struct addr d_sample[3];
+	uint32_t n_d_sample;
+	struct evid d_evid;
+
+	/* privilege-escalation episode */
+	struct dlink pe;
+	int64_t pe_first, pe_last;
+	uint32_t pe_refused, pe_sudo_fail, pe_su_fail;
+	char *pe_detail; /* first refusal reason */
+	char *pe_target; /* first su target */
+	struct evid pe_evid;
+
+	struct pending *pend;
+};
+
+/* ---- baselines (baseline.c) ---- */
+
+struct bnet {
+	struct addr net;
+	uint8_t prefix;
+	uint32_t count;
+	int64_t last_s;
+};
+
+struct bkey {
+	char *fp;
+	uint32_t count;
+	int64_t last_s;
+};
+
+struct baseline {
+	uint32_t n; /* logins learned */
+	uint32_t days; /* distinct (local) days with a login */
+	int64_t last_day;
+	int64_t first_s, last_s;
+	uint32_t hours[24];
+	uint32_t methods[AM_MAX];
+	uint32_t nets_dropped, keys_dropped;
+	uint32_t n_nets, n_keys;
+	struct bnet *nets; /* max_networks */
+	struct bkey *keys; /* max_keys */
+};
+
+struct bentry {
+	struct tnode node;
+	uint16_t host;
+	bool dirty;
+	char *name;
+	size_t name_len;
+	struct baseline b;
+};
+
+int baseline_init(struct baseline *b, const struct detect_config *c);
+void baseline_done(struct baseline *b);
+/* Learns one successful login (local time of day / day index computed by the caller). */
+void baseline_learn(struct baseline *b, const struct detect_config *c, const struct event *ev, int64_t now_s,
+		    int hour, int64_t day);
+/* Compact JSON (caller frees) / back; parse returns 0 or -EINVAL. */
+char *baseline_to_json(const struct baseline *b);
+int baseline_from_json(struct baseline *b, const struct detect_config *c, const char *json);
+struct addr baseline_net_of(const struct detect_config *c, const struct addr *a, uint8_t *ret_prefix);
+
+/* ---- the detector set ---- */
+
+struct detect {
+	const struct detect_config *cfg;
+	struct store *st;
+	struct alert_sink sink;
+	struct detect_stats stats;
+	uint64_t seed;
+	int64_t now_us;
+	bool finished;
+
+	/* hosts: interned names, id 0 is "" (no host or the table is full) */
+	char **host_names;
+	uint16_t *host_slots; /* open addressing of ids */
+	uint32_t n_hosts, host_mask;
+	uint16_t last_host;
+
+	struct table srcs, accts, bases;
+	struct dlink burst_open, dist_open, pe_open, pending;
+	int64_t src_ttl_us, acct_ttl_us;
+	int baseline_err;
+};
+
+/* a bounded sentence builder (truncates) */
+struct sbuf {
+	char b[768];
+	size_t n;
+};
+void sb_printf(struct sbuf *sb, const char *fmt, ...) _printf_(2, 3);
+
+/* detect.c */
+void detect_emit(struct detect *d, struct alert *a);
+/* Fills host (interned name) into a. */
+void detect_alert_host(struct detect *d, struct alert *a, uint16_t host);
+const char *detect_host_name(const struct detect *d, uint16_t host);
+/* Interns a host name (id 0: none, or the table is full). */
+uint16_t detect_host_id(struct detect *d, struct sv h);
+uint64_t detect_name_hash(const struct detect *d, struct sv name);
+/* The account entry (touched), created when asked; NULL when absent or on OOM. */
+struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool create);
+struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create);
+/* "4 min", "1 h", "3 days" */
+void fmt_duration(char *buf, size_t n, int64_t us);
+/* "HH:MM" local */
+void fmt_clock(char *buf, size_t n, int64_t us);
+bool is_failure_kind(enum event_kind k);
+
+/* brute.c: sources */
+int brute_init(struct detect *d);
+void brute_feed(struct detect *d, const struct event *ev, uint16_t host);
+void brute_sweep(struct detect *d, int64_t now);
+struct src *brute_find(struct detect *d, const struct addr *a);
+void brute_forgive(struct detect *d, struct src *s);
+void brute_close_burst(struct detect *d, struct src *s);
+
+/* spray.c */
+void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, uint32_t n);
+void spray_why(struct detect *d, struct src *s, struct alert *a);
+bool spray_is_spray(const struct detect *d, const struct src *s);
+void spray_reset(struct src *s);
+
+/* distributed.c */
+void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, uint32_t n);
+void dist_close(struct detect *d, struct acct *ac);
+void dist_sweep(struct detect *d, int64_t now);
+
+/* after.c: login after failures */
+void after_success(struct detect *d, const struct event *ev, uint16_t host);
+
+/* unusual.c */
+int unusual_init(struct detect *d);
+void unusual_success(struct detect *d, const struct event *ev, uint16_t host);
+int unusual_save(struct detect *d);
+
+/* privesc.c */
+void privesc_feed(struct detect *d, const struct event *ev, uint16_t host);
+void privesc_close(struct detect *d, struct acct *ac);
+void privesc_sweep(struct detect *d, int64_t now);
+/* The attempts in words (shared with the correlation). */
+void privesc_describe(struct sbuf *sb, uint32_t refused, const char *detail, uint32_t sudo_fail, uint32_t su_fail,
+		      const char *target);
+
+/* account.c */
+void account_feed(struct detect *d, const struct event *ev, uint16_t host);
+enum severity account_describe(const struct detect_config *c, const struct event *ev, struct sbuf *sb);
+
+/* correlate.c */
+void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct event *ev);
+/* Folds a privilege or account event into a pending unusual login; true when taken. */
+bool corr_feed(struct detect *d, const struct event *ev, uint16_t host);
+void corr_close(struct detect *d, struct acct *ac);
+void corr_sweep(struct detect *d, int64_t now);

@@ -1,0 +1,280 @@
+/*
+ * Capped hash tables for attacker-keyed state: open addressing with linear
+ * probing and backward-shift deletion (no tombstones, so a flood of new keys
+ * cannot degrade lookups), an LRU list for eviction and expiry, and small
+ * bounded sets. One malloc per new key; nothing allocated per event.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/internal.h"
+
+uint64_t hash_mix(uint64_t x)
+{
+	/* splitmix64's finaliser */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ULL ^ seed;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		b += 8;
+		n -= 8;
+	}
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return hash_mix(h);
+}
+
+static size_t pow2_at_least(size_t x)
+{
+	size_t p = 16;
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictions,
+	       void (*drop)(void *, struct tnode *, bool), void *ud)
+{
+	*t = (struct table){ .cap = cap ? cap : 1, .entry_size = entry_size, .evictions = evictions, .drop = drop,
+			     .ud = ud };
+	dl_init(&t->lru);
+	/* start small; grow up to twice the cap (load factor <= 1/2) */
+	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
+	t->slots = calloc(slots, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->mask = slots - 1;
+	return 0;
+}
+
+static size_t slot_of(const struct table *t, const struct tnode *n)
+{
+	size_t i = n->hash & t->mask;
+	while (t->slots[i] != n)
+		i = (i + 1) & t->mask;
+	return i;
+}
+
+static void unlink_slot(struct table *t, size_t i)
+{
+	size_t j = i;
+	t->slots[i] = NULL;
+	for (;;) {
+		j = (j + 1) & t->mask;
+		if (!t->slots[j])
+			return;
+		size_t k = t->slots[j]->hash & t->mask;
+		/* move slots[j] back into the hole at i unless its home k lies cyclically in (i, j] */
+		bool stay = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stay) {
+			t->slots[i] = t->slots[j];
+			t->slots[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+static void free_node(struct table *t, struct tnode *n, bool forced)
+{
+	unlink_slot(t, slot_of(t, n));
+	dl_unlink(&n->lru);
+	t->n--;
+	if (t->drop)
+		t->drop(t->ud, n, forced);
+	free(n);
+}
+
+void table_remove(struct table *t, struct tnode *n)
+{
+	free_node(t, n, false);
+}
+
+void table_expire(struct table *t, int64_t before)
+{
+	struct dlink *l;
+	while ((l = dl_oldest(&t->lru))) {
+		struct tnode *n = container_of(l, struct tnode, lru);
+		if (n->seen_us >= before)
+			break;
+		free_node(t, n, false);
+	}
+}
+
+void table_done(struct table *t)
+{
+	if (!t->slots)
+		return;
+	table_expire(t, INT64_MAX);
+	free(t->slots);
+	t->slots = NULL;
+}
+
+struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const struct tnode *, const void *),
+			 const void *key)
+{
+	for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+		struct tnode *n = t->slots[i];
+		if (!n)
+			return NULL;
+		if (n->hash == hash && eq(n, key))
+			return n;
+	}
+}
+
+static int grow(struct table *t)
+{
+	size_t nslots = (t->mask + 1) * 2;
+	struct tnode **s = calloc(nslots, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i <= t->mask; i++) {
+		struct tnode *n = t->slots[i];
+		if (!n)
+			continue;
+		size_t j = n->hash & (nslots - 1);
+		while (s[j])
+			j = (j + 1) & (nslots - 1);
+		s[j] = n;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->mask = nslots - 1;
+	return 0;
+}
+
+struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
+{
+	struct tnode *n;
+
+	if (t->n >= t->cap) {
+		struct dlink *l = dl_oldest(&t->lru);
+		if (t->evictions)
+			(*t->evictions)++;
+		free_node(t, container_of(l, struct tnode, lru), true);
+	}
+	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) < 0)
+		return NULL;
+	n = calloc(1, t->entry_size);
+	if (!n)
+		return NULL;
+	n->hash = hash;
+	size_t i = hash & t->mask;
+	while (t->slots[i])
+		i = (i + 1) & t->mask;
+	t->slots[i] = n;
+	t->n++;
+	table_touch(t, n, now_us);
+	return n;
+}
+
+/* ---- small bounded sets ---- */
+
+struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
+			 uint32_t *ret_prev_s)
+{
+	struct sitem *it = NULL;
+	uint32_t old = 0;
+
+	*ret_prev_s = 0;
+	/* one pass: the key, and the stalest item in case the set is full */
+	for (uint32_t i = 0; i < s->n; i++) {
+		if (s->v[i].key == key) {
+			it = &s->v[i];
+			break;
+		}
+		if (s->v[i].last_s < s->v[old].last_s)
+			old = i;
+	}
+	if (it) {
+		*ret_prev_s = it->last_s;
+		/* a key last seen before the window starts counts as new again */
+		*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
+		if (*ret_new)
+			it->count = 0;
+		it->last_s = now_s;
+		return it;
+	}
+	*ret_new = true;
+	if (s->n < cap) {
+		if (s->n == s->alloc) {
+			uint32_t na = s->alloc ? MIN(s->alloc * 2, cap) : MIN(4u, cap);
+			struct sitem *v = realloc(s->v, (size_t)na * sizeof(*v));
+			if (!v) {
+				s->overflow++;
+				return NULL;
+			}
+			s->v = v;
+			s->alloc = na;
+		}
+		it = &s->v[s->n++];
+	} else {
+		/* full: reuse the stalest item if it left the window */
+		if (s->n == 0 || now_s <= s->v[old].last_s || now_s - s->v[old].last_s <= stale_s) {
+			s->overflow++;
+			return NULL;
+		}
+		it = &s->v[old];
+	}
+	*it = (struct sitem){ .key = key, .count = 0, .last_s = now_s };
+	return it;
+}
+
+uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum)
+{
+	uint32_t n = 0, sum = 0;
+	for (uint32_t i = 0; i < s->n; i++) {
+		if (s->v[i].last_s < since_s || s->v[i].key == skip_key || s->v[i].count == 0)
+			continue;
+		n++;
+		sum += s->v[i].count;
+	}
+	if (ret_sum)
+		*ret_sum = sum;
+	return n;
+}
+
+void sset_done(struct sset *s)
+{
+	free(s->v);
+	*s = (struct sset){ 0 };
+}
+
+/* ---- evidence ---- */
+
+void evid_add(struct evid *e, const struct origin *o)
+{
+	e->total++;
+	if (e->n < EVID_KEEP) {
+		e->file[e->n] = o->file;
+		e->line[e->n] = o->line;
+		e->n++;
+	}
+}
+
+int evid_to_alert(const struct evid *e, struct alert *a)
+{
+	for (uint32_t i = 0; i < e->n; i++) {
+		struct origin o = { .file = e->file[i], .line = e->line[i] };
+		int r = alert_add_evidence(a, &o);
+		if (r < 0)
+			return r;
+	}
+	/* the lines not kept still count */
+	a->evidence_total += e->total - e->n;
+	return 0;
+}

@@ -1,0 +1,314 @@
+/*
+ * Unusual login: a valid credential used unlike the account's history.
+ * Per account (host + user) a baseline of successful logins: source
+ * networks, local hours, methods, key fingerprints. Once the history is
+ * long enough (unusual_login.min_logins over min_days), a login that breaks
+ * a habit raises an alert naming each broken habit with the history that
+ * makes it unusual; then the login is learned too.
+ *
+ * Baselines are loaded from the store at start (and on demand for an
+ * account not loaded), saved at the end and when pushed out of the table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/timeutil.h"
+#include "detect/internal.h"
+#include "store/store.h"
+
+struct bkey_lookup {
+	uint16_t host;
+	struct sv name;
+};
+
+static bool bentry_eq(const struct tnode *n, const void *key)
+{
+	const struct bentry *e = (const struct bentry *)n;
+	const struct bkey_lookup *k = key;
+	return e->host == k->host && sv_eq_sv(sv_make(e->name, e->name_len), k->name);
+}
+
+static uint64_t bentry_hash(const struct detect *d, uint16_t host, struct sv name)
+{
+	return hash_mix(detect_name_hash(d, name) ^ ((uint64_t)host * 0xc2b2ae3d27d4eb4fULL) ^ 0x62617365ULL);
+}
+
+static void bentry_drop(void *ud, struct tnode *n, bool forced)
+{
+	struct detect *d = ud;
+	struct bentry *e = (struct bentry *)n;
+
+	/* pushed out while learning: keep what it learned */
+	if (forced && e->dirty && d->st) {
+		char *blob = baseline_to_json(&e->b);
+		int r = blob ? store_baseline_put(d->st, detect_host_name(d, e->host), e->name, blob) : -ENOMEM;
+		if (r < 0 && d->baseline_err == 0)
+			d->baseline_err = r;
+		free(blob);
+	}
+	baseline_done(&e->b);
+	free(e->name);
+}
+
+static struct bentry *bentry_new(struct detect *d, uint16_t host, struct sv name)
+{
+	struct bentry *e = (struct bentry *)table_insert(&d->bases, bentry_hash(d, host, name), d->now_us);
+	if (!e)
+		return NULL;
+	e->host = host;
+	e->name = strndup(name.p, name.n);
+	e->name_len = name.n;
+	if (!e->name || baseline_init(&e->b, d->cfg) < 0) {
+		table_remove(&d->bases, &e->node);
+		return NULL;
+	}
+	return e;
+}
+
+static int load_one(void *ud, const char *host, const char *user, const char *blob)
+{
+	struct detect *d = ud;
+	struct sv name = sv_cstr(user);
+	uint16_t hid = 0;
+
+	/* intern through the normal path so ids match the events' */
+	if (host && *host)
+		hid = detect_host_id(d, sv_cstr(host));
+	if (name.n == 0 || !blob)
+		return 0;
+	struct bkey_lookup k = { hid, name };
+	if (table_find(&d->bases, bentry_hash(d, hid, name), bentry_eq, &k))
+		return 0;
+	struct bentry *e = bentry_new(d, hid, name);
+	if (!e)
+		return -ENOMEM;
+	if (baseline_from_json(&e->b, d->cfg, blob) < 0) {
+		/* corrupt: start this account afresh */
+		baseline_done(&e->b);
+		(void)baseline_init(&e->b, d->cfg);
+	}
+	return 0;
+}
+
+int unusual_init(struct detect *d)
+{
+	int r = table_init(&d->bases, d->cfg->max_baselines, sizeof(struct bentry), &d->stats.evictions, bentry_drop, d);
+	if (r < 0)
+		return r;
+	if (d->st && d->cfg->ul_enabled)
+		(void)store_baseline_foreach(d->st, load_one, d); /* a store that cannot be read starts afresh */
+	return 0;
+}
+
+int unusual_save(struct detect *d)
+{
+	int ret = 0;
+	if (!d->st)
+		return 0;
+	/* oldest first: a deterministic order */
+	for (struct dlink *l = d->bases.lru.prev; l != &d->bases.lru; l = l->prev) {
+		struct bentry *e = container_of(l, struct bentry, node.lru);
+		if (!e->dirty)
+			continue;
+		char *blob = baseline_to_json(&e->b);
+		int r = blob ? store_baseline_put(d->st, detect_host_name(d, e->host), e->name, blob) : -ENOMEM;
+		free(blob);
+		if (r < 0) {
+			if (ret == 0)
+				ret = r;
+			continue;
+		}
+		e->dirty = false;
+	}
+	return ret;
+}
+
+/* ---- the checks ---- */
+
+static int cmp_idx_desc(const uint32_t *counts, uint32_t a, uint32_t b)
+{
+	return counts[a] != counts[b] ? (counts[a] > counts[b] ? -1 : 1) : (a < b ? -1 : 1);
+}
+
+static void check_method(const struct baseline *b, const struct event *ev, struct alert *a, unsigned *broken)
+{
+	uint32_t order[AM_MAX], n = 0;
+	struct sbuf sb = { .n = 0 };
+
+	if (ev->method == AM_NONE || (unsigned)ev->method >= AM_MAX || b->methods[ev->method])
+		return;
+	for (uint32_t m = 1; m < AM_MAX; m++)
+		if (b->methods[m])
+			order[n++] = m;
+	if (n == 0)
+		return; /* the history never said how */
+	for (uint32_t i = 1; i < n; i++)
+		for (uint32_t j = i; j > 0 && cmp_idx_desc(b->methods, order[j], order[j - 1]) < 0; j--) {
+			uint32_t t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	sb.b[0] = '\0';
+	sb_printf(&sb, "%s, though %u of %u earlier logins used %s", auth_method_name(ev->method), b->methods[order[0]],
+		  b->n, auth_method_name(order[0]));
+	for (uint32_t i = 1; i < n && i < 3; i++)
+		sb_printf(&sb, ", %u %s", b->methods[order[i]], auth_method_name(order[i]));
+	(void)alert_add_why(a, "%s", sb.b);
+	(*broken)++;
+}
+
+static void check_network(const struct detect *d, const struct baseline *b, const struct event *ev, struct alert *a,
+			  unsigned *broken)
+{
+	uint8_t prefix;
+	struct addr net;
+	uint32_t order[256], n = 0;
+	char ab[ADDR_STRLEN];
+	struct sbuf sb = { .n = 0 };
+
+	if (ev->source.family == ADDR_NONE || addr_is_loopback(&ev->source))
+		return;
+	net = baseline_net_of(d->cfg, &ev->source, &prefix);
+	for (uint32_t i = 0; i < b->n_nets; i++)
+		if (b->nets[i].prefix == prefix && addr_equal(&b->nets[i].net, &net))
+			return;
+	for (uint32_t i = 0; i < b->n_nets && n < ELEMENTSOF(order); i++)
+		order[n++] = i;
+	for (uint32_t i = 1; i < n; i++)
+		for (uint32_t j = i; j > 0; j--) {
+			const struct bnet *x = &b->nets[order[j]], *y = &b->nets[order[j - 1]];
+			if (!(x->count > y->count || (x->count == y->count && order[j] < order[j - 1])))
+				break;
+			uint32_t t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	sb.b[0] = '\0';
+	sb_printf(&sb, "from %s/%u, a network ", addr_format(&net, ab), prefix);
+	if (b->nets_dropped)
+		sb_printf(&sb, "not among those kept from %u earlier logins", b->n);
+	else
+		sb_printf(&sb, "none of %u earlier logins came from", b->n);
+	if (n == 0) {
+		sb_printf(&sb, " (earlier logins came from no network)");
+	} else {
+		sb_printf(&sb, " (usual: ");
+		for (uint32_t i = 0; i < n && i < 3; i++)
+			sb_printf(&sb, "%s%s/%u ×%u", i ? ", " : "", addr_format(&b->nets[order[i]].net, ab),
+				  b->nets[order[i]].prefix, b->nets[order[i]].count);
+		sb_printf(&sb, "%s)", n > 3 ? ", …" : "");
+	}
+	(void)alert_add_why(a, "%s", sb.b);
+	(*broken)++;
+}
+
+static void check_hour(const struct detect *d, const struct baseline *b, const struct tm *tm, struct alert *a,
+		       unsigned *broken)
+{
+	int tol = (int)d->cfg->ul_hour_tolerance, h = tm->tm_hour;
+	int gap_start = -1, gap_len = 0;
+
+	for (int k = -tol; k <= tol; k++)
+		if (b->hours[(h + k + 24) % 24])
+			return;
+	/* the usual span: the complement of the longest run of empty hours (circular) */
+	for (int s = 0; s < 24; s++) {
+		if (b->hours[s] || !b->hours[(s + 23) % 24])
+			continue; /* runs start right after a busy hour */
+		int len = 0;
+		while (len < 24 && !b->hours[(s + len) % 24])
+			len++;
+		if (len > gap_len) {
+			gap_len = len;
+			gap_start = s;
+		}
+	}
+	if (gap_start < 0)
+		return;
+	int first = (gap_start + gap_len) % 24, end = gap_start; /* logins in [first, end) */
+	(void)alert_add_why(a, "at %02d:%02d, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)", h,
+			    tm->tm_min, b->n, first, end == 0 ? 24 : end);
+	(*broken)++;
+}
+
+static void check_key(const struct baseline *b, const struct event *ev, struct alert *a, unsigned *broken)
+{
+	struct sv fp = ev->key_fp;
+
+	if (ev->method != AM_PUBLICKEY || fp.n == 0 || b->methods[AM_PUBLICKEY] == 0 || b->n_keys == 0)
+		return;
+	fp.n = MIN(fp.n, (size_t)100);
+	for (uint32_t i = 0; i < b->n_keys; i++)
+		if (sv_eq(fp, b->keys[i].fp))
+			return;
+	(void)alert_add_why(a, "with key %.*s, never used before by this account (%u earlier publickey logins used %u %s)",
+			    (int)fp.n, fp.p, b->methods[AM_PUBLICKEY], b->n_keys,
+			    b->keys_dropped ? "other keys kept" : b->n_keys == 1 ? "other key" : "other keys");
+	(*broken)++;
+}
+
+void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
+{
+	const struct detect_config *c = d->cfg;
+	struct bkey_lookup k = { host, ev->user };
+	struct bentry *e;
+	struct alert *a = NULL;
+	unsigned broken = 0;
+	struct tm tm;
+	time_t t = (time_t)(ev->time_us / USEC_PER_SEC);
+
+	if (!c->ul_enabled || ev->user.n == 0 || ev->user.n > 256)
+		return;
+	e = (struct bentry *)table_find(&d->bases, bentry_hash(d, host, ev->user), bentry_eq, &k);
+	if (e) {
+		table_touch(&d->bases, &e->node, d->now_us);
+	} else {
+		e = bentry_new(d, host, ev->user);
+		if (!e)
+			return;
+		char *blob = NULL;
+		if (d->st && store_baseline_get(d->st, detect_host_name(d, host), e->name, &blob) > 0 && blob) {
+			if (baseline_from_json(&e->b, c, blob) < 0) {
+				baseline_done(&e->b);
+				(void)baseline_init(&e->b, c);
+			}
+		}
+		free(blob);
+	}
+	if (!localtime_r(&t, &tm))
+		return;
+
+	struct baseline *b = &e->b;
+	if (b->n >= c->ul_min_logins && b->days >= c->ul_min_days) {
+		a = alert_new(AK_UNUSUAL_LOGIN, SEV_MEDIUM);
+		if (a) {
+			if (c->ul_method)
+				check_method(b, ev, a, &broken);
+			if (c->ul_network)
+				check_network(d, b, ev, a, &broken);
+			if (c->ul_hour)
+				check_hour(d, b, &tm, a, &broken);
+			if (c->ul_key)
+				check_key(b, ev, a, &broken);
+		}
+	}
+	baseline_learn(b, c, ev, (int64_t)t, tm.tm_hour,
+		       time_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday));
+	e->dirty = true;
+	if (!a)
+		return;
+	if (broken == 0) {
+		alert_free(a);
+		return;
+	}
+	a->severity = broken >= 2 ? SEV_HIGH : SEV_MEDIUM;
+	a->source = ev->source;
+	detect_alert_host(d, a, host);
+	(void)alert_set_user(a, ev->user);
+	alert_touch(a, d->now_us);
+	a->count = 1;
+	(void)alert_add_evidence(a, &ev->origin);
+	corr_open(d, detect_acct(d, host, ev->user, true), a, ev);
+}

@@ -1,0 +1,251 @@
+/* Brute force, fast and slow: thresholds, one alert per episode, what counts as an attempt. */
+#include <string.h>
+
+#include "helpers.h"
+
+static void failures(struct detect *d, int n, int64_t start, int64_t step, const char *user, const char *src)
+{
+	(void)d;
+	for (int i = 0; i < n; i++)
+		q(tev(EV_AUTH_FAILURE, start + i * step, user, src, (uint16_t)(40000 + i)));
+}
+
+static void test_threshold(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	/* just below: 9 in 4 minutes */
+	failures(d, 9, 0, 30, "root", "203.0.113.9");
+	/* just above, from another source: 10 in 4.5 minutes */
+	failures(d, 10, 0, 30, "root", "203.0.113.10");
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_int_equal(a->count, 10);
+	assert_string_equal(a->user, "root");
+	assert_string_equal(a->host, "web1");
+	char ab[ADDR_STRLEN];
+	assert_string_equal(addr_format(&a->source, ab), "203.0.113.10");
+	assert_int_equal(a->first_us, (T0 + 0) * 1000000);
+	assert_int_equal(a->last_us, (T0 + 270) * 1000000);
+	assert_why(a, "10 failed login attempts in 5 min, up to 10 within 10 min (threshold: 10; high from 100)");
+	assert_why(a, "all for user root");
+	assert_int_equal(a->n_evidence, 8);
+	assert_int_equal(a->evidence_total, 10);
+	assert_string_equal(a->evidence[0].file, "auth.log");
+	tdone(d, cfg, &c);
+}
+
+static void test_spread_out_is_not_fast(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct detect *d = tdetect("slow_brute_force: {enabled: false}\n", &c, &cfg, NULL);
+	/* 12 failures, one every 2 minutes: never 10 within 10 minutes */
+	failures(d, 12, 0, 120, "root", "203.0.113.9");
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(c.n, 0);
+	tdone(d, cfg, &c);
+}
+
+static void test_one_alert_per_episode_and_high(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	failures(d, 150, 0, 2, "admin", "198.51.100.7");
+	qfeed(d);
+	/* still in the episode: nothing yet */
+	assert_int_equal(c.n, 0);
+	/* an hour and more of quiet ends it: the next event (any kind) flushes it */
+	feed(d, tev(EV_SESSION_OPEN, 298 + 3601, "bob", NULL, 0));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->severity, SEV_HIGH);
+	assert_int_equal(a->count, 150);
+	assert_int_equal(a->evidence_total, 150);
+	assert_why(a, "150 failed login attempts in 5 min, up to 150 within 10 min (threshold: 10; high from 100)");
+	/* a second burst from the same source later is a second episode */
+	failures(d, 10, 5 * HOUR_S, 1, "admin", "198.51.100.7");
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 2);
+	assert_int_equal(a->count, 10);
+	tdone(d, cfg, &c);
+}
+
+static void test_invalid_user_pair_counts_once(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect("slow_brute_force: {enabled: false}\n", &c, &cfg, NULL);
+
+	/* "Invalid user oracle from A port P" + "Failed password for invalid user oracle from A port P": 9 attempts */
+	for (int i = 0; i < 9; i++) {
+		feed(d, tev(EV_INVALID_USER, i * 10, "oracle", "192.0.2.50", (uint16_t)(50000 + i)));
+		struct event ev = tev(EV_AUTH_FAILURE, i * 10 + 1, "oracle", "192.0.2.50", (uint16_t)(50000 + i));
+		ev.flags |= EVF_INVALID_USER;
+		feed(d, ev);
+	}
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(c.n, 0);
+	tdone(d, cfg, &c);
+
+	d = tdetect("slow_brute_force: {enabled: false}\n", &c, &cfg, NULL);
+	for (int i = 0; i < 10; i++) {
+		feed(d, tev(EV_INVALID_USER, i * 10, "oracle", "192.0.2.50", (uint16_t)(50000 + i)));
+		feed(d, tev(EV_AUTH_FAILURE, i * 10 + 1, "oracle", "192.0.2.50", (uint16_t)(50000 + i)));
+		/* a second password in the same connection is a second attempt */
+		if (i == 0)
+			feed(d, tev(EV_AUTH_FAILURE, 2, "oracle", "192.0.2.50", 50000));
+	}
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 11);
+	assert_int_equal(a->evidence_total, 21);
+	tdone(d, cfg, &c);
+}
+
+static void test_repeat_count_and_max_auth(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	/* "PAM 5 more authentication failures" style: one line standing for 5 */
+	struct event ev = tev(EV_AUTH_FAILURE, 0, "root", "192.0.2.1", 1000);
+	ev.count = 5;
+	feed(d, ev);
+	/* four more failures, then "maximum authentication attempts exceeded" capping the last */
+	failures(d, 4, 10, 1, "root", "192.0.2.1");
+	qfeed(d);
+	feed(d, tev(EV_MAX_AUTH, 13, "root", "192.0.2.1", 40003));
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(c.n, 0); /* 9 attempts */
+	tdone(d, cfg, &c);
+
+	d = tdetect(NULL, &c, &cfg, NULL);
+	ev = tev(EV_AUTH_FAILURE, 0, "root", "192.0.2.1", 1000);
+	ev.count = 5;
+	feed(d, ev);
+	failures(d, 4, 10, 1, "root", "192.0.2.1");
+	qfeed(d);
+	/* a cap with no failure before it (another connection) does count */
+	feed(d, tev(EV_MAX_AUTH, 20, "root", "192.0.2.1", 999));
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 10);
+	tdone(d, cfg, &c);
+}
+
+static void test_mistyping_user_not_blamed(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	/* 20 days: every morning alice mistypes twice, then logs in */
+	for (int day = 0; day < 20; day++) {
+		int64_t t = day * DAY_S + 8 * HOUR_S;
+		failures(d, 2, t, 5, "alice", "192.0.2.77");
+		q(tev(EV_AUTH_SUCCESS, t + 15, "alice", "192.0.2.77", 40100));
+		/* and once more in the evening */
+		failures(d, 2, t + 9 * HOUR_S, 5, "alice", "192.0.2.77");
+		q(tev(EV_AUTH_SUCCESS, t + 9 * HOUR_S + 15, "alice", "192.0.2.77", 40100));
+	}
+	qfeed(d);
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, NULL), 0);
+	assert_int_equal(count_kind(&c, AK_LOGIN_AFTER_FAILURES, NULL), 0);
+	tdone(d, cfg, &c);
+}
+
+static void test_slow_brute_force(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	/* one try every two hours for three days: 36 tries over 36 hours */
+	failures(d, 36, 0, 2 * HOUR_S, "root", "203.0.113.200");
+	/* below: 29 tries every two hours */
+	failures(d, 29, 0, 2 * HOUR_S, "root", "203.0.113.201");
+	/* enough tries but in too few hours: 30 tries within 5 hours (6 per hour, never 10 in 10 min) */
+	failures(d, 30, 0, 10 * MIN_S, "root", "203.0.113.202");
+	qfeed(d);
+	detect_finish(d);
+	if (c.n != 1)
+		dump_alerts(&c);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	char ab[ADDR_STRLEN];
+	assert_string_equal(addr_format(&a->source, ab), "203.0.113.200");
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_int_equal(a->count, 36);
+	assert_why(a, "slow brute force: 36 failed login attempts spread over 36 distinct hours within 3 days "
+		      "(threshold: 30 over 6 hours)");
+	assert_why(a, "36 attempts in all over 70 h, for 1 user name");
+	tdone(d, cfg, &c);
+}
+
+static void test_deterministic(void **state)
+{
+	(void)state;
+	char first[8192] = "", second[8192] = "";
+	for (int run = 0; run < 2; run++) {
+		struct detect_config *cfg;
+		struct collect c;
+		struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+		char *out = run ? second : first;
+		failures(d, 12, 0, 1, "a", "192.0.2.1");
+		failures(d, 12, 5, 1, "b", "192.0.2.2");
+		failures(d, 12, 3, 1, "c", "192.0.2.3");
+		qfeed(d);
+	detect_finish(d);
+		for (size_t i = 0; i < c.n; i++) {
+			char ab[ADDR_STRLEN];
+			strcat(out, addr_format(&c.v[i]->source, ab));
+			strcat(out, ";");
+		}
+		tdone(d, cfg, &c);
+	}
+	assert_string_equal(first, "192.0.2.1;192.0.2.3;192.0.2.2;");
+	assert_string_equal(first, second);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_spread_out_is_not_fast),
+		cmocka_unit_test(test_one_alert_per_episode_and_high),
+		cmocka_unit_test(test_invalid_user_pair_counts_once),
+		cmocka_unit_test(test_repeat_count_and_max_auth),
+		cmocka_unit_test(test_mistyping_user_not_blamed),
+		cmocka_unit_test(test_slow_brute_force),
+		cmocka_unit_test(test_deterministic),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

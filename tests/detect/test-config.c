@@ -1,0 +1,132 @@
+/* Configuration: defaults equal rules/moat.yaml, dump round-trip, errors with file:line:col. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static char *dump(const struct detect_config *c)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	assert_non_null(f);
+	detect_config_dump(c, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_defaults_equal_file(void **state)
+{
+	(void)state;
+	const char *root = getenv("MOAT_SOURCE_ROOT");
+	char path[4096];
+	struct detect_config *a = NULL, *b = NULL;
+	char *err = NULL;
+
+	assert_non_null(root);
+	snprintf(path, sizeof(path), "%s/rules/moat.yaml", root);
+	assert_int_equal(detect_config_load(NULL, &a, &err), 0);
+	assert_int_equal(detect_config_load(path, &b, &err), 0);
+	char *da = dump(a), *db = dump(b);
+	assert_string_equal(da, db);
+	assert_non_null(strstr(da, "  window: 10m\n"));
+	assert_non_null(strstr(da, "  privileged_groups: [sudo, wheel, adm, docker, lxd, disk, shadow, root]\n"));
+	free(da);
+	free(db);
+	detect_config_free(a);
+	detect_config_free(b);
+}
+
+static void test_dump_round_trip(void **state)
+{
+	(void)state;
+	static const char y[] = "brute_force:\n  threshold: 7\n  window: 90\n"
+				"slow_brute_force: {window: 2d, min_hours: 4}\n"
+				"unusual_login:\n  check_hour: no\n"
+				"account_change:\n  privileged_groups: [wheel, admin]\n";
+	struct detect_config *a = NULL, *b = NULL;
+	char *err = NULL;
+
+	assert_int_equal(detect_config_load_string(y, strlen(y), "t.yaml", &a, &err), 0);
+	char *da = dump(a);
+	assert_non_null(strstr(da, "brute_force:\n  enabled: true\n  window: 90s\n  threshold: 7\n"));
+	assert_non_null(strstr(da, "slow_brute_force:\n  enabled: true\n  window: 2d\n"));
+	assert_non_null(strstr(da, "  min_hours: 4\n"));
+	assert_non_null(strstr(da, "  check_hour: false\n"));
+	assert_non_null(strstr(da, "  privileged_groups: [wheel, admin]\n"));
+	assert_int_equal(detect_config_load_string(da, strlen(da), "dump", &b, &err), 0);
+	char *db = dump(b);
+	assert_string_equal(da, db);
+	free(da);
+	free(db);
+	detect_config_free(a);
+	detect_config_free(b);
+}
+
+static void expect_error(const char *yaml, const char *msg)
+{
+	struct detect_config *c = NULL;
+	char *err = NULL;
+	int r = detect_config_load_string(yaml, strlen(yaml), "t.yaml", &c, &err);
+	assert_true(r < 0);
+	assert_null(c);
+	assert_non_null(err);
+	if (strcmp(err, msg) != 0)
+		fprintf(stderr, "got: %s\nwanted: %s\n", err, msg);
+	assert_string_equal(err, msg);
+	free(err);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("brute_force:\n  treshold: 5\n", "t.yaml:2:3: unknown key 'brute_force.treshold'");
+	expect_error("bogus: 1\n", "t.yaml:1:1: unknown key 'bogus'");
+	expect_error("brute_force:\n  threshold: 0\n", "t.yaml:2:14: brute_force.threshold: 0 is out of range (1..1000000)");
+	expect_error("brute_force:\n  threshold: -3\n",
+		     "t.yaml:2:14: brute_force.threshold: expected a whole number, not '-3'");
+	expect_error("limits:\n  max_sources: 99999999999\n",
+		     "t.yaml:2:16: limits.max_sources: 99999999999 is out of range (16..16777216)");
+	expect_error("brute_force:\n  enabled: maybe\n",
+		     "t.yaml:2:12: brute_force.enabled: expected true or false, not 'maybe'");
+	expect_error("brute_force:\n  window: 10y\n",
+		     "t.yaml:2:11: brute_force.window: expected a duration (seconds, or a number with s, m, h or d), "
+		     "not '10y'");
+	expect_error("slow_brute_force:\n  window: 30m\n",
+		     "t.yaml:2:11: slow_brute_force.window: 30m is out of range (1h..7d)");
+	expect_error("brute_force: 5\n", "t.yaml:1:14: brute_force: expected a mapping of settings");
+	expect_error("brute_force:\n  threshold: [1, 2]\n", "t.yaml:2:14: brute_force.threshold: a list is not expected here");
+	expect_error("account_change:\n  privileged_groups: [sudo, 'a b']\n",
+		     "t.yaml:2:29: account_change.privileged_groups: 'a b' is not a group name");
+	expect_error("brute_force:\n  threshold: 5\n  threshold: [\n", "t.yaml:3:14: brute_force.threshold: a list is not expected here");
+	expect_error("brute_force: {threshold: 5\n", "t.yaml:2:1: did not find expected ',' or '}'");
+	expect_error("brute_force:\n  threshold: 50\n  high: 20\n",
+		     "t.yaml:1:1: brute_force.high (20) is below brute_force.threshold (50)");
+	expect_error("a: &x 1\nb: *x\n", "t.yaml:1:1: unknown key 'a'");
+}
+
+static void test_empty_and_missing(void **state)
+{
+	(void)state;
+	struct detect_config *c = NULL;
+	char *err = NULL;
+	assert_int_equal(detect_config_load_string("", 0, "e", &c, &err), 0);
+	detect_config_free(c);
+	assert_int_equal(detect_config_load_string("# nothing\nbrute_force:\n", 22, "e", &c, &err), 0);
+	detect_config_free(c);
+	assert_true(detect_config_load("/nonexistent/moat.yaml", &c, &err) < 0);
+	assert_non_null(strstr(err, "/nonexistent/moat.yaml"));
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_equal_file),
+		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_empty_and_missing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
