@@ -227,6 +227,10 @@ static void check_hour(const struct detect *d, const struct baseline *b, const s
 	}
 	if (gap_start < 0)
 		return;
+	/* an hour inside the usual span (a quiet hour in the working day) is not unusual:
+	 * only an hour in the longest run of empty hours is */
+	if ((h - gap_start + 24) % 24 >= gap_len)
+		return;
 	int first = (gap_start + gap_len) % 24, end = gap_start; /* logins in [first, end) */
 	(void)alert_add_why(a, "at %02d:%02d, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)", h,
 			    tm->tm_min, b->n, first, end == 0 ? 24 : end);
