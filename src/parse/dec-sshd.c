@@ -388,8 +388,10 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 	meth = sv_make(rest.p, (size_t)sp);
 	s = sv_skip(rest, (size_t)sp + 1);
 	if (!sv_consume(&s, "for ")) {
-		/* an unknown method is whatever the client sent, spaces included */
-		long f = sv_find(rest, " for ");
+		/* an unknown method is whatever the client sent, spaces included;
+		 * sshd accepts only its own ("Accepted key … found at …" and
+		 * "Accepted certificate ID …" are other, verbose messages) */
+		long f = trusted ? -1 : sv_find(rest, " for ");
 		if (f <= 0)
 			return 0;
 		meth = sv_make(rest.p, (size_t)f);
