@@ -69,15 +69,15 @@ static struct sv trim_end(struct sv v)
  * Returns how many bytes were used, 0 when there is no number there. */
 static size_t take_uint(struct sv v, unsigned long max, unsigned long *ret)
 {
-	unsigned long x = 0;
+	uint64_t x = 0;
 	size_t i = 0;
 	while (i < v.n && i < 10 && is_digit(v.p[i])) {
-		x = x * 10 + (unsigned long)(v.p[i] - '0');
+		x = x * 10 + (uint64_t)(v.p[i] - '0');
 		i++;
 	}
 	if (i == 0 || (i < v.n && is_digit(v.p[i])) || x > max)
 		return 0;
-	*ret = x;
+	*ret = (unsigned long)x;
 	return i;
 }
 
@@ -374,9 +374,11 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, c
 }
 
 /* auth.c auth_log():
- *   "Accepted|Failed|Partial|Postponed METHOD[/SUB] for [invalid user ]U
- *    from A port P ssh2[: INFO]"
- * (5.x: "… port P ssh2" via its info argument; 6.3–7.4 also " ssh1"). */
+ *   "Accepted|Failed METHOD[/SUB] for [invalid user ]U from A port P ssh2[: INFO]"
+ * (5.x: "… port P ssh2" via its info argument; 6.3–7.4 also " ssh1"; the
+ * same function's "Partial" and "Postponed" are not decoded, see dispatch()).
+ * trusted: the user is a real account (Accepted), so where the key text is
+ * free the first reading is sshd's. */
 static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struct event *ev)
 {
 	long sp = sv_chr(rest, ' ');
@@ -388,8 +390,10 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 	meth = sv_make(rest.p, (size_t)sp);
 	s = sv_skip(rest, (size_t)sp + 1);
 	if (!sv_consume(&s, "for ")) {
-		/* an unknown method is whatever the client sent, spaces included */
-		long f = sv_find(rest, " for ");
+		/* an unknown method is whatever the client sent, spaces included;
+		 * sshd accepts only its own ("Accepted key … found at …" and
+		 * "Accepted certificate ID …" are other, verbose messages) */
+		long f = trusted ? -1 : sv_find(rest, " for ");
 		if (f <= 0)
 			return 0;
 		meth = sv_make(rest.p, (size_t)f);

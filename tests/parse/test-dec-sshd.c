@@ -247,8 +247,8 @@ static void test_not_recognised(void **state)
 		"Received signal 15; terminating.",
 		"Received SIGHUP; restarting.",
 		"Partial publickey for alice from 192.0.2.1 port 50000 ssh2: ED25519 SHA256:abc",
-		"Postponed keyboard-interactive for invalid user warez from 192.241.237.101 port 54197 ssh2 "
-		"[preauth]",
+		("Postponed keyboard-interactive for invalid user warez from 192.241.237.101 port 54197 ssh2 "
+		 "[preauth]"),
 		"input_userauth_request: invalid user webmaster [preauth]",
 		"PAM service(sshd) ignoring max retries; 6 > 3",
 		"Failed password for root from 1.2.3.999 port 22 ssh2",
@@ -544,8 +544,8 @@ static void test_random_hostile_both_sides(void **state)
 static void test_truncation_and_flips(void **state)
 {
 	static const char *const seeds[] = {
-		"Accepted publickey for erin from 192.0.2.50 port 52244 ssh2: RSA-CERT SHA256:abc ID e (serial 1) "
-		"CA ED25519 SHA256:def",
+		("Accepted publickey for erin from 192.0.2.50 port 52244 ssh2: RSA-CERT SHA256:abc ID e (serial 1) "
+		 "CA ED25519 SHA256:def"),
 		"Failed password for invalid user  0101 from 5.188.10.180 port 36279 ssh2",
 		"Connection closed by invalid user admin 116.203.19.15 port 54366 [preauth]",
 		"Received disconnect from 2001:db8::a11:beef:7ac0: 11: Bye Bye [preauth]",
