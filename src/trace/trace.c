@@ -1055,6 +1055,55 @@ static char *overall_verdict(struct trace *t)
 	return buf_take(&b);
 }
 
+static void session_clear(struct trace_session *ss)
+{
+	free(ss->id);
+	free(ss->events);
+	free(ss->changes);
+	free(ss->other_changes);
+	free(ss->priv.how_text);
+	free(ss->verdict);
+	free(ss->tty);
+	*ss = (struct trace_session){ 0 };
+}
+
+static int add_session(struct store *st, struct trace *t, size_t *cap, const struct trace_event *login,
+		       int64_t prev_from_source_us, bool hidden, struct cand_list *cands)
+{
+	if (grow(&t->sessions, cap, t->n_sessions, sizeof(*t->sessions)) < 0)
+		return -ENOMEM;
+	struct trace_session *ss = &t->sessions[t->n_sessions++];
+	*ss = (struct trace_session){ .hidden = hidden };
+	return build_session(st, t, ss, login, prev_from_source_us, cands);
+}
+
+struct sibling_walk {
+	struct trace *t;
+	const struct trace_event **v;
+	size_t n, cap;
+	int err;
+};
+
+static int on_sibling(void *ud, const struct stored_event *e)
+{
+	struct sibling_walk *w = ud;
+	for (size_t i = 0; i < w->t->n_sessions; i++)
+		if (w->t->sessions[i].login->id == e->id)
+			return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i]->id == e->id)
+			return 0;
+	if (w->t->n_sessions + w->n >= TRACE_SESSIONS_MAX)
+		return WALK_STOP;
+	struct trace_event *x = pool_get(w->t, e);
+	if (!x)
+		return 0;
+	if (grow(&w->v, &w->cap, w->n, sizeof(*w->v)) < 0)
+		return w->err = -ENOMEM;
+	w->v[w->n++] = x;
+	return 0;
+}
+
 /* --- the subject ------------------------------------------------------- */
 
 struct subject {
@@ -1142,6 +1191,7 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 	struct cand_list cands = { 0 };
 	struct event_filter f;
 	_cleanup_free_ char *host = NULL;
+	size_t cap_sessions = 0, n_shown = 0;
 	int r;
 
 	if (ret_err)
@@ -1195,13 +1245,6 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 	}
 
 	/* Sessions, in login order. */
-	if (sub.n_logins) {
-		t->sessions = calloc(sub.n_logins, sizeof(*t->sessions));
-		if (!t->sessions) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
 	for (size_t i = 0; i < sub.n_logins; i++) {
 		const struct trace_event *login = sub.logins[i];
 		int64_t prev = INT64_MIN + 1;
@@ -1211,8 +1254,32 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 			if (strcmp(o->source[0] ? o->source : o->source_name, src) == 0)
 				prev = o->time_us;
 		}
-		struct trace_session *ss = &t->sessions[t->n_sessions++];
-		r = build_session(st, t, ss, login, prev, &cands);
+		r = add_session(st, t, &cap_sessions, login, prev, false, &cands);
+		if (r < 0) {
+			r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+			goto out;
+		}
+	}
+	n_shown = t->n_sessions;
+
+	/* The same users' other sessions on those hosts compete for the same
+	 * sudo/su lines (tracing one session or one source must not hand it a
+	 * sibling's su): build them too, hidden. */
+	for (size_t i = 0; i < n_shown; i++) {
+		struct sibling_walk sw = { .t = t };
+		const struct trace_session *ss = &t->sessions[i];
+		event_filter_init(&f);
+		f.user = ss->user;
+		f.host = ss->host;
+		f.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS);
+		f.since_us = ss->start_us > INT64_MIN + OPEN_WINDOW_US ? ss->start_us - OPEN_WINDOW_US : INT64_MIN;
+		f.until_us = ss->window_end_us;
+		r = store_query_events(st, &f, on_sibling, &sw);
+		if (r >= 0 && sw.err < 0)
+			r = sw.err;
+		for (size_t j = 0; r >= 0 && j < sw.n; j++)
+			r = add_session(st, t, &cap_sessions, sw.v[j], INT64_MIN + 1, true, &cands);
+		free(sw.v);
 		if (r < 0) {
 			r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
 			goto out;
@@ -1248,10 +1315,16 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 			r = -ENOMEM;
 			goto out;
 		}
+		if (ss->hidden)
+			continue;
 		t->n_gained += ss->priv.gained;
 		t->n_open += !ss->closed;
 		t->n_with_changes += ss->n_changes > 0;
 	}
+	/* Hidden siblings have done their part. */
+	for (size_t i = n_shown; i < t->n_sessions; i++)
+		session_clear(&t->sessions[i]);
+	t->n_sessions = n_shown;
 
 	/* The subject's lines that no session holds. */
 	for (size_t i = 0; i < sub.n_others; i++)
@@ -1285,16 +1358,8 @@ struct trace *trace_free(struct trace *t)
 {
 	if (!t)
 		return NULL;
-	for (size_t i = 0; i < t->n_sessions; i++) {
-		struct trace_session *ss = &t->sessions[i];
-		free(ss->id);
-		free(ss->events);
-		free(ss->changes);
-		free(ss->other_changes);
-		free(ss->priv.how_text);
-		free(ss->verdict);
-		free(ss->tty);
-	}
+	for (size_t i = 0; i < t->n_sessions; i++)
+		session_clear(&t->sessions[i]);
 	free(t->sessions);
 	free(t->outside);
 	free(t->outside_priv.how_text);

@@ -107,6 +107,7 @@ struct trace_session {
 	unsigned n_shared; /* attached events that also belong to another session */
 	char *verdict;
 	/* internal */
+	bool hidden; /* a sibling built only to compete for sudo/su lines */
 	int64_t window_end_us;
 	char *tty;
 	size_t cap_events, cap_changes, cap_other_changes;
