@@ -950,8 +950,8 @@ static char *session_verdict(const struct trace_session *ss)
 		bprintf(&b, "; session still open (no logout seen)");
 	}
 	if (ss->n_shared)
-		bprintf(&b, "; %u sudo/su %s also fall in another session of this user (shown in both)",
-			ss->n_shared, trace_plural(ss->n_shared, "line", "lines"));
+		bprintf(&b, "; %u sudo/su %s in another session of this user too (shown in both)", ss->n_shared,
+			trace_plural(ss->n_shared, "line falls", "lines fall"));
 	return buf_take(&b);
 }
 
@@ -1037,6 +1037,10 @@ static char *overall_verdict(struct trace *t)
 			bprintf(&b, ": ");
 			attempts_words(&b, &all);
 		}
+	}
+	if (t->by == TRACE_SOURCE && t->n_sessions && t->failures.events) {
+		_cleanup_free_ char *s = failure_sentence(&t->failures);
+		bprintf(&b, "; from this source: %s", s ? s : "");
 	}
 	if (n_changes)
 		bprintf(&b, "; account changes during %zu %s", n_changes, trace_plural(n_changes, "session", "sessions"));

@@ -233,11 +233,11 @@ static void test_concurrent_sessions(void **state)
 	assert_int_equal(count_kind(s2, EV_SU_SUCCESS), 0);
 	assert_int_equal(s2->n_shared, 1);
 	assert_string_equal(s1->verdict, "PRIVILEGE GAINED: su to root succeeded at 10:30:00; also sudo refused "
-					 "\u00d72; session closed after 1 h 00 min; 1 sudo/su line also fall in another "
-					 "session of this user (shown in both)");
+					 "\u00d72; session closed after 1 h 00 min; 1 sudo/su line falls in another "
+					 "session of this user too (shown in both)");
 	assert_string_equal(s2->verdict, "PRIVILEGE GAINED: sudo to root at 10:20:00 (COMMAND=/usr/bin/id); also "
-					 "sudo refused \u00d71; session closed after 40 min; 1 sudo/su line also fall in "
-					 "another session of this user (shown in both)");
+					 "sudo refused \u00d71; session closed after 40 min; 1 sudo/su line falls in another "
+					 "session of this user too (shown in both)");
 	assert_int_equal(t->n_gained, 2);
 
 	json_t *j = as_json(t);
@@ -284,6 +284,9 @@ static void test_source_summary(void **state)
 	assert_string_equal(t->sessions[0].user, "admin");
 	assert_int_equal(t->sessions[0].before.passwords, 412);
 	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session closed after 1 min");
+	assert_string_equal(t->verdict, "no privilege gained in 1 session; from this source: 412 failed passwords for "
+					"37 users, 1 pre-auth line (closed, probes, protocol errors) between "
+					"2026-03-01T01:00:00Z and 2026-03-01T01:59:00Z");
 
 	char *txt = as_text(t);
 	assert_non_null(strstr(txt, "failed logins and probes: 412 failed passwords for 37 users, 1 pre-auth line "
@@ -400,6 +403,41 @@ static void test_hostile_text(void **state)
 	trace_free(t);
 }
 
+static void m_user_add(struct event *ev, const void *arg)
+{
+	(void)arg;
+	ev->acct = ACCT_USER_ADD;
+}
+
+/* An account change in an unprivileged session that no sudo/su explains
+ * (an exploit leaves no sudo line): the session answers for it, loudly. */
+static void test_unexplained_change(void **state)
+{
+	struct fixture *f = *state;
+	char *err = NULL;
+	store_free(f->s);
+	assert_int_equal(store_open(f->db, &f->s, &err), 0);
+	struct sc sc = { .s = f->s };
+	sc_add(&sc, "2026-03-03T08:00:00Z", "sshd", 300, EV_AUTH_SUCCESS, "eve", "192.0.2.77", m_password,
+	       (const void *)(uintptr_t)2222);
+	sc_add(&sc, "2026-03-03T08:05:00Z", "useradd", 301, EV_ACCOUNT_CHANGE, "backdoor", NULL, m_user_add, NULL);
+	sc_add(&sc, "2026-03-03T08:07:30Z", "sshd", 300, EV_SESSION_CLOSE, "eve", NULL, NULL, NULL);
+	assert_int_equal(sc.failures, 0);
+
+	struct trace *t = run(f, TRACE_USER, "eve");
+	assert_int_equal(t->n_sessions, 1);
+	assert_int_equal(t->sessions[0].n_changes, 1);
+	assert_int_equal(t->sessions[0].n_unexplained, 1);
+	assert_string_equal(t->sessions[0].verdict, "no privilege gained; account changes during the session with no "
+						    "sudo/su seen before them: user backdoor added; session closed "
+						    "after 7 min");
+	assert_int_equal(t->n_with_changes, 1);
+	char *txt = as_text(t);
+	assert_non_null(strstr(txt, "useradd[301]  user backdoor added (no sudo/su seen before it!)\n"));
+	free(txt);
+	trace_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unexplained_change, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
