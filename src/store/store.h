@@ -131,6 +131,9 @@ static inline void event_filter_init(struct event_filter *f)
  * returns the number of events visited, or a negative errno. The source
  * filter takes an address (any textual form; it is canonicalised) or, when
  * it is not one, the host name sshd logged instead (source_name). fn may
- * call store functions, including another query. */
+ * call store functions, including another query.
+ * Indexed: user (+ time), source (+ time), host + pid with kinds among
+ * auth_success/session_open/session_close/disconnect, and time with kinds
+ * among sudo_*, su_*, account_change, key_change. Other shapes scan. */
 int store_query_events(struct store *s, const struct event_filter *f,
 		       int (*fn)(void *ud, const struct stored_event *e), void *ud);

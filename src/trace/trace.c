@@ -1292,7 +1292,8 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 
 	/* sudo/su lines to sessions, in time order (terminals learnt early
 	 * decide later ambiguities). */
-	qsort(cands.v, cands.n, sizeof(*cands.v), cmp_event);
+	if (cands.n)
+		qsort(cands.v, cands.n, sizeof(*cands.v), cmp_event);
 	for (size_t i = 0; i < cands.n; i++) {
 		/* Overlapping windows fetch the same line more than once. */
 		if (i > 0 && cands.v[i] == cands.v[i - 1])
