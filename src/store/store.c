@@ -1,45 +1,472 @@
+/* store: opening, closing, transactions, statements and errors. */
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Placeholder until the SQLite store lands. */
+#include "store/store-internal.h"
+
+/* How long a writer waits for another moat holding the lock. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+static const char *const stmt_sql[STMT_MAX] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_EVENT_INSERT] =
+		"INSERT INTO events (time_us, host, program, pid, kind, method, acct, flags, user, target,"
+		" source, source_name, port, key_type, key_fp, tty, command, detail, count, file_id, line,"
+		" offset, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+		" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+	[STMT_FILE_FIND] = "SELECT id FROM files WHERE path = ?1",
+	[STMT_FILE_INSERT] = "INSERT INTO files (path) VALUES (?1)",
+	[STMT_ALERT_INSERT] =
+		"INSERT OR IGNORE INTO alerts (kind, severity, host, source, user, first_us, last_us,"
+		" count, why, evidence, evidence_total, created, updated)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+	/* A repeat only refreshes the row when it has seen more. */
+	[STMT_ALERT_UPDATE] =
+		"UPDATE alerts SET severity = ?2, last_us = ?7, count = ?8, why = ?9, evidence = ?10,"
+		" evidence_total = ?11, updated = ?12"
+		" WHERE kind = ?1 AND host = ?3 AND source = ?4 AND user = ?5 AND first_us = ?6"
+		" AND (?7 > last_us OR ?8 > count)",
+	[STMT_CURSOR_GET] = "SELECT offset, line FROM cursors WHERE fingerprint = ?1",
+	[STMT_CURSOR_PUT] =
+		"INSERT INTO cursors (fingerprint, path, offset, line, updated) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, offset = excluded.offset,"
+		" line = excluded.line, updated = excluded.updated",
+	[STMT_BASELINE_GET] = "SELECT blob FROM baselines WHERE host = ?1 AND user = ?2",
+	[STMT_BASELINE_PUT] =
+		"INSERT INTO baselines (host, user, blob, updated) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (host, user) DO UPDATE SET blob = excluded.blob, updated = excluded.updated",
+	[STMT_BASELINE_ALL] = "SELECT host, user, blob FROM baselines ORDER BY host, user",
+};
+
+int store_errno_from_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -EACCES;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_FORMAT:
+		return -EBADMSG;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_TOOBIG:
+		return -E2BIG;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_MISUSE:
+	case SQLITE_RANGE:
+	case SQLITE_MISMATCH:
+		return -EINVAL;
+	case SQLITE_PROTOCOL:
+		return -EPROTO;
+	case SQLITE_INTERRUPT:
+	case SQLITE_ABORT:
+		return -ECANCELED;
+	default:
+		return -EIO;
+	}
+}
+
+static void set_error(struct store *s, char *msg)
+{
+	free(s->last_error);
+	s->last_error = msg;
+}
+
+int store_failf(struct store *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+	char *m = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	set_error(s, m);
+	return r;
+}
+
+int store_fail(struct store *s, int rc, const char *what)
+{
+	int r = store_errno_from_sqlite(rc);
+	int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+	/* Where the OS said why (EACCES, ENOSPC, EIO …), that is the better errno. */
+	if (sys > 0 && ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR))
+		r = -sys;
+	if (r == 0)
+		r = -EIO;
+	return store_failf(s, r, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+int store_stmt(struct store *s, enum store_stmt_id id, sqlite3_stmt **ret)
+{
+	if (!s->stmt[id]) {
+		int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+					    NULL);
+		if (rc != SQLITE_OK)
+			return store_fail(s, rc, "cannot prepare a statement");
+	}
+	*ret = s->stmt[id];
+	return 0;
+}
+
+int store_exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int r = store_errno_from_sqlite(rc);
+		(void)store_failf(s, r ? r : -EIO, "%s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return r ? r : -EIO;
+	}
+	return 0;
+}
+
+/* Longest text bound per column: lines are capped long before this, but a
+ * caller could hand anything. */
+#define STORE_TEXT_MAX (1u << 20)
+
+static int bind_sv(sqlite3_stmt *st, int idx, struct sv v, bool null_if_empty)
+{
+	int n;
+	if (v.n == 0 || !v.p)
+		return null_if_empty ? sqlite3_bind_null(st, idx) : sqlite3_bind_text(st, idx, "", 0, SQLITE_STATIC);
+	n = (int)MIN(v.n, (size_t)STORE_TEXT_MAX);
+	/* SQLITE_STATIC: every statement is stepped and reset before the
+	 * caller's buffer can change. */
+	if (memchr(v.p, '\0', (size_t)n))
+		return sqlite3_bind_blob(st, idx, v.p, n, SQLITE_STATIC);
+	return sqlite3_bind_text(st, idx, v.p, n, SQLITE_STATIC);
+}
+
+int store_bind_sv(sqlite3_stmt *st, int idx, struct sv v)
+{
+	return bind_sv(st, idx, v, true);
+}
+
+int store_bind_sv_notnull(sqlite3_stmt *st, int idx, struct sv v)
+{
+	return bind_sv(st, idx, v, false);
+}
+
+int64_t store_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --- the default path ------------------------------------------------ */
+
+static char *join(const char *a, const char *b)
+{
+	char *r = NULL;
+	if (asprintf(&r, "%s%s", a, b) < 0)
+		return NULL;
+	return r;
+}
 
 char *store_default_path(void)
 {
-	return strdup(":memory:");
+	const char *e = getenv("MOAT_DB");
+	if (e && *e)
+		return strdup(e);
+	if (geteuid() == 0)
+		return strdup("/var/lib/moat/moat.db");
+	e = getenv("XDG_STATE_HOME");
+	/* The XDG spec: a relative value is invalid and must be ignored. */
+	if (e && e[0] == '/')
+		return join(e, "/moat/moat.db");
+	e = getenv("HOME");
+	if (!e || e[0] != '/') {
+		struct passwd *pw = getpwuid(geteuid());
+		e = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+	}
+	if (!e)
+		return strdup("moat.db");
+	return join(e, "/.local/state/moat/moat.db");
+}
+
+/* mkdir -p of path's parent, new directories 0700 (the store holds who
+ * logged in from where: not for other users' eyes). */
+static int make_parents(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+	char *slash;
+	if (!p)
+		return -ENOMEM;
+	slash = strrchr(p, '/');
+	if (!slash || slash == p)
+		return 0;
+	*slash = '\0';
+	for (char *q = p + 1; ; q++) {
+		if (*q != '/' && *q != '\0')
+			continue;
+		char c = *q;
+		*q = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*q = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+/* --- open and close -------------------------------------------------- */
+
+static bool is_memory(const char *path)
+{
+	return strcmp(path, ":memory:") == 0 || path[0] == '\0';
+}
+
+static int open_fail(struct store *s, int r, char **ret_err)
+{
+	if (ret_err) {
+		*ret_err = s->last_error;
+		s->last_error = NULL;
+	}
+	store_free(s);
+	return r;
+}
+
+/* "file:PATH?immutable=1", PATH percent-encoded where URIs need it. */
+static char *immutable_uri(const char *path)
+{
+	static const char suffix[] = "?immutable=1";
+	size_t n = strlen(path), size = n * 3 + sizeof("file:") + sizeof(suffix), w = 0;
+	char *u = malloc(size);
+	if (!u)
+		return NULL;
+	memcpy(u, "file:", 5);
+	w = 5;
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#') {
+			snprintf(u + w, size - w, "%%%02X", (unsigned char)*p);
+			w += 3;
+		} else {
+			u[w++] = *p;
+		}
+	}
+	memcpy(u + w, suffix, sizeof(suffix));
+	return u;
+}
+
+/* A reader that may not create the -shm file next to a WAL store (say, an
+ * admin in the store's group) cannot open it the normal way. When no -wal
+ * file exists, everything committed is in the main file: read that as an
+ * immutable snapshot. */
+static bool reopen_immutable(struct store *s)
+{
+	_cleanup_free_ char *wal = NULL, *uri = NULL;
+	if (asprintf(&wal, "%s-wal", s->path) < 0)
+		return false;
+	if (access(wal, F_OK) == 0 || errno != ENOENT)
+		return false;
+	uri = immutable_uri(s->path);
+	if (!uri)
+		return false;
+	for (size_t i = 0; i < STMT_MAX; i++)
+		s->stmt[i] = (sqlite3_finalize(s->stmt[i]), NULL);
+	(void)sqlite3_close_v2(s->db);
+	s->db = NULL;
+	return sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) ==
+	       SQLITE_OK;
+}
+
+static int open_common(const char *path, bool readonly, struct store **ret, char **ret_err)
+{
+	struct store *s;
+	int rc, r, flags;
+
+	if (ret_err)
+		*ret_err = NULL;
+	if (!path)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->path = strdup(path);
+	if (!s->path) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->readonly = readonly;
+
+	if (readonly && !is_memory(path)) {
+		if (access(path, R_OK) < 0) {
+			r = -errno;
+			if (r == -ENOENT)
+				return open_fail(s, store_failf(s, r, "no store at %s", path), ret_err);
+			return open_fail(s, store_failf(s, r, "cannot read %s: %s", path, strerror(-r)), ret_err);
+		}
+	} else if (!is_memory(path)) {
+		r = make_parents(path);
+		if (r < 0)
+			return open_fail(s, store_failf(s, r, "cannot create the directory of %s: %s", path,
+							strerror(-r)),
+					 ret_err);
+		/* Create it 0600 ourselves: SQLite would use 0644 & ~umask. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd < 0) {
+			r = -errno;
+			if (r == -EACCES || r == -EROFS || r == -EPERM) {
+				if (access(path, R_OK) == 0)
+					return open_fail(s, store_failf(s, -EROFS,
+									"%s is read-only for this user (%s): "
+									"cannot record anything",
+									path, strerror(-r)),
+							 ret_err);
+			}
+			return open_fail(s, store_failf(s, r, "cannot open %s: %s", path, strerror(-r)), ret_err);
+		}
+		close(fd);
+	}
+
+	flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+		SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	rc = sqlite3_open_v2(is_memory(path) ? ":memory:" : path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK)
+		return open_fail(s, store_fail(s, rc, path), ret_err);
+	(void)sqlite3_extended_result_codes(s->db, 1);
+	(void)sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	if (!readonly && sqlite3_db_readonly(s->db, "main") == 1)
+		return open_fail(s, store_failf(s, -EROFS, "%s is read-only: cannot record anything", path), ret_err);
+
+	if (readonly) {
+		r = store_check_schema(s, ret_err);
+		if (r == -EROFS && !is_memory(path) && reopen_immutable(s)) {
+			if (ret_err) {
+				free(*ret_err);
+				*ret_err = NULL;
+			}
+			r = store_check_schema(s, ret_err);
+		}
+		if (r < 0)
+			return open_fail(s, r, NULL);
+	} else {
+		/* WAL: readers (moat trace) and the writer (moat scan) do not
+		 * block each other; NORMAL sync is durable across crashes of
+		 * moat, and loses at most the last commit on power loss. */
+		r = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+				  " PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
+				  " PRAGMA cache_size = -32768");
+		if (r < 0) {
+			(void)store_failf(s, r, "cannot open %s: %s%s", path, s->last_error ? s->last_error : "",
+					  r == -EBADMSG ? " (not a moat store, or corrupt)" : "");
+			return open_fail(s, r, ret_err);
+		}
+		r = store_migrate(s, ret_err);
+		if (r < 0)
+			return open_fail(s, r, NULL);
+	}
+	*ret = s;
+	return 0;
 }
 
 int store_open(const char *path, struct store **ret, char **ret_err)
 {
-	(void)path;
-	(void)ret;
-	*ret_err = strdup("the store is not implemented yet");
-	return -ENOTSUP;
+	return open_common(path, false, ret, ret_err);
+}
+
+int store_open_readonly(const char *path, struct store **ret, char **ret_err)
+{
+	return open_common(path, true, ret, ret_err);
 }
 
 struct store *store_free(struct store *s)
 {
-	(void)s;
+	if (!s)
+		return NULL;
+	if (s->db && s->tx_depth > 0 && !s->readonly) {
+		/* Never lose a batch because the caller forgot to commit. */
+		(void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	}
+	for (size_t i = 0; i < STMT_MAX; i++)
+		sqlite3_finalize(s->stmt[i]);
+	for (size_t i = 0; i < STORE_QUERY_SHAPES; i++)
+		sqlite3_finalize(s->query[i]);
+	if (s->db)
+		(void)sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s->last_file);
+	free(s->last_error);
+	free(s);
 	return NULL;
 }
 
-int store_begin(struct store *s) { (void)s; return 0; }
-int store_commit(struct store *s) { (void)s; return 0; }
-int store_add_event(struct store *s, const struct event *ev) { (void)s; (void)ev; return 0; }
-int store_add_alert(struct store *s, const struct alert *a) { (void)s; (void)a; return 0; }
-int store_cursor_get(struct store *s, const char *fp, uint64_t *o, uint64_t *l)
-{ (void)s; (void)fp; (void)o; (void)l; return 0; }
-int store_cursor_put(struct store *s, const char *fp, const char *p, uint64_t o, uint64_t l)
-{ (void)s; (void)fp; (void)p; (void)o; (void)l; return 0; }
-int store_baseline_get(struct store *s, const char *h, const char *u, char **b)
-{ (void)s; (void)h; (void)u; (void)b; return 0; }
-int store_baseline_put(struct store *s, const char *h, const char *u, const char *b)
-{ (void)s; (void)h; (void)u; (void)b; return 0; }
-int store_baseline_foreach(struct store *s, int (*fn)(void *, const char *, const char *, const char *), void *ud)
-{ (void)s; (void)fn; (void)ud; return 0; }
-int store_query_events(struct store *s, const struct event_filter *f,
-		       int (*fn)(void *, const struct stored_event *), void *ud)
-{ (void)s; (void)f; (void)fn; (void)ud; return 0; }
+const char *store_last_error(const struct store *s)
+{
+	return s && s->last_error ? s->last_error : "";
+}
+
+const char *store_path(const struct store *s)
+{
+	return s->path;
+}
+
+/* --- transactions ---------------------------------------------------- */
+
+static int step_done(struct store *s, enum store_stmt_id id, const char *what)
+{
+	sqlite3_stmt *st;
+	int r = store_stmt(s, id, &st);
+	if (r < 0)
+		return r;
+	int rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, what);
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	if (s->readonly)
+		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
+	if (s->tx_depth++ > 0)
+		return 0;
+	int r = step_done(s, STMT_BEGIN, "cannot start a transaction");
+	if (r < 0)
+		s->tx_depth = 0;
+	return r;
+}
+
+int store_commit(struct store *s)
+{
+	if (s->tx_depth == 0)
+		return store_failf(s, -EINVAL, "commit without a transaction");
+	if (--s->tx_depth > 0)
+		return 0;
+	int r = step_done(s, STMT_COMMIT, "cannot commit");
+	if (r < 0 && sqlite3_get_autocommit(s->db) == 0)
+		(void)step_done(s, STMT_ROLLBACK, "cannot roll back");
+	return r;
+}

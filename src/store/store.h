@@ -4,6 +4,31 @@
  *
  * Default path: $MOAT_DB, else $XDG_STATE_HOME/moat/moat.db (or
  * ~/.local/state/moat/moat.db); /var/lib/moat/moat.db when running as root.
+ *
+ * The file is SQLite in WAL mode (readers never block the writer), created
+ * 0600 in directories created 0700, with a busy timeout so a concurrent
+ * `moat scan` and `moat trace` wait for each other instead of failing. The
+ * schema is versioned with PRAGMA user_version (and marked as moat's with
+ * PRAGMA application_id); store_open() migrates older files forward and
+ * refuses newer ones and files that are not moat stores.
+ *
+ * Tables: events (one row per decoded event; every field of struct event,
+ * the source address as canonical text, the origin file and line), files
+ * (origin paths, stored once), alerts (unique per kind, host, source, user
+ * and first time: storing the same alert again updates it instead of adding
+ * a copy), baselines, cursors.
+ *
+ * Text: attacker text is stored byte for byte as TEXT (invalid UTF-8 and
+ * control bytes included). A value holding a NUL byte, which SQLite TEXT
+ * cannot carry through C strings, is stored as a BLOB with the exact bytes;
+ * queries hand it back with each NUL shown as U+FFFD so that "root\0x" can
+ * never read as "root". Empty text is stored as NULL (and read back as "").
+ * Events are not de-duplicated: the read cursors make sure the same bytes
+ * are not stored twice.
+ *
+ * Errors: negative errno (SQLITE_BUSY -> -EBUSY, READONLY -> -EROFS,
+ * NOTADB/CORRUPT -> -EBADMSG, FULL -> -ENOSPC, CANTOPEN/PERM -> -EACCES or
+ * the system errno, …) and a message that keeps SQLite's own text.
  */
 #pragma once
 
@@ -15,6 +40,9 @@
 
 struct store;
 
+/* The schema version this moat writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
 /* The default path (caller frees), or NULL on OOM. */
 char *store_default_path(void);
 
@@ -22,19 +50,31 @@ char *store_default_path(void);
  * directories and migrating the schema. Returns 0 or a negative errno, with
  * *ret_err (caller frees) saying why in words. */
 int store_open(const char *path, struct store **ret, char **ret_err);
+/* Opens an existing store for reading only: never creates, migrates or
+ * writes anything. A missing file is -ENOENT, a file without moat's schema
+ * -EBADMSG (both with *ret_err). */
+int store_open_readonly(const char *path, struct store **ret, char **ret_err);
 struct store *store_free(struct store *s);
+/* The message of the last failed call on s ("" when none); owned by s,
+ * valid until the next call. */
+const char *store_last_error(const struct store *s);
+/* The path s was opened with (owned by s). */
+const char *store_path(const struct store *s);
 static inline void store_freep(struct store **s)
 {
 	store_free(*s);
 }
 
-/* Batches writes; scan wraps each file in one transaction. */
+/* Batches writes; scan wraps each file in one transaction. Calls nest:
+ * only the outermost begin/commit pair talks to SQLite. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 
-/* Records one event (copies everything). */
+/* Records one event (copies everything). Returns 0 or a negative errno. */
 int store_add_event(struct store *s, const struct event *ev);
-/* Records one alert. */
+/* Records one alert: 1 when new; 0 when an alert with the same kind, host,
+ * source, user and first time was already stored (it is updated when this
+ * one has seen more: later last time or higher count). */
 int store_add_alert(struct store *s, const struct alert *a);
 
 /* Read cursors. fp is a hex fingerprint of the file's first bytes.
@@ -75,9 +115,25 @@ struct event_filter {
 	const char *source; /* address text; NULL = any */
 	const char *host; /* NULL = any */
 	int32_t pid; /* -1 = any */
-	int64_t since_us, until_us; /* INT64_MIN / INT64_MAX = open */
+	int64_t since_us, until_us; /* inclusive; INT64_MIN / INT64_MAX = open */
+	uint64_t kinds; /* bitmask of 1 << EV_*; 0 = any kind */
 };
 
-/* Calls fn for each matching event in time order; fn returning < 0 stops. */
+/* An open filter: any user, source, host, pid, time and kind. */
+static inline void event_filter_init(struct event_filter *f)
+{
+	*f = (struct event_filter){ .pid = -1, .since_us = INT64_MIN, .until_us = INT64_MAX };
+}
+#define EVENT_KIND_BIT(k) (UINT64_C(1) << (k))
+
+/* Calls fn for each matching event in time order (then insertion order);
+ * fn returning < 0 stops the walk and that value is returned; otherwise
+ * returns the number of events visited, or a negative errno. The source
+ * filter takes an address (any textual form; it is canonicalised) or, when
+ * it is not one, the host name sshd logged instead (source_name). fn may
+ * call store functions, including another query.
+ * Indexed: user (+ time), source (+ time), host + pid with kinds among
+ * auth_success/session_open/session_close/disconnect, and time with kinds
+ * among sudo_*, su_*, account_change, key_change. Other shapes scan. */
 int store_query_events(struct store *s, const struct event_filter *f,
 		       int (*fn)(void *ud, const struct stored_event *e), void *ud);

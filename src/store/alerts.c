@@ -1,0 +1,149 @@
+/* store alerts: idempotent by (kind, host, source, user, first_us). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "store/store-internal.h"
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* A JSON string for text that may not be UTF-8 (alert sentences quote
+ * attacker text): invalid bytes become the four characters "\xNN", which
+ * keeps the byte's value readable. */
+static json_t *json_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), j = 0;
+	_cleanup_free_ char *buf = malloc(n * 4 + 1);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(p + i, n - i);
+		if (l == 0) {
+			snprintf(buf + j, 5, "\\x%02x", p[i]);
+			j += 4;
+			i++;
+		} else {
+			memcpy(buf + j, p + i, l);
+			j += l;
+			i += l;
+		}
+	}
+	return json_stringn(buf, j);
+}
+
+/* Serialises the why sentences and the evidence as JSON arrays. */
+static int alert_json(const struct alert *a, char **ret_why, char **ret_evidence)
+{
+	json_t *why = json_array(), *ev = json_array();
+	int r = -ENOMEM;
+
+	if (!why || !ev)
+		goto out;
+	for (unsigned i = 0; i < a->n_why && i < ALERT_WHY_MAX; i++)
+		if (json_array_append_new(why, json_text(a->why[i])) < 0)
+			goto out;
+	for (unsigned i = 0; i < a->n_evidence && i < ALERT_EVIDENCE_MAX; i++) {
+		json_t *o = json_pack("{s:o, s:I}", "file", json_text(a->evidence[i].file), "line",
+				      (json_int_t)a->evidence[i].line);
+		if (!o || json_array_append_new(ev, o) < 0)
+			goto out;
+	}
+	*ret_why = json_dumps(why, JSON_COMPACT);
+	*ret_evidence = json_dumps(ev, JSON_COMPACT);
+	if (!*ret_why || !*ret_evidence) {
+		free(*ret_why);
+		free(*ret_evidence);
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(why);
+	json_decref(ev);
+	return r;
+}
+
+static void bind_alert(sqlite3_stmt *st, const struct alert *a, const char *src, const char *why,
+		       const char *evidence, int64_t now)
+{
+	(void)sqlite3_bind_text(st, 1, alert_kind_name(a->kind), -1, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 2, severity_name(a->severity), -1, SQLITE_STATIC);
+	(void)store_bind_sv_notnull(st, 3, sv_cstr(a->host));
+	(void)sqlite3_bind_text(st, 4, src, -1, SQLITE_STATIC);
+	(void)store_bind_sv_notnull(st, 5, sv_cstr(a->user));
+	(void)sqlite3_bind_int64(st, 6, a->first_us);
+	(void)sqlite3_bind_int64(st, 7, a->last_us);
+	(void)sqlite3_bind_int64(st, 8, (int64_t)a->count);
+	(void)sqlite3_bind_text(st, 9, why, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 10, evidence, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_int64(st, 11, (int64_t)a->evidence_total);
+	(void)sqlite3_bind_int64(st, 12, now);
+}
+
+int store_add_alert(struct store *s, const struct alert *a)
+{
+	_cleanup_free_ char *why = NULL, *evidence = NULL;
+	char ab[ADDR_STRLEN];
+	sqlite3_stmt *st;
+	int64_t now = store_now_us();
+	int r, rc;
+
+	if (s->readonly)
+		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
+	r = alert_json(a, &why, &evidence);
+	if (r < 0)
+		return store_failf(s, r, "out of memory");
+	addr_format(&a->source, ab);
+
+	r = store_stmt(s, STMT_ALERT_INSERT, &st);
+	if (r < 0)
+		return r;
+	bind_alert(st, a, ab, why, evidence, now);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "cannot record an alert");
+	if (sqlite3_changes(s->db) > 0)
+		return 1;
+
+	/* Known already: refresh it if this one has seen more. */
+	r = store_stmt(s, STMT_ALERT_UPDATE, &st);
+	if (r < 0)
+		return r;
+	bind_alert(st, a, ab, why, evidence, now);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "cannot update an alert");
+	return 0;
+}

@@ -1,0 +1,221 @@
+/*
+ * migrate: the schema, versioned with PRAGMA user_version.
+ *
+ * migrations[i] turns a version-i file into version i+1. Never edit a
+ * shipped migration: append one. Each runs in its own transaction together
+ * with the version bump, so a crash leaves the file at one version or the
+ * next, never in between.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/macro.h"
+#include "store/store-internal.h"
+
+/* PRAGMA application_id: "moat" in ASCII, so `file` and moat itself can
+ * tell a moat store from any other SQLite file. */
+#define STORE_APPLICATION_ID 0x6d6f6174 /* = 1836015988, as written below */
+
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"PRAGMA application_id = 1836015988;"
+	"CREATE TABLE files ("
+	"  id INTEGER PRIMARY KEY,"
+	"  path TEXT NOT NULL UNIQUE);"
+	/* One row per decoded event. Text columns are NULL when empty; kind,
+	 * method and acct hold the stable names of core/event.c; source is
+	 * the canonical address text. */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time_us INTEGER NOT NULL,"
+	"  host TEXT,"
+	"  program TEXT,"
+	"  pid INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  method TEXT,"
+	"  acct TEXT,"
+	"  flags INTEGER NOT NULL,"
+	"  user TEXT,"
+	"  target TEXT,"
+	"  source TEXT,"
+	"  source_name TEXT,"
+	"  port INTEGER NOT NULL,"
+	"  key_type TEXT,"
+	"  key_fp TEXT,"
+	"  tty TEXT,"
+	"  command TEXT,"
+	"  detail TEXT,"
+	"  count INTEGER NOT NULL,"
+	"  file_id INTEGER REFERENCES files(id),"
+	"  line INTEGER NOT NULL,"
+	"  offset INTEGER NOT NULL,"
+	"  class INTEGER);" /* STORE_CLASS_*, NULL for the bulk */
+	/* Trace queries: a user's and a source's timeline; a connection's
+	 * login, session and logout lines by host and pid; privileged actions
+	 * (sudo, su, account changes: those carry the account changed, not who
+	 * changed it) by time. Indexes are partial so that the bulk of an
+	 * attacked host's log (failures, pre-auth noise) feeds two indexes, not
+	 * four: inserts stay fast (see STORE_CLASS_* for why 'class'). */
+	"CREATE INDEX events_user_time ON events (user, time_us) WHERE user IS NOT NULL;"
+	"CREATE INDEX events_source_time ON events (source, time_us) WHERE source IS NOT NULL;"
+	"CREATE INDEX events_source_name_time ON events (source_name, time_us)"
+	"  WHERE source_name IS NOT NULL;"
+	"CREATE INDEX events_host_pid_time ON events (host, pid, time_us) WHERE class = 1;"
+	"CREATE INDEX events_privileged_time ON events (time_us) WHERE class = 2;"
+	/* Alerts are unique per (kind, host, source, user, first_us): storing
+	 * the same alert again (re-scan) updates, never duplicates. Key columns
+	 * hold '' rather than NULL because NULLs are all distinct in UNIQUE. */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  first_us INTEGER NOT NULL,"
+	"  last_us INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  why TEXT NOT NULL,"           /* JSON array of sentences */
+	"  evidence TEXT NOT NULL,"      /* JSON array of {file, line} */
+	"  evidence_total INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  UNIQUE (kind, host, source, user, first_us));"
+	"CREATE INDEX alerts_last ON alerts (last_us);"
+	"CREATE TABLE baselines ("
+	"  host TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  blob TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (host, user));"
+	"CREATE TABLE cursors ("
+	"  fingerprint TEXT PRIMARY KEY,"
+	"  path TEXT NOT NULL,"
+	"  offset INTEGER NOT NULL,"
+	"  line INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);",
+};
+
+_Static_assert(STORE_CLASS_SESSION == 1 && STORE_CLASS_PRIVILEGED == 2, "the indexes above say 1 and 2");
+_Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION, "one migration per schema version");
+
+static int pragma_int(struct store *s, const char *sql, int64_t *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*ret = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			*ret = 0;
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, s->path);
+	return 0;
+}
+
+static int take_error(struct store *s, int r, char **ret_err)
+{
+	if (ret_err) {
+		free(*ret_err);
+		*ret_err = s->last_error ? strdup(s->last_error) : NULL;
+	}
+	return r;
+}
+
+/* Reads version and application id, and says whether the file is a moat
+ * store this binary understands. Returns the version or a negative errno. */
+static int read_version(struct store *s, char **ret_err)
+{
+	int64_t version, app, n_tables;
+	int r;
+
+	r = pragma_int(s, "PRAGMA user_version", &version);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			(void)store_failf(s, r, "%s is not a moat store, or it is corrupt (%s)", s->path,
+					  s->last_error);
+		return take_error(s, r, ret_err);
+	}
+	r = pragma_int(s, "PRAGMA application_id", &app);
+	if (r < 0)
+		return take_error(s, r, ret_err);
+	r = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables);
+	if (r < 0)
+		return take_error(s, r, ret_err);
+
+	if (app != STORE_APPLICATION_ID && (version != 0 || n_tables != 0 || app != 0)) {
+		r = store_failf(s, -EBADMSG, "%s is an SQLite file but not a moat store (application_id %lld)",
+				s->path, (long long)app);
+		return take_error(s, r, ret_err);
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		r = store_failf(s, -EPROTONOSUPPORT,
+				"%s has schema version %lld, newer than this moat understands (%d): "
+				"upgrade moat or use another --db",
+				s->path, (long long)version, STORE_SCHEMA_VERSION);
+		return take_error(s, r, ret_err);
+	}
+	return (int)version;
+}
+
+int store_migrate(struct store *s, char **ret_err)
+{
+	int version = read_version(s, ret_err);
+	if (version < 0)
+		return version;
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
+		char bump[64];
+		int r = store_exec(s, "BEGIN IMMEDIATE");
+		if (r < 0) {
+			(void)store_failf(s, r, "cannot migrate %s: %s", s->path, s->last_error);
+			return take_error(s, r, ret_err);
+		}
+		/* Someone else may have migrated while we waited for the lock. */
+		int64_t now;
+		r = pragma_int(s, "PRAGMA user_version", &now);
+		if (r >= 0 && now != v) {
+			(void)store_exec(s, "ROLLBACK");
+			if (now > STORE_SCHEMA_VERSION)
+				return read_version(s, ret_err) < 0 ? -EPROTONOSUPPORT : 0;
+			v = (int)now - 1;
+			continue;
+		}
+		if (r >= 0)
+			r = store_exec(s, migrations[v]);
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+		if (r >= 0)
+			r = store_exec(s, bump);
+		if (r >= 0)
+			r = store_exec(s, "COMMIT");
+		if (r < 0) {
+			(void)store_failf(s, r, "cannot migrate %s from schema %d to %d: %s", s->path, v, v + 1,
+					  s->last_error);
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return take_error(s, r, ret_err);
+		}
+	}
+	return 0;
+}
+
+int store_check_schema(struct store *s, char **ret_err)
+{
+	int version = read_version(s, ret_err);
+	if (version < 0)
+		return version;
+	if (version < STORE_SCHEMA_VERSION) {
+		int r = store_failf(s, -EPROTO,
+				    version == 0 ? "%s is empty: no events stored yet (scan logs first: moat scan)"
+						 : "%s has an older schema: run 'moat scan' once to upgrade it",
+				    s->path);
+		return take_error(s, r, ret_err);
+	}
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * store-internal: what the store's .c files share (never included outside
+ * src/store/). One struct store, a cache of prepared statements, and the
+ * edge where SQLite result codes become negative errnos.
+ */
+#pragma once
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/macro.h"
+#include "core/strview.h"
+#include "store/store.h"
+
+/* Statements prepared once (SQLITE_PREPARE_PERSISTENT) and reused: the
+ * event insert runs once per decoded line. */
+enum store_stmt_id {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_EVENT_INSERT,
+	STMT_FILE_FIND,
+	STMT_FILE_INSERT,
+	STMT_ALERT_INSERT,
+	STMT_ALERT_UPDATE,
+	STMT_CURSOR_GET,
+	STMT_CURSOR_PUT,
+	STMT_BASELINE_GET,
+	STMT_BASELINE_PUT,
+	STMT_BASELINE_ALL,
+	STMT_MAX
+};
+
+/* events.class: which of the two small partial indexes a row belongs to.
+ * (An integer test, because SQLite evaluates a partial index's WHERE on
+ * every insert and "kind IN (…)" there costs more than the index itself.)
+ * A query for kinds within one class adds "class = N" so that the planner
+ * can use that index. */
+enum {
+	STORE_CLASS_SESSION = 1, /* login, session open/close, disconnect: (host, pid, time) */
+	STORE_CLASS_PRIVILEGED = 2, /* sudo, su, account and key changes: (time) */
+};
+#define STORE_SESSION_KINDS                                                                     \
+	(EVENT_KIND_BIT(EV_AUTH_SUCCESS) | EVENT_KIND_BIT(EV_SESSION_OPEN) |                     \
+	 EVENT_KIND_BIT(EV_SESSION_CLOSE) | EVENT_KIND_BIT(EV_DISCONNECT))
+#define STORE_PRIVILEGED_KINDS                                                                  \
+	(EVENT_KIND_BIT(EV_SUDO_COMMAND) | EVENT_KIND_BIT(EV_SUDO_FAILURE) |                     \
+	 EVENT_KIND_BIT(EV_SUDO_REFUSED) | EVENT_KIND_BIT(EV_SU_SUCCESS) |                       \
+	 EVENT_KIND_BIT(EV_SU_FAILURE) | EVENT_KIND_BIT(EV_ACCOUNT_CHANGE) |                     \
+	 EVENT_KIND_BIT(EV_KEY_CHANGE))
+
+/* One cached query per combination of the filter's fields (user, source or
+ * source name, host, pid), without a kind restriction. */
+#define STORE_QUERY_SHAPES 32
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	unsigned tx_depth; /* store_begin nesting */
+	sqlite3_stmt *stmt[STMT_MAX];
+	sqlite3_stmt *query[STORE_QUERY_SHAPES];
+	/* The origin file of the last event: sources keep one string per
+	 * input for the whole run, so a pointer compare (confirmed by strcmp)
+	 * saves a lookup per line. */
+	char *last_file;
+	int64_t last_file_id;
+	char *last_error; /* message of the last failure, for store_last_error() */
+};
+
+/* The statement for id, prepared on first use. Returns 0 or a negative
+ * errno (message in s->last_error). */
+int store_stmt(struct store *s, enum store_stmt_id id, sqlite3_stmt **ret);
+
+/* SQLite result code -> negative errno. */
+int store_errno_from_sqlite(int rc);
+
+/* Records "what: <sqlite message>" as the last error and returns the
+ * mapped errno. rc is the SQLite result code. */
+int store_fail(struct store *s, int rc, const char *what);
+
+/* Records a formatted message as the last error and returns r. */
+int store_failf(struct store *s, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* Runs SQL without results (several statements allowed). */
+int store_exec(struct store *s, const char *sql);
+
+/* Binds text that may be empty (NULL column), may hold a NUL (BLOB: kept
+ * byte for byte) or be anything else (TEXT, bytes as they are). */
+int store_bind_sv(sqlite3_stmt *st, int idx, struct sv v);
+/* Same, but empty is '' rather than NULL (for UNIQUE key columns). */
+int store_bind_sv_notnull(sqlite3_stmt *st, int idx, struct sv v);
+
+/* Now, microseconds since the epoch (for 'updated' columns). */
+int64_t store_now_us(void);
+
+/* Schema creation and migrations (migrate.c). */
+int store_migrate(struct store *s, char **ret_err);
+/* Checks a store opened read-only has the current schema. */
+int store_check_schema(struct store *s, char **ret_err);

@@ -1,0 +1,1376 @@
+/* trace: sessions, attribution and verdicts from the store's events. */
+#include "trace/trace.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/macro.h"
+#include "core/strview.h"
+#include "core/timeutil.h"
+#include "store/store.h"
+#include "trace/trace-internal.h"
+
+#define US 1000000LL
+/* sshd's LoginGraceTime is 120 s by default: a connection's pre-auth lines
+ * are within minutes of its login. */
+#define CONN_BEFORE_US (600 * US)
+/* Failures from the login's source counted "before" it: at most a day. */
+#define BEFORE_US (86400 * US)
+/* A session without a logout seen keeps sudo/su for at most a day. */
+#define OPEN_WINDOW_US (86400 * US)
+/* The closing lines of one connection come together. */
+#define CLOSE_SLACK_US (5 * US)
+/* A walk stopped on purpose by a callback. */
+#define WALK_STOP (-ECANCELED)
+
+static const uint64_t fail_kinds = EVENT_KIND_BIT(EV_AUTH_FAILURE) | EVENT_KIND_BIT(EV_INVALID_USER) |
+				   EVENT_KIND_BIT(EV_USER_NOT_ALLOWED) | EVENT_KIND_BIT(EV_ROOT_REFUSED) |
+				   EVENT_KIND_BIT(EV_MAX_AUTH);
+static const uint64_t noise_kinds = EVENT_KIND_BIT(EV_PREAUTH_CLOSE) | EVENT_KIND_BIT(EV_CONNECT) |
+				    EVENT_KIND_BIT(EV_PROTOCOL_ERROR) | EVENT_KIND_BIT(EV_CONN_REFUSED) |
+				    EVENT_KIND_BIT(EV_MAXSTARTUPS);
+static const uint64_t session_kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS) | EVENT_KIND_BIT(EV_SESSION_OPEN) |
+				      EVENT_KIND_BIT(EV_SESSION_CLOSE) | EVENT_KIND_BIT(EV_DISCONNECT);
+static const uint64_t priv_kinds = EVENT_KIND_BIT(EV_SUDO_COMMAND) | EVENT_KIND_BIT(EV_SUDO_FAILURE) |
+				   EVENT_KIND_BIT(EV_SUDO_REFUSED) | EVENT_KIND_BIT(EV_SU_SUCCESS) |
+				   EVENT_KIND_BIT(EV_SU_FAILURE);
+static const uint64_t change_kinds = EVENT_KIND_BIT(EV_ACCOUNT_CHANGE) | EVENT_KIND_BIT(EV_KEY_CHANGE);
+
+static bool is(uint64_t set, enum event_kind k)
+{
+	return (unsigned)k < 64 && (set & EVENT_KIND_BIT(k));
+}
+
+/* --- the pool: one owned copy per stored event ----------------------- */
+
+struct trace_pool {
+	struct trace_event **v;
+	size_t n, cap;
+	struct trace_event **slots; /* open addressing by id */
+	size_t n_slots;
+};
+
+static struct trace_pool *pool_free(struct trace_pool *p)
+{
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	free(p->slots);
+	free(p);
+	return NULL;
+}
+
+static size_t slot_of(int64_t id, size_t n)
+{
+	uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 17) & (n - 1);
+}
+
+static int pool_grow(struct trace_pool *p)
+{
+	size_t n = p->n_slots ? p->n_slots * 2 : 1024;
+	struct trace_event **s = calloc(n, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++) {
+		size_t j = slot_of(p->v[i]->id, n);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = p->v[i];
+	}
+	free(p->slots);
+	p->slots = s;
+	p->n_slots = n;
+	return 0;
+}
+
+static char *put(char **w, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *r = *w;
+	memcpy(r, s, n);
+	*w += n;
+	return r;
+}
+
+/* The pool's copy of e (the same object for the same id), or NULL when
+ * out of memory or over TRACE_EVENTS_MAX (counted in t). */
+static struct trace_event *pool_get(struct trace *t, const struct stored_event *e)
+{
+	struct trace_pool *p = t->pool;
+	if (p->n_slots) {
+		size_t j = slot_of(e->id, p->n_slots);
+		while (p->slots[j]) {
+			if (p->slots[j]->id == e->id)
+				return p->slots[j];
+			j = (j + 1) & (p->n_slots - 1);
+		}
+	}
+	if (p->n >= TRACE_EVENTS_MAX) {
+		t->events_dropped++;
+		return NULL;
+	}
+	if ((p->n + 1) * 2 > p->n_slots && pool_grow(p) < 0)
+		return NULL;
+	if (p->n == p->cap) {
+		size_t c = p->cap ? p->cap * 2 : 256;
+		struct trace_event **v = realloc(p->v, c * sizeof(*v));
+		if (!v)
+			return NULL;
+		p->v = v;
+		p->cap = c;
+	}
+	const char *strs[] = { e->host, e->program, e->user, e->target, e->source, e->source_name, e->key_type,
+			       e->key_fp, e->tty, e->command, e->detail, e->file };
+	size_t len = 0;
+	for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+		len += strlen(strs[i]) + 1;
+	struct trace_event *x = malloc(sizeof(*x) + len);
+	if (!x)
+		return NULL;
+	char *w = (char *)(x + 1);
+	*x = (struct trace_event){
+		.id = e->id,
+		.time_us = e->time_us,
+		.pid = e->pid,
+		.kind = e->kind,
+		.method = e->method,
+		.acct = e->acct,
+		.flags = e->flags,
+		.count = e->count ? e->count : 1,
+		.port = e->port,
+		.line = e->line,
+	};
+	x->host = put(&w, e->host);
+	x->program = put(&w, e->program);
+	x->user = put(&w, e->user);
+	x->target = put(&w, e->target);
+	x->source = put(&w, e->source);
+	x->source_name = put(&w, e->source_name);
+	x->key_type = put(&w, e->key_type);
+	x->key_fp = put(&w, e->key_fp);
+	x->tty = put(&w, e->tty);
+	x->command = put(&w, e->command);
+	x->detail = put(&w, e->detail);
+	x->file = put(&w, e->file);
+	p->v[p->n++] = x;
+	size_t j = slot_of(x->id, p->n_slots);
+	while (p->slots[j])
+		j = (j + 1) & (p->n_slots - 1);
+	p->slots[j] = x;
+	return x;
+}
+
+/* --- a capped set of strings (distinct users / sources) -------------- */
+
+struct strset {
+	char **slots;
+	size_t n, n_slots;
+	bool capped;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static void strset_clear(struct strset *s)
+{
+	for (size_t i = 0; i < s->n_slots; i++)
+		free(s->slots[i]);
+	free(s->slots);
+	*s = (struct strset){ 0 };
+}
+
+/* Adds v when new; beyond TRACE_USERS_MAX only counts that it is full. */
+static void strset_add(struct strset *s, const char *v)
+{
+	if (!*v)
+		return;
+	if ((s->n + 1) * 2 > s->n_slots) {
+		if (s->n >= TRACE_USERS_MAX) {
+			/* Full: still recognise known values, count no more. */
+			size_t j = fnv(v) & (s->n_slots - 1);
+			while (s->slots[j] && strcmp(s->slots[j], v) != 0)
+				j = (j + 1) & (s->n_slots - 1);
+			if (!s->slots[j])
+				s->capped = true;
+			return;
+		}
+		size_t n = s->n_slots ? s->n_slots * 2 : 64;
+		char **sl = calloc(n, sizeof(*sl));
+		if (!sl)
+			return;
+		for (size_t i = 0; i < s->n_slots; i++) {
+			if (!s->slots[i])
+				continue;
+			size_t j = fnv(s->slots[i]) & (n - 1);
+			while (sl[j])
+				j = (j + 1) & (n - 1);
+			sl[j] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = sl;
+		s->n_slots = n;
+	}
+	size_t j = fnv(v) & (s->n_slots - 1);
+	while (s->slots[j]) {
+		if (strcmp(s->slots[j], v) == 0)
+			return;
+		j = (j + 1) & (s->n_slots - 1);
+	}
+	s->slots[j] = strdup(v);
+	if (s->slots[j])
+		s->n++;
+}
+
+/* --- failures ---------------------------------------------------------- */
+
+struct fail_acc {
+	struct trace_failures *f;
+	struct strset users, sources;
+};
+
+static void failures_add(struct trace *t, struct fail_acc *a, const struct stored_event *e)
+{
+	struct trace_failures *f = a->f;
+	if (f->events == 0 && f->noise == 0)
+		f->first_us = e->time_us;
+	f->first_us = MIN(f->first_us, e->time_us);
+	f->last_us = MAX(f->last_us, e->time_us);
+	uint32_t c = e->count ? e->count : 1;
+	if (is(noise_kinds, e->kind)) {
+		f->noise += c;
+	} else {
+		f->events++;
+		f->attempts += c;
+		switch (e->kind) {
+		case EV_AUTH_FAILURE:
+			if (e->method == AM_PASSWORD || e->method == AM_KBDINT || e->method == AM_PAM)
+				f->passwords += c;
+			else
+				f->other_methods += c;
+			break;
+		case EV_INVALID_USER:
+			f->invalid_users += c;
+			break;
+		default:
+			f->refused += c;
+			break;
+		}
+		strset_add(&a->users, e->user);
+		strset_add(&a->sources, e->source[0] ? e->source : e->source_name);
+	}
+	if (f->n_kept < TRACE_LIST_MAX) {
+		struct trace_event *x = pool_get(t, e);
+		if (x)
+			f->kept[f->n_kept++] = x;
+	}
+}
+
+static void failures_done(struct fail_acc *a, bool by_source)
+{
+	struct strset *s = by_source ? &a->sources : &a->users;
+	a->f->users = s->n;
+	a->f->by_source = by_source;
+	a->f->users_capped = s->capped;
+	strset_clear(&a->users);
+	strset_clear(&a->sources);
+}
+
+/* --- sessions ---------------------------------------------------------- */
+
+static int grow(void *pv, size_t *cap, size_t n, size_t size)
+{
+	void **p = pv;
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *q = realloc(*p, c * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static int session_add(struct trace_session *ss, const struct trace_event *ev)
+{
+	if (!ev)
+		return 0;
+	if (grow(&ss->events, &ss->cap_events, ss->n_events, sizeof(*ss->events)) < 0)
+		return -ENOMEM;
+	ss->events[ss->n_events++] = ev;
+	return 0;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct trace_event *x = *(const struct trace_event *const *)a, *y = *(const struct trace_event *const *)b;
+	if (x->time_us != y->time_us)
+		return x->time_us < y->time_us ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sorts the timeline and drops repeats (the same event reached by two
+ * queries). */
+static void session_sort(struct trace_session *ss)
+{
+	size_t w = 0;
+	if (ss->n_events == 0)
+		return;
+	qsort(ss->events, ss->n_events, sizeof(*ss->events), cmp_event);
+	for (size_t i = 0; i < ss->n_events; i++)
+		if (w == 0 || ss->events[w - 1] != ss->events[i])
+			ss->events[w++] = ss->events[i];
+	ss->n_events = w;
+}
+
+struct walk {
+	struct trace *t;
+	struct trace_session *ss;
+	struct fail_acc acc;
+	bool closed;
+	int64_t close_us;
+	int err;
+};
+
+/* Phase 1: the connection's own session lines after the login. */
+static int on_connection(void *ud, const struct stored_event *e)
+{
+	struct walk *w = ud;
+	if (e->id == w->ss->login->id)
+		return 0;
+	/* A new login on this pid: the pid was reused, our connection ended
+	 * unseen before it. */
+	if (e->kind == EV_AUTH_SUCCESS)
+		return WALK_STOP;
+	if (w->closed && (e->time_us > w->close_us + CLOSE_SLACK_US || e->kind == EV_SESSION_OPEN))
+		return WALK_STOP;
+	struct trace_event *x = pool_get(w->t, e);
+	if (x && session_add(w->ss, x) < 0)
+		return w->err = -ENOMEM;
+	if (e->kind == EV_SESSION_CLOSE || e->kind == EV_DISCONNECT) {
+		w->closed = true;
+		w->close_us = e->time_us;
+	}
+	return 0;
+}
+
+/* Phase 2: what the login's source did before it: this connection's
+ * pre-auth lines go into the timeline, failures are counted. */
+static int on_before(void *ud, const struct stored_event *e)
+{
+	struct walk *w = ud;
+	struct trace_session *ss = w->ss;
+	if (e->id == ss->login->id || is(session_kinds, e->kind))
+		return 0;
+	bool same_conn = e->pid == ss->pid && strcmp(e->host, ss->host) == 0 &&
+			 e->time_us >= ss->start_us - CONN_BEFORE_US;
+	if (same_conn) {
+		struct trace_event *x = pool_get(w->t, e);
+		if (x && session_add(ss, x) < 0)
+			return w->err = -ENOMEM;
+	}
+	if (is(fail_kinds | noise_kinds, e->kind))
+		failures_add(w->t, &w->acc, e);
+	return 0;
+}
+
+struct cand_list {
+	struct trace_event **v;
+	size_t n, cap;
+	struct trace *t;
+	int err;
+};
+
+static int on_cand(void *ud, const struct stored_event *e)
+{
+	struct cand_list *c = ud;
+	struct trace_event *x = pool_get(c->t, e);
+	if (!x)
+		return 0;
+	if (grow(&c->v, &c->cap, c->n, sizeof(*c->v)) < 0)
+		return c->err = -ENOMEM;
+	c->v[c->n++] = x;
+	return 0;
+}
+
+static int on_change(void *ud, const struct stored_event *e)
+{
+	struct walk *w = ud;
+	struct trace_session *ss = w->ss;
+	struct trace_event *x = pool_get(w->t, e);
+	if (!x)
+		return 0;
+	/* Who answers for it is decided once sudo/su are attributed. */
+	if (grow(&ss->other_changes, &ss->cap_other_changes, ss->n_other_changes, sizeof(*ss->other_changes)) < 0)
+		return w->err = -ENOMEM;
+	ss->other_changes[ss->n_other_changes++] = x;
+	return session_add(ss, x);
+}
+
+static int walk_result(int r, struct walk *w)
+{
+	if (w->err < 0)
+		return w->err;
+	if (r == WALK_STOP)
+		return 0;
+	return r < 0 ? r : 0;
+}
+
+static char *session_id(const struct trace_event *login)
+{
+	char *id = NULL;
+	int64_t s = login->time_us >= 0 ? login->time_us / US : -((-login->time_us + US - 1) / US);
+	if (asprintf(&id, "%s:%" PRId32 ":%" PRId64, login->host, login->pid, s) < 0)
+		return NULL;
+	return id;
+}
+
+static int build_session(struct store *st, struct trace *t, struct trace_session *ss, const struct trace_event *login,
+			 int64_t prev_from_source_us, struct cand_list *cands)
+{
+	struct event_filter f;
+	struct walk w = { .t = t, .ss = ss };
+	int r;
+
+	ss->login = login;
+	ss->host = login->host;
+	ss->user = login->user;
+	ss->source = login->source[0] ? login->source : login->source_name;
+	ss->pid = login->pid;
+	ss->method = login->method;
+	ss->start_us = login->time_us;
+	ss->id = session_id(login);
+	if (!ss->id || session_add(ss, login) < 0)
+		return -ENOMEM;
+
+	/* 1. Session lines of this connection (host + pid), up to logout. */
+	event_filter_init(&f);
+	f.host = login->host;
+	f.pid = login->pid;
+	f.kinds = session_kinds;
+	f.since_us = login->time_us;
+	f.until_us = t->until_us;
+	r = walk_result(store_query_events(st, &f, on_connection, &w), &w);
+	if (r < 0)
+		return r;
+	ss->closed = w.closed;
+	ss->end_us = w.closed ? w.close_us : 0;
+	if (ss->closed)
+		ss->window_end_us = ss->end_us;
+	else
+		ss->window_end_us = login->time_us > INT64_MAX - OPEN_WINDOW_US ? INT64_MAX
+										  : login->time_us + OPEN_WINDOW_US;
+	ss->window_end_us = MIN(ss->window_end_us, t->until_us);
+
+	/* 2. The source before the login: this connection's pre-auth lines
+	 * and the failures that led up to it. */
+	if (ss->source[0]) {
+		event_filter_init(&f);
+		f.source = ss->source;
+		f.since_us = login->time_us - BEFORE_US;
+		f.since_us = MAX(f.since_us, prev_from_source_us + 1);
+		f.since_us = MAX(f.since_us, t->since_us);
+		f.until_us = login->time_us;
+		w.acc.f = &ss->before;
+		r = store_query_events(st, &f, on_before, &w);
+		failures_done(&w.acc, false);
+		r = walk_result(r, &w);
+		if (r < 0)
+			return r;
+	}
+
+	/* 3. sudo and su by this user on this host in the window: candidates,
+	 * attributed once every session's window is known. */
+	event_filter_init(&f);
+	f.user = login->user;
+	f.host = login->host;
+	f.kinds = priv_kinds;
+	f.since_us = login->time_us;
+	f.until_us = ss->window_end_us;
+	r = store_query_events(st, &f, on_cand, cands);
+	if (cands->err < 0)
+		return cands->err;
+	if (r < 0)
+		return r;
+
+	/* 4. Account and key changes on the host in the window. */
+	event_filter_init(&f);
+	f.host = login->host;
+	f.kinds = change_kinds;
+	f.since_us = login->time_us;
+	f.until_us = ss->window_end_us;
+	return walk_result(store_query_events(st, &f, on_change, &w), &w);
+}
+
+/* Which sessions a sudo/su line belongs to: same user and host, inside the
+ * window; among several, the terminal decides; what stays ambiguous goes
+ * to all (and is marked shared). */
+static int attribute(struct trace *t, struct trace_event *ev)
+{
+	struct trace_session *c[64];
+	size_t n = 0, n_same = 0, n_unknown = 0;
+
+	for (size_t i = 0; i < t->n_sessions && n < ELEMENTSOF(c); i++) {
+		struct trace_session *ss = &t->sessions[i];
+		if (strcmp(ss->user, ev->user) || strcmp(ss->host, ev->host))
+			continue;
+		if (ev->time_us < ss->start_us || ev->time_us > ss->window_end_us)
+			continue;
+		c[n++] = ss;
+	}
+	if (n > 1 && ev->tty[0]) {
+		for (size_t i = 0; i < n; i++) {
+			if (c[i]->tty && strcmp(c[i]->tty, ev->tty) == 0)
+				n_same++;
+			else if (!c[i]->tty)
+				n_unknown++;
+		}
+		if (n_same || n_unknown) {
+			size_t w = 0;
+			for (size_t i = 0; i < n; i++) {
+				bool keep = n_same ? c[i]->tty && strcmp(c[i]->tty, ev->tty) == 0 : !c[i]->tty;
+				if (keep)
+					c[w++] = c[i];
+			}
+			n = w;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (n == 1 && ev->tty[0] && !c[i]->tty) {
+			c[i]->tty = strdup(ev->tty);
+			if (!c[i]->tty)
+				return -ENOMEM;
+		}
+		if (session_add(c[i], ev) < 0)
+			return -ENOMEM;
+		if (n > 1)
+			c[i]->n_shared++;
+	}
+	return 0;
+}
+
+/* --- privilege -------------------------------------------------------- */
+
+static bool is_gain(const struct trace_event *e);
+
+struct explain {
+	struct trace *t;
+	const struct trace_session *ss;
+	bool found;
+};
+
+static bool in_session(const struct trace_session *ss, const struct trace_event *e)
+{
+	for (size_t i = 0; i < ss->n_events; i++)
+		if (ss->events[i] == e)
+			return true;
+	return false;
+}
+
+static int on_explain(void *ud, const struct stored_event *e)
+{
+	struct explain *x = ud;
+	struct trace_event *g = pool_get(x->t, e);
+	if (g && is_gain(g) && !in_session(x->ss, g)) {
+		x->found = true;
+		return WALK_STOP;
+	}
+	return 0;
+}
+
+/* Splits the account changes seen in a session's window: after its own
+ * sudo/su gain, or with nobody's gain before them, the session answers
+ * for them; after another session's gain, they are listed as others'. */
+static int classify_changes(struct store *st, struct trace *t, struct trace_session *ss)
+{
+	size_t n = ss->n_other_changes, w = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_event *c = ss->other_changes[i];
+		bool own = false;
+		for (size_t j = 0; j < ss->n_events && !own; j++)
+			own = is_gain(ss->events[j]) && ss->events[j]->time_us <= c->time_us;
+		if (!own) {
+			struct explain x = { .t = t, .ss = ss };
+			struct event_filter f;
+			event_filter_init(&f);
+			f.host = c->host;
+			f.kinds = EVENT_KIND_BIT(EV_SUDO_COMMAND) | EVENT_KIND_BIT(EV_SU_SUCCESS);
+			f.since_us = c->time_us - OPEN_WINDOW_US;
+			f.until_us = c->time_us;
+			int r = store_query_events(st, &f, on_explain, &x);
+			if (r < 0 && r != WALK_STOP)
+				return r;
+			if (x.found) {
+				ss->other_changes[w++] = c;
+				continue;
+			}
+			ss->n_unexplained++;
+		}
+		if (grow(&ss->changes, &ss->cap_changes, ss->n_changes, sizeof(*ss->changes)) < 0)
+			return -ENOMEM;
+		ss->changes[ss->n_changes++] = c;
+	}
+	ss->n_other_changes = w;
+	return 0;
+}
+
+static int cmp_pid_time(const void *a, const void *b)
+{
+	const struct trace_event *x = *(const struct trace_event *const *)a, *y = *(const struct trace_event *const *)b;
+	if (strcmp(x->host, y->host))
+		return strcmp(x->host, y->host);
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return cmp_event(a, b);
+}
+
+/* "03:12:09" when t is on the same UTC day as ref, else
+ * "2026-03-02 03:12:09". */
+static void short_time(int64_t t, int64_t ref, char out[static TIME_STRLEN])
+{
+	char a[TIME_STRLEN], b[TIME_STRLEN];
+	time_format_rfc3339(t - t % US, a);
+	time_format_rfc3339(ref, b);
+	a[19] = '\0';
+	if (memcmp(a, b, 10) == 0) {
+		memcpy(out, a + 11, 9);
+	} else {
+		a[10] = ' ';
+		memcpy(out, a, 20);
+	}
+}
+
+static bool is_gain(const struct trace_event *e)
+{
+	if (e->kind != EV_SUDO_COMMAND && e->kind != EV_SU_SUCCESS)
+		return false;
+	/* sudo -u self / su to self gains nothing. */
+	return !(e->target[0] && strcmp(e->target, e->user) == 0);
+}
+
+static char *gain_text(const struct trace_event *e, int64_t ref)
+{
+	char tb[TIME_STRLEN];
+	char *s = NULL;
+	const char *to = e->target[0] ? e->target : "root";
+	short_time(e->time_us, ref, tb);
+	if (e->kind == EV_SUDO_COMMAND) {
+		if (e->command[0]) {
+			if (asprintf(&s, "sudo to %s at %s (COMMAND=%s)", to, tb, e->command) < 0)
+				s = NULL;
+		} else if (asprintf(&s, "sudo to %s at %s", to, tb) < 0) {
+			s = NULL;
+		}
+	} else if (asprintf(&s, "su to %s succeeded at %s", to, tb) < 0) {
+		s = NULL;
+	}
+	return s;
+}
+
+/* Counts sudo/su outcomes per run (host + pid), not per line. A sudo run
+ * logs its wrong passwords twice: pam_unix per try, and sudo's own
+ * "N incorrect password attempts ; … COMMAND=…" (which, when present,
+ * is the count). A su run logs "FAILED SU" and pam_unix(su:auth): one
+ * refusal. */
+static int privilege_compute(const struct trace_event *const *evs, size_t n, int64_t ref, struct trace_privilege *p)
+{
+	_cleanup_free_ const struct trace_event **v = NULL;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (is(priv_kinds, evs[i]->kind))
+			m++;
+	if (m == 0)
+		return 0;
+	v = malloc(m * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (is(priv_kinds, evs[i]->kind))
+			v[m++] = evs[i];
+	qsort(v, m, sizeof(*v), cmp_pid_time);
+
+	for (size_t i = 0; i < m;) {
+		size_t j = i;
+		uint64_t sudo_pam = 0, sudo_summary = 0, su_max = 0;
+		bool sudo_ok = false, su_ok = false;
+		/* One group: same host and pid (pid -1: each line alone). */
+		do {
+			const struct trace_event *e = v[j];
+			switch (e->kind) {
+			case EV_SUDO_FAILURE:
+				/* sudo's own line names the command and
+				 * counts the tries; pam_unix's does not. */
+				if (e->command[0])
+					sudo_summary = MAX(sudo_summary, e->count);
+				else
+					sudo_pam += e->count;
+				break;
+			case EV_SUDO_REFUSED:
+				p->sudo_refused += e->count;
+				break;
+			case EV_SU_FAILURE:
+				su_max = MAX(su_max, e->count);
+				break;
+			case EV_SUDO_COMMAND:
+				if (is_gain(e))
+					sudo_ok = true;
+				break;
+			case EV_SU_SUCCESS:
+				if (is_gain(e))
+					su_ok = true;
+				break;
+			default:
+				break;
+			}
+			if (is_gain(e) && (!p->how || e->time_us < p->how->time_us))
+				p->how = e;
+			j++;
+		} while (j < m && v[i]->pid >= 0 && v[j]->pid == v[i]->pid && strcmp(v[j]->host, v[i]->host) == 0);
+		p->sudo_failed += sudo_summary ? sudo_summary : sudo_pam;
+		p->su_failed += su_max;
+		p->sudo_ok += sudo_ok;
+		p->su_ok += su_ok;
+		i = j;
+	}
+	p->gained = p->how != NULL;
+	if (p->how) {
+		p->how_text = gain_text(p->how, ref);
+		if (!p->how_text)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* --- words ---------------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if (b->n + (size_t)n + 1 > b->cap) {
+		size_t c = MAX(b->cap * 2, b->n + (size_t)n + 64);
+		char *q = realloc(b->p, c);
+		if (!q) {
+			free(s);
+			b->oom = true;
+			return;
+		}
+		b->p = q;
+		b->cap = c;
+	}
+	memcpy(b->p + b->n, s, (size_t)n + 1);
+	b->n += (size_t)n;
+	free(s);
+}
+
+static char *buf_take(struct buf *b)
+{
+	if (b->oom || !b->p) {
+		free(b->p);
+		return b->oom ? NULL : strdup("");
+	}
+	return b->p;
+}
+
+const char *trace_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+void trace_duration(int64_t us, char out[static 32])
+{
+	int64_t s = us / US;
+	if (s < 60)
+		snprintf(out, 32, "%" PRId64 " s", s);
+	else if (s < 3600)
+		snprintf(out, 32, "%" PRId64 " min", s / 60);
+	else if (s < 86400)
+		snprintf(out, 32, "%" PRId64 " h %02" PRId64 " min", s / 3600, s / 60 % 60);
+	else
+		snprintf(out, 32, "%" PRId64 " d %" PRId64 " h", s / 86400, s / 3600 % 24);
+}
+
+/* "sudo refused ×3, su refused ×1" (empty when no attempt failed). */
+static void attempts_words(struct buf *b, const struct trace_privilege *p)
+{
+	const char *sep = "";
+	if (p->sudo_refused) {
+		bprintf(b, "%ssudo refused \u00d7%" PRIu64, sep, p->sudo_refused);
+		sep = ", ";
+	}
+	if (p->sudo_failed) {
+		bprintf(b, "%ssudo wrong password \u00d7%" PRIu64, sep, p->sudo_failed);
+		sep = ", ";
+	}
+	if (p->su_failed)
+		bprintf(b, "%ssu refused \u00d7%" PRIu64, sep, p->su_failed);
+}
+
+void trace_change_words(FILE *f, const struct trace_event *e, void (*put_text)(FILE *, const char *))
+{
+	const char *who = e->user, *grp = e->target[0] ? e->target : e->user;
+	struct {
+		const char *a, *b, *c;
+		const char *x, *y;
+	} w = { 0 };
+	if (e->kind == EV_KEY_CHANGE) {
+		w.a = "authorized keys of ";
+		w.x = who;
+		w.b = " changed";
+		if (e->detail[0]) {
+			w.c = ": ";
+			w.y = e->detail;
+		}
+	} else {
+		switch (e->acct) {
+		case ACCT_USER_ADD:
+			w.a = "user ", w.x = who, w.b = " added";
+			break;
+		case ACCT_USER_DEL:
+			w.a = "user ", w.x = who, w.b = " deleted";
+			break;
+		case ACCT_USER_MOD:
+			w.a = "user ", w.x = who, w.b = " modified";
+			break;
+		case ACCT_GROUP_ADD:
+			w.a = "group ", w.x = grp, w.b = " added";
+			break;
+		case ACCT_GROUP_DEL:
+			w.a = "group ", w.x = grp, w.b = " deleted";
+			break;
+		case ACCT_GROUP_MEMBER_ADD:
+			w.a = "user ", w.x = who, w.b = " added to group ", w.y = e->target;
+			break;
+		case ACCT_GROUP_MEMBER_DEL:
+			w.a = "user ", w.x = who, w.b = " removed from group ", w.y = e->target;
+			break;
+		case ACCT_PASSWORD_CHANGE:
+			w.a = "password of ", w.x = who, w.b = " changed";
+			break;
+		default:
+			w.a = "account ", w.x = who, w.b = " changed";
+			break;
+		}
+	}
+	fputs(w.a, f);
+	put_text(f, w.x ? w.x : "");
+	fputs(w.b, f);
+	if (w.c)
+		fputs(w.c, f);
+	if (w.y)
+		put_text(f, w.y);
+}
+
+static void put_raw(FILE *f, const char *s)
+{
+	fputs(s, f);
+}
+
+static void change_list(struct buf *b, const struct trace_session *ss)
+{
+	for (size_t i = 0; i < ss->n_changes; i++) {
+		char *s = NULL;
+		size_t n = 0;
+		FILE *m = open_memstream(&s, &n);
+		if (!m) {
+			b->oom = true;
+			return;
+		}
+		trace_change_words(m, ss->changes[i], put_raw);
+		fclose(m);
+		bprintf(b, "%s%s", i ? ", " : "", s ? s : "");
+		free(s);
+		if (i == 4 && ss->n_changes > 5) {
+			bprintf(b, " and %zu more", ss->n_changes - 5);
+			break;
+		}
+	}
+}
+
+static char *session_verdict(const struct trace_session *ss)
+{
+	struct buf b = { 0 };
+	const struct trace_privilege *p = &ss->priv;
+	char d[32];
+
+	if (p->gained) {
+		bprintf(&b, "PRIVILEGE GAINED: %s", p->how_text);
+		uint64_t more = p->sudo_ok + p->su_ok - 1;
+		if (more)
+			bprintf(&b, " (+%" PRIu64 " more sudo/su %s)", more, trace_plural(more, "run", "runs"));
+		if (p->sudo_refused || p->sudo_failed || p->su_failed) {
+			bprintf(&b, "; also ");
+			attempts_words(&b, p);
+		}
+	} else {
+		bprintf(&b, "no privilege gained");
+		if (p->sudo_refused || p->sudo_failed || p->su_failed) {
+			bprintf(&b, ": ");
+			attempts_words(&b, p);
+		}
+	}
+	if (ss->n_changes) {
+		bprintf(&b, "; account changes during the session%s: ",
+			ss->n_unexplained ? " with no sudo/su seen before them" : "");
+		change_list(&b, ss);
+	}
+	if (ss->closed) {
+		trace_duration(ss->end_us - ss->start_us, d);
+		bprintf(&b, "; session closed after %s", d);
+	} else {
+		bprintf(&b, "; session still open (no logout seen)");
+	}
+	if (ss->n_shared)
+		bprintf(&b, "; %u sudo/su %s in another session of this user too (shown in both)", ss->n_shared,
+			trace_plural(ss->n_shared, "line falls", "lines fall"));
+	return buf_take(&b);
+}
+
+void trace_failure_words(FILE *f, const struct trace_failures *fs)
+{
+	bool by_source = fs->by_source;
+	char a[TIME_STRLEN], b[TIME_STRLEN];
+	const char *sep = "";
+	if (fs->passwords) {
+		fprintf(f, "%" PRIu64 " failed %s", fs->passwords, trace_plural(fs->passwords, "password", "passwords"));
+		sep = ", ";
+	}
+	if (fs->other_methods) {
+		fprintf(f, "%s%" PRIu64 " failed key/other %s", sep, fs->other_methods,
+			trace_plural(fs->other_methods, "login", "logins"));
+		sep = ", ";
+	}
+	if (fs->invalid_users) {
+		fprintf(f, "%s%" PRIu64 " invalid-user %s", sep, fs->invalid_users,
+			trace_plural(fs->invalid_users, "probe", "probes"));
+		sep = ", ";
+	}
+	if (fs->refused) {
+		fprintf(f, "%s%" PRIu64 " refused (not allowed, root, too many tries)", sep, fs->refused);
+		sep = ", ";
+	}
+	if (fs->events) {
+		fprintf(f, " %s %s%" PRIu64 " %s", by_source ? "from" : "for", fs->users_capped ? "at least " : "",
+			fs->users,
+			by_source ? trace_plural(fs->users, "source", "sources") : trace_plural(fs->users, "user", "users"));
+	}
+	if (fs->noise) {
+		fprintf(f, "%s%" PRIu64 " pre-auth %s (closed, probes, protocol errors)", sep, fs->noise,
+			trace_plural(fs->noise, "line", "lines"));
+	}
+	time_format_rfc3339(fs->first_us, a);
+	time_format_rfc3339(fs->last_us, b);
+	fprintf(f, " between %s and %s", a, b);
+}
+
+static char *failure_sentence(const struct trace_failures *fs)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&s, &n);
+	if (!m)
+		return NULL;
+	trace_failure_words(m, fs);
+	fclose(m);
+	return s;
+}
+
+static char *overall_verdict(struct trace *t)
+{
+	struct buf b = { 0 };
+	struct trace_privilege all = { 0 };
+	const struct trace_session *first_gain = NULL;
+	size_t n_changes = 0;
+
+	for (size_t i = 0; i < t->n_sessions; i++) {
+		const struct trace_session *ss = &t->sessions[i];
+		all.sudo_refused += ss->priv.sudo_refused;
+		all.sudo_failed += ss->priv.sudo_failed;
+		all.su_failed += ss->priv.su_failed;
+		if (ss->priv.gained && !first_gain)
+			first_gain = ss;
+		n_changes += ss->n_changes ? 1 : 0;
+	}
+	if (t->n_sessions == 0) {
+		if (t->failures.events) {
+			_cleanup_free_ char *s = failure_sentence(&t->failures);
+			bprintf(&b, "no successful login: %s", s ? s : "");
+		} else {
+			bprintf(&b, "no login session in the store");
+		}
+	} else if (first_gain) {
+		bprintf(&b, "PRIVILEGE GAINED in %zu of %zu %s: %s (session %s)", t->n_gained, t->n_sessions,
+			trace_plural(t->n_sessions, "session", "sessions"), first_gain->priv.how_text, first_gain->id);
+	} else {
+		bprintf(&b, "no privilege gained in %zu %s", t->n_sessions,
+			trace_plural(t->n_sessions, "session", "sessions"));
+		if (all.sudo_refused || all.sudo_failed || all.su_failed) {
+			bprintf(&b, ": ");
+			attempts_words(&b, &all);
+		}
+	}
+	if (t->by == TRACE_SOURCE && t->n_sessions && t->failures.events) {
+		_cleanup_free_ char *s = failure_sentence(&t->failures);
+		bprintf(&b, "; from this source: %s", s ? s : "");
+	}
+	if (n_changes)
+		bprintf(&b, "; account changes during %zu %s", n_changes, trace_plural(n_changes, "session", "sessions"));
+	if (t->n_open)
+		bprintf(&b, "; %zu %s still open (no logout seen)", t->n_open,
+			trace_plural(t->n_open, "session", "sessions"));
+	if (t->outside_priv.gained)
+		bprintf(&b, "; PRIVILEGE GAINED outside any traced login: %s", t->outside_priv.how_text);
+	else if (t->outside_priv.sudo_refused || t->outside_priv.sudo_failed || t->outside_priv.su_failed) {
+		bprintf(&b, "; outside any traced login: ");
+		attempts_words(&b, &t->outside_priv);
+	}
+	if (t->sessions_dropped)
+		bprintf(&b, "; %" PRIu64 " more sessions not traced (limit %d)", t->sessions_dropped,
+			TRACE_SESSIONS_MAX);
+	return buf_take(&b);
+}
+
+static void session_clear(struct trace_session *ss)
+{
+	free(ss->id);
+	free(ss->events);
+	free(ss->changes);
+	free(ss->other_changes);
+	free(ss->priv.how_text);
+	free(ss->verdict);
+	free(ss->tty);
+	*ss = (struct trace_session){ 0 };
+}
+
+static int add_session(struct store *st, struct trace *t, size_t *cap, const struct trace_event *login,
+		       int64_t prev_from_source_us, bool hidden, struct cand_list *cands)
+{
+	if (grow(&t->sessions, cap, t->n_sessions, sizeof(*t->sessions)) < 0)
+		return -ENOMEM;
+	struct trace_session *ss = &t->sessions[t->n_sessions++];
+	*ss = (struct trace_session){ .hidden = hidden };
+	return build_session(st, t, ss, login, prev_from_source_us, cands);
+}
+
+struct sibling_walk {
+	struct trace *t;
+	const struct trace_event **v;
+	size_t n, cap;
+	int err;
+};
+
+static int on_sibling(void *ud, const struct stored_event *e)
+{
+	struct sibling_walk *w = ud;
+	for (size_t i = 0; i < w->t->n_sessions; i++)
+		if (w->t->sessions[i].login->id == e->id)
+			return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i]->id == e->id)
+			return 0;
+	if (w->t->n_sessions + w->n >= TRACE_SESSIONS_MAX)
+		return WALK_STOP;
+	struct trace_event *x = pool_get(w->t, e);
+	if (!x)
+		return 0;
+	if (grow(&w->v, &w->cap, w->n, sizeof(*w->v)) < 0)
+		return w->err = -ENOMEM;
+	w->v[w->n++] = x;
+	return 0;
+}
+
+/* --- the subject ------------------------------------------------------- */
+
+struct subject {
+	struct trace *t;
+	struct fail_acc acc;
+	struct trace_event **logins;
+	size_t n_logins, cap_logins;
+	struct trace_event **others;
+	size_t n_others, cap_others;
+	int err;
+};
+
+static int on_subject(void *ud, const struct stored_event *e)
+{
+	struct subject *s = ud;
+	struct trace *t = s->t;
+
+	if (t->n_events == 0)
+		t->first_us = e->time_us;
+	t->n_events++;
+	t->last_us = e->time_us;
+	if (is(fail_kinds | noise_kinds, e->kind)) {
+		failures_add(t, &s->acc, e);
+		return 0;
+	}
+	struct trace_event *x = pool_get(t, e);
+	if (!x)
+		return 0;
+	if (e->kind == EV_AUTH_SUCCESS) {
+		if (s->n_logins >= TRACE_SESSIONS_MAX) {
+			t->sessions_dropped++;
+			return 0;
+		}
+		if (grow(&s->logins, &s->cap_logins, s->n_logins, sizeof(*s->logins)) < 0)
+			return s->err = -ENOMEM;
+		s->logins[s->n_logins++] = x;
+		return 0;
+	}
+	if (grow(&s->others, &s->cap_others, s->n_others, sizeof(*s->others)) < 0)
+		return s->err = -ENOMEM;
+	s->others[s->n_others++] = x;
+	return 0;
+}
+
+int trace_session_id_parse(const char *id, char **ret_host, int32_t *ret_pid, int64_t *ret_start_s)
+{
+	struct sv v = sv_cstr(id);
+	long c2 = sv_rchr(v, ':');
+	unsigned long long pid, start;
+	if (c2 <= 0)
+		return -EINVAL;
+	struct sv head = sv_make(v.p, (size_t)c2);
+	long c1 = sv_rchr(head, ':');
+	if (c1 <= 0)
+		return -EINVAL;
+	if (sv_to_u64(sv_make(v.p + c1 + 1, (size_t)(c2 - c1 - 1)), INT32_MAX, &pid) < 0 ||
+	    sv_to_u64(sv_skip(v, (size_t)c2 + 1), INT64_MAX / US - 1, &start) < 0)
+		return -EINVAL;
+	char *h = sv_dup(sv_make(v.p, (size_t)c1));
+	if (!h)
+		return -ENOMEM;
+	*ret_host = h;
+	*ret_pid = (int32_t)pid;
+	*ret_start_s = (int64_t)start;
+	return 0;
+}
+
+static int fail(char **ret_err, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_err, int r, const char *fmt, ...)
+{
+	va_list ap;
+	if (ret_err) {
+		va_start(ap, fmt);
+		if (vasprintf(ret_err, fmt, ap) < 0)
+			*ret_err = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+int trace_build(struct store *st, const struct trace_query *q, struct trace **ret, char **ret_err)
+{
+	_cleanup_(trace_freep) struct trace *t = NULL;
+	struct subject sub = { 0 };
+	struct cand_list cands = { 0 };
+	struct event_filter f;
+	_cleanup_free_ char *host = NULL;
+	size_t cap_sessions = 0, n_shown = 0;
+	int r;
+
+	if (ret_err)
+		*ret_err = NULL;
+	if (!q->value || !*q->value)
+		return fail(ret_err, -EINVAL, "nothing to trace");
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pool = calloc(1, sizeof(*t->pool));
+	t->subject = strdup(q->value);
+	if (!t->pool || !t->subject)
+		return -ENOMEM;
+	t->by = q->by;
+	t->since_us = q->since_us;
+	t->until_us = q->until_us;
+	sub.t = t;
+	sub.acc.f = &t->failures;
+	cands.t = t;
+
+	event_filter_init(&f);
+	f.since_us = q->since_us;
+	f.until_us = q->until_us;
+	switch (q->by) {
+	case TRACE_USER:
+		f.user = q->value;
+		break;
+	case TRACE_SOURCE:
+		f.source = q->value;
+		break;
+	case TRACE_SESSION: {
+		int64_t start;
+		r = trace_session_id_parse(q->value, &host, &f.pid, &start);
+		if (r < 0)
+			return fail(ret_err, r, "'%s' is not a session id (HOST:PID:START, as moat trace prints them)",
+				    q->value);
+		f.host = host;
+		f.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS);
+		f.since_us = MAX(q->since_us, start * US);
+		f.until_us = MIN(q->until_us, start * US + US - 1);
+		break;
+	}
+	}
+	r = store_query_events(st, &f, on_subject, &sub);
+	if (r >= 0 && sub.err < 0)
+		r = sub.err;
+	failures_done(&sub.acc, q->by == TRACE_USER);
+	if (r < 0) {
+		r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+		goto out;
+	}
+
+	/* Sessions, in login order. */
+	for (size_t i = 0; i < sub.n_logins; i++) {
+		const struct trace_event *login = sub.logins[i];
+		int64_t prev = INT64_MIN + 1;
+		const char *src = login->source[0] ? login->source : login->source_name;
+		for (size_t j = 0; j < i && src[0]; j++) {
+			const struct trace_event *o = sub.logins[j];
+			if (strcmp(o->source[0] ? o->source : o->source_name, src) == 0)
+				prev = o->time_us;
+		}
+		r = add_session(st, t, &cap_sessions, login, prev, false, &cands);
+		if (r < 0) {
+			r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+			goto out;
+		}
+	}
+	n_shown = t->n_sessions;
+
+	/* The same users' other sessions on those hosts compete for the same
+	 * sudo/su lines (tracing one session or one source must not hand it a
+	 * sibling's su): build them too, hidden. */
+	for (size_t i = 0; i < n_shown; i++) {
+		struct sibling_walk sw = { .t = t };
+		const struct trace_session *ss = &t->sessions[i];
+		event_filter_init(&f);
+		f.user = ss->user;
+		f.host = ss->host;
+		f.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS);
+		f.since_us = ss->start_us > INT64_MIN + OPEN_WINDOW_US ? ss->start_us - OPEN_WINDOW_US : INT64_MIN;
+		f.until_us = ss->window_end_us;
+		r = store_query_events(st, &f, on_sibling, &sw);
+		if (r >= 0 && sw.err < 0)
+			r = sw.err;
+		for (size_t j = 0; r >= 0 && j < sw.n; j++)
+			r = add_session(st, t, &cap_sessions, sw.v[j], INT64_MIN + 1, true, &cands);
+		free(sw.v);
+		if (r < 0) {
+			r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+			goto out;
+		}
+	}
+
+	/* sudo/su lines to sessions, in time order (terminals learnt early
+	 * decide later ambiguities). */
+	if (cands.n)
+		qsort(cands.v, cands.n, sizeof(*cands.v), cmp_event);
+	for (size_t i = 0; i < cands.n; i++) {
+		/* Overlapping windows fetch the same line more than once. */
+		if (i > 0 && cands.v[i] == cands.v[i - 1])
+			continue;
+		r = attribute(t, cands.v[i]);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < t->n_sessions; i++) {
+		struct trace_session *ss = &t->sessions[i];
+		session_sort(ss);
+		for (size_t j = 0; j < ss->n_events; j++)
+			((struct trace_event *)ss->events[j])->n_sessions++;
+	}
+	for (size_t i = 0; i < t->n_sessions; i++) {
+		struct trace_session *ss = &t->sessions[i];
+		r = privilege_compute(ss->events, ss->n_events, ss->start_us, &ss->priv);
+		if (r >= 0)
+			r = classify_changes(st, t, ss);
+		if (r < 0)
+			goto out;
+		ss->verdict = session_verdict(ss);
+		if (!ss->verdict) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (ss->hidden)
+			continue;
+		t->n_gained += ss->priv.gained;
+		t->n_open += !ss->closed;
+		t->n_with_changes += ss->n_changes > 0;
+	}
+	/* Hidden siblings have done their part. */
+	for (size_t i = n_shown; i < t->n_sessions; i++)
+		session_clear(&t->sessions[i]);
+	t->n_sessions = n_shown;
+
+	/* The subject's lines that no session holds. */
+	for (size_t i = 0; i < sub.n_others; i++)
+		if (sub.others[i]->n_sessions == 0)
+			sub.others[t->n_outside++] = sub.others[i];
+	t->outside = (const struct trace_event **)sub.others;
+	sub.others = NULL;
+	r = privilege_compute(t->outside, t->n_outside, t->n_outside ? t->outside[0]->time_us : 0, &t->outside_priv);
+	if (r < 0)
+		goto out;
+	t->verdict = overall_verdict(t);
+	if (!t->verdict) {
+		r = -ENOMEM;
+		goto out;
+	}
+	*ret = TAKE_PTR(t);
+	r = 0;
+out:
+	free(sub.logins);
+	free(sub.others);
+	free(cands.v);
+	return r;
+}
+
+bool trace_found(const struct trace *t)
+{
+	return t->n_events > 0 || t->n_sessions > 0;
+}
+
+struct trace *trace_free(struct trace *t)
+{
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < t->n_sessions; i++)
+		session_clear(&t->sessions[i]);
+	free(t->sessions);
+	free(t->outside);
+	free(t->outside_priv.how_text);
+	free(t->subject);
+	free(t->verdict);
+	pool_free(t->pool);
+	free(t);
+	return NULL;
+}

@@ -1,0 +1,58 @@
+/* Shared by the store and trace tests: temporary directories and events. */
+#pragma once
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/event.h"
+#include "core/timeutil.h"
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+/* A fresh directory under $TMPDIR (or /tmp); caller frees and removes it. */
+static inline char *tmpdir_new(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *d = NULL;
+	if (asprintf(&d, "%s/moat-test-XXXXXX", t && *t ? t : "/tmp") < 0)
+		return NULL;
+	if (!mkdtemp(d)) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static inline void tmpdir_remove(char *d)
+{
+	if (d)
+		(void)nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(d);
+}
+
+static inline char *path_join(const char *a, const char *b)
+{
+	char *r = NULL;
+	if (asprintf(&r, "%s/%s", a, b) < 0)
+		return NULL;
+	return r;
+}
+
+/* "2026-03-01T03:00:00Z" -> microseconds; aborts on a typo in a test. */
+static inline int64_t T(const char *s)
+{
+	int64_t t;
+	if (time_parse_rfc3339(s, &t) < 0)
+		abort();
+	return t;
+}

@@ -1,0 +1,928 @@
+/* Unit tests for src/store: schema, migrations, events, alerts, state, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "core/addr.h"
+#include "core/alert.h"
+#include "store/store.h"
+#include "test-helpers.h"
+
+struct fixture {
+	char *dir;
+	char *db;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->dir = tmpdir_new();
+	assert_non_null(f->dir);
+	f->db = path_join(f->dir, "a/b/moat.db");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	tmpdir_remove(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+/* Runs one SQL query on the file directly and returns the first column
+ * of the first row as an integer (or text in *ret_text when asked). */
+static int64_t raw_int(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t v = -999;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static char *raw_text(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char *v = NULL;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static void raw_exec(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* --- schema ---------------------------------------------------------- */
+
+static void test_schema_created(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL, *mode;
+	struct stat st;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_null(err);
+	assert_string_equal(store_path(s), f->db);
+	store_free(s);
+
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x6d6f6174);
+	mode = raw_text(f->db, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	free(mode);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+					" ('events', 'alerts', 'baselines', 'cursors', 'files')"),
+			 5);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+					" ('events_user_time', 'events_source_time', 'events_host_pid_time',"
+					" 'events_privileged_time')"),
+			 4);
+
+	/* The file is 0600 and the directories we made are 0700. */
+	assert_int_equal(stat(f->db, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char *b = path_join(f->dir, "a/b"), *a = path_join(f->dir, "a");
+	assert_int_equal(stat(b, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(stat(a, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	free(a);
+	free(b);
+}
+
+static void test_reopen_is_noop(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	struct event ev;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	event_init(&ev);
+	ev.time_us = T("2026-03-01T10:00:00Z");
+	ev.kind = EV_AUTH_FAILURE;
+	ev.user = SV_LIT("alice");
+	assert_int_equal(store_add_event(s, &ev), 0);
+	store_free(s);
+	int64_t n_schema = raw_int(f->db, "SELECT count(*) FROM sqlite_schema");
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_open(f->db, &s, &err), 0);
+		store_free(s);
+	}
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_schema"), n_schema);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user = 'alice'"), 1);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	store_free(s);
+	raw_exec(f->db, "PRAGMA user_version = 99");
+	s = NULL;
+	assert_int_equal(store_open(f->db, &s, &err), -EPROTONOSUPPORT);
+	assert_null(s);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "newer"));
+	assert_non_null(strstr(err, f->db));
+	free(err);
+}
+
+static void test_foreign_sqlite_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	char *p = path_join(f->dir, "other.db");
+
+	raw_exec(p, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+	assert_int_equal(store_open(p, &s, &err), -EBADMSG);
+	assert_non_null(strstr(err, "not a moat store"));
+	free(err);
+	/* And it was not touched. */
+	assert_int_equal(raw_int(p, "PRAGMA user_version"), 0);
+	assert_int_equal(raw_int(p, "SELECT count(*) FROM sqlite_schema"), 1);
+	free(p);
+}
+
+static void test_corrupt_file(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	char *p = path_join(f->dir, "garbage.db");
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 512; i++)
+		fputs("this is not a database, just text. ", fp);
+	fclose(fp);
+
+	assert_int_equal(store_open(p, &s, &err), -EBADMSG);
+	assert_null(s);
+	assert_non_null(err);
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, "not a database")); /* SQLite's own words */
+	free(err);
+	err = NULL;
+	assert_int_equal(store_open_readonly(p, &s, &err), -EBADMSG);
+	assert_non_null(strstr(err, "not a database"));
+	free(err);
+
+	/* A real store with a damaged header page. */
+	char *q = path_join(f->dir, "damaged.db");
+	assert_int_equal(store_open(q, &s, &err), 0);
+	store_free(s);
+	int fd = open(q, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "XXXXXXXXXXXXXXXX", 16, 0), 16);
+	close(fd);
+	err = NULL;
+	assert_int_equal(store_open(q, &s, &err), -EBADMSG);
+	assert_non_null(err);
+	free(err);
+	free(q);
+	free(p);
+}
+
+/* A store file this user may not write: store_open says so in words. Run
+ * as an unprivileged user (root writes anything). */
+static void test_readonly_file(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	char *p = path_join(f->dir, "ro.db");
+
+	assert_int_equal(store_open(p, &s, &err), 0);
+	store_free(s);
+	assert_int_equal(chmod(p, 0444), 0);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(10);
+		s = NULL;
+		int r = store_open(p, &s, &err);
+		if (r != -EROFS || s || !err || !strstr(err, "read-only") || !strstr(err, p)) {
+			fprintf(stderr, "store_open: %d %s\n", r, err ? err : "(no message)");
+			_exit(11);
+		}
+		free(err);
+		err = NULL;
+		/* Reading it is fine … */
+		r = store_open_readonly(p, &s, &err);
+		if (r != 0 || !s) {
+			fprintf(stderr, "store_open_readonly: %d %s\n", r, err ? err : "(no message)");
+			_exit(12);
+		}
+		/* … writing through a read-only handle is an error, not a crash. */
+		struct event ev;
+		event_init(&ev);
+		if (store_add_event(s, &ev) != -EROFS || !strstr(store_last_error(s), "read-only"))
+			_exit(13);
+		if (store_begin(s) != -EROFS)
+			_exit(14);
+		store_free(s);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(p);
+}
+
+static void test_readonly_missing_and_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	char *p = path_join(f->dir, "nope.db");
+
+	assert_int_equal(store_open_readonly(p, &s, &err), -ENOENT);
+	assert_non_null(strstr(err, "no store at"));
+	free(err);
+	err = NULL;
+	/* Nothing was created. */
+	assert_int_equal(access(p, F_OK), -1);
+
+	int fd = open(p, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(store_open_readonly(p, &s, &err), -EPROTO);
+	assert_non_null(strstr(err, "empty"));
+	free(err);
+	free(p);
+}
+
+static void test_default_path(void **state)
+{
+	(void)state;
+	char *p;
+	char *old_db = getenv("MOAT_DB") ? strdup(getenv("MOAT_DB")) : NULL;
+
+	setenv("MOAT_DB", "/x/y.db", 1);
+	p = store_default_path();
+	assert_string_equal(p, "/x/y.db");
+	free(p);
+	unsetenv("MOAT_DB");
+	setenv("XDG_STATE_HOME", "/state", 1);
+	p = store_default_path();
+	if (geteuid() == 0)
+		assert_string_equal(p, "/var/lib/moat/moat.db");
+	else
+		assert_string_equal(p, "/state/moat/moat.db");
+	free(p);
+	if (geteuid() != 0) {
+		setenv("XDG_STATE_HOME", "relative", 1); /* invalid per the spec: ignored */
+		setenv("HOME", "/home/u", 1);
+		p = store_default_path();
+		assert_string_equal(p, "/home/u/.local/state/moat/moat.db");
+		free(p);
+	}
+	unsetenv("XDG_STATE_HOME");
+	if (old_db)
+		setenv("MOAT_DB", old_db, 1);
+	free(old_db);
+}
+
+/* --- events ---------------------------------------------------------- */
+
+struct collected {
+	size_t n;
+	struct {
+		int64_t id, time_us;
+		char *host, *program, *user, *target, *source, *source_name, *key_type, *key_fp, *tty,
+			*command, *detail, *file;
+		int32_t pid;
+		enum event_kind kind;
+		enum auth_method method;
+		enum account_op acct;
+		uint32_t flags, count;
+		uint16_t port;
+		uint64_t line;
+	} e[64];
+	int stop_after;
+};
+
+static int collect(void *ud, const struct stored_event *e)
+{
+	struct collected *c = ud;
+	if (c->n >= ELEMENTSOF(c->e))
+		return -ENOBUFS;
+	typeof(c->e[0]) *x = &c->e[c->n++];
+	x->id = e->id;
+	x->time_us = e->time_us;
+	x->host = strdup(e->host);
+	x->program = strdup(e->program);
+	x->user = strdup(e->user);
+	x->target = strdup(e->target);
+	x->source = strdup(e->source);
+	x->source_name = strdup(e->source_name);
+	x->key_type = strdup(e->key_type);
+	x->key_fp = strdup(e->key_fp);
+	x->tty = strdup(e->tty);
+	x->command = strdup(e->command);
+	x->detail = strdup(e->detail);
+	x->file = strdup(e->file);
+	x->pid = e->pid;
+	x->kind = e->kind;
+	x->method = e->method;
+	x->acct = e->acct;
+	x->flags = e->flags;
+	x->count = e->count;
+	x->port = e->port;
+	x->line = e->line;
+	if (c->stop_after && (int)c->n >= c->stop_after)
+		return -ECANCELED;
+	return 0;
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->e[i].host);
+		free(c->e[i].program);
+		free(c->e[i].user);
+		free(c->e[i].target);
+		free(c->e[i].source);
+		free(c->e[i].source_name);
+		free(c->e[i].key_type);
+		free(c->e[i].key_fp);
+		free(c->e[i].tty);
+		free(c->e[i].command);
+		free(c->e[i].detail);
+		free(c->e[i].file);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+static void test_event_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	struct event ev;
+	struct event_filter flt;
+	struct collected c = { 0 };
+	/* Attacker text: ESC, newline, quotes, invalid UTF-8, valid UTF-8, SQL. */
+	static const char evil_user[] = "r\033[31mo\not\"'\xff\xfe\xc3\xa9'); DROP TABLE events;--";
+	static const char evil_cmd[] = "/bin/sh -c 'echo \x01\x7f \\x00 %s%n'";
+	static const char nul_user[] = "root\0evil"; /* 9 bytes with a NUL */
+	char longtext[5000];
+	memset(longtext, 'A', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_begin(s), 0);
+
+	event_init(&ev);
+	ev.time_us = T("2026-03-01T10:00:00.123456Z");
+	ev.host = SV_LIT("web-1");
+	ev.program = SV_LIT("sshd-session");
+	ev.pid = 4242;
+	ev.kind = EV_AUTH_SUCCESS;
+	ev.method = AM_PUBLICKEY;
+	ev.acct = ACCT_NONE;
+	ev.flags = EVF_PREAUTH | EVF_TRUNCATED;
+	ev.user = sv_make(evil_user, sizeof(evil_user) - 1);
+	ev.target = SV_LIT("root");
+	assert_int_equal(addr_parse(SV_LIT("::ffff:203.0.113.9"), &ev.source), 1);
+	ev.source_name = SV_LIT("attacker.example");
+	ev.port = 65535;
+	ev.key_type = SV_LIT("ED25519");
+	ev.key_fp = SV_LIT("SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+	ev.tty = SV_LIT("pts/7");
+	ev.command = sv_make(evil_cmd, sizeof(evil_cmd) - 1);
+	ev.detail = sv_cstr(longtext);
+	ev.count = 7;
+	ev.origin.file = "/var/log/auth.log.1";
+	ev.origin.line = 123456789012ULL;
+	ev.origin.offset = 987654321098ULL;
+	assert_int_equal(store_add_event(s, &ev), 0);
+
+	/* An event with a NUL inside the user name, and an empty one. */
+	event_init(&ev);
+	ev.time_us = T("2026-03-01T10:00:01Z");
+	ev.kind = EV_ACCOUNT_CHANGE;
+	ev.acct = ACCT_GROUP_MEMBER_ADD;
+	ev.user = sv_make(nul_user, sizeof(nul_user) - 1);
+	ev.target = SV_LIT("sudo");
+	ev.origin.file = "/var/log/auth.log.1";
+	ev.origin.line = 2;
+	assert_int_equal(store_add_event(s, &ev), 0);
+	event_init(&ev);
+	ev.time_us = T("2026-03-01T09:00:00Z");
+	assert_int_equal(store_add_event(s, &ev), 0);
+	assert_int_equal(store_commit(s), 0);
+
+	event_filter_init(&flt);
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 3);
+	/* Time order, not insertion order. */
+	assert_int_equal(c.e[0].time_us, T("2026-03-01T09:00:00Z"));
+	assert_int_equal(c.e[0].kind, EV_NONE);
+	assert_int_equal(c.e[0].pid, -1);
+	assert_int_equal(c.e[0].count, 1);
+	assert_string_equal(c.e[0].user, "");
+	assert_string_equal(c.e[0].file, "");
+
+	assert_int_equal(c.e[1].time_us, T("2026-03-01T10:00:00.123456Z"));
+	assert_string_equal(c.e[1].host, "web-1");
+	assert_string_equal(c.e[1].program, "sshd-session");
+	assert_int_equal(c.e[1].pid, 4242);
+	assert_int_equal(c.e[1].kind, EV_AUTH_SUCCESS);
+	assert_int_equal(c.e[1].method, AM_PUBLICKEY);
+	assert_int_equal(c.e[1].acct, ACCT_NONE);
+	assert_int_equal(c.e[1].flags, EVF_PREAUTH | EVF_TRUNCATED);
+	assert_memory_equal(c.e[1].user, evil_user, sizeof(evil_user));
+	assert_string_equal(c.e[1].target, "root");
+	assert_string_equal(c.e[1].source, "203.0.113.9"); /* canonical */
+	assert_string_equal(c.e[1].source_name, "attacker.example");
+	assert_int_equal(c.e[1].port, 65535);
+	assert_string_equal(c.e[1].key_type, "ED25519");
+	assert_string_equal(c.e[1].key_fp, "SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+	assert_string_equal(c.e[1].tty, "pts/7");
+	assert_memory_equal(c.e[1].command, evil_cmd, sizeof(evil_cmd));
+	assert_string_equal(c.e[1].detail, longtext);
+	assert_int_equal(c.e[1].count, 7);
+	assert_string_equal(c.e[1].file, "/var/log/auth.log.1");
+	assert_int_equal(c.e[1].line, 123456789012ULL);
+
+	assert_int_equal(c.e[2].kind, EV_ACCOUNT_CHANGE);
+	assert_int_equal(c.e[2].acct, ACCT_GROUP_MEMBER_ADD);
+	assert_string_equal(c.e[2].target, "sudo");
+	/* The NUL is shown as U+FFFD: never as the end of "root". */
+	assert_string_equal(c.e[2].user, "root\xef\xbf\xbd" "evil");
+	collected_free(&c);
+	store_free(s);
+
+	/* In the file: the NUL value is a BLOB with the exact bytes; the
+	 * offset is kept; the origin path is stored once. */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE typeof(user) = 'blob'"
+					" AND user = CAST(X'726F6F74006576696C' AS BLOB)"),
+			 1);
+	assert_int_equal(raw_int(f->db, "SELECT offset FROM events WHERE pid = 4242"), 987654321098LL);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM files"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = 'auth_success'"
+					" AND method = 'publickey' AND source = '203.0.113.9'"),
+			 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user IS NULL"), 1);
+}
+
+static void add(struct store *s, const char *t, enum event_kind k, const char *host, int pid, const char *user,
+		const char *src)
+{
+	struct event ev;
+	event_init(&ev);
+	ev.time_us = T(t);
+	ev.kind = k;
+	ev.host = sv_cstr(host);
+	ev.program = SV_LIT("sshd");
+	ev.pid = pid;
+	ev.user = sv_cstr(user);
+	if (src)
+		assert_int_equal(addr_parse(sv_cstr(src), &ev.source), 1);
+	ev.origin.file = "auth.log";
+	assert_int_equal(store_add_event(s, &ev), 0);
+}
+
+struct nested {
+	struct store *s;
+	int inner_total;
+};
+
+static int nested_cb(void *ud, const struct stored_event *e)
+{
+	struct nested *n = ud;
+	struct collected c = { 0 };
+	struct event_filter f;
+	event_filter_init(&f);
+	f.user = e->user;
+	/* The same query shape while the outer walk is still running. */
+	int r = store_query_events(n->s, &f, collect, &c);
+	collected_free(&c);
+	if (r < 0)
+		return r;
+	n->inner_total += r;
+	return 0;
+}
+
+static void test_event_queries(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	struct event_filter flt;
+	struct collected c = { 0 };
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_begin(s), 0);
+	add(s, "2026-03-01T10:00:05Z", EV_AUTH_FAILURE, "h1", 100, "alice", "198.51.100.1");
+	add(s, "2026-03-01T10:00:01Z", EV_AUTH_FAILURE, "h1", 100, "bob", "198.51.100.1");
+	add(s, "2026-03-01T10:00:09Z", EV_AUTH_SUCCESS, "h1", 100, "alice", "198.51.100.1");
+	add(s, "2026-03-01T10:00:10Z", EV_SESSION_OPEN, "h1", 100, "alice", NULL);
+	add(s, "2026-03-01T10:01:00Z", EV_SUDO_COMMAND, "h1", 200, "alice", NULL);
+	add(s, "2026-03-01T10:02:00Z", EV_AUTH_SUCCESS, "h2", 100, "alice", "2001:db8::1");
+	add(s, "2026-03-01T10:05:00Z", EV_SESSION_CLOSE, "h1", 100, "alice", NULL);
+	assert_int_equal(store_commit(s), 0);
+
+	event_filter_init(&flt);
+	flt.user = "alice";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 6);
+	for (size_t i = 1; i < c.n; i++)
+		assert_true(c.e[i - 1].time_us <= c.e[i].time_us);
+	collected_free(&c);
+
+	flt.since_us = T("2026-03-01T10:00:09Z");
+	flt.until_us = T("2026-03-01T10:01:00Z");
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 3); /* inclusive bounds */
+	collected_free(&c);
+
+	event_filter_init(&flt);
+	flt.source = "198.51.100.1";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 3);
+	assert_string_equal(c.e[0].user, "bob");
+	collected_free(&c);
+	flt.source = "::ffff:198.51.100.1"; /* any textual form of the address */
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 3);
+	collected_free(&c);
+	flt.source = "2001:0db8:0:0::1";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 1);
+	assert_string_equal(c.e[0].host, "h2");
+	collected_free(&c);
+
+	event_filter_init(&flt);
+	flt.host = "h1";
+	flt.pid = 100;
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 5);
+	collected_free(&c);
+	flt.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS) | EVENT_KIND_BIT(EV_SESSION_CLOSE);
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	assert_int_equal(c.e[0].kind, EV_AUTH_SUCCESS);
+	assert_int_equal(c.e[1].kind, EV_SESSION_CLOSE);
+	collected_free(&c);
+
+	event_filter_init(&flt);
+	flt.kinds = EVENT_KIND_BIT(EV_SUDO_COMMAND);
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 1);
+	assert_int_equal(c.e[0].pid, 200);
+	collected_free(&c);
+
+	/* No match, empty window. */
+	event_filter_init(&flt);
+	flt.user = "mallory";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 0);
+	flt.user = NULL;
+	flt.since_us = 10;
+	flt.until_us = 5;
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 0);
+
+	/* The callback stops the walk with its own value. */
+	event_filter_init(&flt);
+	c.stop_after = 2;
+	assert_int_equal(store_query_events(s, &flt, collect, &c), -ECANCELED);
+	assert_int_equal(c.n, 2);
+	collected_free(&c);
+
+	/* A callback may run the same query shape again. */
+	struct nested n = { .s = s };
+	event_filter_init(&flt);
+	flt.user = "bob";
+	assert_int_equal(store_query_events(s, &flt, nested_cb, &n), 1);
+	assert_int_equal(n.inner_total, 1);
+	store_free(s);
+}
+
+/* The trace queries are served by indexes, not table scans. */
+static void test_query_plans(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	store_free(s);
+
+	static const struct {
+		const char *where, *index;
+	} cases[] = {
+		{ "e.user = 'a' AND e.time_us >= 0 AND e.time_us <= 9", "events_user_time" },
+		{ "e.source = '1.2.3.4' AND e.time_us >= 0 AND e.time_us <= 9", "events_source_time" },
+		{ "e.host = 'h' AND e.pid = 1 AND e.class = 1 AND e.kind IN ('auth_success')",
+		  "events_host_pid_time" },
+		{ "e.time_us >= 0 AND e.time_us <= 9 AND e.class = 2 AND e.kind IN ('account_change')",
+		  "events_privileged_time" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "EXPLAIN QUERY PLAN SELECT e.id FROM events e LEFT JOIN files f ON f.id = e.file_id"
+			 " WHERE %s ORDER BY e.time_us, e.id",
+			 cases[i].where);
+		sqlite3 *h;
+		sqlite3_stmt *st;
+		bool found = false;
+		assert_int_equal(sqlite3_open_v2(f->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			if (strstr((const char *)sqlite3_column_text(st, 3), cases[i].index))
+				found = true;
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+		if (!found)
+			fail_msg("%s does not use %s", cases[i].where, cases[i].index);
+	}
+}
+
+/* --- alerts ---------------------------------------------------------- */
+
+static struct alert *make_alert(uint64_t count, int64_t last)
+{
+	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_HIGH);
+	assert_non_null(a);
+	assert_int_equal(alert_set_host(a, SV_LIT("web-1")), 0);
+	assert_int_equal(addr_parse(SV_LIT("203.0.113.9"), &a->source), 1);
+	a->first_us = T("2026-03-01T10:00:00Z");
+	a->last_us = last;
+	a->count = count;
+	assert_int_equal(alert_add_why(a, "%" PRIu64 " failed passwords in 60 s", count), 0);
+	assert_int_equal(alert_add_why(a, "user names tried include \"\xff\x01\""), 0);
+	struct origin o = { .file = "/var/log/auth.log", .line = 42 };
+	assert_int_equal(alert_add_evidence(a, &o), 0);
+	o.line = 43;
+	assert_int_equal(alert_add_evidence(a, &o), 0);
+	return a;
+}
+
+static void test_alerts_idempotent(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	struct alert *a;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	a = make_alert(10, T("2026-03-01T10:01:00Z"));
+	assert_int_equal(store_add_alert(s, a), 1);
+	assert_int_equal(store_add_alert(s, a), 0); /* a re-scan: known */
+	alert_free(a);
+	a = make_alert(5, T("2026-03-01T10:00:30Z")); /* saw less: ignored */
+	assert_int_equal(store_add_alert(s, a), 0);
+	alert_free(a);
+	store_free(s);
+	/* Reopen and scan again: still one row. */
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	a = make_alert(10, T("2026-03-01T10:01:00Z"));
+	assert_int_equal(store_add_alert(s, a), 0);
+	alert_free(a);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM alerts"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count FROM alerts"), 10);
+
+	/* Saw more (live reading continued): the row is updated. */
+	a = make_alert(25, T("2026-03-01T10:03:00Z"));
+	a->severity = SEV_CRITICAL;
+	assert_int_equal(store_add_alert(s, a), 0);
+	alert_free(a);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM alerts"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count FROM alerts"), 25);
+	assert_int_equal(raw_int(f->db, "SELECT last_us FROM alerts"), T("2026-03-01T10:03:00Z"));
+
+	/* Another user (even NULL vs a name) or first time is another alert. */
+	a = make_alert(25, T("2026-03-01T10:03:00Z"));
+	assert_int_equal(alert_set_user(a, SV_LIT("root")), 0);
+	assert_int_equal(store_add_alert(s, a), 1);
+	assert_int_equal(store_add_alert(s, a), 0);
+	alert_free(a);
+	a = make_alert(25, T("2026-03-01T10:03:00Z"));
+	a->source.family = ADDR_NONE;
+	assert_int_equal(store_add_alert(s, a), 1);
+	assert_int_equal(store_add_alert(s, a), 0);
+	alert_free(a);
+	store_free(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM alerts"), 3);
+
+	/* The JSON columns parse, and keep the sentences and evidence. */
+	char *why = raw_text(f->db, "SELECT why FROM alerts WHERE user = '' AND source <> ''");
+	char *ev = raw_text(f->db, "SELECT evidence FROM alerts WHERE user = '' AND source <> ''");
+	char *sev = raw_text(f->db, "SELECT severity FROM alerts WHERE user = '' AND source <> ''");
+	json_error_t je;
+	json_t *w = json_loads(why, 0, &je), *e = json_loads(ev, 0, &je);
+	assert_non_null(w);
+	assert_non_null(e);
+	assert_int_equal(json_array_size(w), 2);
+	assert_string_equal(json_string_value(json_array_get(w, 0)), "25 failed passwords in 60 s");
+	/* Invalid UTF-8 is spelled out; control bytes survive as JSON escapes. */
+	assert_string_equal(json_string_value(json_array_get(w, 1)), "user names tried include \"\\xff\x01\"");
+	assert_int_equal(json_array_size(e), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(e, 1), "file")), "/var/log/auth.log");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(e, 1), "line")), 43);
+	assert_string_equal(sev, "critical");
+	assert_int_equal(raw_int(f->db, "SELECT evidence_total FROM alerts WHERE user = 'root'"), 2);
+	json_decref(w);
+	json_decref(e);
+	free(why);
+	free(ev);
+	free(sev);
+}
+
+/* --- cursors and baselines -------------------------------------------- */
+
+static void test_cursors(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	uint64_t off = 77, line = 77;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_cursor_get(s, "abc123", &off, &line), 0);
+	assert_int_equal(off, 77); /* untouched when unknown */
+	assert_int_equal(store_cursor_put(s, "abc123", "/var/log/auth.log", 4096, 50), 0);
+	assert_int_equal(store_cursor_get(s, "abc123", &off, &line), 1);
+	assert_int_equal(off, 4096);
+	assert_int_equal(line, 50);
+	/* Rotation: the same fingerprint under a new name moves forward. */
+	assert_int_equal(store_cursor_put(s, "abc123", "/var/log/auth.log.1", UINT64_C(1) << 40, 1000000), 0);
+	store_free(s);
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_cursor_get(s, "abc123", &off, &line), 1);
+	assert_int_equal(off, UINT64_C(1) << 40);
+	assert_int_equal(line, 1000000);
+	assert_int_equal(store_cursor_put(s, "x", "p", UINT64_MAX, 1), -ERANGE);
+	store_free(s);
+	char *p = raw_text(f->db, "SELECT path FROM cursors WHERE fingerprint = 'abc123'");
+	assert_string_equal(p, "/var/log/auth.log.1");
+	free(p);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM cursors"), 1);
+	assert_true(raw_int(f->db, "SELECT updated FROM cursors") > T("2024-01-01T00:00:00Z"));
+}
+
+struct bl {
+	int n;
+	char seen[8][64];
+};
+
+static int bl_cb(void *ud, const char *host, const char *user, const char *blob)
+{
+	struct bl *b = ud;
+	if (b->n >= 8)
+		return -ENOBUFS;
+	snprintf(b->seen[b->n++], 64, "%s|%s|%s", host, user, blob);
+	return 0;
+}
+
+static void test_baselines(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL, *blob = NULL;
+	struct bl b = { 0 };
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_baseline_get(s, "h1", "alice", &blob), 0);
+	assert_null(blob);
+	assert_int_equal(store_baseline_put(s, "h1", "alice", "{\"nets\":[\"198.51.100.0/24\"]}"), 0);
+	assert_int_equal(store_baseline_put(s, "h1", "bob", "v1"), 0);
+	assert_int_equal(store_baseline_put(s, NULL, "carol", "nohost"), 0);
+	assert_int_equal(store_baseline_put(s, "h1", "bob", "v2"), 0); /* replaces */
+	assert_int_equal(store_baseline_get(s, "h1", "alice", &blob), 1);
+	assert_string_equal(blob, "{\"nets\":[\"198.51.100.0/24\"]}");
+	free(blob);
+	assert_int_equal(store_baseline_get(s, NULL, "carol", &blob), 1);
+	assert_string_equal(blob, "nohost");
+	free(blob);
+	assert_int_equal(store_baseline_foreach(s, bl_cb, &b), 0);
+	assert_int_equal(b.n, 3);
+	assert_string_equal(b.seen[0], "|carol|nohost");
+	assert_string_equal(b.seen[1], "h1|alice|{\"nets\":[\"198.51.100.0/24\"]}");
+	assert_string_equal(b.seen[2], "h1|bob|v2");
+	store_free(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM baselines"), 3);
+}
+
+/* Transactions nest; the outermost commit writes; free commits a batch
+ * left open. */
+static void test_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_commit(s), -EINVAL);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_begin(s), 0);
+	add(s, "2026-03-01T10:00:00Z", EV_CONNECT, "h", 1, "", "192.0.2.1");
+	assert_int_equal(store_commit(s), 0);
+	/* Not yet visible to another connection. */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(store_begin(s), 0);
+	add(s, "2026-03-01T10:00:01Z", EV_CONNECT, "h", 1, "", "192.0.2.1");
+	store_free(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 2);
+}
+
+/* Not a benchmark gate (valgrind and sanitizers are slow): it records the
+ * rate and checks that a batch of many events lands completely. */
+static void test_insert_rate(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+	struct event ev;
+	struct timespec a, b;
+	char users[50][16];
+	const int n = 100000;
+
+	for (int i = 0; i < 50; i++)
+		snprintf(users[i], sizeof(users[i]), "user%d", i);
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(store_begin(s), 0);
+	for (int i = 0; i < n; i++) {
+		event_init(&ev);
+		ev.time_us = T("2026-03-01T00:00:00Z") + (int64_t)i * 10000;
+		ev.host = SV_LIT("web-1");
+		ev.program = SV_LIT("sshd");
+		ev.pid = 1000 + i / 4;
+		ev.kind = i % 50 == 0 ? EV_AUTH_SUCCESS : EV_AUTH_FAILURE;
+		ev.method = AM_PASSWORD;
+		ev.user = sv_cstr(users[i % 50]);
+		ev.source.family = ADDR_V4;
+		ev.source.bytes[0] = 198;
+		ev.source.bytes[1] = 51;
+		ev.source.bytes[2] = (uint8_t)(i / 500);
+		ev.source.bytes[3] = (uint8_t)(i / 40);
+		ev.port = (uint16_t)(30000 + i % 1000);
+		ev.origin.file = "/var/log/auth.log";
+		ev.origin.line = (uint64_t)i + 1;
+		assert_int_equal(store_add_event(s, &ev), 0);
+	}
+	assert_int_equal(store_commit(s), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	store_free(s);
+	double t = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	print_message("store: %d events in %.3f s (%.0f/s)\n", n, t, n / t);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), n);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = 'auth_success'"), n / 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_created, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_is_noop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_missing_and_empty, setup, teardown),
+		cmocka_unit_test(test_default_path),
+		cmocka_unit_test_setup_teardown(test_event_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_queries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baselines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_rate, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,455 @@
+/* Unit tests for src/trace: sessions, attribution, verdicts, JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "scenario.h"
+#include "trace/trace.h"
+
+struct fixture {
+	char *dir, *db;
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *err = NULL;
+	assert_non_null(f);
+	f->dir = tmpdir_new();
+	f->db = path_join(f->dir, "moat.db");
+	assert_int_equal(store_open(f->db, &f->s, &err), 0);
+	assert_int_equal(scenario_write(f->s), 0);
+	store_free(f->s);
+	/* trace reads through a read-only handle, as 'moat trace' does. */
+	assert_int_equal(store_open_readonly(f->db, &f->s, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_free(f->s);
+	tmpdir_remove(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+static struct trace *run(struct fixture *f, enum trace_by by, const char *v)
+{
+	struct trace_query q = { .by = by, .value = v, .since_us = INT64_MIN, .until_us = INT64_MAX };
+	struct trace *t = NULL;
+	char *err = NULL;
+	int r = trace_build(f->s, &q, &t, &err);
+	if (r < 0)
+		fail_msg("trace_build: %d %s", r, err ? err : "");
+	return t;
+}
+
+static json_t *as_json(const struct trace *t)
+{
+	char *s = NULL;
+	size_t n = 0;
+	json_error_t je;
+	FILE *m = open_memstream(&s, &n);
+	assert_non_null(m);
+	trace_write_json(m, t);
+	fclose(m);
+	json_t *j = json_loads(s, 0, &je);
+	if (!j)
+		fail_msg("invalid JSON (%s at %d): %s", je.text, je.position, s);
+	free(s);
+	return j;
+}
+
+static char *as_text(const struct trace *t)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&s, &n);
+	assert_non_null(m);
+	trace_write_text(m, t, false);
+	fclose(m);
+	return s;
+}
+
+static size_t count_kind(const struct trace_session *ss, enum event_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ss->n_events; i++)
+		n += ss->events[i]->kind == k;
+	return n;
+}
+
+/* A login that sudo-fails three times and su-fails once. */
+static void test_refused_session(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_USER, "alice");
+
+	assert_true(trace_found(t));
+	assert_int_equal(t->n_sessions, 1);
+	const struct trace_session *ss = &t->sessions[0];
+	assert_string_equal(ss->id, "web-1:4242:1772334005");
+	assert_string_equal(ss->user, "alice");
+	assert_string_equal(ss->source, "203.0.113.7");
+	assert_int_equal(ss->method, AM_PASSWORD);
+	assert_true(ss->closed);
+	assert_int_equal(ss->end_us - ss->start_us, 14 * 60 * 1000000LL);
+	assert_false(ss->priv.gained);
+	assert_int_equal(ss->priv.sudo_refused, 3);
+	assert_int_equal(ss->priv.su_failed, 1); /* two lines, one su run */
+	assert_int_equal(ss->priv.sudo_failed, 0);
+	assert_string_equal(ss->verdict,
+			    "no privilege gained: sudo refused \u00d73, su refused \u00d71; session closed after 14 min");
+	/* The timeline: the wrong password of this connection, the login,
+	 * session, 3 sudo, 2 su lines, bob's group change (another session's
+	 * doing), 2 disconnects, the close. */
+	assert_int_equal(ss->n_events, 12);
+	assert_int_equal(ss->n_other_changes, 1);
+	assert_int_equal(count_kind(ss, EV_ACCOUNT_CHANGE), 1);
+	assert_int_equal(ss->events[0]->kind, EV_AUTH_FAILURE);
+	assert_int_equal(ss->events[1]->kind, EV_AUTH_SUCCESS);
+	assert_int_equal(count_kind(ss, EV_SUDO_REFUSED), 3);
+	assert_int_equal(ss->events[ss->n_events - 1]->kind, EV_SESSION_CLOSE);
+	/* Failures before it from the same source, any user. */
+	assert_int_equal(ss->before.passwords, 4);
+	assert_int_equal(ss->before.invalid_users, 1);
+	assert_int_equal(ss->before.users, 3); /* oracle, root, alice */
+	assert_int_equal(ss->n_changes, 0);
+	assert_int_equal(ss->n_unexplained, 0);
+	/* The user's own failed login is counted at the top. */
+	assert_int_equal(t->failures.passwords, 1);
+	assert_int_equal(t->n_outside, 0);
+	assert_string_equal(t->verdict, "no privilege gained in 1 session: sudo refused \u00d73, su refused \u00d71");
+
+	json_t *j = as_json(t);
+	json_t *s0 = json_array_get(json_object_get(j, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "subject"), "by")), "user");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "subject"), "value")), "alice");
+	assert_string_equal(json_string_value(json_object_get(s0, "id")), "web-1:4242:1772334005");
+	assert_string_equal(json_string_value(json_object_get(s0, "start")), "2026-03-01T03:00:05Z");
+	assert_string_equal(json_string_value(json_object_get(s0, "end")), "2026-03-01T03:14:05Z");
+	assert_int_equal(json_integer_value(json_object_get(s0, "duration_s")), 840);
+	assert_string_equal(json_string_value(json_object_get(s0, "method")), "password");
+	json_t *p = json_object_get(s0, "privilege");
+	assert_true(json_is_false(json_object_get(p, "gained")));
+	assert_true(json_is_null(json_object_get(p, "how")));
+	json_t *at = json_object_get(p, "attempts");
+	assert_int_equal(json_integer_value(json_object_get(at, "sudo_refused")), 3);
+	assert_int_equal(json_integer_value(json_object_get(at, "sudo_failed")), 0);
+	assert_int_equal(json_integer_value(json_object_get(at, "su_failed")), 1);
+	assert_int_equal(json_array_size(json_object_get(s0, "events")), 12);
+	assert_int_equal(json_array_size(json_object_get(s0, "account_changes")), 0);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(s0, "other_account_changes"), 0)),
+			    "user mallory added to group sudo");
+	char *txt = as_text(t);
+	assert_non_null(strstr(txt, "usermod[5200]  user mallory added to group sudo (on the host, after another "
+				    "session's sudo/su)\n"));
+	free(txt);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s0, "events"), 2),
+							       "kind")),
+			    "session_open");
+	assert_string_equal(json_string_value(json_object_get(s0, "verdict")), ss->verdict);
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")), t->verdict);
+	json_decref(j);
+	trace_free(t);
+}
+
+/* A login that gains root with sudo, and adds a user to sudo. */
+static void test_gained_session(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_USER, "bob");
+
+	assert_int_equal(t->n_sessions, 1);
+	const struct trace_session *ss = &t->sessions[0];
+	assert_true(ss->priv.gained);
+	assert_int_equal(ss->priv.how->kind, EV_SUDO_COMMAND);
+	assert_int_equal(ss->priv.sudo_failed, 1); /* pam_unix + sudo's line: one try */
+	assert_int_equal(ss->priv.sudo_ok, 1);
+	assert_string_equal(ss->priv.how_text, "sudo to root at 03:12:09 (COMMAND=/bin/bash)");
+	assert_int_equal(ss->n_changes, 1);
+	assert_string_equal(ss->verdict, "PRIVILEGE GAINED: sudo to root at 03:12:09 (COMMAND=/bin/bash); also sudo "
+					 "wrong password \u00d71; account changes during the session: user mallory "
+					 "added to group sudo; session closed after 10 min");
+	assert_int_equal(t->n_gained, 1);
+	assert_string_equal(t->verdict, "PRIVILEGE GAINED in 1 of 1 session: sudo to root at 03:12:09 "
+					"(COMMAND=/bin/bash) (session web-1:4300:1772334600); account changes during "
+					"1 session");
+
+	json_t *j = as_json(t);
+	json_t *s0 = json_array_get(json_object_get(j, "sessions"), 0);
+	json_t *p = json_object_get(s0, "privilege");
+	assert_true(json_is_true(json_object_get(p, "gained")));
+	assert_string_equal(json_string_value(json_object_get(p, "how")), "sudo to root at 03:12:09 (COMMAND=/bin/bash)");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "event"), "command")), "/bin/bash");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "attempts"), "sudo_failed")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(s0, "account_changes"), 0)),
+			    "user mallory added to group sudo");
+	assert_true(json_is_true(json_object_get(j, "privilege_gained")));
+	json_decref(j);
+
+	char *txt = as_text(t);
+	assert_non_null(strstr(txt, "session web-1:4300:1772334600  bob from 198.51.100.20 (publickey) on web-1\n"));
+	assert_non_null(strstr(txt, "sudo[5101]  sudo by bob as root on pts/1: /bin/bash\n"));
+	assert_non_null(strstr(txt, "usermod[5200]  user mallory added to group sudo\n"));
+	assert_non_null(strstr(txt, "verdict: PRIVILEGE GAINED: sudo to root at 03:12:09"));
+	free(txt);
+	trace_free(t);
+}
+
+/* Two sessions of one user at once: the terminal tells them apart; what it
+ * cannot decide goes to both. */
+static void test_concurrent_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_USER, "carol");
+
+	assert_int_equal(t->n_sessions, 2);
+	const struct trace_session *s1 = &t->sessions[0], *s2 = &t->sessions[1];
+	assert_string_equal(s1->source, "192.0.2.10");
+	assert_string_equal(s2->source, "192.0.2.11");
+	assert_int_equal(s1->end_us - s1->start_us, 3600 * 1000000LL);
+	assert_int_equal(s2->end_us - s2->start_us, 40 * 60 * 1000000LL);
+
+	/* s1 (pts/0): sudo refused at 10:05, su at 10:30, the tty-less refusal. */
+	assert_true(s1->priv.gained);
+	assert_int_equal(s1->priv.how->kind, EV_SU_SUCCESS);
+	assert_int_equal(s1->priv.sudo_refused, 2);
+	assert_int_equal(s1->priv.sudo_ok, 0);
+	assert_int_equal(count_kind(s1, EV_SUDO_COMMAND), 0);
+	assert_int_equal(s1->n_shared, 1);
+	/* s2 (pts/1): the sudo at 10:20 and the shared refusal. */
+	assert_true(s2->priv.gained);
+	assert_int_equal(s2->priv.how->kind, EV_SUDO_COMMAND);
+	assert_int_equal(s2->priv.sudo_refused, 1);
+	assert_int_equal(count_kind(s2, EV_SU_SUCCESS), 0);
+	assert_int_equal(s2->n_shared, 1);
+	assert_string_equal(s1->verdict, "PRIVILEGE GAINED: su to root succeeded at 10:30:00; also sudo refused "
+					 "\u00d72; session closed after 1 h 00 min; 1 sudo/su line falls in another "
+					 "session of this user too (shown in both)");
+	assert_string_equal(s2->verdict, "PRIVILEGE GAINED: sudo to root at 10:20:00 (COMMAND=/usr/bin/id); also "
+					 "sudo refused \u00d71; session closed after 40 min; 1 sudo/su line falls in another "
+					 "session of this user too (shown in both)");
+	assert_int_equal(t->n_gained, 2);
+
+	json_t *j = as_json(t);
+	json_t *ev = json_object_get(json_array_get(json_object_get(j, "sessions"), 1), "events");
+	size_t n_shared = 0;
+	for (size_t i = 0; i < json_array_size(ev); i++)
+		n_shared += json_is_true(json_object_get(json_array_get(ev, i), "shared"));
+	assert_int_equal(n_shared, 1);
+	json_decref(j);
+	trace_free(t);
+}
+
+static void test_open_session(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_USER, "dave");
+
+	assert_int_equal(t->n_sessions, 1);
+	assert_false(t->sessions[0].closed);
+	assert_int_equal(t->n_open, 1);
+	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session still open (no logout seen)");
+	assert_string_equal(t->verdict, "no privilege gained in 1 session; 1 session still open (no logout seen)");
+	json_t *j = as_json(t);
+	json_t *s0 = json_array_get(json_object_get(j, "sessions"), 0);
+	assert_true(json_is_null(json_object_get(s0, "end")));
+	assert_true(json_is_null(json_object_get(s0, "duration_s")));
+	assert_int_equal(json_integer_value(json_object_get(j, "sessions_open")), 1);
+	json_decref(j);
+	trace_free(t);
+}
+
+/* A source: hundreds of failures become one sentence, then its session. */
+static void test_source_summary(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_SOURCE, "203.0.113.99");
+
+	assert_int_equal(t->failures.passwords, 412);
+	assert_int_equal(t->failures.users, 37);
+	assert_false(t->failures.by_source);
+	assert_int_equal(t->failures.noise, 1);
+	assert_int_equal(t->n_events, 412 + 1 + 2); /* failures, preauth close, login, disconnect */
+	assert_int_equal(t->n_sessions, 1);
+	assert_string_equal(t->sessions[0].user, "admin");
+	assert_int_equal(t->sessions[0].before.passwords, 412);
+	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session closed after 1 min");
+	assert_string_equal(t->verdict, "no privilege gained in 1 session; from this source: 412 failed passwords for "
+					"37 users, 1 pre-auth line (closed, probes, protocol errors) between "
+					"2026-03-01T01:00:00Z and 2026-03-01T01:59:00Z");
+
+	char *txt = as_text(t);
+	assert_non_null(strstr(txt, "failed logins and probes: 412 failed passwords for 37 users, 1 pre-auth line "
+				    "(closed, probes, protocol errors) between 2026-03-01T01:00:00Z and "
+				    "2026-03-01T01:59:00Z\n"));
+	/* Summarised, not listed one per line. */
+	assert_null(strstr(txt, "failed password for user05"));
+	free(txt);
+
+	json_t *j = as_json(t);
+	json_t *fl = json_object_get(j, "failures");
+	assert_int_equal(json_integer_value(json_object_get(fl, "passwords")), 412);
+	assert_int_equal(json_integer_value(json_object_get(fl, "users")), 37);
+	assert_null(json_object_get(fl, "events"));
+	json_decref(j);
+	trace_free(t);
+
+	/* A few failures are listed one by one. */
+	t = run(f, TRACE_SOURCE, "::ffff:203.0.113.7");
+	assert_int_equal(t->failures.events, 5);
+	assert_int_equal(t->n_sessions, 1);
+	txt = as_text(t);
+	assert_non_null(strstr(txt, "  invalid user oracle from 203.0.113.7\n"));
+	free(txt);
+	trace_free(t);
+}
+
+static void test_session_by_id(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_SESSION, "web-1:4300:1772334600");
+	assert_int_equal(t->n_sessions, 1);
+	assert_string_equal(t->sessions[0].user, "bob");
+	assert_true(t->sessions[0].priv.gained);
+	trace_free(t);
+
+	t = run(f, TRACE_SESSION, "web-1:4300:1772334601");
+	assert_false(trace_found(t));
+	trace_free(t);
+
+	struct trace_query q = { .by = TRACE_SESSION, .value = "web-1:x:1", .since_us = INT64_MIN,
+				 .until_us = INT64_MAX };
+	char *err = NULL;
+	assert_int_equal(trace_build(f->s, &q, &t, &err), -EINVAL);
+	assert_non_null(strstr(err, "not a session id"));
+	free(err);
+
+	char *h = NULL;
+	int32_t pid;
+	int64_t start;
+	assert_int_equal(trace_session_id_parse("fe80::1:22:1700000000", &h, &pid, &start), 0);
+	assert_string_equal(h, "fe80::1");
+	assert_int_equal(pid, 22);
+	assert_int_equal(start, 1700000000);
+	free(h);
+	assert_int_equal(trace_session_id_parse(":1:2", &h, &pid, &start), -EINVAL);
+	assert_int_equal(trace_session_id_parse("h:1:", &h, &pid, &start), -EINVAL);
+	assert_int_equal(trace_session_id_parse("h:-1:5", &h, &pid, &start), -EINVAL);
+	assert_int_equal(trace_session_id_parse("h15", &h, &pid, &start), -EINVAL);
+}
+
+static void test_unknown_and_window(void **state)
+{
+	struct fixture *f = *state;
+	struct trace *t = run(f, TRACE_USER, "zed");
+	assert_false(trace_found(t));
+	assert_int_equal(t->n_sessions, 0);
+	assert_string_equal(t->verdict, "no login session in the store");
+	json_t *j = as_json(t);
+	assert_true(json_is_false(json_object_get(j, "found")));
+	json_decref(j);
+	trace_free(t);
+
+	/* --until before bob's sudo: the login is seen, the gain is not. */
+	struct trace_query q = { .by = TRACE_USER, .value = "bob", .since_us = INT64_MIN,
+				 .until_us = T("2026-03-01T03:12:00Z") };
+	char *err = NULL;
+	assert_int_equal(trace_build(f->s, &q, &t, &err), 0);
+	assert_int_equal(t->n_sessions, 1);
+	assert_false(t->sessions[0].priv.gained);
+	assert_false(t->sessions[0].closed);
+	trace_free(t);
+}
+
+/* Hostile names come out escaped in text and valid in JSON. */
+static void test_hostile_text(void **state)
+{
+	struct fixture *f = *state;
+	store_free(f->s);
+	char *err = NULL;
+	assert_int_equal(store_open(f->db, &f->s, &err), 0);
+	struct sc sc = { .s = f->s };
+	static const char evil[] = "ev\033[2Jil\n\xff\"";
+	static const struct sudo_arg cmd = { "pts/9", "root", "/bin/sh -c \"\033]0;owned\a\"", 0 };
+	sc_add(&sc, "2026-03-02T00:00:00Z", "sshd", 100, EV_AUTH_SUCCESS, evil, "192.0.2.99", m_password,
+	       (const void *)(uintptr_t)1);
+	sc_add(&sc, "2026-03-02T00:00:10Z", "sudo", 101, EV_SUDO_COMMAND, evil, NULL, m_sudo, &cmd);
+	assert_int_equal(sc.failures, 0);
+
+	struct trace *t = run(f, TRACE_USER, evil);
+	assert_int_equal(t->n_sessions, 1);
+	assert_true(t->sessions[0].priv.gained);
+	char *txt = as_text(t);
+	assert_null(strchr(txt, '\033'));
+	assert_null(strchr(txt, '\a'));
+	assert_null(strstr(txt, "\xff"));
+	assert_non_null(strstr(txt, "ev\\x1b[2Jil\\x0a\\xff\""));
+	free(txt);
+	json_t *j = as_json(t); /* parses: valid UTF-8 JSON */
+	const char *u = json_string_value(json_object_get(json_array_get(json_object_get(j, "sessions"), 0), "user"));
+	assert_non_null(u);
+	assert_memory_equal(u, "ev\033[2Jil\n", 9);
+	json_decref(j);
+	trace_free(t);
+}
+
+static void m_user_add(struct event *ev, const void *arg)
+{
+	(void)arg;
+	ev->acct = ACCT_USER_ADD;
+}
+
+/* An account change in an unprivileged session that no sudo/su explains
+ * (an exploit leaves no sudo line): the session answers for it, loudly. */
+static void test_unexplained_change(void **state)
+{
+	struct fixture *f = *state;
+	char *err = NULL;
+	store_free(f->s);
+	assert_int_equal(store_open(f->db, &f->s, &err), 0);
+	struct sc sc = { .s = f->s };
+	sc_add(&sc, "2026-03-03T08:00:00Z", "sshd", 300, EV_AUTH_SUCCESS, "eve", "192.0.2.77", m_password,
+	       (const void *)(uintptr_t)2222);
+	sc_add(&sc, "2026-03-03T08:05:00Z", "useradd", 301, EV_ACCOUNT_CHANGE, "backdoor", NULL, m_user_add, NULL);
+	sc_add(&sc, "2026-03-03T08:07:30Z", "sshd", 300, EV_SESSION_CLOSE, "eve", NULL, NULL, NULL);
+	assert_int_equal(sc.failures, 0);
+
+	struct trace *t = run(f, TRACE_USER, "eve");
+	assert_int_equal(t->n_sessions, 1);
+	assert_int_equal(t->sessions[0].n_changes, 1);
+	assert_int_equal(t->sessions[0].n_unexplained, 1);
+	assert_string_equal(t->sessions[0].verdict, "no privilege gained; account changes during the session with no "
+						    "sudo/su seen before them: user backdoor added; session closed "
+						    "after 7 min");
+	assert_int_equal(t->n_with_changes, 1);
+	char *txt = as_text(t);
+	assert_non_null(strstr(txt, "useradd[301]  user backdoor added (no sudo/su seen before it!)\n"));
+	free(txt);
+	trace_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refused_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gained_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_by_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unexplained_change, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
