@@ -49,7 +49,7 @@ for name in sorted(os.listdir(root)):
         stdin = open(fill(stdin_path)) if stdin_path else subprocess.DEVNULL
         p = subprocess.run([moat] + args, stdin=stdin, capture_output=True, env=env, timeout=120)
         out.append("$ " + step + (" < " + stdin_path if stdin_path else "") + "\n")
-        out.append(p.stdout.decode("utf-8", "backslashreplace").replace(tmp, "{tmp}"))
+        out.append(p.stdout.decode("utf-8", "backslashreplace").replace(tmp, "{tmp}").replace(src, "{src}"))
         codes.append(str(p.returncode))
         err.append(p.stderr.decode("utf-8", "backslashreplace"))
     got = "".join(out)
