@@ -930,7 +930,7 @@ static void start_child(struct live *L, struct child *c, const char *pkg, const 
 		c->port = (int)strtol(buf + 3, NULL, 10);
 	else if (strncmp(buf, "SKIP ", 5) == 0)
 		c->port = -2;
-	snprintf(c->why, sizeof(c->why), "%s", buf);
+	snprintf(c->why, sizeof(c->why), "%.127s", buf);
 }
 
 static pid_t start_sleep(struct live *L, const char *pkg)

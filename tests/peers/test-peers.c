@@ -377,7 +377,7 @@ static void run_ossec(const char *dir, struct tally *t)
 				level = -1;
 				if (!got)
 					break;
-				snprintf(section, sizeof(section), "%s", line);
+				snprintf(section, sizeof(section), "%.255s", line);
 				continue;
 			}
 			if (strncmp(line, "log ", 4) == 0) {
