@@ -65,8 +65,10 @@ static inline int t_write_file(const char *path, const char *content)
 /* mkdir -p */
 static inline int t_mkdirs(const char *path)
 {
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
+	char buf[8192];
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, strlen(path) + 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p == '/') {
 			*p = '\0';
