@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -128,3 +129,53 @@ static inline void t_rm_rf(const char *dir)
 	if (dir && strncmp(dir, "/tmp/moat-test-", 15) == 0)
 		(void)t_run_sh("rm -rf -- \"$1\"", NULL, args);
 }
+
+#ifdef MOAT_TEST_FEED_SINK
+#include "exposure/feed.h"
+
+/* A feed sink that writes what it is handed as lines of text:
+ *	meta ID kind published aliases=[...] severity=...
+ *	entry ID kind package release events=[...] fixed=... status=... urgency=... nodsa=... reason=...
+ *	bad ID: why */
+struct t_log {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static inline void t_log_open(struct t_log *l)
+{
+	l->buf = NULL;
+	l->len = 0;
+	l->f = open_memstream(&l->buf, &l->len);
+}
+
+static inline char *t_log_close(struct t_log *l)
+{
+	fclose(l->f);
+	return l->buf;
+}
+
+static inline int t_meta(void *ud, const struct adv_meta *m)
+{
+	struct t_log *l = ud;
+	fprintf(l->f, "meta %s %s %lld aliases=[%s] severity=%s\n", m->advisory, m->kind, (long long)m->published_s,
+		m->aliases ? m->aliases : "", m->severity ? m->severity : "-");
+	return 0;
+}
+
+static inline int t_entry(void *ud, const struct adv_entry *e)
+{
+	struct t_log *l = ud;
+	fprintf(l->f, "entry %s %s %s %s events=[%s] fixed=%s status=%s urgency=%s nodsa=%s reason=%s\n", e->advisory,
+		e->kind, e->package, e->release, e->events ? e->events : "", e->fixed ? e->fixed : "-", e->status,
+		e->urgency ? e->urgency : "-", e->nodsa ? e->nodsa : "-", e->nodsa_reason ? e->nodsa_reason : "-");
+	return 0;
+}
+
+static inline void t_bad(void *ud, const char *id, const char *why)
+{
+	struct t_log *l = ud;
+	fprintf(l->f, "bad %s: %s\n", id, why);
+}
+#endif
