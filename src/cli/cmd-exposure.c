@@ -201,10 +201,11 @@ static void print_stale(void *ud, const char *package, const struct reach_proc *
 	fputs("]\n", f);
 }
 
-static int apply_reach(struct match_result *res, const char *proc, const char *root, FILE *out)
+static int apply_reach(struct match_result *res, const char *proc, const char *root, FILE *out, bool quiet)
 {
 	struct reach_snapshot *snap = NULL;
 	char *err = NULL;
+	(void)quiet;
 	int r = reach_snapshot_take(proc, root, &snap, &err);
 	if (r < 0) {
 		log_warning("reach not assessed: %s", err ? err : strerror(-r));
@@ -256,13 +257,14 @@ static int apply_reach(struct match_result *res, const char *proc, const char *r
 	return 0;
 }
 #else
-static int apply_reach(struct match_result *res, const char *proc, const char *root, FILE *out)
+static int apply_reach(struct match_result *res, const char *proc, const char *root, FILE *out, bool quiet)
 {
 	(void)res;
 	(void)proc;
 	(void)root;
 	(void)out;
-	log_notice("reach: this build does not inspect processes; reach is unknown");
+	if (!quiet)
+		log_notice("reach: this build does not inspect processes; reach is unknown");
 	return -EOPNOTSUPP;
 }
 #endif
@@ -462,7 +464,7 @@ int cmd_exposure(int argc, char **argv)
 	FILE *side = o.json ? stderr : stdout;
 	bool this_host = strcmp(o.root, "/") == 0;
 	if (!o.no_reach && (this_host || o.proc))
-		(void)apply_reach(&res, o.proc ? o.proc : "/proc", o.root, side);
+		(void)apply_reach(&res, o.proc ? o.proc : "/proc", o.root, side, o.quiet);
 	report_sort(&res);
 
 	struct report_opts ro = {
