@@ -263,7 +263,9 @@ size_t report_table(FILE *f, const struct report_opts *o, const struct match_res
 				continue;
 			if (sl == 0) {
 				lead = show[k];
-				w = snprintf(status, sizeof(status), "%s", finding_status_name(show[k]));
+				w = counts[show[k]] > 1 ? snprintf(status, sizeof(status), "%zu %s", counts[show[k]],
+								   finding_status_name(show[k]))
+							: snprintf(status, sizeof(status), "%s", finding_status_name(show[k]));
 			} else {
 				w = snprintf(status + sl, sizeof(status) - sl, " +%zu %s", counts[show[k]],
 					     finding_status_name(show[k]));

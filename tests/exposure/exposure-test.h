@@ -92,7 +92,7 @@ static inline char *t_tmpdir(void)
  * out_path when not NULL. Returns the exit status, or -1. */
 static inline int t_run_sh(const char *script, const char *out_path, const char *const *args)
 {
-	const char *argv[16];
+	const char *argv[24];
 	size_t n = 0;
 	pid_t pid;
 	int st;
@@ -100,7 +100,7 @@ static inline int t_run_sh(const char *script, const char *out_path, const char 
 	argv[n++] = "-c";
 	argv[n++] = script;
 	argv[n++] = "sh";
-	for (size_t i = 0; args && args[i] && n < 15; i++)
+	for (size_t i = 0; args && args[i] && n < 23; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	fflush(stdout);
