@@ -151,6 +151,7 @@ static void test_db_equals_feed(void **state)
 	assert_int_equal(moat(&out1, &err, "exposure", "--root", host1, "--db", db, "--now", "2025-01-01", "--json",
 			      "-q", END),
 			 0);
+	free(err);
 	assert_int_equal(moat(&out2, &err, "exposure", "--root", host1, "--feed", greenbone, "--feed", tracker,
 			      "--now", "2025-01-01", "--json", END),
 			 0);
