@@ -5,8 +5,14 @@
 # "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-asan=0
-[ "${1:-}" = "--asan" ] && asan=1
+asan=0 fuzz=0
+for a in "$@"; do
+	case $a in
+	--asan) asan=1 ;;
+	--fuzz) fuzz=1 ;;
+	*) echo "usage: scripts/test.sh [--asan] [--fuzz]" >&2; exit 2 ;;
+	esac
+done
 bash scripts/deps.sh || exit 2
 
 passed=0 failed=0
@@ -42,6 +48,30 @@ PY
 run_suite build
 if [ $asan -eq 1 ]; then
 	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+if [ $fuzz -eq 1 ]; then
+	# libFuzzer harnesses built with clang: each runs briefly from its corpus
+	# (the corpora also run as plain tests in the builds above)
+	if CC=clang bash scripts/build.sh build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; then
+		for f in build-fuzz/tests/fuzz-*; do
+			[ -x "$f" ] && [ -f "$f" ] || continue
+			name=${f##*/fuzz-}
+			# new inputs go to build-fuzz/new-NAME (the first directory), never into the repo
+			mkdir -p "build-fuzz/new-$name"
+			if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -max_len=65536 -timeout=10 \
+				"build-fuzz/new-$name" "tests/fuzz/corpus/$name" >"build-fuzz/$name.log" 2>&1; then
+				echo "fuzz $name: $(grep -o 'Done [0-9]* runs' "build-fuzz/$name.log")" >&2
+				passed=$((passed + 1))
+			else
+				echo "fuzz $name: FAILED" >&2
+				tail -30 "build-fuzz/$name.log" >&2
+				failed=$((failed + 1))
+			fi
+		done
+	else
+		echo "moat: clang fuzz build failed" >&2
+		failed=$((failed + 1))
+	fi
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
