@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "store/store.h"
 
 bool cli_use_color(int fd)
@@ -21,4 +22,12 @@ char *cli_db_path(const char *explicit_path)
 	if (explicit_path)
 		return strdup(explicit_path);
 	return store_default_path();
+}
+
+bool cli_color_valid(const char *when)
+{
+	if (strcmp(when, "auto") == 0 || strcmp(when, "always") == 0 || strcmp(when, "never") == 0)
+		return true;
+	log_error("--color: expected auto, always or never, not '%s'", when);
+	return false;
 }

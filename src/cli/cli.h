@@ -17,5 +17,9 @@ int cmd_feed(int argc, char **argv);
 /* True when colour should be used on fd: a TTY, $NO_COLOR unset, $TERM not "dumb". */
 bool cli_use_color(int fd);
 
+/* Checks a --color argument (auto, always, never); logs and returns false
+ * when it is none of them. */
+bool cli_color_valid(const char *when);
+
 /* Resolves the store path: explicit, else store_default_path(). Caller frees. */
 char *cli_db_path(const char *explicit_path);

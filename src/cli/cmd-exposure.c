@@ -344,10 +344,8 @@ int cmd_exposure(int argc, char **argv)
 			o.no_reach = true;
 			break;
 		case O_COLOR:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
-				log_error("--color: expected auto, always or never, not '%s'", optarg);
+			if (!cli_color_valid(optarg))
 				return EXIT_USAGE;
-			}
 			o.color = optarg;
 			break;
 		case 'q':

@@ -183,10 +183,8 @@ int cmd_scan(int argc, char **argv)
 			tz = optarg;
 			break;
 		case O_COLOR:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
-				log_error("--color: expected auto, always or never, not '%s'", optarg);
+			if (!cli_color_valid(optarg))
 				return EXIT_USAGE;
-			}
 			color = optarg;
 			break;
 		case 'q':

@@ -147,10 +147,8 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case O_COLOR:
 			color = optarg ? optarg : "always";
-			if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
-				log_error("--color: expected auto, always or never, not '%s'", color);
+			if (!cli_color_valid(color))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -2,8 +2,7 @@
 
 #include <stdint.h>
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t utf8_valid_len(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
 	size_t len;
@@ -48,7 +47,7 @@ void escape_json(FILE *f, struct sv v)
 			fputc((int)c, f);
 			i++;
 		} else {
-			size_t l = utf8_len(p + i, v.n - i);
+			size_t l = utf8_valid_len(p + i, v.n - i);
 			if (l == 0) {
 				fprintf(f, "\\u%04x", c);
 				i++;
@@ -78,7 +77,7 @@ void escape_text(FILE *f, struct sv v, size_t max)
 			fputc((int)c, f);
 			i++;
 		} else if (c >= 0x80) {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = utf8_valid_len(p + i, n - i);
 			/* C1 controls (U+0080..U+009F) are escaped too */
 			if (l == 0 || (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
 				fprintf(f, "\\x%02x", c);

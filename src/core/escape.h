@@ -8,6 +8,10 @@
 
 #include "core/strview.h"
 
+/* Length (1..4) of the valid UTF-8 sequence at the start of p[0..n), or 0
+ * when it is not valid UTF-8 (overlong forms and surrogates are invalid). */
+size_t utf8_valid_len(const unsigned char *p, size_t n);
+
 /* Writes v as the body of a JSON string (no quotes): control bytes as
  * \u00XX, '"' and '\\' escaped, invalid UTF-8 bytes as \u00XX of the byte
  * (so the output is always valid UTF-8 JSON). */
