@@ -14,4 +14,6 @@ echo "moat: no readable /var/log/auth.log* or /var/log/secure* here; scanning th
 rm -f "$MOAT_DB" "$MOAT_DB-wal" "$MOAT_DB-shm"
 ./build/moat scan "$@" samples/auth.log || exit $?
 echo >&2
-echo "moat: how far did the unusual login get?  ./build/moat trace --user deploy" >&2
+echo "moat: how far did carol's unusual 03:12 login get?  ./build/moat trace --db $MOAT_DB --user carol --since 2026-11-12" >&2
+echo >&2
+./build/moat trace --user carol --since 2026-11-12
