@@ -250,8 +250,9 @@ static int apply_reach(struct match_result *res, const char *proc, const char *r
 		f->reach = a;
 	}
 	if (reach_snapshot_unreadable(snap))
-		log_notice("reach: %" PRIu64 " processes could not be inspected (run as root to see them all)",
-			   reach_snapshot_unreadable(snap));
+		log_notice("reach: %" PRIu64 " processes could not be inspected (%s)", reach_snapshot_unreadable(snap),
+			   geteuid() == 0 ? "denied even to root: another user namespace or a security module"
+					  : "run as root to see them all");
 	(void)reach_foreach_stale(snap, print_stale, out);
 	reach_snapshot_free(snap);
 	return 0;
