@@ -13,6 +13,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* True when colour should be used on fd: a TTY, $NO_COLOR unset, $TERM not "dumb". */
 bool cli_use_color(int fd);

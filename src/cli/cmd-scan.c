@@ -53,7 +53,8 @@ static void usage(FILE *f)
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
 	      "                     /var/lib/moat/moat.db for root)\n"
 	      "  --no-store         keep nothing: no baselines, no cursors, read everything\n"
-	      "  --config FILE      detector thresholds (YAML; see rules/moat.yaml)\n"
+	      "  --config FILE      detector thresholds (YAML; default: " MOAT_SYSCONFDIR "/moat.yaml\n"
+	      "                     when present, else built-in defaults equal to rules/moat.yaml)\n"
 	      "  --tz ZONE          time zone of zone-less timestamps (default: local)\n"
 	      "  --color WHEN       auto (default), always, never\n"
 	      "  -q, --quiet        no summary on stderr\n"
@@ -202,6 +203,9 @@ int cmd_scan(int argc, char **argv)
 		      (strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && cli_use_color(STDOUT_FILENO)));
 	s.progress = !quiet && isatty(STDERR_FILENO);
 
+	/* the installed config file, when present, unless --config names another */
+	if (!config && access(MOAT_SYSCONFDIR "/moat.yaml", R_OK) == 0)
+		config = MOAT_SYSCONFDIR "/moat.yaml";
 	r = detect_config_load(config, &cfg, &err);
 	if (r < 0) {
 		log_error("%s", err ? err : "cannot load the configuration");
