@@ -11,13 +11,42 @@
  * the entry lives until the source has been quiet that long, so the slow
  * episode is the entry's life and is reported when the entry goes.
  *
- * What counts as one attempt: each failure line, times its repeat count.
- * sshd logs one attempt of an unknown user twice ("Invalid user X from A
- * port P" and then "Failed password for invalid user X from A port P"), and
- * a refused user or root likewise; the failure that follows such a line on
- * the same port for the same user is the same attempt and counts once.
- * "maximum authentication attempts exceeded" follows the failure it caps
- * and is not counted again (it counts when no failure preceded it).
+ * What counts as one attempt. One login attempt is often written several
+ * times, by several writers, and some attempts are written only as the
+ * way their connection ended. The rule (attempt.c keeps the state):
+ *
+ *  - A connection is one sshd process: host + pid (lines without a pid:
+ *    host + source + port). For su and sudo it is one invocation: host +
+ *    pid, or host + user + terminal when sudo logged no pid; it ends with
+ *    the program's own line (FAILED SU, "N incorrect password attempts",
+ *    a refusal) or a success. A record is a new connection when its source
+ *    or port changes or it was quiet for 10 minutes.
+ *  - sshd's own failure lines each count, times their repeat count;
+ *    "Invalid user X" (or "User X not allowed", "ROOT LOGIN REFUSED")
+ *    and the "Failed … for invalid user X" that follows it in the same
+ *    connection are one attempt; a second Failed line is a second one.
+ *  - PAM repeats the attempts sshd, su and sudo report: pam_unix's
+ *    "authentication failure" (once per PAM handle) plus its "N more
+ *    authentication failures", and sshd's "PAM: Authentication failure for
+ *    U from H". Each writer is counted on its own and the connection made
+ *    as many attempts as the most talkative of them reported: max, not
+ *    sum. So "pam_unix … failure" + "FAILED SU" is one su attempt, and
+ *    pam_unix ×3 + "3 incorrect password attempts" is three sudo attempts.
+ *  - A line that proves an attempt without counting one counts one only
+ *    when nothing else of its connection did: "maximum authentication
+ *    attempts exceeded", a pre-auth close that names a user ("Connection
+ *    closed by authenticating user root A port P [preauth]" is how failed
+ *    public-key probes show: OpenSSH logs those only at VERBOSE), and
+ *    key-exchange or banner failures with a source ("Unable to negotiate",
+ *    "banner exchange: … invalid format"). A pre-auth close without a user
+ *    and a client that sent nothing at all ("Did not receive identification
+ *    string", "kex_exchange_identification: Connection closed by remote
+ *    host": scanners, health checks) are connections, not attempts.
+ *  - After "Accepted …" nothing of that connection counts as pre-auth: a
+ *    user who logs in and out is never an attempt.
+ *  - A line that names no address (pam_unix with a host name in rhost=)
+ *    takes its connection's; until some line does, its attempt waits and
+ *    is counted on the first line that does.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -26,7 +55,6 @@
 #include "detect/internal.h"
 
 #define HOUR_US (3600 * USEC_PER_SEC)
-#define MERGE_US (60 * USEC_PER_SEC)
 #define RATE_BUCKETS 8
 
 static uint32_t slow_hours(const struct detect_config *c)
@@ -270,52 +298,34 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	}
 }
 
-static bool is_marker(uint8_t k)
-{
-	return k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED;
-}
-
 void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 {
 	const struct detect_config *c = d->cfg;
-	uint32_t n = ev->count ? ev->count : 1;
 	uint64_t uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	struct src *s = NULL;
+	struct addr src;
+	struct src *s;
+	uint32_t n;
 
-	if (ev->source.family != ADDR_NONE) {
-		uint64_t h = addr_hash(&ev->source, d->seed);
-		s = (struct src *)table_find(&d->srcs, h, src_eq, &ev->source);
-		if (!s) {
-			s = (struct src *)table_insert(&d->srcs, h, d->now_us);
-			if (s) {
-				s->addr = ev->source;
-				s->host = host;
-			}
-		} else {
-			table_touch(&d->srcs, &s->node, d->now_us);
-		}
-	}
+	if (!attempt_feed(d, ev, host, uh, &n, &src) || src.family == ADDR_NONE)
+		return;
+	if (n == 0)
+		return; /* a repeat of an attempt already counted (and in the evidence) */
+	uint64_t h = addr_hash(&src, d->seed);
+	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
-		bool same = d->now_us - s->last_us <= MERGE_US &&
-			    (s->last_port == ev->port || s->last_port == 0 || ev->port == 0) &&
-			    (s->last_user == uh || s->last_user == 0 || uh == 0);
-		uint8_t kind = (uint8_t)ev->kind;
-		if (same && ev->kind == EV_AUTH_FAILURE && is_marker(s->last_kind)) {
-			n--; /* the marker line already counted this attempt */
-			kind = EV_NONE;
-		} else if (same && ev->kind == EV_MAX_AUTH && s->last_kind == EV_AUTH_FAILURE) {
-			n = 0;
-			kind = EV_NONE;
+		table_touch(&d->srcs, &s->node, d->now_us);
+	} else {
+		s = (struct src *)table_insert(&d->srcs, h, d->now_us);
+		if (s) {
+			s->addr = src;
+			s->host = host;
 		}
-		s->last_kind = kind;
-		s->last_port = ev->port;
-		s->last_user = uh;
-		s->last_us = d->now_us;
-		record(d, s, ev, n, uh);
 	}
-	if (n && ev->user.n && (c->dist_enabled || c->after_enabled)) {
+	if (s)
+		record(d, s, ev, n, uh);
+	if (ev->user.n && (c->dist_enabled || c->after_enabled)) {
 		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
 		if (ac)
-			dist_feed(d, ac, ev, n);
+			dist_feed(d, ac, ev, &src, n);
 	}
 }

@@ -197,11 +197,7 @@ struct src {
 	struct tnode node;
 	struct addr addr;
 	uint16_t host;
-	uint8_t last_kind; /* for merging "Invalid user" + "Failed password" */
 	bool burst_hit, spray_hit, slow_hit, alerted_burst;
-	uint16_t last_port;
-	uint64_t last_user;
-	int64_t last_us;
 
 	/* burst episode (fast brute force, spray) */
 	struct dlink burst;
@@ -320,6 +316,7 @@ struct detect {
 	uint16_t last_host;
 
 	struct table srcs, accts, bases;
+	void *conns; /* attempt.c: recent connections (fixed size) */
 	struct dlink burst_open, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
 	int baseline_err;
@@ -349,6 +346,22 @@ void fmt_duration(char *buf, size_t n, int64_t us);
 void fmt_clock(char *buf, size_t n, int64_t us);
 bool is_failure_kind(enum event_kind k);
 
+/* attempt.c: which lines are new attempts (the rule: brute.c) */
+int attempt_init(struct detect *d);
+void attempt_done(struct detect *d);
+/* For a failure-like line (sshd failures, refusals, pre-auth closes naming
+ * a user, key-exchange errors; su and sudo failures): false when the line
+ * is no attempt at all. Otherwise *ret_n is how many attempts it adds that
+ * no earlier line of its connection counted (0: a repeat), and *ret_src
+ * the address to blame: the line's, else its connection's (sshd lines that
+ * no line has yet tied to an address add 0 and are counted later). uh: the
+ * user name's hash (detect_name_hash), 0 when none. */
+bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
+		  struct addr *ret_src);
+/* A login succeeded (sshd: later pre-auth lines of that connection never
+ * count), or a sudo or su invocation ended (its record is dropped). */
+void attempt_end(struct detect *d, const struct event *ev, uint16_t host);
+
 /* brute.c: sources */
 int brute_init(struct detect *d);
 void brute_feed(struct detect *d, const struct event *ev, uint16_t host);
@@ -364,7 +377,7 @@ bool spray_is_spray(const struct detect *d, const struct src *s);
 void spray_reset(struct src *s);
 
 /* distributed.c */
-void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, uint32_t n);
+void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const struct addr *src, uint32_t n);
 void dist_close(struct detect *d, struct acct *ac);
 void dist_sweep(struct detect *d, int64_t now);
 
@@ -377,7 +390,8 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host);
 int unusual_save(struct detect *d);
 
 /* privesc.c */
-void privesc_feed(struct detect *d, const struct event *ev, uint16_t host);
+/* n: the attempts the line adds (attempt_feed; 1 for refusals and successes). */
+void privesc_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n);
 void privesc_close(struct detect *d, struct acct *ac);
 void privesc_sweep(struct detect *d, int64_t now);
 /* The attempts in words (shared with the correlation). */
@@ -391,6 +405,6 @@ enum severity account_describe(const struct detect_config *c, const struct event
 /* correlate.c */
 void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct event *ev);
 /* Folds a privilege or account event into a pending unusual login; true when taken. */
-bool corr_feed(struct detect *d, const struct event *ev, uint16_t host);
+bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n);
 void corr_close(struct detect *d, struct acct *ac);
 void corr_sweep(struct detect *d, int64_t now);
