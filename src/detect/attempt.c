@@ -23,14 +23,15 @@
  * every writer's report counts once and no attempt is lost whichever line
  * comes first.
  *
- * Memory: a fixed cache of CONN_SETS × CONN_WAYS records allocated once
- * (about 3 MB). A record lives CONN_TTL_S after its connection's last line
- * (a logged-in connection's, until its way is needed); a new connection
- * takes an empty or expired way of its set, else the way
- * seen least recently, which is counted (stats.conn_evictions): only then
- * could a later line of that connection be counted again. sshd allows 100
- * unauthenticated connections at a time by default (MaxStartups), so a set
- * of four is full of live connections only under floods far beyond that.
+ * Memory: a fixed cache of CONN_SETS sets of CONN_WAYS records, allocated
+ * once (1 MB: small enough to stay in cache). A record lives CONN_TTL_S
+ * after its connection's last line (a logged-in connection's, until its
+ * way is needed); a new connection takes an empty or expired way of its
+ * set, else the way seen least recently, which is counted
+ * (stats.conn_evictions): only then could a later line of that connection
+ * be counted again. sshd allows 100 unauthenticated connections at a time
+ * by default (MaxStartups), so a set of four is full of live connections
+ * only under floods far beyond that.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@
 #include "detect/internal.h"
 
 #define CONN_WAYS 4u
-#define CONN_SETS 16384u
+#define CONN_SETS 4096u
 #define CONN_TTL_S 600u
 
 enum conn_class { CC_SSHD = 1, CC_SU, CC_SUDO };
@@ -58,20 +59,29 @@ enum {
 };
 
 struct conn {
-	uint64_t key; /* 0: empty */
 	struct addr src; /* ADDR_NONE until a line names it */
 	uint8_t flags;
 	uint16_t port; /* 0 until a line names it */
-	uint32_t last_s;
+	uint8_t floor;
 	uint32_t marker_user; /* 32 bits of the marker's user-name hash; 0: any */
 	uint32_t s, pm, pe, counted;
-	uint8_t floor;
 };
+
+/* One set: the ways' keys and times in the first cache line, so a lookup
+ * reads one line and a new connection writes one more. */
+struct conn_set {
+	uint64_t key[CONN_WAYS]; /* 0: empty */
+	uint32_t last_s[CONN_WAYS];
+	struct conn c[CONN_WAYS];
+} __attribute__((aligned(64)));
 
 int attempt_init(struct detect *d)
 {
-	d->conns = calloc((size_t)CONN_SETS * CONN_WAYS, sizeof(struct conn));
-	return d->conns ? 0 : -1;
+	d->conns = aligned_alloc(64, (size_t)CONN_SETS * sizeof(struct conn_set));
+	if (!d->conns)
+		return -1;
+	memset(d->conns, 0, (size_t)CONN_SETS * sizeof(struct conn_set));
+	return 0;
 }
 
 void attempt_done(struct detect *d)
@@ -161,48 +171,68 @@ static uint64_t conn_key(const struct detect *d, const struct event *ev, uint16_
 	return k ? k : 1;
 }
 
-static bool live(const struct conn *c, uint32_t now_s)
+static bool live(const struct conn_set *set, unsigned w, uint32_t now_s)
 {
-	return c->key && now_s - c->last_s <= CONN_TTL_S;
+	return set->key[w] && now_s - set->last_s[w] <= CONN_TTL_S;
 }
 
-/* The record of key (reset when it is another connection: a reused pid,
- * another source or port, or quiet for too long); created when create. */
-static struct conn *conn_get(struct detect *d, uint64_t key, const struct event *ev, uint32_t now_s, bool create)
-{
-	struct conn *set = (struct conn *)d->conns + (size_t)(key & (CONN_SETS - 1)) * CONN_WAYS;
-	struct conn *c = NULL, *victim = NULL;
+struct conn_ref {
+	struct conn_set *set;
+	unsigned way;
+};
 
-	for (unsigned i = 0; i < CONN_WAYS && !c; i++)
-		if (set[i].key == key)
-			c = &set[i];
-	/* a logged-in connection's record is kept as long as nothing needs its way */
-	if (c && ((!live(c, now_s) && !(c->flags & CF_AUTHED)) ||
-		  (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
-		  (ev->port && c->port && ev->port != c->port))) {
-		*c = (struct conn){ .key = key }; /* the same key, another connection */
-	} else if (!c) {
+/* The record of key (reset when it is another connection: a reused pid,
+ * another source or port, or quiet for too long); created when create.
+ * NULL when absent and not created. */
+static struct conn *conn_get(struct detect *d, uint64_t key, const struct event *ev, uint32_t now_s, bool create,
+			     struct conn_ref *ret)
+{
+	struct conn_set *set = (struct conn_set *)d->conns + (key & (CONN_SETS - 1));
+	struct conn *c = NULL;
+	unsigned w = CONN_WAYS;
+
+	for (unsigned i = 0; i < CONN_WAYS; i++)
+		if (set->key[i] == key) {
+			w = i;
+			break;
+		}
+	if (w < CONN_WAYS) {
+		c = &set->c[w];
+		/* a logged-in connection's record is kept as long as nothing needs its way */
+		if ((!live(set, w, now_s) && !(c->flags & CF_AUTHED)) ||
+		    (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
+		    (ev->port && c->port && ev->port != c->port))
+			*c = (struct conn){ 0 }; /* the same key, another connection */
+	} else {
 		if (!create)
 			return NULL;
-		for (unsigned i = 0; i < CONN_WAYS && !victim; i++)
-			if (!live(&set[i], now_s))
-				victim = &set[i];
-		if (!victim) {
-			victim = &set[0];
+		for (unsigned i = 0; i < CONN_WAYS && w == CONN_WAYS; i++)
+			if (!live(set, i, now_s))
+				w = i;
+		if (w == CONN_WAYS) {
+			w = 0;
 			for (unsigned i = 1; i < CONN_WAYS; i++)
-				if (set[i].last_s < victim->last_s)
-					victim = &set[i];
+				if (set->last_s[i] < set->last_s[w])
+					w = i;
 			d->stats.conn_evictions++;
 		}
-		c = victim;
-		*c = (struct conn){ .key = key };
+		set->key[w] = key;
+		c = &set->c[w];
+		*c = (struct conn){ 0 };
 	}
-	c->last_s = now_s;
+	set->last_s[w] = now_s;
 	if (c->src.family == ADDR_NONE && ev->source.family != ADDR_NONE)
 		c->src = ev->source;
 	if (!c->port && ev->port)
 		c->port = ev->port;
+	ret->set = set;
+	ret->way = w;
 	return c;
+}
+
+static void conn_forget(struct conn_ref *r)
+{
+	r->set->key[r->way] = 0;
 }
 
 bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
@@ -215,6 +245,7 @@ bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint6
 	uint32_t u32 = (uint32_t)(uh >> 32);
 	uint64_t key;
 	struct conn *c;
+	struct conn_ref ref;
 	uint32_t total, add;
 
 	*ret_src = ev->source;
@@ -222,7 +253,7 @@ bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint6
 	if (st == ST_NONE)
 		return false;
 	key = conn_key(d, ev, host, cls, uh);
-	if (!key || !(c = conn_get(d, key, ev, now_s, true))) {
+	if (!key || !(c = conn_get(d, key, ev, now_s, true, &ref))) {
 		/* no way to tell the connection: the line stands alone */
 		*ret_n = st == ST_FLOOR ? 1 : n;
 		return true;
@@ -263,7 +294,7 @@ bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint6
 	*ret_n = total > c->counted ? total - c->counted : 0;
 	c->counted = total;
 	if (cls != CC_SSHD && st == ST_OWN)
-		c->key = 0; /* su and sudo write their own line last: the invocation is over */
+		conn_forget(&ref); /* su and sudo write their own line last: the invocation is over */
 	return true;
 }
 
@@ -273,16 +304,17 @@ void attempt_end(struct detect *d, const struct event *ev, uint16_t host)
 	uint64_t uh = cls != CC_SSHD && ev->user.n ? detect_name_hash(d, ev->user) : 0;
 	uint64_t key = conn_key(d, ev, host, cls, uh);
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
+	struct conn_ref ref;
 	struct conn *c;
 
 	if (!key)
 		return;
 	if (cls == CC_SSHD) {
 		/* logged in: a close that follows is not a pre-auth probe */
-		c = conn_get(d, key, ev, now_s, true);
+		c = conn_get(d, key, ev, now_s, true, &ref);
 		if (c)
 			c->flags |= CF_AUTHED;
-	} else if ((c = conn_get(d, key, ev, now_s, false))) {
-		c->key = 0;
+	} else if (conn_get(d, key, ev, now_s, false, &ref)) {
+		conn_forget(&ref);
 	}
 }

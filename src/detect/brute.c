@@ -147,8 +147,8 @@ static void emit_burst(struct detect *d, struct src *s)
 	alert_touch(a, s->b_first);
 	alert_touch(a, s->b_last);
 	a->count = s->b_count;
-	if (!s->b_multi && s->names[0])
-		(void)alert_set_user(a, sv_cstr(s->names[0]));
+	if (!s->b_multi && src_name(s, 0)[0])
+		(void)alert_set_user(a, sv_cstr(src_name(s, 0)));
 	fmt_duration(span, sizeof(span), s->b_last - s->b_first);
 	fmt_duration(win, sizeof(win), (int64_t)c->bf_window * USEC_PER_SEC);
 	if (spray) {
@@ -163,7 +163,7 @@ static void emit_burst(struct detect *d, struct src *s)
 			(void)alert_add_why(a, "%u failed login attempts in %s", s->b_count, span);
 		spray_why(d, s, a);
 	}
-	(void)evid_to_alert(&s->b_evid, a);
+	brute_evidence(s, true, a);
 	s->alerted_burst = true;
 	detect_emit(d, a);
 }
@@ -184,7 +184,7 @@ static void emit_slow(struct detect *d, struct src *s)
 	const struct detect_config *c = d->cfg;
 	char win[32], span[32];
 	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
-	uint32_t names = s->users.n + s->users.overflow;
+	uint32_t names = s->more ? s->more->users.n + s->more->users.overflow : s->b_user1 != 0;
 
 	if (!a)
 		return;
@@ -201,7 +201,7 @@ static void emit_slow(struct detect *d, struct src *s)
 			    s->s_peak_count, s->s_peak_hours, win, c->slow_threshold, c->slow_min_hours);
 	(void)alert_add_why(a, "%u attempts in all over %s, for %u user name%s", s->s_count, span, names,
 			    names == 1 ? "" : "s");
-	(void)evid_to_alert(&s->s_evid, a);
+	brute_evidence(s, false, a);
 	detect_emit(d, a);
 }
 
@@ -214,7 +214,88 @@ static void src_drop(void *ud, struct tnode *n, bool forced)
 	if (s->slow_hit && !s->alerted_burst)
 		emit_slow(d, s);
 	spray_reset(s);
-	sset_done(&s->users);
+	if (s->more) {
+		/* kept for the next source, with its name set's buffer */
+		struct sset *u = &s->more->users;
+		u->n = u->live = 0;
+		u->overflow = 0;
+		if (u->slot)
+			memset(u->slot, 0, ((size_t)u->mask + 1) * sizeof(*u->slot));
+		s->more->next_free = d->more_free;
+		d->more_free = s->more;
+		s->more = NULL;
+	}
+}
+
+void brute_done(struct detect *d)
+{
+	while (d->more_free) {
+		struct src_more *m = d->more_free;
+		d->more_free = m->next_free;
+		sset_done(&m->users);
+		free(m);
+	}
+}
+
+const char *src_name(const struct src *s, unsigned i)
+{
+	if (s->more)
+		return s->more->names[i];
+	return i == 0 ? s->first_name : "";
+}
+
+void brute_evidence(const struct src *s, bool burst, struct alert *a)
+{
+	if (s->more) {
+		(void)evid_to_alert(burst ? &s->more->b_evid : &s->more->s_evid, a);
+	} else if (s->s_count) {
+		struct origin o = { .file = s->first_file, .line = s->first_line };
+		(void)alert_add_evidence(a, &o);
+	}
+}
+
+bool brute_only_user(const struct src *s, uint64_t uh)
+{
+	if (!uh)
+		return false;
+	if (s->more)
+		return s->more->users.n == 1 && s->more->users.overflow == 0 && sset_find(&s->more->users, uh);
+	return s->s_count && s->b_user1 == uh;
+}
+
+/* The storage of a source's second attempt, holding what its first left. */
+static struct src_more *src_more(struct detect *d, struct src *s)
+{
+	const struct detect_config *c = d->cfg;
+	struct src_more *m = d->more_free;
+
+	if (s->more)
+		return s->more;
+	if (m) {
+		d->more_free = m->next_free;
+		struct sset keep = m->users;
+		memset(m, 0, offsetof(struct src_more, users));
+		m->users = keep;
+		m->next_free = NULL;
+	} else {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return NULL;
+	}
+	if (s->s_count) {
+		struct origin o = { .file = s->first_file, .line = s->first_line };
+		evid_add(&m->s_evid, &o);
+		evid_add(&m->b_evid, &o); /* reset below if the episode closed */
+		memcpy(m->names[0], s->first_name, sizeof(s->first_name));
+		if (s->b_user1) {
+			bool fresh;
+			uint32_t prev;
+			(void)sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
+					 c->max_names_per_source, s->s_count, &fresh, &prev);
+		}
+	}
+	s->more = m;
+	return m;
 }
 
 void brute_forgive(struct detect *d, struct src *s)
@@ -255,6 +336,7 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 {
 	const struct detect_config *c = d->cfg;
 	int64_t now = d->now_us;
+	struct src_more *m = s->s_count ? src_more(d, s) : NULL;
 
 	if (!dl_linked(&s->burst)) {
 		s->b_first = now;
@@ -263,7 +345,8 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		s->b_multi = false;
 		s->burst_hit = s->spray_hit = false;
 		s->rate_sum = 0;
-		s->b_evid = (struct evid){ 0 };
+		if (m)
+			m->b_evid = (struct evid){ 0 };
 		spray_reset(s);
 	}
 	dl_push(&d->burst_open, &s->burst);
@@ -271,7 +354,8 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	s->b_count += n;
 	if (uh != s->b_user1)
 		s->b_multi = true;
-	evid_add(&s->b_evid, &ev->origin);
+	if (m)
+		evid_add(&m->b_evid, &ev->origin);
 	if (c->bf_enabled && n) {
 		uint32_t sum = rate_add(s, now, MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1), n);
 		if (sum > s->b_peak)
@@ -281,11 +365,15 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	}
 	spray_note(d, s, ev->user, uh, n);
 
-	if (s->s_count == 0)
+	if (s->s_count == 0) {
 		s->s_first = now;
+		s->first_file = ev->origin.file;
+		s->first_line = ev->origin.line;
+	}
 	s->s_last = now;
 	s->s_count += n;
-	evid_add(&s->s_evid, &ev->origin);
+	if (m)
+		evid_add(&m->s_evid, &ev->origin);
 	if (c->slow_enabled && n) {
 		hours_add(s, slow_hours(c), now, n);
 		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
@@ -296,6 +384,9 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 			}
 		}
 	}
+	/* a first attempt that alone makes an alert: its evidence and name now */
+	if (!s->more && (s->burst_hit || s->spray_hit || s->slow_hit))
+		(void)src_more(d, s);
 }
 
 void brute_feed(struct detect *d, const struct event *ev, uint16_t host)

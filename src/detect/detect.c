@@ -237,6 +237,7 @@ struct detect *detect_free(struct detect *d)
 	if (!d->finished && d->sink.emit)
 		(void)detect_finish(d);
 	table_done(&d->srcs);
+	brute_done(d);
 	table_done(&d->accts);
 	table_done(&d->bases);
 	attempt_done(d);
