@@ -247,6 +247,16 @@ int cmd_scan(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (tz) {
+		/* the detectors judge hours of the day (unusual logins) in the
+		 * process's zone: make it the zone asked for (the header parser
+		 * reads its own zone files and needs no TZ) */
+		if (setenv("TZ", tz, 1) < 0) {
+			log_error_errno(-errno, "--tz: cannot set TZ");
+			goto out;
+		}
+		tzset();
+	}
 	s.det = detect_new(cfg, s.store, (struct alert_sink){ emit, &s });
 	if (!s.det) {
 		log_error("out of memory");

@@ -24,12 +24,11 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 
 	if (ev->user.n)
 		ac = detect_acct(d, host, ev->user, false);
-	if (s && s->users.n == 1 && s->users.overflow == 0 && s->users.v[0].key == uh && s->s_count <= c->bf_forgive) {
+	if (s && brute_only_user(s, uh) && s->s_count <= c->bf_forgive) {
 		/* forget the mistypes on the account's side too */
-		uint64_t key = addr_hash(&ev->source, d->seed);
-		for (uint32_t i = 0; ac && i < ac->srcs.n; i++)
-			if (ac->srcs.v[i].key == key)
-				ac->srcs.v[i].count = 0;
+		struct sitem *it = ac ? sset_find(&ac->srcs, addr_hash(&ev->source, d->seed)) : NULL;
+		if (it)
+			sset_zero(&ac->srcs, it);
 		brute_forgive(d, s);
 		s = NULL;
 	}
@@ -76,6 +75,6 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	}
 	(void)alert_add_evidence(a, &ev->origin);
 	if (src_reason)
-		(void)evid_to_alert(&s->b_evid, a);
+		brute_evidence(s, true, a);
 	detect_emit(d, a);
 }

@@ -11,13 +11,42 @@
  * the entry lives until the source has been quiet that long, so the slow
  * episode is the entry's life and is reported when the entry goes.
  *
- * What counts as one attempt: each failure line, times its repeat count.
- * sshd logs one attempt of an unknown user twice ("Invalid user X from A
- * port P" and then "Failed password for invalid user X from A port P"), and
- * a refused user or root likewise; the failure that follows such a line on
- * the same port for the same user is the same attempt and counts once.
- * "maximum authentication attempts exceeded" follows the failure it caps
- * and is not counted again (it counts when no failure preceded it).
+ * What counts as one attempt. One login attempt is often written several
+ * times, by several writers, and some attempts are written only as the
+ * way their connection ended. The rule (attempt.c keeps the state):
+ *
+ *  - A connection is one sshd process: host + pid (lines without a pid:
+ *    host + source + port). For su and sudo it is one invocation: host +
+ *    pid, or host + user + terminal when sudo logged no pid; it ends with
+ *    the program's own line (FAILED SU, "N incorrect password attempts",
+ *    a refusal) or a success. A record is a new connection when its source
+ *    or port changes or it was quiet for 10 minutes.
+ *  - sshd's own failure lines each count, times their repeat count;
+ *    "Invalid user X" (or "User X not allowed", "ROOT LOGIN REFUSED")
+ *    and the "Failed … for invalid user X" that follows it in the same
+ *    connection are one attempt; a second Failed line is a second one.
+ *  - PAM repeats the attempts sshd, su and sudo report: pam_unix's
+ *    "authentication failure" (once per PAM handle) plus its "N more
+ *    authentication failures", and sshd's "PAM: Authentication failure for
+ *    U from H". Each writer is counted on its own and the connection made
+ *    as many attempts as the most talkative of them reported: max, not
+ *    sum. So "pam_unix … failure" + "FAILED SU" is one su attempt, and
+ *    pam_unix ×3 + "3 incorrect password attempts" is three sudo attempts.
+ *  - A line that proves an attempt without counting one counts one only
+ *    when nothing else of its connection did: "maximum authentication
+ *    attempts exceeded", a pre-auth close that names a user ("Connection
+ *    closed by authenticating user root A port P [preauth]" is how failed
+ *    public-key probes show: OpenSSH logs those only at VERBOSE), and
+ *    key-exchange or banner failures with a source ("Unable to negotiate",
+ *    "banner exchange: … invalid format"). A pre-auth close without a user
+ *    and a client that sent nothing at all ("Did not receive identification
+ *    string", "kex_exchange_identification: Connection closed by remote
+ *    host": scanners, health checks) are connections, not attempts.
+ *  - After "Accepted …" nothing of that connection counts as pre-auth: a
+ *    user who logs in and out is never an attempt.
+ *  - A line that names no address (pam_unix with a host name in rhost=)
+ *    takes its connection's; until some line does, its attempt waits and
+ *    is counted on the first line that does.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -26,7 +55,6 @@
 #include "detect/internal.h"
 
 #define HOUR_US (3600 * USEC_PER_SEC)
-#define MERGE_US (60 * USEC_PER_SEC)
 #define RATE_BUCKETS 8
 
 static uint32_t slow_hours(const struct detect_config *c)
@@ -119,8 +147,8 @@ static void emit_burst(struct detect *d, struct src *s)
 	alert_touch(a, s->b_first);
 	alert_touch(a, s->b_last);
 	a->count = s->b_count;
-	if (!s->b_multi && s->names[0])
-		(void)alert_set_user(a, sv_cstr(s->names[0]));
+	if (!s->b_multi && src_name(s, 0)[0])
+		(void)alert_set_user(a, sv_cstr(src_name(s, 0)));
 	fmt_duration(span, sizeof(span), s->b_last - s->b_first);
 	fmt_duration(win, sizeof(win), (int64_t)c->bf_window * USEC_PER_SEC);
 	if (spray) {
@@ -135,7 +163,7 @@ static void emit_burst(struct detect *d, struct src *s)
 			(void)alert_add_why(a, "%u failed login attempts in %s", s->b_count, span);
 		spray_why(d, s, a);
 	}
-	(void)evid_to_alert(&s->b_evid, a);
+	brute_evidence(s, true, a);
 	s->alerted_burst = true;
 	detect_emit(d, a);
 }
@@ -156,7 +184,7 @@ static void emit_slow(struct detect *d, struct src *s)
 	const struct detect_config *c = d->cfg;
 	char win[32], span[32];
 	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
-	uint32_t names = s->users.n + s->users.overflow;
+	uint32_t names = s->more ? s->more->users.n + s->more->users.overflow : s->b_user1 != 0;
 
 	if (!a)
 		return;
@@ -173,7 +201,7 @@ static void emit_slow(struct detect *d, struct src *s)
 			    s->s_peak_count, s->s_peak_hours, win, c->slow_threshold, c->slow_min_hours);
 	(void)alert_add_why(a, "%u attempts in all over %s, for %u user name%s", s->s_count, span, names,
 			    names == 1 ? "" : "s");
-	(void)evid_to_alert(&s->s_evid, a);
+	brute_evidence(s, false, a);
 	detect_emit(d, a);
 }
 
@@ -186,7 +214,88 @@ static void src_drop(void *ud, struct tnode *n, bool forced)
 	if (s->slow_hit && !s->alerted_burst)
 		emit_slow(d, s);
 	spray_reset(s);
-	sset_done(&s->users);
+	if (s->more) {
+		/* kept for the next source, with its name set's buffer */
+		struct sset *u = &s->more->users;
+		u->n = u->live = 0;
+		u->overflow = 0;
+		if (u->slot)
+			memset(u->slot, 0, ((size_t)u->mask + 1) * sizeof(*u->slot));
+		s->more->next_free = d->more_free;
+		d->more_free = s->more;
+		s->more = NULL;
+	}
+}
+
+void brute_done(struct detect *d)
+{
+	while (d->more_free) {
+		struct src_more *m = d->more_free;
+		d->more_free = m->next_free;
+		sset_done(&m->users);
+		free(m);
+	}
+}
+
+const char *src_name(const struct src *s, unsigned i)
+{
+	if (s->more)
+		return s->more->names[i];
+	return i == 0 ? s->first_name : "";
+}
+
+void brute_evidence(const struct src *s, bool burst, struct alert *a)
+{
+	if (s->more) {
+		(void)evid_to_alert(burst ? &s->more->b_evid : &s->more->s_evid, a);
+	} else if (s->s_count) {
+		struct origin o = { .file = s->first_file, .line = s->first_line };
+		(void)alert_add_evidence(a, &o);
+	}
+}
+
+bool brute_only_user(const struct src *s, uint64_t uh)
+{
+	if (!uh)
+		return false;
+	if (s->more)
+		return s->more->users.n == 1 && s->more->users.overflow == 0 && sset_find(&s->more->users, uh);
+	return s->s_count && s->b_user1 == uh;
+}
+
+/* The storage of a source's second attempt, holding what its first left. */
+static struct src_more *src_more(struct detect *d, struct src *s)
+{
+	const struct detect_config *c = d->cfg;
+	struct src_more *m = d->more_free;
+
+	if (s->more)
+		return s->more;
+	if (m) {
+		d->more_free = m->next_free;
+		struct sset keep = m->users;
+		memset(m, 0, offsetof(struct src_more, users));
+		m->users = keep;
+		m->next_free = NULL;
+	} else {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return NULL;
+	}
+	if (s->s_count) {
+		struct origin o = { .file = s->first_file, .line = s->first_line };
+		evid_add(&m->s_evid, &o);
+		evid_add(&m->b_evid, &o); /* reset below if the episode closed */
+		memcpy(m->names[0], s->first_name, sizeof(s->first_name));
+		if (s->b_user1) {
+			bool fresh;
+			uint32_t prev;
+			(void)sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
+					 c->max_names_per_source, s->s_count, &fresh, &prev);
+		}
+	}
+	s->more = m;
+	return m;
 }
 
 void brute_forgive(struct detect *d, struct src *s)
@@ -227,6 +336,7 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 {
 	const struct detect_config *c = d->cfg;
 	int64_t now = d->now_us;
+	struct src_more *m = s->s_count ? src_more(d, s) : NULL;
 
 	if (!dl_linked(&s->burst)) {
 		s->b_first = now;
@@ -235,7 +345,8 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		s->b_multi = false;
 		s->burst_hit = s->spray_hit = false;
 		s->rate_sum = 0;
-		s->b_evid = (struct evid){ 0 };
+		if (m)
+			m->b_evid = (struct evid){ 0 };
 		spray_reset(s);
 	}
 	dl_push(&d->burst_open, &s->burst);
@@ -243,7 +354,8 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	s->b_count += n;
 	if (uh != s->b_user1)
 		s->b_multi = true;
-	evid_add(&s->b_evid, &ev->origin);
+	if (m)
+		evid_add(&m->b_evid, &ev->origin);
 	if (c->bf_enabled && n) {
 		uint32_t sum = rate_add(s, now, MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1), n);
 		if (sum > s->b_peak)
@@ -253,11 +365,15 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	}
 	spray_note(d, s, ev->user, uh, n);
 
-	if (s->s_count == 0)
+	if (s->s_count == 0) {
 		s->s_first = now;
+		s->first_file = ev->origin.file;
+		s->first_line = ev->origin.line;
+	}
 	s->s_last = now;
 	s->s_count += n;
-	evid_add(&s->s_evid, &ev->origin);
+	if (m)
+		evid_add(&m->s_evid, &ev->origin);
 	if (c->slow_enabled && n) {
 		hours_add(s, slow_hours(c), now, n);
 		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
@@ -268,54 +384,39 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 			}
 		}
 	}
-}
-
-static bool is_marker(uint8_t k)
-{
-	return k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED;
+	/* a first attempt that alone makes an alert: its evidence and name now */
+	if (!s->more && (s->burst_hit || s->spray_hit || s->slow_hit))
+		(void)src_more(d, s);
 }
 
 void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 {
 	const struct detect_config *c = d->cfg;
-	uint32_t n = ev->count ? ev->count : 1;
 	uint64_t uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	struct src *s = NULL;
+	struct addr src;
+	struct src *s;
+	uint32_t n;
 
-	if (ev->source.family != ADDR_NONE) {
-		uint64_t h = addr_hash(&ev->source, d->seed);
-		s = (struct src *)table_find(&d->srcs, h, src_eq, &ev->source);
-		if (!s) {
-			s = (struct src *)table_insert(&d->srcs, h, d->now_us);
-			if (s) {
-				s->addr = ev->source;
-				s->host = host;
-			}
-		} else {
-			table_touch(&d->srcs, &s->node, d->now_us);
-		}
-	}
+	if (!attempt_feed(d, ev, host, uh, &n, &src) || src.family == ADDR_NONE)
+		return;
+	if (n == 0)
+		return; /* a repeat of an attempt already counted (and in the evidence) */
+	uint64_t h = addr_hash(&src, d->seed);
+	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
-		bool same = d->now_us - s->last_us <= MERGE_US &&
-			    (s->last_port == ev->port || s->last_port == 0 || ev->port == 0) &&
-			    (s->last_user == uh || s->last_user == 0 || uh == 0);
-		uint8_t kind = (uint8_t)ev->kind;
-		if (same && ev->kind == EV_AUTH_FAILURE && is_marker(s->last_kind)) {
-			n--; /* the marker line already counted this attempt */
-			kind = EV_NONE;
-		} else if (same && ev->kind == EV_MAX_AUTH && s->last_kind == EV_AUTH_FAILURE) {
-			n = 0;
-			kind = EV_NONE;
+		table_touch(&d->srcs, &s->node, d->now_us);
+	} else {
+		s = (struct src *)table_insert(&d->srcs, h, d->now_us);
+		if (s) {
+			s->addr = src;
+			s->host = host;
 		}
-		s->last_kind = kind;
-		s->last_port = ev->port;
-		s->last_user = uh;
-		s->last_us = d->now_us;
-		record(d, s, ev, n, uh);
 	}
-	if (n && ev->user.n && (c->dist_enabled || c->after_enabled)) {
+	if (s)
+		record(d, s, ev, n, uh);
+	if (ev->user.n && (c->dist_enabled || c->after_enabled)) {
 		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
 		if (ac)
-			dist_feed(d, ac, ev, n);
+			dist_feed(d, ac, ev, &src, n);
 	}
 }

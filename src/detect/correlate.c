@@ -66,9 +66,8 @@ void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct 
 	dl_push(&d->pending, &p->link);
 }
 
-static void note(struct detect *d, struct pending *p, const struct event *ev)
+static void note(struct detect *d, struct pending *p, const struct event *ev, uint32_t n)
 {
-	uint32_t n = ev->count ? ev->count : 1;
 	switch (ev->kind) {
 	case EV_SUDO_REFUSED:
 		p->refused += n;
@@ -116,7 +115,7 @@ static bool same_session(const struct pending *p, const struct event *ev)
 	return addr_equal(&p->source, &ev->source) && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
 }
 
-bool corr_feed(struct detect *d, const struct event *ev, uint16_t host)
+bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n)
 {
 	struct acct *ac;
 
@@ -131,7 +130,7 @@ bool corr_feed(struct detect *d, const struct event *ev, uint16_t host)
 		ac = ev->user.n ? detect_acct(d, host, ev->user, false) : NULL;
 		if (!ac || !ac->pend)
 			return false;
-		note(d, ac->pend, ev);
+		note(d, ac->pend, ev, n);
 		return true;
 	case EV_ACCOUNT_CHANGE:
 	case EV_KEY_CHANGE:
@@ -140,7 +139,7 @@ bool corr_feed(struct detect *d, const struct event *ev, uint16_t host)
 		for (struct dlink *l = d->pending.next; l != &d->pending; l = l->next) {
 			struct pending *p = container_of(l, struct pending, link);
 			if (p->ac->host == host)
-				note(d, p, ev);
+				note(d, p, ev, n);
 		}
 		return false;
 	case EV_SESSION_CLOSE:

@@ -225,7 +225,7 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 	d->acct_ttl_us = (int64_t)MAX(MAX(cfg->dist_window, cfg->after_window), MAX(cfg->pe_window, cfg->corr_window)) *
 			 USEC_PER_SEC;
 	if (table_init(&d->accts, cfg->max_accounts, sizeof(struct acct), &d->stats.evictions, acct_drop, d) < 0 ||
-	    brute_init(d) < 0 || unusual_init(d) < 0)
+	    brute_init(d) < 0 || unusual_init(d) < 0 || attempt_init(d) < 0)
 		return detect_free(d);
 	return d;
 }
@@ -237,8 +237,10 @@ struct detect *detect_free(struct detect *d)
 	if (!d->finished && d->sink.emit)
 		(void)detect_finish(d);
 	table_done(&d->srcs);
+	brute_done(d);
 	table_done(&d->accts);
 	table_done(&d->bases);
+	attempt_done(d);
 	if (d->host_names)
 		for (uint32_t i = 0; i < d->n_hosts; i++)
 			free(d->host_names[i]);
@@ -274,33 +276,48 @@ void detect_feed(struct detect *d, const struct event *ev)
 	case EV_USER_NOT_ALLOWED:
 	case EV_ROOT_REFUSED:
 	case EV_MAX_AUTH:
+	case EV_PREAUTH_CLOSE:
+	case EV_PROTOCOL_ERROR:
 		host = detect_host_id(d, ev->host);
 		brute_feed(d, ev, host);
 		break;
 	case EV_AUTH_SUCCESS:
 		host = detect_host_id(d, ev->host);
+		attempt_end(d, ev, host);
 		after_success(d, ev, host);
 		unusual_success(d, ev, host);
 		break;
-	case EV_SUDO_REFUSED:
 	case EV_SUDO_FAILURE:
-	case EV_SU_FAILURE:
+	case EV_SU_FAILURE: {
+		struct addr src;
+		uint32_t n = 1;
+		host = detect_host_id(d, ev->host);
+		if (ev->user.n)
+			(void)attempt_feed(d, ev, host, detect_name_hash(d, ev->user), &n, &src);
+		if (n == 0)
+			break; /* a repeat of an attempt already counted */
+		if (!corr_feed(d, ev, host, n))
+			privesc_feed(d, ev, host, n);
+		break;
+	}
+	case EV_SUDO_REFUSED:
 	case EV_SUDO_COMMAND:
 	case EV_SU_SUCCESS:
 		host = detect_host_id(d, ev->host);
-		if (!corr_feed(d, ev, host))
-			privesc_feed(d, ev, host);
+		attempt_end(d, ev, host);
+		if (!corr_feed(d, ev, host, ev->count ? ev->count : 1))
+			privesc_feed(d, ev, host, ev->count ? ev->count : 1);
 		break;
 	case EV_ACCOUNT_CHANGE:
 	case EV_KEY_CHANGE:
 		host = detect_host_id(d, ev->host);
-		(void)corr_feed(d, ev, host);
+		(void)corr_feed(d, ev, host, 1);
 		account_feed(d, ev, host);
 		break;
 	case EV_SESSION_CLOSE:
 	case EV_DISCONNECT:
 		host = detect_host_id(d, ev->host);
-		(void)corr_feed(d, ev, host);
+		(void)corr_feed(d, ev, host, 1);
 		break;
 	default:
 		break;

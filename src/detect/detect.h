@@ -53,5 +53,6 @@ struct detect_stats {
 	uint64_t tracked_users;
 	uint64_t alerts; /* handed to the sink */
 	uint64_t tracked_baselines;
+	uint64_t conn_evictions; /* connections forgotten while live (attempt cache full) */
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *ret);

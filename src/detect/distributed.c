@@ -8,13 +8,13 @@
  */
 #include "detect/internal.h"
 
-void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, uint32_t n)
+void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const struct addr *src, uint32_t n)
 {
 	const struct detect_config *c = d->cfg;
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC), prev_s;
 	bool fresh;
 
-	if (ev->source.family == ADDR_NONE)
+	if (src->family == ADDR_NONE)
 		return;
 	if (!dl_linked(&ac->dist)) {
 		ac->d_first = d->now_us;
@@ -29,17 +29,14 @@ void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, uint32
 	ac->d_count += n;
 	evid_add(&ac->d_evid, &ev->origin);
 
-	struct sitem *it = sset_touch(&ac->srcs, addr_hash(&ev->source, d->seed), now_s, c->dist_window,
-				      c->max_sources_per_account, &fresh, &prev_s);
-	if (it)
-		it->count += n;
+	struct sitem *it = sset_touch(&ac->srcs, addr_hash(src, d->seed), now_s, c->dist_window,
+				      c->max_sources_per_account, n, &fresh, &prev_s);
 	if (!fresh)
 		return;
 	if (ac->n_d_sample < ELEMENTSOF(ac->d_sample))
-		ac->d_sample[ac->n_d_sample++] = ev->source;
+		ac->d_sample[ac->n_d_sample++] = *src;
 	/* full of fresh sources: at least that many (no need to count again) */
-	uint32_t active = it ? sset_active(&ac->srcs, now_s >= c->dist_window ? now_s - c->dist_window : 0, 0, NULL)
-			     : ac->srcs.n;
+	uint32_t active = it ? sset_live(&ac->srcs, now_s, c->dist_window) : ac->srcs.n;
 	if (active > ac->d_peak)
 		ac->d_peak = active;
 	if (c->dist_enabled && active >= c->dist_min_sources)

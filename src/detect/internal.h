@@ -118,6 +118,7 @@ struct table {
 	size_t n, cap;
 	size_t entry_size;
 	struct dlink lru;
+	void *free_list; /* dropped entries kept for reuse (at most cap): no malloc per new key */
 	uint64_t *evictions; /* counter bumped when a live entry is pushed out */
 	/* Called before an entry is freed: emit what it holds (forced: evicted
 	 * while still live), then free what it owns (not the entry itself). */
@@ -148,28 +149,52 @@ void table_expire(struct table *t, int64_t before);
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t hash_mix(uint64_t x);
 
-/* ---- bounded sets of 64-bit keys with counts (a user's sources, a source's names) ---- */
+/* ---- bounded sets of keys with counts (a user's sources, a source's names) ----
+ *
+ * Keys are 64-bit hashes kept as 32 bits (a collision merges two names or
+ * sources: one in four billion pairs). A hashed index finds a key in O(1);
+ * a recency list (most recently touched first, so ordered by last_s: event
+ * time never goes backwards) gives the stalest item in O(1) and lets
+ * sset_active stop at the first item outside its window. */
+
+#define SS_NIL 0xffffu
 
 struct sitem {
-	uint64_t key;
+	uint32_t key;
 	uint32_t count;
 	uint32_t last_s; /* seconds since the epoch */
+	uint16_t prev, next; /* recency list: indices into v, SS_NIL at the ends */
+	bool live; /* counted in sset.live */
 };
 
 struct sset {
-	struct sitem *v;
-	uint32_t n, alloc;
+	struct sitem *v; /* alloc items, then the index */
+	uint16_t *slot; /* 2 × alloc (power of two) slots: item index + 1, 0 empty */
+	uint16_t n, alloc, head, tail, mask;
+	/* the items touched within the window (stale_s) with a count form a
+	 * prefix of the recency list: edge is its oldest item, live their number */
+	uint16_t edge, live;
 	uint32_t overflow; /* events whose key was not kept: the set was full of fresh keys
 			    * (the distinct count is then "at least n") */
 };
 
-/* Finds or adds key (growing up to cap; when full, replaces the stalest
- * item older than stale_s, else counts an overflow and returns NULL).
- * *ret_new says whether the key was not in the set (or stale there: its
- * count restarts); *ret_prev_s is when it was seen before (0: never). */
-struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
-			 uint32_t *ret_prev_s);
-/* Items seen at or after since_s, and the sum of their counts, skipping skip_key. */
+/* Finds or adds key and adds n to its count (growing up to cap <= 1024;
+ * when full, replaces the stalest item if older than stale_s, else counts
+ * an overflow and returns NULL). *ret_new says whether the key was not in
+ * the set (or stale there: its count restarts); *ret_prev_s is when it was
+ * seen before (0: never). A set is always touched with the same stale_s
+ * and nondecreasing now_s. */
+struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t n,
+			 bool *ret_new, uint32_t *ret_prev_s);
+/* sset_active(s, now_s - stale_s, 0, NULL) for the stale_s of sset_touch,
+ * in amortised O(1). */
+uint32_t sset_live(struct sset *s, uint32_t now_s, uint32_t stale_s);
+/* The item of key, or NULL. */
+struct sitem *sset_find(const struct sset *s, uint64_t key);
+/* Sets an item's count to 0 (it no longer counts as active). */
+void sset_zero(struct sset *s, struct sitem *it);
+/* Items seen at or after since_s with a count, and the sum of their counts,
+ * skipping skip_key (0: none). */
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum);
 void sset_done(struct sset *s);
 
@@ -178,10 +203,10 @@ void sset_done(struct sset *s);
 #define EVID_KEEP 8
 
 struct evid {
+	uint64_t total;
+	uint32_t n; /* first: a full evid is touched in one cache line */
 	const char *file[EVID_KEEP]; /* origin.file lives for the whole run */
 	uint64_t line[EVID_KEEP];
-	uint32_t n;
-	uint64_t total;
 };
 
 void evid_add(struct evid *e, const struct origin *o);
@@ -193,36 +218,48 @@ int evid_to_alert(const struct evid *e, struct alert *a);
 #define SAMPLE_NAMES 3
 #define SAMPLE_LEN 32
 
+/* What a source keeps from its second attempt on: most sources of a flood
+ * make one attempt, and need no more than struct src holds. */
+struct src_more {
+	struct evid b_evid, s_evid;
+	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut, "" none) */
+	struct sset users; /* user-name hash -> attempts, last seen (for the entry's life) */
+	struct src_more *next_free;
+};
+
 struct src {
 	struct tnode node;
 	struct addr addr;
 	uint16_t host;
-	uint8_t last_kind; /* for merging "Invalid user" + "Failed password" */
 	bool burst_hit, spray_hit, slow_hit, alerted_burst;
-	uint16_t last_port;
-	uint64_t last_user;
-	int64_t last_us;
+	bool b_multi; /* more than one user name in the episode */
 
 	/* burst episode (fast brute force, spray) */
 	struct dlink burst;
 	int64_t b_first, b_last;
 	uint32_t b_count, b_peak, b_users, b_users_peak;
 	uint64_t b_user1; /* the first user name of the episode */
-	bool b_multi; /* more than one user name in the episode */
 	int64_t rate_base;
 	uint32_t rate[8], rate_sum;
-	struct evid b_evid;
-	char *names[SAMPLE_NAMES]; /* first user names of the episode (truncated copies) */
-	struct sset users; /* user-name hash -> attempts, last seen */
 
 	/* slow episode: the entry's life (it expires slow_window after its last failure) */
 	int64_t s_first, s_last;
 	uint32_t s_count, s_peak_count, s_peak_hours;
-	int64_t hour_base;
 	uint32_t hour_sum, hour_nz;
-	struct evid s_evid;
+	int64_t hour_base;
+
+	/* evidence and names: allocated at the second attempt (or when the first
+	 * alone makes an alert); until then the first attempt's line and name */
+	struct src_more *more;
+	const char *first_file;
+	uint64_t first_line;
+	char first_name[SAMPLE_LEN + 1]; /* "" once its episode closed */
+
 	uint8_t hours[]; /* per-hour failure counts (ring of slow_window hours, saturating) */
 };
+
+/* brute.c: the i-th sample name of the episode ("" none). */
+const char *src_name(const struct src *s, unsigned i);
 
 /* ---- per-account state (host + user name) ---- */
 
@@ -320,6 +357,8 @@ struct detect {
 	uint16_t last_host;
 
 	struct table srcs, accts, bases;
+	void *conns; /* attempt.c: recent connections (fixed size) */
+	struct src_more *more_free; /* recycled struct src_more */
 	struct dlink burst_open, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
 	int baseline_err;
@@ -349,6 +388,22 @@ void fmt_duration(char *buf, size_t n, int64_t us);
 void fmt_clock(char *buf, size_t n, int64_t us);
 bool is_failure_kind(enum event_kind k);
 
+/* attempt.c: which lines are new attempts (the rule: brute.c) */
+int attempt_init(struct detect *d);
+void attempt_done(struct detect *d);
+/* For a failure-like line (sshd failures, refusals, pre-auth closes naming
+ * a user, key-exchange errors; su and sudo failures): false when the line
+ * is no attempt at all. Otherwise *ret_n is how many attempts it adds that
+ * no earlier line of its connection counted (0: a repeat), and *ret_src
+ * the address to blame: the line's, else its connection's (sshd lines that
+ * no line has yet tied to an address add 0 and are counted later). uh: the
+ * user name's hash (detect_name_hash), 0 when none. */
+bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
+		  struct addr *ret_src);
+/* A login succeeded (sshd: later pre-auth lines of that connection never
+ * count), or a sudo or su invocation ended (its record is dropped). */
+void attempt_end(struct detect *d, const struct event *ev, uint16_t host);
+
 /* brute.c: sources */
 int brute_init(struct detect *d);
 void brute_feed(struct detect *d, const struct event *ev, uint16_t host);
@@ -356,6 +411,11 @@ void brute_sweep(struct detect *d, int64_t now);
 struct src *brute_find(struct detect *d, const struct addr *a);
 void brute_forgive(struct detect *d, struct src *s);
 void brute_close_burst(struct detect *d, struct src *s);
+void brute_done(struct detect *d);
+/* Adds the evidence of the source's burst (or of its life) to a. */
+void brute_evidence(const struct src *s, bool burst, struct alert *a);
+/* The source tried no user name but uh (all its attempts so far). */
+bool brute_only_user(const struct src *s, uint64_t uh);
 
 /* spray.c */
 void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, uint32_t n);
@@ -364,7 +424,7 @@ bool spray_is_spray(const struct detect *d, const struct src *s);
 void spray_reset(struct src *s);
 
 /* distributed.c */
-void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, uint32_t n);
+void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const struct addr *src, uint32_t n);
 void dist_close(struct detect *d, struct acct *ac);
 void dist_sweep(struct detect *d, int64_t now);
 
@@ -377,7 +437,8 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host);
 int unusual_save(struct detect *d);
 
 /* privesc.c */
-void privesc_feed(struct detect *d, const struct event *ev, uint16_t host);
+/* n: the attempts the line adds (attempt_feed; 1 for refusals and successes). */
+void privesc_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n);
 void privesc_close(struct detect *d, struct acct *ac);
 void privesc_sweep(struct detect *d, int64_t now);
 /* The attempts in words (shared with the correlation). */
@@ -391,6 +452,6 @@ enum severity account_describe(const struct detect_config *c, const struct event
 /* correlate.c */
 void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct event *ev);
 /* Folds a privilege or account event into a pending unusual login; true when taken. */
-bool corr_feed(struct detect *d, const struct event *ev, uint16_t host);
+bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n);
 void corr_close(struct detect *d, struct acct *ac);
 void corr_sweep(struct detect *d, int64_t now);

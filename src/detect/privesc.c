@@ -22,10 +22,9 @@ static void reset(struct acct *ac)
 	ac->pe_detail = ac->pe_target = NULL;
 }
 
-void privesc_feed(struct detect *d, const struct event *ev, uint16_t host)
+void privesc_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n)
 {
 	const struct detect_config *c = d->cfg;
-	uint32_t n = ev->count ? ev->count : 1;
 	struct acct *ac;
 
 	if (!c->pe_enabled || ev->user.n == 0)

@@ -15,11 +15,22 @@
 
 void spray_reset(struct src *s)
 {
-	for (unsigned i = 0; i < SAMPLE_NAMES; i++) {
-		free(s->names[i]);
-		s->names[i] = NULL;
-	}
-	s->users.overflow = 0;
+	s->first_name[0] = '\0';
+	if (!s->more)
+		return;
+	for (unsigned i = 0; i < SAMPLE_NAMES; i++)
+		s->more->names[i][0] = '\0';
+	s->more->users.overflow = 0;
+}
+
+static void copy_name(char *dst, struct sv user)
+{
+	size_t len = MIN(user.n, (size_t)SAMPLE_LEN);
+	const char *nul = memchr(user.p, '\0', len);
+	if (nul)
+		len = (size_t)(nul - user.p);
+	memcpy(dst, user.p, len);
+	dst[len] = '\0';
 }
 
 void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, uint32_t n)
@@ -27,27 +38,35 @@ void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, ui
 	const struct detect_config *c = d->cfg;
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
 	uint32_t prev_s, first_s = (uint32_t)(s->b_first / USEC_PER_SEC);
+	struct src_more *m = s->more;
 	bool fresh;
 	struct sitem *it;
 
 	if (user.n == 0)
 		return;
-	it = sset_touch(&s->users, uh, now_s, c->spray_window, c->max_names_per_source, &fresh, &prev_s);
-	if (it)
-		it->count += n;
+	if (!m) {
+		/* the source's first attempt: one name, kept in struct src */
+		s->b_users++;
+		copy_name(s->first_name, user);
+		if (s->b_users_peak < 1)
+			s->b_users_peak = 1;
+		if (c->spray_enabled && 1 >= c->spray_min_users)
+			s->spray_hit = true;
+		return;
+	}
+	it = sset_touch(&m->users, uh, now_s, c->spray_window, c->max_names_per_source, n, &fresh, &prev_s);
 	if (!fresh && prev_s >= first_s)
 		return; /* a name this burst already tried */
 	s->b_users++;
 	for (unsigned i = 0; i < SAMPLE_NAMES; i++)
-		if (!s->names[i]) {
-			s->names[i] = strndup(user.p, MIN(user.n, (size_t)SAMPLE_LEN));
+		if (!m->names[i][0]) {
+			copy_name(m->names[i], user);
 			break;
 		}
 	if (!fresh)
 		return; /* seen within the window: not a new name for the spray count */
 	/* full of fresh names: at least that many (no need to count again) */
-	uint32_t active = it ? sset_active(&s->users, now_s >= c->spray_window ? now_s - c->spray_window : 0, 0, NULL)
-			     : s->users.n;
+	uint32_t active = it ? sset_live(&m->users, now_s, c->spray_window) : m->users.n;
 	if (active > s->b_users_peak)
 		s->b_users_peak = active;
 	if (c->spray_enabled && active >= c->spray_min_users)
@@ -62,8 +81,8 @@ bool spray_is_spray(const struct detect *d, const struct src *s)
 static void names_list(const struct src *s, struct sbuf *sb, uint32_t total)
 {
 	unsigned shown = 0;
-	for (unsigned i = 0; i < SAMPLE_NAMES && s->names[i]; i++)
-		sb_printf(sb, "%s%s", shown++ ? ", " : "", s->names[i]);
+	for (unsigned i = 0; i < SAMPLE_NAMES && src_name(s, i)[0]; i++)
+		sb_printf(sb, "%s%s", shown++ ? ", " : "", src_name(s, i));
 	if (total > shown)
 		sb_printf(sb, ", …");
 }
@@ -89,8 +108,8 @@ void spray_why(struct detect *d, struct src *s, struct alert *a)
 	} else if (s->b_multi && s->b_users > 1) {
 		sb_printf(&sb, "for %u different user names: ", s->b_users);
 		names_list(s, &sb, s->b_users);
-	} else if (s->names[0]) {
-		sb_printf(&sb, "all for user %s", s->names[0]);
+	} else if (src_name(s, 0)[0]) {
+		sb_printf(&sb, "all for user %s", src_name(s, 0));
 	} else {
 		return;
 	}

@@ -2,7 +2,8 @@
  * Capped hash tables for attacker-keyed state: open addressing with linear
  * probing and backward-shift deletion (no tombstones, so a flood of new keys
  * cannot degrade lookups), an LRU list for eviction and expiry, and small
- * bounded sets. One malloc per new key; nothing allocated per event.
+ * bounded sets. Dropped entries are kept on a free list and reused, so a
+ * table allocates at most cap entries in its life and nothing per event.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -96,7 +97,8 @@ static void free_node(struct table *t, struct tnode *n, bool forced)
 	t->n--;
 	if (t->drop)
 		t->drop(t->ud, n, forced);
-	free(n);
+	*(void **)n = t->free_list;
+	t->free_list = n;
 }
 
 void table_remove(struct table *t, struct tnode *n)
@@ -120,6 +122,11 @@ void table_done(struct table *t)
 	if (!t->slots)
 		return;
 	table_expire(t, INT64_MAX);
+	while (t->free_list) {
+		void *n = t->free_list;
+		t->free_list = *(void **)n;
+		free(n);
+	}
 	free(t->slots);
 	t->slots = NULL;
 }
@@ -169,9 +176,15 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 	}
 	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) < 0)
 		return NULL;
-	n = calloc(1, t->entry_size);
-	if (!n)
-		return NULL;
+	if (t->free_list) {
+		n = t->free_list;
+		t->free_list = *(void **)n;
+		memset(n, 0, t->entry_size);
+	} else {
+		n = calloc(1, t->entry_size);
+		if (!n)
+			return NULL;
+	}
 	n->hash = hash;
 	size_t i = hash & t->mask;
 	while (t->slots[i])
@@ -184,64 +197,209 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 
 /* ---- small bounded sets ---- */
 
-struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
-			 uint32_t *ret_prev_s)
+static uint32_t fold(uint64_t key)
 {
-	struct sitem *it = NULL;
-	uint32_t old = 0;
+	uint32_t k = (uint32_t)(key ^ (key >> 32));
+	return k ? k : 1;
+}
+
+static size_t sset_slot_of(const struct sset *s, uint32_t key)
+{
+	size_t i = key & s->mask;
+	while (s->slot[i] && s->v[s->slot[i] - 1].key != key)
+		i = (i + 1) & s->mask;
+	return i;
+}
+
+/* Backward-shift deletion of slot i (no tombstones). */
+static void sset_unslot(struct sset *s, size_t i)
+{
+	size_t j = i;
+	s->slot[i] = 0;
+	for (;;) {
+		j = (j + 1) & s->mask;
+		if (!s->slot[j])
+			return;
+		size_t k = s->v[s->slot[j] - 1].key & s->mask;
+		bool stay = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stay) {
+			s->slot[i] = s->slot[j];
+			s->slot[j] = 0;
+			i = j;
+		}
+	}
+}
+
+static void sset_unlink(struct sset *s, uint16_t i)
+{
+	struct sitem *it = &s->v[i];
+	if (it->prev != SS_NIL)
+		s->v[it->prev].next = it->next;
+	else
+		s->head = it->next;
+	if (it->next != SS_NIL)
+		s->v[it->next].prev = it->prev;
+	else
+		s->tail = it->prev;
+}
+
+static void sset_push(struct sset *s, uint16_t i)
+{
+	struct sitem *it = &s->v[i];
+	it->prev = SS_NIL;
+	it->next = s->head;
+	if (s->head != SS_NIL)
+		s->v[s->head].prev = i;
+	else
+		s->tail = i;
+	s->head = i;
+}
+
+static int sset_grow(struct sset *s, uint32_t cap)
+{
+	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(4u, cap);
+	uint32_t nslots = 8;
+	while (nslots < na * 2)
+		nslots <<= 1;
+	struct sitem *v = malloc((size_t)na * sizeof(*v) + nslots * sizeof(uint16_t));
+	if (!v)
+		return -1;
+	if (s->n)
+		memcpy(v, s->v, (size_t)s->n * sizeof(*v));
+	free(s->v);
+	s->v = v;
+	s->slot = (uint16_t *)(v + na);
+	memset(s->slot, 0, nslots * sizeof(uint16_t));
+	s->alloc = (uint16_t)na;
+	s->mask = (uint16_t)(nslots - 1);
+	for (uint16_t i = 0; i < s->n; i++)
+		s->slot[sset_slot_of(s, s->v[i].key)] = (uint16_t)(i + 1);
+	return 0;
+}
+
+struct sitem *sset_find(const struct sset *s, uint64_t key)
+{
+	if (!s->n)
+		return NULL;
+	uint16_t x = s->slot[sset_slot_of(s, fold(key))];
+	return x ? &s->v[x - 1] : NULL;
+}
+
+/* Drops from the live prefix the items older than since. */
+static void sset_advance(struct sset *s, uint32_t since)
+{
+	while (s->edge != SS_NIL && s->v[s->edge].last_s < since) {
+		struct sitem *it = &s->v[s->edge];
+		if (it->live) {
+			it->live = false;
+			s->live--;
+		}
+		s->edge = it->prev;
+	}
+}
+
+static uint32_t since_of(uint32_t now_s, uint32_t stale_s)
+{
+	return now_s >= stale_s ? now_s - stale_s : 0;
+}
+
+struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t n,
+			 bool *ret_new, uint32_t *ret_prev_s)
+{
+	uint32_t key = fold(key64);
+	struct sitem *it;
+	uint16_t i;
 
 	*ret_prev_s = 0;
-	/* one pass: the key, and the stalest item in case the set is full */
-	for (uint32_t i = 0; i < s->n; i++) {
-		if (s->v[i].key == key) {
+	if (s->n == 0)
+		s->head = s->tail = s->edge = SS_NIL;
+	sset_advance(s, since_of(now_s, stale_s));
+	if (s->n) {
+		size_t sl = sset_slot_of(s, key);
+		if (s->slot[sl]) {
+			i = (uint16_t)(s->slot[sl] - 1);
 			it = &s->v[i];
-			break;
+			*ret_prev_s = it->last_s;
+			/* a key last seen before the window starts counts as new again */
+			*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
+			if (*ret_new)
+				it->count = 0;
+			it->last_s = now_s;
+			it->count += n;
+			if (it->live) {
+				it->live = false;
+				s->live--;
+			}
+			if (s->head != i) {
+				if (s->edge == i)
+					s->edge = it->prev; /* the next newer item of the prefix */
+				sset_unlink(s, i);
+				sset_push(s, i);
+			}
+			goto live;
 		}
-		if (s->v[i].last_s < s->v[old].last_s)
-			old = i;
-	}
-	if (it) {
-		*ret_prev_s = it->last_s;
-		/* a key last seen before the window starts counts as new again */
-		*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
-		if (*ret_new)
-			it->count = 0;
-		it->last_s = now_s;
-		return it;
 	}
 	*ret_new = true;
 	if (s->n < cap) {
-		if (s->n == s->alloc) {
-			uint32_t na = s->alloc ? MIN(s->alloc * 2, cap) : MIN(4u, cap);
-			struct sitem *v = realloc(s->v, (size_t)na * sizeof(*v));
-			if (!v) {
-				s->overflow++;
-				return NULL;
-			}
-			s->v = v;
-			s->alloc = na;
-		}
-		it = &s->v[s->n++];
-	} else {
-		/* full: reuse the stalest item if it left the window */
-		if (s->n == 0 || now_s <= s->v[old].last_s || now_s - s->v[old].last_s <= stale_s) {
+		if (s->n == s->alloc && sset_grow(s, cap) < 0) {
 			s->overflow++;
 			return NULL;
 		}
-		it = &s->v[old];
+		i = s->n++;
+	} else {
+		/* full: reuse the stalest item if it left the window (then it is
+		 * outside the live prefix) */
+		struct sitem *old = &s->v[s->tail];
+		if (now_s <= old->last_s || now_s - old->last_s <= stale_s) {
+			s->overflow++;
+			return NULL;
+		}
+		i = s->tail;
+		sset_unslot(s, sset_slot_of(s, old->key));
+		sset_unlink(s, i);
 	}
-	*it = (struct sitem){ .key = key, .count = 0, .last_s = now_s };
+	it = &s->v[i];
+	*it = (struct sitem){ .key = key, .count = n, .last_s = now_s };
+	s->slot[sset_slot_of(s, key)] = (uint16_t)(i + 1);
+	sset_push(s, i);
+live:
+	if (s->edge == SS_NIL)
+		s->edge = i;
+	if (it->count) {
+		it->live = true;
+		s->live++;
+	}
 	return it;
+}
+
+uint32_t sset_live(struct sset *s, uint32_t now_s, uint32_t stale_s)
+{
+	if (s->n == 0)
+		return 0;
+	sset_advance(s, since_of(now_s, stale_s));
+	return s->live;
+}
+
+void sset_zero(struct sset *s, struct sitem *it)
+{
+	if (it->live) {
+		it->live = false;
+		s->live--;
+	}
+	it->count = 0;
 }
 
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum)
 {
-	uint32_t n = 0, sum = 0;
-	for (uint32_t i = 0; i < s->n; i++) {
-		if (s->v[i].last_s < since_s || s->v[i].key == skip_key || s->v[i].count == 0)
+	uint32_t n = 0, sum = 0, skip = skip_key ? fold(skip_key) : 0;
+	for (uint16_t i = s->n ? s->head : SS_NIL; i != SS_NIL; i = s->v[i].next) {
+		const struct sitem *it = &s->v[i];
+		if (it->last_s < since_s)
+			break; /* the rest are older */
+		if (it->key == skip || it->count == 0)
 			continue;
 		n++;
-		sum += s->v[i].count;
+		sum += it->count;
 	}
 	if (ret_sum)
 		*ret_sum = sum;

@@ -155,7 +155,8 @@ static void check_method(const struct baseline *b, const struct event *ev, struc
 		  b->n, auth_method_name(order[0]));
 	for (uint32_t i = 1; i < n && i < 3; i++)
 		sb_printf(&sb, ", %u %s", b->methods[order[i]], auth_method_name(order[i]));
-	(void)alert_add_why(a, "%s", sb.b);
+	if (a) /* NULL: only counting */
+		(void)alert_add_why(a, "%s", sb.b);
 	(*broken)++;
 }
 
@@ -200,7 +201,8 @@ static void check_network(const struct detect *d, const struct baseline *b, cons
 				  b->nets[order[i]].prefix, b->nets[order[i]].count);
 		sb_printf(&sb, "%s)", n > 3 ? ", …" : "");
 	}
-	(void)alert_add_why(a, "%s", sb.b);
+	if (a) /* NULL: only counting */
+		(void)alert_add_why(a, "%s", sb.b);
 	(*broken)++;
 }
 
@@ -232,7 +234,8 @@ static void check_hour(const struct detect *d, const struct baseline *b, const s
 	if ((h - gap_start + 24) % 24 >= gap_len)
 		return;
 	int first = (gap_start + gap_len) % 24, end = gap_start; /* logins in [first, end) */
-	(void)alert_add_why(a, "at %02d:%02d, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)", h,
+	if (a) /* NULL: only counting */
+		(void)alert_add_why(a, "at %02d:%02d, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)", h,
 			    tm->tm_min, b->n, first, end == 0 ? 24 : end);
 	(*broken)++;
 }
@@ -247,7 +250,8 @@ static void check_key(const struct baseline *b, const struct event *ev, struct a
 	for (uint32_t i = 0; i < b->n_keys; i++)
 		if (sv_eq(fp, b->keys[i].fp))
 			return;
-	(void)alert_add_why(a, "with key %.*s, never used before by this account (%u earlier publickey logins used %u %s)",
+	if (a) /* NULL: only counting */
+		(void)alert_add_why(a, "with key %.*s, never used before by this account (%u earlier publickey logins used %u %s)",
 			    (int)fp.n, fp.p, b->methods[AM_PUBLICKEY], b->n_keys,
 			    b->keys_dropped ? "other keys kept" : b->n_keys == 1 ? "other key" : "other keys");
 	(*broken)++;
@@ -286,8 +290,13 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 
 	struct baseline *b = &e->b;
 	if (b->n >= c->ul_min_logins && b->days >= c->ul_min_days) {
-		a = alert_new(AK_UNUSUAL_LOGIN, SEV_MEDIUM);
-		if (a) {
+		/* count first: most logins break no habit and need no alert */
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass == 1) {
+				if (broken == 0 || !(a = alert_new(AK_UNUSUAL_LOGIN, SEV_MEDIUM)))
+					break;
+				broken = 0;
+			}
 			if (c->ul_method)
 				check_method(b, ev, a, &broken);
 			if (c->ul_network)
@@ -303,10 +312,6 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 	e->dirty = true;
 	if (!a)
 		return;
-	if (broken == 0) {
-		alert_free(a);
-		return;
-	}
 	a->severity = broken >= 2 ? SEV_HIGH : SEV_MEDIUM;
 	a->source = ev->source;
 	detect_alert_host(d, a, host);

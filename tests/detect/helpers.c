@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/timeutil.h"
+#include "parse/decoder.h"
+#include "parse/header.h"
 
 const int64_t T0 = INT64_C(1772409600); /* 2026-03-02T00:00:00Z */
 
@@ -150,4 +152,30 @@ void history(struct detect *d, const char *user)
 		feed(d, login(day * DAY_S + 17 * HOUR_S + 30 * MIN_S, user, day < 4 ? "192.0.2.7" : "198.51.100.10",
 			      AM_PUBLICKEY, "SHA256:AAAA"));
 	}
+}
+
+void feed_line(struct detect *d, const char *line)
+{
+	static struct header_ctx *hdr;
+	struct syslog_header h;
+	struct event ev;
+
+	if (!hdr) {
+		hdr = header_ctx_new("UTC");
+		assert_non_null(hdr);
+		header_ctx_set_mtime(hdr, T0 + 300 * DAY_S); /* late 2026 */
+	}
+	if (header_parse(hdr, line, strlen(line), &h) <= 0 || decode(&h, &ev) <= 0) {
+		fprintf(stderr, "does not decode: %s\n", line);
+		fail();
+	}
+	ev.origin.file = "auth.log";
+	ev.origin.line = ++line_no;
+	detect_feed(d, &ev);
+}
+
+void feed_lines(struct detect *d, const char *const *lines)
+{
+	for (size_t i = 0; lines[i]; i++)
+		feed_line(d, lines[i]);
 }

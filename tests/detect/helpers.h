@@ -35,6 +35,13 @@ size_t count_kind(const struct collect *c, enum alert_kind k, struct alert **ret
 /* Asserts that some why sentence of a equals s. */
 void assert_why(const struct alert *a, const char *s);
 void dump_alerts(const struct collect *c);
+/* Runs one real log line through the header parser and decode() (UTC,
+ * RFC 3164 years taken as 2026) and feeds the event; fails the test when
+ * the line does not decode. */
+void feed_line(struct detect *d, const char *line);
+/* The same for a NULL-terminated list. */
+void feed_lines(struct detect *d, const char *const *lines);
+
 /* A queue for interleaving several synthetic streams: q() adds, qfeed()
  * feeds everything queued in time order (stable) and empties the queue. */
 void q(struct event ev);

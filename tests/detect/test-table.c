@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "detect/internal.h"
 #include "helpers.h"
 
 static struct event flood_event(uint32_t i, char *user, size_t ulen)
@@ -111,11 +112,68 @@ static void test_flood_is_bounded(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* Bounded sets: find, the stalest replaced only once out of the window,
+ * the live count equal to a full scan at every step, zeroed items. */
+static void test_sset(void **state)
+{
+	(void)state;
+	struct sset s = { 0 };
+	bool fresh;
+	uint32_t prev, sum;
+	struct sitem *it;
+	uint64_t rnd = 88172645463325252ULL;
+
+	/* 8 keys at t = 100..107, cap 8, window 10 s */
+	for (uint32_t k = 0; k < 8; k++) {
+		it = sset_touch(&s, 1000 + k, 100 + k, 10, 8, 2, &fresh, &prev);
+		assert_non_null(it);
+		assert_true(fresh);
+		assert_int_equal(it->count, 2);
+	}
+	assert_int_equal(s.n, 8);
+	assert_int_equal(sset_live(&s, 107, 10), 8);
+	/* full of fresh keys: a new one overflows */
+	assert_null(sset_touch(&s, 2000, 108, 10, 8, 1, &fresh, &prev));
+	assert_int_equal(s.overflow, 1);
+	/* key 1000 again: not fresh, count grows, now the newest */
+	it = sset_touch(&s, 1000, 109, 10, 8, 1, &fresh, &prev);
+	assert_false(fresh);
+	assert_int_equal(prev, 100);
+	assert_int_equal(it->count, 3);
+	/* at 112, 1001 (seen at 101) left the window and is the stalest: replaced */
+	it = sset_touch(&s, 2000, 112, 10, 8, 1, &fresh, &prev);
+	assert_non_null(it);
+	assert_null(sset_find(&s, 1001));
+	assert_non_null(sset_find(&s, 2000));
+	assert_int_equal(sset_live(&s, 112, 10), sset_active(&s, 102, 0, NULL));
+	/* zeroed items do not count */
+	sset_zero(&s, sset_find(&s, 1000));
+	assert_int_equal(sset_live(&s, 112, 10), sset_active(&s, 102, 0, &sum));
+	assert_int_equal(sset_active(&s, 0, 2000, NULL), 6);
+	sset_done(&s);
+
+	/* random touches: the live count always equals the scan */
+	uint32_t now = 1000;
+	for (int i = 0; i < 200000; i++) {
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		now += (uint32_t)(rnd % 3);
+		it = sset_touch(&s, rnd % 97, now, 30, 64, 1, &fresh, &prev);
+		if (it && rnd % 11 == 0)
+			sset_zero(&s, it);
+		assert_int_equal(sset_live(&s, now, 30), sset_active(&s, now - 30, 0, NULL));
+		assert_true(s.n <= 64);
+	}
+	sset_done(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eviction_counter),
 		cmocka_unit_test(test_flood_is_bounded),
+		cmocka_unit_test(test_sset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
