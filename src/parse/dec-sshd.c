@@ -507,7 +507,11 @@ static int dec_disconnecting_old(struct sv rest, struct event *ev)
 }
 
 /* "Received disconnect from A port P:R: MSG" (7.2+), "… from A: R: MSG",
- * "… from A: MSG" (older). */
+ * "… from A: MSG" (older). The client said goodbye (SSH_MSG_DISCONNECT):
+ * before authentication too ("11: Bye Bye [preauth]", "14: No supported
+ * authentication methods available [preauth]") it is the client leaving,
+ * not an attack, so it is a disconnect with EVF_PREAUTH, not a pre-auth
+ * close (SSHGuard's tests expect nothing from it). */
 static int dec_received_disconnect(struct sv rest, struct event *ev)
 {
 	long sp = sv_chr(rest, ' ');
@@ -539,7 +543,7 @@ static int dec_received_disconnect(struct sv rest, struct event *ev)
 	else if (k && sv_starts(sv_skip(msg, k), ":"))
 		msg = sv_skip(msg, k + 1);
 	(void)sv_consume(&msg, " ");
-	ev->kind = ev->flags & EVF_PREAUTH ? EV_PREAUTH_CLOSE : EV_DISCONNECT;
+	ev->kind = EV_DISCONNECT;
 	ev->detail = msg;
 	return 1;
 }
@@ -906,6 +910,30 @@ static int dec_scanned(struct sv rest, struct event *ev)
 	return 1;
 }
 
+/* The obfuscated-handshake patch (portable OpenSSH with ObfuscatedPort,
+ * widely deployed on VPS images): "Magic value check failed (N) on
+ * obfuscated handshake from A port P". N is a 32-bit number the server
+ * computed; everything else is fixed text, cut from the right. */
+static int dec_magic(struct sv rest, struct event *ev)
+{
+	struct sv host;
+	unsigned long x;
+	uint16_t port = 0;
+	size_t k = take_uint(rest, 4294967295UL, &x);
+
+	if (k == 0)
+		return 0;
+	rest = sv_skip(rest, k);
+	(void)cut_port(&rest, &port);
+	if (!cut_last(&rest, " from ", &host) || !sv_eq(rest, ") on obfuscated handshake") ||
+	    !set_source(ev, host, false))
+		return 0;
+	ev->kind = EV_PROTOCOL_ERROR;
+	ev->port = port;
+	ev->detail = SV_LIT("Magic value check failed on obfuscated handshake");
+	return 1;
+}
+
 static int dispatch(struct sv m, struct event *ev)
 {
 	struct sv r = m;
@@ -973,6 +1001,10 @@ static int dispatch(struct sv m, struct event *ev)
 			ev->flags |= EVF_INVALID_USER;
 			return 1;
 		}
+		return 0;
+	case 'M':
+		if (sv_consume(&r, "Magic value check failed ("))
+			return dec_magic(r, ev);
 		return 0;
 	case 'P':
 		/* "Partial" (one of several required methods passed) and
