@@ -2,43 +2,56 @@
 
 #include "core/macro.h"
 
+/* Program name → decoder. The length is kept so that the lookup compares
+ * lengths first: most names differ in length from most rows. */
+#define ROW(name, fn) { name, sizeof(name) - 1, fn }
+
 static const struct {
 	const char *program;
+	size_t len;
 	dec_fn fn;
 } table[] = {
-	{ "sshd", dec_sshd },
-	{ "sshd-session", dec_sshd },
-	{ "sshd-auth", dec_sshd },
-	{ "sudo", dec_sudo },
-	{ "su", dec_su },
-	{ "systemd-logind", dec_logind },
-	{ "useradd", dec_shadow },
-	{ "userdel", dec_shadow },
-	{ "usermod", dec_shadow },
-	{ "groupadd", dec_shadow },
-	{ "groupdel", dec_shadow },
-	{ "groupmod", dec_shadow },
-	{ "gpasswd", dec_shadow },
-	{ "passwd", dec_shadow },
-	{ "chpasswd", dec_shadow },
-	{ "chage", dec_shadow },
-	{ "adduser", dec_shadow },
-	{ "deluser", dec_shadow },
-	{ "chsh", dec_shadow },
-	{ "chfn", dec_shadow },
+	/* the busiest first: the scan stops at the first match */
+	ROW("sshd", dec_sshd),
+	ROW("sshd-session", dec_sshd),
+	ROW("sshd-auth", dec_sshd),
+	ROW("sudo", dec_sudo),
+	ROW("su", dec_su),
+	ROW("systemd-logind", dec_logind),
+	ROW("useradd", dec_shadow),
+	ROW("userdel", dec_shadow),
+	ROW("usermod", dec_shadow),
+	ROW("groupadd", dec_shadow),
+	ROW("groupdel", dec_shadow),
+	ROW("groupmod", dec_shadow),
+	ROW("gpasswd", dec_shadow),
+	ROW("passwd", dec_shadow),
+	ROW("chpasswd", dec_shadow),
+	ROW("chage", dec_shadow),
+	ROW("adduser", dec_shadow),
+	ROW("deluser", dec_shadow),
+	ROW("chsh", dec_shadow),
+	ROW("chfn", dec_shadow),
 	/* RHEL 4-era pam_unix logged as "PROGRAM(pam_unix)[pid]: BODY" */
-	{ "su(pam_unix)", dec_su },
-	{ "sudo(pam_unix)", dec_sudo },
-	{ "sshd(pam_unix)", dec_pam },
-	{ "login(pam_unix)", dec_pam },
-	{ "gdm(pam_unix)", dec_pam },
-	{ "vsftpd(pam_unix)", dec_pam },
+	ROW("su(pam_unix)", dec_su),
+	ROW("sudo(pam_unix)", dec_sudo),
+	ROW("sshd(pam_unix)", dec_pam),
+	ROW("login(pam_unix)", dec_pam),
+	ROW("gdm(pam_unix)", dec_pam),
+	ROW("vsftpd(pam_unix)", dec_pam),
 };
 
 dec_fn decoder_for(struct sv program)
 {
+	/* "/usr/sbin/sshd[123]:" (syslog-ng and some init scripts log argv[0]):
+	 * the header keeps the program as written, the table matches its last
+	 * path component. A name ending in '/' has none and matches nothing. */
+	if (program.n && memchr(program.p, '/', program.n)) {
+		long slash = sv_rchr(program, '/');
+		program = sv_skip(program, (size_t)slash + 1);
+	}
 	for (size_t i = 0; i < ELEMENTSOF(table); i++)
-		if (sv_eq(program, table[i].program))
+		if (program.n == table[i].len && memcmp(program.p, table[i].program, program.n) == 0)
 			return table[i].fn;
 	return NULL;
 }

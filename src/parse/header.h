@@ -22,7 +22,8 @@
  *   program forms: "prog[pid]:", "prog:" (pid -1), "[prog]:", "[prog]",
  *                 "sshd-session[123]:", "/usr/sbin/cron[5]:",
  *                 "sshd(pam_unix)[1]:" — the program is the token as
- *                 written (no basename); "prog[pid]: [ID 123 auth.info] msg"
+ *                 written (no basename: decoder_for() matches the last
+ *                 path component); "prog[pid]: [ID 123 auth.info] msg"
  *                 loses the Solaris tag
  *   no host:      when the first token after the time is itself a program
  *                 form followed by a space or the end ("Nov  1 00:00:01

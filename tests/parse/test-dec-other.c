@@ -120,9 +120,45 @@ static void test_table(void **state)
 	assert_null(decoder_for(SV_LIT("")));
 	assert_null(decoder_for(sv_make("sudo\0", 5)));
 
+	/* a program logged with its path dispatches on the last component */
+	assert_ptr_equal(decoder_for(SV_LIT("/usr/sbin/sshd")), dec_sshd);
+	assert_ptr_equal(decoder_for(SV_LIT("/usr/lib/openssh/sshd-session")), dec_sshd);
+	assert_ptr_equal(decoder_for(SV_LIT("/usr/bin/sudo")), dec_sudo);
+	assert_ptr_equal(decoder_for(SV_LIT("/bin/su")), dec_su);
+	assert_ptr_equal(decoder_for(SV_LIT("sbin/useradd")), dec_shadow);
+	assert_ptr_equal(decoder_for(SV_LIT("/sshd")), dec_sshd);
+	assert_null(decoder_for(SV_LIT("/usr/sbin/")));
+	assert_null(decoder_for(SV_LIT("/")));
+	assert_null(decoder_for(SV_LIT("/usr/sbin/sshdx")));
+	assert_null(decoder_for(SV_LIT("/usr/sbin/sshd/")));
+	assert_null(decoder_for(SV_LIT("/usr/sbin/xsshd")));
+
 	/* the account op added for groupmod/gpasswd has a stable name */
 	assert_string_equal(account_op_name(ACCT_GROUP_MOD), "group_mod");
 	assert_int_equal(account_op_from_name("group_mod"), ACCT_GROUP_MOD);
+}
+
+/* A whole syslog line whose program carries its path: the event keeps the
+ * program as logged, the sshd decoder reads the message. */
+static void test_program_path(void **state)
+{
+	static const char line[] =
+		"Nov  1 00:00:01 web1 /usr/sbin/sshd[123]: Failed password for root from 192.0.2.7 port 22 ssh2";
+	struct header_ctx *ctx = header_ctx_new("UTC");
+	struct syslog_header h;
+	struct event ev;
+	char ab[ADDR_STRLEN];
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(header_parse(ctx, line, sizeof(line) - 1, &h), 1);
+	assert_sv(h.program, "/usr/sbin/sshd");
+	assert_int_equal(decode(&h, &ev), 1);
+	assert_int_equal(ev.kind, EV_AUTH_FAILURE);
+	assert_sv(ev.program, "/usr/sbin/sshd");
+	assert_int_equal(ev.pid, 123);
+	assert_sv(ev.user, "root");
+	assert_string_equal(addr_format(&ev.source, ab), "192.0.2.7");
+	header_ctx_free(ctx);
 }
 
 /* pam lines reach dec_pam from any program, including ones with no row */
@@ -412,6 +448,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_fields),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_program_path),
 		cmocka_unit_test(test_pam_fallback),
 		cmocka_unit_test(test_no_address_from_names),
 		cmocka_unit_test(test_repeated_fields),
