@@ -56,6 +56,44 @@ dec_fn decoder_for(struct sv program)
 	return NULL;
 }
 
+/* A message with no program name at all: sshd run with -e under
+ * multilog/s6-log ("2018-06-26 13:22:02.108781500 Failed password for …"),
+ * or socklog lines whose tag was lost ("… auth.info: Invalid user …").
+ * Only shapes that are unmistakably sshd's are taken: a fixed sshd prefix,
+ * a decoded source address and, for Failed/Accepted, one of sshd's own
+ * method names ("Failed to start x for y from 1.2.3.4" is not sshd's). */
+static int dec_headerless(struct sv msg, struct event *ev)
+{
+	static const char *const sshd_only[] = {
+		"Failed ",
+		"Accepted ",
+		"Invalid user ",
+		"Illegal user ",
+		"Connection closed by ",
+		"Connection reset by ",
+		"Disconnected from ",
+		"Received disconnect from ",
+		"Did not receive identification string from ",
+		"maximum authentication attempts exceeded for ",
+		"Unable to negotiate with ",
+		"Bad protocol version identification ",
+		"Timeout before authentication for ",
+		"ROOT LOGIN REFUSED FROM ",
+	};
+	struct sv m = msg;
+	bool known = false;
+
+	if (!sv_consume(&m, "error: "))
+		(void)sv_consume(&m, "fatal: ");
+	for (size_t i = 0; i < ELEMENTSOF(sshd_only) && !known; i++)
+		known = sv_starts(m, sshd_only[i]);
+	if (!known || dec_sshd(msg, ev) <= 0 || ev->source.family == ADDR_NONE)
+		return 0;
+	if ((ev->kind == EV_AUTH_FAILURE || ev->kind == EV_AUTH_SUCCESS) && ev->method == AM_NONE)
+		return 0;
+	return 1;
+}
+
 int decode(const struct syslog_header *h, struct event *ev)
 {
 	dec_fn fn = decoder_for(h->program);
@@ -64,6 +102,8 @@ int decode(const struct syslog_header *h, struct event *ev)
 	event_init(ev);
 	if (fn)
 		r = fn(h->msg, ev);
+	else if (h->program.n == 0 && h->msg.n)
+		r = dec_headerless(h->msg, ev);
 	/* pam modules log under whatever program loaded them */
 	if (r <= 0 && sv_starts(h->msg, "pam_")) {
 		event_init(ev);
