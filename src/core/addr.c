@@ -1,42 +1,78 @@
 #include "core/addr.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
+
+/* Dotted-quad IPv4 exactly as glibc's inet_pton(AF_INET) takes it
+ * (resolv/inet_pton.c inet_pton4): four decimal parts 0-255 separated by
+ * single dots, no sign, no spaces, and no leading zero ("0" is a part,
+ * "01" is not). Returns 1 and writes the 4 bytes, or 0. Every line that
+ * names an address comes through here, so it does not copy the view. */
+static int parse_v4(struct sv v, uint8_t out[static 4])
+{
+	const char *p = v.p, *e = v.p + v.n;
+	unsigned part = 0;
+
+	if (v.n < 7 || v.n > 15)
+		return 0;
+	for (;;) {
+		unsigned x, nd;
+		if (p >= e || (unsigned)(*p - '0') > 9)
+			return 0;
+		x = (unsigned)(*p++ - '0');
+		nd = 1;
+		while (p < e && (unsigned)(*p - '0') <= 9) {
+			if (x == 0 || ++nd > 3) /* leading zero, or too long for 255 */
+				return 0;
+			x = x * 10 + (unsigned)(*p++ - '0');
+		}
+		if (x > 255)
+			return 0;
+		out[part++] = (uint8_t)x;
+		if (part == 4)
+			return p == e;
+		if (p >= e || *p != '.')
+			return 0;
+		p++;
+	}
+}
 
 int addr_parse(struct sv v, struct addr *ret)
 {
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	char buf[INET6_ADDRSTRLEN + 1];
 	long pct;
 	struct addr a = { 0 };
 
-	if (v.n == 0 || v.n >= 64 || memchr(v.p, '\0', v.n))
+	if (v.n == 0 || v.n >= 64)
+		return 0;
+	if (parse_v4(v, a.bytes)) {
+		a.family = ADDR_V4;
+		*ret = a;
+		return 1;
+	}
+	/* parse_v4 takes everything inet_pton(AF_INET) does: without a ':'
+	 * there is nothing left to try */
+	if (!memchr(v.p, ':', v.n) || memchr(v.p, '\0', v.n))
 		return 0;
 	pct = sv_chr(v, '%');
-	if (pct >= 0) {
-		/* a zone index only makes sense on IPv6 */
-		if (sv_chr(v, ':') < 0)
-			return 0;
-		v.n = (size_t)pct;
-	}
-	if (v.n == 0 || v.n > INET6_ADDRSTRLEN)
+	if (pct >= 0)
+		v.n = (size_t)pct; /* the zone index is dropped */
+	/* a zone index only makes sense on IPv6: the address keeps a ':' */
+	if (v.n == 0 || v.n > INET6_ADDRSTRLEN || !memchr(v.p, ':', v.n))
 		return 0;
 	memcpy(buf, v.p, v.n);
 	buf[v.n] = '\0';
-	if (memchr(buf, ':', v.n)) {
-		if (inet_pton(AF_INET6, buf, a.bytes) != 1)
-			return 0;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (memcmp(a.bytes, mapped, 12) == 0) {
-			memmove(a.bytes, a.bytes + 12, 4);
-			memset(a.bytes + 4, 0, 12);
-			a.family = ADDR_V4;
-		} else {
-			a.family = ADDR_V6;
-		}
-	} else {
-		if (inet_pton(AF_INET, buf, a.bytes) != 1)
-			return 0;
+	memset(a.bytes, 0, sizeof(a.bytes));
+	if (inet_pton(AF_INET6, buf, a.bytes) != 1)
+		return 0;
+	if (memcmp(a.bytes, mapped, 12) == 0) {
+		memmove(a.bytes, a.bytes + 12, 4);
+		memset(a.bytes + 4, 0, 12);
 		a.family = ADDR_V4;
+	} else {
+		a.family = ADDR_V6;
 	}
 	*ret = a;
 	return 1;
