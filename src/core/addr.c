@@ -7,33 +7,41 @@
 /* Dotted-quad IPv4 exactly as glibc's inet_pton(AF_INET) takes it
  * (resolv/inet_pton.c inet_pton4): four decimal parts 0-255 separated by
  * single dots, no sign, no spaces, and no leading zero ("0" is a part,
- * "01" is not). Returns 1 and writes the 4 bytes, or 0. Every line that
- * names an address comes through here, so it does not copy the view. */
-static int parse_v4(struct sv v, uint8_t out[static 4])
+ * "01" is not). Returns true and *ret the address bytes in memory order
+ * (first part in the lowest byte), or false. Every line that names an
+ * address comes through here: no copy, and the parts are kept in a
+ * register rather than stored byte by byte and reloaded. */
+static bool parse_v4(struct sv v, uint32_t *ret)
 {
-	const char *p = v.p, *e = v.p + v.n;
-	unsigned part = 0;
+	const unsigned char *p = (const unsigned char *)v.p, *e = p + v.n;
+	uint32_t bytes = 0;
 
 	if (v.n < 7 || v.n > 15)
-		return 0;
-	for (;;) {
-		unsigned x, nd;
+		return false;
+	for (unsigned part = 0;; part++) {
+		unsigned x;
 		if (p >= e || (unsigned)(*p - '0') > 9)
-			return 0;
+			return false;
 		x = (unsigned)(*p++ - '0');
-		nd = 1;
-		while (p < e && (unsigned)(*p - '0') <= 9) {
-			if (x == 0 || ++nd > 3) /* leading zero, or too long for 255 */
-				return 0;
+		if (p < e && (unsigned)(*p - '0') <= 9) {
+			if (x == 0) /* a leading zero */
+				return false;
 			x = x * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9) {
+				x = x * 10 + (unsigned)(*p++ - '0');
+				if (x > 255 || (p < e && (unsigned)(*p - '0') <= 9))
+					return false;
+			}
 		}
-		if (x > 255)
-			return 0;
-		out[part++] = (uint8_t)x;
-		if (part == 4)
-			return p == e;
+		bytes |= (uint32_t)x << (8 * part);
+		if (part == 3) {
+			if (p != e)
+				return false;
+			*ret = bytes;
+			return true;
+		}
 		if (p >= e || *p != '.')
-			return 0;
+			return false;
 		p++;
 	}
 }
@@ -45,11 +53,15 @@ int addr_parse(struct sv v, struct addr *ret)
 	long pct;
 	struct addr a = { 0 };
 
+	uint32_t v4;
+
 	if (v.n == 0 || v.n >= 64)
 		return 0;
-	if (parse_v4(v, a.bytes)) {
-		a.family = ADDR_V4;
-		*ret = a;
+	if (parse_v4(v, &v4)) {
+		const uint8_t b[4] = { (uint8_t)v4, (uint8_t)(v4 >> 8), (uint8_t)(v4 >> 16), (uint8_t)(v4 >> 24) };
+		memset(ret, 0, sizeof(*ret));
+		ret->family = ADDR_V4;
+		memcpy(ret->bytes, b, 4);
 		return 1;
 	}
 	/* parse_v4 takes everything inet_pton(AF_INET) does: without a ':'
@@ -64,7 +76,6 @@ int addr_parse(struct sv v, struct addr *ret)
 		return 0;
 	memcpy(buf, v.p, v.n);
 	buf[v.n] = '\0';
-	memset(a.bytes, 0, sizeof(a.bytes));
 	if (inet_pton(AF_INET6, buf, a.bytes) != 1)
 		return 0;
 	if (memcmp(a.bytes, mapped, 12) == 0) {
