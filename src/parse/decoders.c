@@ -41,19 +41,26 @@ static const struct {
 	ROW("vsftpd(pam_unix)", dec_pam),
 };
 
-dec_fn decoder_for(struct sv program)
+static dec_fn lookup(struct sv program)
 {
-	/* "/usr/sbin/sshd[123]:" (syslog-ng and some init scripts log argv[0]):
-	 * the header keeps the program as written, the table matches its last
-	 * path component. A name ending in '/' has none and matches nothing. */
-	if (program.n && memchr(program.p, '/', program.n)) {
-		long slash = sv_rchr(program, '/');
-		program = sv_skip(program, (size_t)slash + 1);
-	}
 	for (size_t i = 0; i < ELEMENTSOF(table); i++)
 		if (program.n == table[i].len && memcmp(program.p, table[i].program, program.n) == 0)
 			return table[i].fn;
 	return NULL;
+}
+
+dec_fn decoder_for(struct sv program)
+{
+	dec_fn fn = lookup(program);
+	long slash;
+
+	if (fn || program.n == 0)
+		return fn;
+	/* "/usr/sbin/sshd[123]:" (syslog-ng and some init scripts log argv[0]):
+	 * the header keeps the program as written, the table matches its last
+	 * path component. A name ending in '/' has none and matches nothing. */
+	slash = sv_rchr(program, '/');
+	return slash >= 0 ? lookup(sv_skip(program, (size_t)slash + 1)) : NULL;
 }
 
 /* A message with no program name at all: sshd run with -e under
