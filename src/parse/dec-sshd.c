@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "core/macro.h"
+#include "parse/dec-util.h"
 
 /* What a log preamble ("authenticating user U" …) said about the session. */
 enum pre {
@@ -207,14 +208,14 @@ static int find_remote_ids(struct sv s, const struct event *base, struct rid *on
 	int found = 0;
 	size_t from = 0;
 	while (found < 2 && from < s.n) {
-		const char *q = memmem(s.p + from, s.n - from, " port ", 6);
+		long at = dec_find(sv_skip(s, from), " port ");
 		size_t j, k, tok_start;
 		unsigned long port;
 		struct rid c;
 		const char *sp;
-		if (!q)
+		if (at < 0)
 			break;
-		j = (size_t)(q - s.p);
+		j = from + (size_t)at;
 		from = j + 1;
 		k = take_uint(sv_skip(s, j + 6), 65535, &port);
 		if (k == 0 || !sv_starts(sv_skip(s, j + 6 + k), ": "))
@@ -391,7 +392,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 		/* an unknown method is whatever the client sent, spaces included;
 		 * sshd accepts only its own ("Accepted key … found at …" and
 		 * "Accepted certificate ID …" are other, verbose messages) */
-		long f = trusted ? -1 : sv_find(rest, " for ");
+		long f = trusted ? -1 : dec_find(rest, " for ");
 		if (f <= 0)
 			return 0;
 		meth = sv_make(rest.p, (size_t)f);
@@ -402,7 +403,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 
 	if (sv_consume_end(&s, " ssh2") || sv_consume_end(&s, " ssh1")) {
 		core = s;
-	} else if ((i = sv_rfind(s, " ssh2: ")) >= 0 && key_info_strict(sv_skip(s, (size_t)i + 7))) {
+	} else if ((i = dec_rfind(s, " ssh2: ")) >= 0 && key_info_strict(sv_skip(s, (size_t)i + 7))) {
 		/* the last " ssh2: " is sshd's: strict key text cannot hold one */
 		core = sv_make(s.p, (size_t)i);
 		info = sv_skip(s, (size_t)i + 7);
@@ -414,9 +415,9 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 		struct event first = *ev, cand;
 		int n = 0;
 		size_t from = 0;
-		const char *q;
-		while (n < 2 && (q = memmem(s.p + from, s.n - from, " ssh2: ", 7))) {
-			size_t at = (size_t)(q - s.p);
+		long q;
+		while (n < 2 && (q = dec_find(sv_skip(s, from), " ssh2: ")) >= 0) {
+			size_t at = from + (size_t)q;
 			struct sv in = sv_skip(s, at + 7);
 			from = at + 1;
 			cand = *ev;
@@ -526,7 +527,7 @@ static int dec_received_disconnect(struct sv rest, struct event *ev)
 		ev->port = (uint16_t)x;
 		msg = sv_skip(msg, k + 1);
 	} else {
-		long c = sv_find(rest, ": ");
+		long c = dec_find(rest, ": ");
 		if (c <= 0)
 			return 0;
 		tok = sv_make(rest.p, (size_t)c);
@@ -557,7 +558,7 @@ static int dec_user_not_allowed(struct sv rest, struct event *ev)
 		"a group is listed in DenyGroups",
 		"none of user's groups are listed in AllowGroups",
 	};
-	long i = sv_rfind(rest, " not allowed because ");
+	long i = dec_rfind(rest, " not allowed because ");
 	struct sv left, reason, host;
 	bool from = false, known = false;
 
@@ -604,7 +605,7 @@ static int dec_pam_error(struct sv rest, struct event *ev)
 	for (size_t k = 0; k < ELEMENTSOF(long_msgs); k++)
 		if (sv_starts(rest, long_msgs[k]))
 			skip = strlen(long_msgs[k]);
-	f = sv_find(sv_skip(rest, skip), " for ");
+	f = dec_find(sv_skip(rest, skip), " for ");
 	if (f < 0)
 		return 0;
 	core = sv_skip(rest, skip + (size_t)f + 5);
@@ -629,7 +630,7 @@ static int dec_pam_more(struct sv rest, struct event *ev)
 	if (k == 0 || !sv_starts(sv_skip(rest, k), " more authentication failure"))
 		return 0;
 	s = sv_skip(rest, k);
-	r = sv_find(s, " rhost=");
+	r = dec_find(s, " rhost=");
 	if (r < 0)
 		return 0;
 	s = sv_skip(s, (size_t)r + 7);
@@ -639,7 +640,7 @@ static int dec_pam_more(struct sv rest, struct event *ev)
 		return 0;
 	if (e >= 0) {
 		s = sv_skip(s, (size_t)e);
-		u = sv_find(s, " user=");
+		u = dec_find(s, " user=");
 		if (u >= 0)
 			ev->user = sv_skip(s, (size_t)u + 6);
 	}
@@ -671,7 +672,7 @@ static int dec_bad_version(struct sv rest, struct event *ev)
 static bool take_lead_addr(struct sv *rest, struct event *ev, const char *sep)
 {
 	long sp = sv_chr(*rest, ' ');
-	long c = sep ? sv_find(*rest, sep) : -1;
+	long c = sep ? dec_find(*rest, sep) : -1;
 	struct sv tok;
 	unsigned long x;
 	size_t k;
@@ -726,7 +727,7 @@ static int dec_connection_from(struct sv rest, struct event *ev)
  * sshd's; the preamble may hold a user name. */
 static int dec_tagged_connection(struct sv msg, struct event *ev)
 {
-	long i = sv_find(msg, ": Connection from ");
+	long i = dec_find(msg, ": Connection from ");
 	struct rid c;
 	int n;
 	if (i <= 0 || sv_starts(msg, "debug"))
@@ -792,7 +793,7 @@ static int dec_drop(struct sv rest, struct event *ev)
 /* tcp wrappers: "refused connect from HOST (A)" or "… from A". */
 static int dec_refused(struct sv rest, struct event *ev)
 {
-	long o = sv_rfind(rest, " (");
+	long o = dec_rfind(rest, " (");
 	ev->kind = EV_CONN_REFUSED;
 	if (o >= 0 && sv_ends(rest, ")")) {
 		struct sv a = sv_make(rest.p + o + 2, rest.n - (size_t)o - 3);
@@ -814,17 +815,17 @@ static int dec_starting_session(struct sv rest, struct event *ev)
 	uint16_t port = 0;
 	long i, on;
 
-	i = sv_rfind(rest, " id ");
+	i = dec_rfind(rest, " id ");
 	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
 		rest.n = (size_t)i;
 	if (!cut_port(&rest, &port) || !cut_from(&rest, &host) || !set_source(ev, host, false))
 		return 0;
-	i = sv_rfind(rest, " for ");
+	i = dec_rfind(rest, " for ");
 	if (i < 0)
 		return 0;
 	ev->user = sv_skip(rest, (size_t)i + 5);
 	rest.n = (size_t)i;
-	on = sv_rfind(rest, " on ");
+	on = dec_rfind(rest, " on ");
 	if (on >= 0 && sv_chr(sv_skip(rest, (size_t)on + 4), ' ') < 0) {
 		ev->tty = sv_skip(rest, (size_t)on + 4);
 		rest.n = (size_t)on;
@@ -842,7 +843,7 @@ static int dec_close_session(struct sv rest, struct event *ev)
 	unsigned long x;
 	if (!sv_consume(&rest, "user "))
 		return 0;
-	i = sv_rfind(rest, " id ");
+	i = dec_rfind(rest, " id ");
 	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
 		rest.n = (size_t)i;
 	if (!parse_user_from(rest, ev, false, NULL))

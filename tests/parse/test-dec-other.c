@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/dec-util.h"
 #include "parse/decoder.h"
 
 /* Decodes "msg" under program in a buffer of exactly its size (so a read
@@ -210,6 +211,50 @@ static void test_banner_lines(void **state)
 				 addr_format(&ev.source, ab), (int)ev.program.n, ev.program.p ? ev.program.p : "");
 	}
 	header_ctx_free(ctx);
+}
+
+/* dec_find/dec_rfind (memchr on a non-space byte, then a compare) agree
+ * with strview's sv_find/sv_rfind on every haystack and needle over a
+ * small alphabet, from exact-size copies. */
+static void test_find_differential(void **state)
+{
+	static const char *const needles[] = { " ", "a", " a", "a ", " ab ", "  ", " port ", " from ", "ab", "b a",
+					       " rhost=", "x" };
+	static const char alpha[3] = { ' ', 'a', 'b' };
+	uint64_t x = 12345;
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		char hay[24];
+		size_t n;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = x % sizeof(hay);
+		for (size_t k = 0; k < n; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			hay[k] = alpha[x % 3];
+		}
+		char *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, hay, n);
+		for (size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+			struct sv v = sv_make(copy, n);
+			if (dec_find(v, needles[k]) != sv_find(v, needles[k]) ||
+			    dec_rfind(v, needles[k]) != sv_rfind(v, needles[k]))
+				fail_msg("\"%.*s\" / \"%s\": find %ld/%ld rfind %ld/%ld", (int)n, hay, needles[k],
+					 dec_find(v, needles[k]), sv_find(v, needles[k]), dec_rfind(v, needles[k]),
+					 sv_rfind(v, needles[k]));
+		}
+		free(copy);
+	}
+	assert_int_equal(dec_find(SV_LIT("a port b port c"), " port "), 1);
+	assert_int_equal(dec_rfind(SV_LIT("a port b port c"), " port "), 8);
+	assert_int_equal(dec_find(SV_LIT(" port"), " port "), -1);
+	assert_int_equal(dec_rfind(SV_NULL, "x"), -1);
+	assert_int_equal(dec_find(SV_LIT("abc"), ""), 0);
+	assert_int_equal(dec_rfind(SV_LIT("abc"), ""), 3);
 }
 
 /* pam lines reach dec_pam from any program, including ones with no row */
@@ -501,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_program_path),
 		cmocka_unit_test(test_banner_lines),
+		cmocka_unit_test(test_find_differential),
 		cmocka_unit_test(test_pam_fallback),
 		cmocka_unit_test(test_no_address_from_names),
 		cmocka_unit_test(test_repeated_fields),
