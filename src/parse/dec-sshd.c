@@ -256,15 +256,36 @@ static enum auth_method method_of(struct sv m)
 	return AM_NONE;
 }
 
+/* Character classes of key text, one table look-up per byte (a key line
+ * has ~50 fingerprint bytes, checked twice). */
+enum { KC_TYPE = 1, KC_B64 = 2, KC_HEX = 4 };
+static const uint8_t key_class[256] = {
+	['0' ... '9'] = KC_TYPE | KC_B64 | KC_HEX,
+	['a' ... 'f'] = KC_TYPE | KC_B64 | KC_HEX,
+	['A' ... 'F'] = KC_TYPE | KC_B64 | KC_HEX,
+	['g' ... 'z'] = KC_TYPE | KC_B64,
+	['G' ... 'Z'] = KC_TYPE | KC_B64,
+	['-'] = KC_TYPE,
+	['+'] = KC_B64,
+	['/'] = KC_B64,
+	['='] = KC_B64,
+	['.'] = KC_B64,
+	[':'] = KC_B64 | KC_HEX,
+};
+
+/* All bytes of v are in class c. */
+static bool all_in(struct sv v, unsigned c)
+{
+	unsigned acc = c;
+	for (size_t i = 0; i < v.n; i++)
+		acc &= key_class[(unsigned char)v.p[i]];
+	return acc == c;
+}
+
 /* sshkey_type(): "RSA", "ED25519-SK", "RSA-CERT", "unknown" … */
 static bool key_type_ok(struct sv t)
 {
-	if (t.n == 0 || t.n > 32)
-		return false;
-	for (size_t i = 0; i < t.n; i++)
-		if (!is_alpha(t.p[i]) && !is_digit(t.p[i]) && t.p[i] != '-')
-			return false;
-	return true;
+	return t.n > 0 && t.n <= 32 && all_in(t, KC_TYPE);
 }
 
 /* sshkey_fingerprint(): "SHA256:base64", "MD5:hex:…", bare "hex:…" (before
@@ -272,26 +293,27 @@ static bool key_type_ok(struct sv t)
 static bool key_fp_ok(struct sv f)
 {
 	static const char *const hashes[] = { "SHA256:", "SHA384:", "SHA512:", "SHA1:", "MD5:" };
-	bool prefixed = false, colon = false;
+	bool prefixed = false;
 	if (sv_eq(f, "(null)"))
 		return true;
-	for (size_t i = 0; i < ELEMENTSOF(hashes); i++) {
-		size_t n = strlen(hashes[i]);
-		if (f.n > n && strncasecmp(f.p, hashes[i], n) == 0) {
-			f = sv_skip(f, n);
-			prefixed = true;
-			break;
+	if (f.n > 7 && memcmp(f.p, "SHA256:", 7) == 0) { /* what sshd logs by default */
+		f = sv_skip(f, 7);
+		prefixed = true;
+	} else {
+		for (size_t i = 0; i < ELEMENTSOF(hashes); i++) {
+			size_t n = strlen(hashes[i]);
+			if (f.n > n && strncasecmp(f.p, hashes[i], n) == 0) {
+				f = sv_skip(f, n);
+				prefixed = true;
+				break;
+			}
 		}
 	}
-	for (size_t i = 0; i < f.n; i++) {
-		char c = f.p[i];
-		if (prefixed ? !(is_alpha(c) || is_digit(c) || c == '+' || c == '/' || c == '=' ||
-				 c == ':' || c == '.')
-			     : !(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':'))
-			return false;
-		colon |= c == ':';
-	}
-	return f.n > 0 && (prefixed || (colon && f.n >= 3));
+	if (f.n == 0)
+		return false;
+	if (prefixed)
+		return all_in(f, KC_B64);
+	return f.n >= 3 && all_in(f, KC_HEX) && memchr(f.p, ':', f.n) != NULL;
 }
 
 /* Splits key text "TYPE FP…" into type, fingerprint and what follows it
