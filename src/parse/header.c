@@ -811,6 +811,9 @@ static void strip_solaris_id(struct syslog_header *h)
 
 /* ---- tokens ----------------------------------------------------------- */
 
+/* The bytes that end a name token: ' ', '[' and ':'. */
+static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
+
 static const char *token_end(const char *p, const char *e)
 {
 	const char *q = memchr(p, ' ', (size_t)(e - p));
@@ -953,7 +956,14 @@ static int parse_tail(struct header_ctx *ctx, const char *p, const char *e, stru
 	const char *start = p, *q, *t;
 	if (p >= e || *p == ' ')
 		return 0;
-	q = parse_prog(p, e, &h->program, &h->pid);
+	/* The usual first token is a host name: it ends at a space with no '['
+	 * or ':' before, which no program form does. One scan finds it. */
+	for (t = p; t < e && !tok_stop[(unsigned char)*t]; t++)
+		;
+	if (_likely_(t < e && *t == ' ' && t > p))
+		q = NULL;
+	else
+		q = parse_prog(p, e, &h->program, &h->pid);
 	if (q) {
 		/* "auth.info:" where a program would be: a socklog banner */
 		if (_unlikely_(h->pid < 0 && *p != '[' && memchr(p, '.', (size_t)(q - p)) &&
@@ -961,7 +971,8 @@ static int parse_tail(struct header_ctx *ctx, const char *p, const char *e, stru
 			return tail_socklog(ctx, q, e, h);
 	} else {
 		/* no program first: this token is the host */
-		t = token_end(p, e);
+		if (t >= e || *t != ' ')
+			t = token_end(p, e);
 		if (t - p > HOST_MAX)
 			return 0;
 		h->host = sv_make(p, (size_t)(t - p));
