@@ -92,12 +92,17 @@ static bool parse_uint(struct sv v, unsigned long max, unsigned long *ret)
 static bool cut_port(struct sv *s, uint16_t *port)
 {
 	size_t i = s->n;
-	unsigned long x;
-	while (i > 0 && is_digit(s->p[i - 1]))
+	uint64_t x = 0, mul = 1;
+	/* the number is read while scanning back to its start (as parse_uint
+	 * would read it: leading zeros allowed, at most 10 digits) */
+	while (i > 0 && is_digit(s->p[i - 1])) {
+		if (s->n - i == 10)
+			return false;
+		x += (uint64_t)(s->p[i - 1] - '0') * mul;
+		mul *= 10;
 		i--;
-	if (i == s->n || i < 6 || memcmp(s->p + i - 6, " port ", 6) != 0)
-		return false;
-	if (!parse_uint(sv_skip(*s, i), 65535, &x))
+	}
+	if (i == s->n || x > 65535 || i < 6 || memcmp(s->p + i - 6, " port ", 6) != 0)
 		return false;
 	*port = (uint16_t)x;
 	s->n = i - 6;
@@ -149,10 +154,16 @@ static bool set_source(struct event *ev, struct sv tok, bool allow_name)
 /* The user part of a message: "INVALID U" or "U", where INVALID is the
  * words sshd puts before a name that has no account ("invalid user ", or
  * "illegal user " in auth-pam.c); NULL where the shape has none. */
+#define INVALID_LEN 13 /* both spellings: a fixed-size compare, no strlen */
+_Static_assert(sizeof("invalid user ") - 1 == INVALID_LEN && sizeof("illegal user ") - 1 == INVALID_LEN,
+	       "INVALID_LEN");
+
 static void set_user(struct event *ev, struct sv u, const char *invalid)
 {
-	if (invalid && sv_consume(&u, invalid))
+	if (invalid && u.n >= INVALID_LEN && memcmp(u.p, invalid, INVALID_LEN) == 0) {
+		u = sv_skip(u, INVALID_LEN);
 		ev->flags |= EVF_INVALID_USER;
+	}
 	ev->user = u;
 }
 
