@@ -87,6 +87,10 @@ static void test_shapes(void **state)
 		  "root", "141.98.11.11", 20778, AM_NONE, EVF_PREAUTH },
 		{ "Disconnected from user alice 192.0.2.10 port 50544", EV_DISCONNECT, "alice", "192.0.2.10", 50544,
 		  AM_NONE, 0 },
+		{ "Invalid user a from 1.2.3.4 port 0000000022", EV_INVALID_USER, "a", "1.2.3.4", 22, AM_NONE,
+		  EVF_INVALID_USER },
+		{ "Invalid user a from 1.2.3.4 port 65535", EV_INVALID_USER, "a", "1.2.3.4", 65535, AM_NONE,
+		  EVF_INVALID_USER },
 		/* the client's goodbye: a disconnect, before authentication too */
 		{ "Received disconnect from 141.98.11.11 port 30422:11: Bye Bye [preauth]", EV_DISCONNECT, "",
 		  "141.98.11.11", 30422, AM_NONE, EVF_PREAUTH },
@@ -284,6 +288,8 @@ static void test_not_recognised(void **state)
 		"User child is on pid 4242",
 		"debug1: Connection from 1.2.3.4 port 22: x",
 		"ROOT LOGIN REFUSED FROM 1.2.3.4 port 22 extra",
+		"Invalid user a from 1.2.3.4 port 00000000022", /* 11 digits */
+		"Invalid user a from 1.2.3.4 port 4294967318", /* 2^32 + 22 */
 		"Magic value check failed (x) on obfuscated handshake from 1.2.3.4 port 1",
 		"Magic value check failed () on obfuscated handshake from 1.2.3.4 port 1",
 		"Magic value check failed (1) on obfuscated handshake from 1.2.3.4 port 1 extra",
