@@ -1,42 +1,89 @@
 #include "core/addr.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
+
+/* Dotted-quad IPv4 exactly as glibc's inet_pton(AF_INET) takes it
+ * (resolv/inet_pton.c inet_pton4): four decimal parts 0-255 separated by
+ * single dots, no sign, no spaces, and no leading zero ("0" is a part,
+ * "01" is not). Returns true and *ret the address bytes in memory order
+ * (first part in the lowest byte), or false. Every line that names an
+ * address comes through here: no copy, and the parts are kept in a
+ * register rather than stored byte by byte and reloaded. */
+static bool parse_v4(struct sv v, uint32_t *ret)
+{
+	const unsigned char *p = (const unsigned char *)v.p, *e = p + v.n;
+	uint32_t bytes = 0;
+
+	if (v.n < 7 || v.n > 15)
+		return false;
+	for (unsigned part = 0;; part++) {
+		unsigned x;
+		if (p >= e || (unsigned)(*p - '0') > 9)
+			return false;
+		x = (unsigned)(*p++ - '0');
+		if (p < e && (unsigned)(*p - '0') <= 9) {
+			if (x == 0) /* a leading zero */
+				return false;
+			x = x * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9) {
+				x = x * 10 + (unsigned)(*p++ - '0');
+				if (x > 255 || (p < e && (unsigned)(*p - '0') <= 9))
+					return false;
+			}
+		}
+		bytes |= (uint32_t)x << (8 * part);
+		if (part == 3) {
+			if (p != e)
+				return false;
+			*ret = bytes;
+			return true;
+		}
+		if (p >= e || *p != '.')
+			return false;
+		p++;
+	}
+}
 
 int addr_parse(struct sv v, struct addr *ret)
 {
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	char buf[INET6_ADDRSTRLEN + 1];
 	long pct;
 	struct addr a = { 0 };
 
-	if (v.n == 0 || v.n >= 64 || memchr(v.p, '\0', v.n))
+	uint32_t v4;
+
+	if (v.n == 0 || v.n >= 64)
+		return 0;
+	if (parse_v4(v, &v4)) {
+		const uint8_t b[4] = { (uint8_t)v4, (uint8_t)(v4 >> 8), (uint8_t)(v4 >> 16), (uint8_t)(v4 >> 24) };
+		memset(ret, 0, sizeof(*ret));
+		ret->family = ADDR_V4;
+		memcpy(ret->bytes, b, 4);
+		return 1;
+	}
+	/* parse_v4 takes everything inet_pton(AF_INET) does: without a ':'
+	 * there is nothing left to try */
+	if (!memchr(v.p, ':', v.n) || memchr(v.p, '\0', v.n))
 		return 0;
 	pct = sv_chr(v, '%');
-	if (pct >= 0) {
-		/* a zone index only makes sense on IPv6 */
-		if (sv_chr(v, ':') < 0)
-			return 0;
-		v.n = (size_t)pct;
-	}
-	if (v.n == 0 || v.n > INET6_ADDRSTRLEN)
+	if (pct >= 0)
+		v.n = (size_t)pct; /* the zone index is dropped */
+	/* a zone index only makes sense on IPv6: the address keeps a ':' */
+	if (v.n == 0 || v.n > INET6_ADDRSTRLEN || !memchr(v.p, ':', v.n))
 		return 0;
 	memcpy(buf, v.p, v.n);
 	buf[v.n] = '\0';
-	if (memchr(buf, ':', v.n)) {
-		if (inet_pton(AF_INET6, buf, a.bytes) != 1)
-			return 0;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (memcmp(a.bytes, mapped, 12) == 0) {
-			memmove(a.bytes, a.bytes + 12, 4);
-			memset(a.bytes + 4, 0, 12);
-			a.family = ADDR_V4;
-		} else {
-			a.family = ADDR_V6;
-		}
-	} else {
-		if (inet_pton(AF_INET, buf, a.bytes) != 1)
-			return 0;
+	if (inet_pton(AF_INET6, buf, a.bytes) != 1)
+		return 0;
+	if (memcmp(a.bytes, mapped, 12) == 0) {
+		memmove(a.bytes, a.bytes + 12, 4);
+		memset(a.bytes + 4, 0, 12);
 		a.family = ADDR_V4;
+	} else {
+		a.family = ADDR_V6;
 	}
 	*ret = a;
 	return 1;

@@ -57,7 +57,14 @@ static const char *const acct_names[ACCT_MAX] = {
 
 void event_init(struct event *ev)
 {
-	memset(ev, 0, sizeof(*ev));
+	/* Cleared 32 bytes at a time, not with one memset: for a struct this
+	 * size GCC emits "rep stosq", whose start-up cost (and the stalls of the
+	 * stores that follow it) were a fifth of decoding a short line. Each
+	 * fixed-size memset becomes two 16-byte stores. */
+	size_t i = 0;
+	for (; i + 32 <= sizeof(*ev); i += 32)
+		memset((char *)ev + i, 0, 32);
+	memset((char *)ev + i, 0, sizeof(*ev) - i);
 	ev->pid = -1;
 	ev->count = 1;
 }

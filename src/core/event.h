@@ -22,8 +22,9 @@ enum event_kind {
 	EV_USER_NOT_ALLOWED, /* "User U from A not allowed because …" */
 	EV_ROOT_REFUSED, /* "ROOT LOGIN REFUSED FROM A" */
 	EV_MAX_AUTH, /* "maximum authentication attempts exceeded for U from A" */
-	EV_PREAUTH_CLOSE, /* closed/reset/disconnected before authentication ([preauth]) */
-	EV_DISCONNECT, /* "Disconnected from user U A port P", "Received disconnect" after auth */
+	EV_PREAUTH_CLOSE, /* closed/reset/disconnected/timed out before authentication ([preauth]) */
+	EV_DISCONNECT, /* "Disconnected from user U A port P"; "Received disconnect" (the client's
+			* goodbye, with EVF_PREAUTH when it left before authenticating) */
 	EV_CONNECT, /* "Connection from A port P on …" */
 	EV_PROTOCOL_ERROR, /* bad protocol version, no identification string, kex/banner errors, Unable to negotiate */
 	EV_CONN_REFUSED, /* "refused connect from" (tcp wrappers) */

@@ -239,7 +239,7 @@ int dec_pam_service(struct sv service, struct sv body, struct event *ev)
 	}
 	/* pam_tally2: "user U (UID) tally N, deny M" — logged when it denies */
 	if (sv_consume(&body, "user ")) {
-		long i = sv_rfind(body, ") tally ");
+		long i = dec_rfind(body, ") tally ");
 		if (i < 0 || !dec_rsplit(sv_make(body.p, (size_t)i), " (", &head, NULL) || !head.n)
 			return 0;
 		ev->kind = EV_MAX_AUTH;

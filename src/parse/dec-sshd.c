@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "core/macro.h"
+#include "parse/dec-util.h"
 
 /* What a log preamble ("authenticating user U" …) said about the session. */
 enum pre {
@@ -91,31 +92,34 @@ static bool parse_uint(struct sv v, unsigned long max, unsigned long *ret)
 static bool cut_port(struct sv *s, uint16_t *port)
 {
 	size_t i = s->n;
-	unsigned long x;
-	while (i > 0 && is_digit(s->p[i - 1]))
+	uint64_t x = 0, mul = 1;
+	/* the number is read while scanning back to its start (as parse_uint
+	 * would read it: leading zeros allowed, at most 10 digits) */
+	while (i > 0 && is_digit(s->p[i - 1])) {
+		if (s->n - i == 10)
+			return false;
+		x += (uint64_t)(s->p[i - 1] - '0') * mul;
+		mul *= 10;
 		i--;
-	if (i == s->n || i < 6 || memcmp(s->p + i - 6, " port ", 6) != 0)
-		return false;
-	if (!parse_uint(sv_skip(*s, i), 65535, &x))
+	}
+	if (i == s->n || x > 65535 || i < 6 || memcmp(s->p + i - 6, " port ", 6) != 0)
 		return false;
 	*port = (uint16_t)x;
 	s->n = i - 6;
 	return true;
 }
 
-/* Cuts "<sep>HOST" off the end of *s, where HOST is the text after the last
- * occurrence of sep and holds no space. */
-static bool cut_last(struct sv *s, const char *sep, struct sv *host)
+/* Cuts " from HOST" off the end of *s, where HOST is the text after the
+ * last " from " and holds no space. Since HOST has no space, that " from "
+ * must end at the last space of *s: one memrchr and one compare, instead
+ * of a search for the separator. */
+static bool cut_from(struct sv *s, struct sv *host)
 {
-	long i = sv_rfind(*s, sep);
-	struct sv h;
-	if (i < 0)
+	long sp = sv_rchr(*s, ' ');
+	if (sp < 5 || (size_t)sp + 1 == s->n || memcmp(s->p + sp - 5, " from", 5) != 0)
 		return false;
-	h = sv_skip(*s, (size_t)i + strlen(sep));
-	if (h.n == 0 || sv_chr(h, ' ') >= 0)
-		return false;
-	*host = h;
-	s->n = (size_t)i;
+	*host = sv_skip(*s, (size_t)sp + 1);
+	s->n = (size_t)sp - 5;
 	return true;
 }
 
@@ -150,10 +154,16 @@ static bool set_source(struct event *ev, struct sv tok, bool allow_name)
 /* The user part of a message: "INVALID U" or "U", where INVALID is the
  * words sshd puts before a name that has no account ("invalid user ", or
  * "illegal user " in auth-pam.c); NULL where the shape has none. */
+#define INVALID_LEN 13 /* both spellings: a fixed-size compare, no strlen */
+_Static_assert(sizeof("invalid user ") - 1 == INVALID_LEN && sizeof("illegal user ") - 1 == INVALID_LEN,
+	       "INVALID_LEN");
+
 static void set_user(struct event *ev, struct sv u, const char *invalid)
 {
-	if (invalid && sv_consume(&u, invalid))
+	if (invalid && u.n >= INVALID_LEN && memcmp(u.p, invalid, INVALID_LEN) == 0) {
+		u = sv_skip(u, INVALID_LEN);
 		ev->flags |= EVF_INVALID_USER;
+	}
 	ev->user = u;
 }
 
@@ -209,14 +219,14 @@ static int find_remote_ids(struct sv s, const struct event *base, struct rid *on
 	int found = 0;
 	size_t from = 0;
 	while (found < 2 && from < s.n) {
-		const char *q = memmem(s.p + from, s.n - from, " port ", 6);
+		long at = dec_find(sv_skip(s, from), " port ");
 		size_t j, k, tok_start;
 		unsigned long port;
 		struct rid c;
 		const char *sp;
-		if (!q)
+		if (at < 0)
 			break;
-		j = (size_t)(q - s.p);
+		j = from + (size_t)at;
 		from = j + 1;
 		k = take_uint(sv_skip(s, j + 6), 65535, &port);
 		if (k == 0 || !sv_starts(sv_skip(s, j + 6 + k), ": "))
@@ -257,15 +267,36 @@ static enum auth_method method_of(struct sv m)
 	return AM_NONE;
 }
 
+/* Character classes of key text, one table look-up per byte (a key line
+ * has ~50 fingerprint bytes, checked twice). */
+enum { KC_TYPE = 1, KC_B64 = 2, KC_HEX = 4 };
+static const uint8_t key_class[256] = {
+	['0' ... '9'] = KC_TYPE | KC_B64 | KC_HEX,
+	['a' ... 'f'] = KC_TYPE | KC_B64 | KC_HEX,
+	['A' ... 'F'] = KC_TYPE | KC_B64 | KC_HEX,
+	['g' ... 'z'] = KC_TYPE | KC_B64,
+	['G' ... 'Z'] = KC_TYPE | KC_B64,
+	['-'] = KC_TYPE,
+	['+'] = KC_B64,
+	['/'] = KC_B64,
+	['='] = KC_B64,
+	['.'] = KC_B64,
+	[':'] = KC_B64 | KC_HEX,
+};
+
+/* All bytes of v are in class c. */
+static bool all_in(struct sv v, unsigned c)
+{
+	unsigned acc = c;
+	for (size_t i = 0; i < v.n; i++)
+		acc &= key_class[(unsigned char)v.p[i]];
+	return acc == c;
+}
+
 /* sshkey_type(): "RSA", "ED25519-SK", "RSA-CERT", "unknown" … */
 static bool key_type_ok(struct sv t)
 {
-	if (t.n == 0 || t.n > 32)
-		return false;
-	for (size_t i = 0; i < t.n; i++)
-		if (!is_alpha(t.p[i]) && !is_digit(t.p[i]) && t.p[i] != '-')
-			return false;
-	return true;
+	return t.n > 0 && t.n <= 32 && all_in(t, KC_TYPE);
 }
 
 /* sshkey_fingerprint(): "SHA256:base64", "MD5:hex:…", bare "hex:…" (before
@@ -273,26 +304,27 @@ static bool key_type_ok(struct sv t)
 static bool key_fp_ok(struct sv f)
 {
 	static const char *const hashes[] = { "SHA256:", "SHA384:", "SHA512:", "SHA1:", "MD5:" };
-	bool prefixed = false, colon = false;
+	bool prefixed = false;
 	if (sv_eq(f, "(null)"))
 		return true;
-	for (size_t i = 0; i < ELEMENTSOF(hashes); i++) {
-		size_t n = strlen(hashes[i]);
-		if (f.n > n && strncasecmp(f.p, hashes[i], n) == 0) {
-			f = sv_skip(f, n);
-			prefixed = true;
-			break;
+	if (f.n > 7 && memcmp(f.p, "SHA256:", 7) == 0) { /* what sshd logs by default */
+		f = sv_skip(f, 7);
+		prefixed = true;
+	} else {
+		for (size_t i = 0; i < ELEMENTSOF(hashes); i++) {
+			size_t n = strlen(hashes[i]);
+			if (f.n > n && strncasecmp(f.p, hashes[i], n) == 0) {
+				f = sv_skip(f, n);
+				prefixed = true;
+				break;
+			}
 		}
 	}
-	for (size_t i = 0; i < f.n; i++) {
-		char c = f.p[i];
-		if (prefixed ? !(is_alpha(c) || is_digit(c) || c == '+' || c == '/' || c == '=' ||
-				 c == ':' || c == '.')
-			     : !(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':'))
-			return false;
-		colon |= c == ':';
-	}
-	return f.n > 0 && (prefixed || (colon && f.n >= 3));
+	if (f.n == 0)
+		return false;
+	if (prefixed)
+		return all_in(f, KC_B64);
+	return f.n >= 3 && all_in(f, KC_HEX) && memchr(f.p, ':', f.n) != NULL;
 }
 
 /* Splits key text "TYPE FP…" into type, fingerprint and what follows it
@@ -366,7 +398,7 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, c
 	struct sv host;
 	uint16_t port = 0;
 	(void)cut_port(&core, &port);
-	if (!cut_last(&core, " from ", &host) || !set_source(ev, host, allow_name))
+	if (!cut_from(&core, &host) || !set_source(ev, host, allow_name))
 		return false;
 	ev->port = port;
 	set_user(ev, core, invalid);
@@ -393,7 +425,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 		/* an unknown method is whatever the client sent, spaces included;
 		 * sshd accepts only its own ("Accepted key … found at …" and
 		 * "Accepted certificate ID …" are other, verbose messages) */
-		long f = trusted ? -1 : sv_find(rest, " for ");
+		long f = trusted ? -1 : dec_find(rest, " for ");
 		if (f <= 0)
 			return 0;
 		meth = sv_make(rest.p, (size_t)f);
@@ -404,7 +436,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 
 	if (sv_consume_end(&s, " ssh2") || sv_consume_end(&s, " ssh1")) {
 		core = s;
-	} else if ((i = sv_rfind(s, " ssh2: ")) >= 0 && key_info_strict(sv_skip(s, (size_t)i + 7))) {
+	} else if ((i = dec_rfind(s, " ssh2: ")) >= 0 && key_info_strict(sv_skip(s, (size_t)i + 7))) {
 		/* the last " ssh2: " is sshd's: strict key text cannot hold one */
 		core = sv_make(s.p, (size_t)i);
 		info = sv_skip(s, (size_t)i + 7);
@@ -416,9 +448,9 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 		struct event first = *ev, cand;
 		int n = 0;
 		size_t from = 0;
-		const char *q;
-		while (n < 2 && (q = memmem(s.p + from, s.n - from, " ssh2: ", 7))) {
-			size_t at = (size_t)(q - s.p);
+		long q;
+		while (n < 2 && (q = dec_find(sv_skip(s, from), " ssh2: ")) >= 0) {
+			size_t at = from + (size_t)q;
 			struct sv in = sv_skip(s, at + 7);
 			from = at + 1;
 			cand = *ev;
@@ -507,7 +539,11 @@ static int dec_disconnecting_old(struct sv rest, struct event *ev)
 }
 
 /* "Received disconnect from A port P:R: MSG" (7.2+), "… from A: R: MSG",
- * "… from A: MSG" (older). */
+ * "… from A: MSG" (older). The client said goodbye (SSH_MSG_DISCONNECT):
+ * before authentication too ("11: Bye Bye [preauth]", "14: No supported
+ * authentication methods available [preauth]") it is the client leaving,
+ * not an attack, so it is a disconnect with EVF_PREAUTH, not a pre-auth
+ * close (SSHGuard's tests expect nothing from it). */
 static int dec_received_disconnect(struct sv rest, struct event *ev)
 {
 	long sp = sv_chr(rest, ' ');
@@ -524,7 +560,7 @@ static int dec_received_disconnect(struct sv rest, struct event *ev)
 		ev->port = (uint16_t)x;
 		msg = sv_skip(msg, k + 1);
 	} else {
-		long c = sv_find(rest, ": ");
+		long c = dec_find(rest, ": ");
 		if (c <= 0)
 			return 0;
 		tok = sv_make(rest.p, (size_t)c);
@@ -539,7 +575,7 @@ static int dec_received_disconnect(struct sv rest, struct event *ev)
 	else if (k && sv_starts(sv_skip(msg, k), ":"))
 		msg = sv_skip(msg, k + 1);
 	(void)sv_consume(&msg, " ");
-	ev->kind = ev->flags & EVF_PREAUTH ? EV_PREAUTH_CLOSE : EV_DISCONNECT;
+	ev->kind = EV_DISCONNECT;
 	ev->detail = msg;
 	return 1;
 }
@@ -555,7 +591,7 @@ static int dec_user_not_allowed(struct sv rest, struct event *ev)
 		"a group is listed in DenyGroups",
 		"none of user's groups are listed in AllowGroups",
 	};
-	long i = sv_rfind(rest, " not allowed because ");
+	long i = dec_rfind(rest, " not allowed because ");
 	struct sv left, reason, host;
 	bool from = false, known = false;
 
@@ -574,10 +610,10 @@ static int dec_user_not_allowed(struct sv rest, struct event *ev)
 	if (!known) {
 		/* a reason we do not know: take a host only when it is an address */
 		struct sv l = left;
-		from = cut_last(&l, " from ", &host) && addr_parse(host, &ev->source);
+		from = cut_from(&l, &host) && addr_parse(host, &ev->source);
 	}
 	if (from) {
-		if (!cut_last(&left, " from ", &host) || !set_source(ev, host, true))
+		if (!cut_from(&left, &host) || !set_source(ev, host, true))
 			return 0;
 	}
 	ev->kind = EV_USER_NOT_ALLOWED;
@@ -602,7 +638,7 @@ static int dec_pam_error(struct sv rest, struct event *ev)
 	for (size_t k = 0; k < ELEMENTSOF(long_msgs); k++)
 		if (sv_starts(rest, long_msgs[k]))
 			skip = strlen(long_msgs[k]);
-	f = sv_find(sv_skip(rest, skip), " for ");
+	f = dec_find(sv_skip(rest, skip), " for ");
 	if (f < 0)
 		return 0;
 	core = sv_skip(rest, skip + (size_t)f + 5);
@@ -627,7 +663,7 @@ static int dec_pam_more(struct sv rest, struct event *ev)
 	if (k == 0 || !sv_starts(sv_skip(rest, k), " more authentication failure"))
 		return 0;
 	s = sv_skip(rest, k);
-	r = sv_find(s, " rhost=");
+	r = dec_find(s, " rhost=");
 	if (r < 0)
 		return 0;
 	s = sv_skip(s, (size_t)r + 7);
@@ -637,7 +673,7 @@ static int dec_pam_more(struct sv rest, struct event *ev)
 		return 0;
 	if (e >= 0) {
 		s = sv_skip(s, (size_t)e);
-		u = sv_find(s, " user=");
+		u = dec_find(s, " user=");
 		if (u >= 0)
 			ev->user = sv_skip(s, (size_t)u + 6);
 	}
@@ -654,7 +690,7 @@ static int dec_bad_version(struct sv rest, struct event *ev)
 	struct sv host;
 	uint16_t port = 0;
 	(void)cut_port(&rest, &port);
-	if (!cut_last(&rest, " from ", &host) || !set_source(ev, host, false))
+	if (!cut_from(&rest, &host) || !set_source(ev, host, false))
 		return 0;
 	if (rest.n >= 2 && rest.p[0] == '\'' && rest.p[rest.n - 1] == '\'')
 		rest = sv_make(rest.p + 1, rest.n - 2);
@@ -669,7 +705,7 @@ static int dec_bad_version(struct sv rest, struct event *ev)
 static bool take_lead_addr(struct sv *rest, struct event *ev, const char *sep)
 {
 	long sp = sv_chr(*rest, ' ');
-	long c = sep ? sv_find(*rest, sep) : -1;
+	long c = sep ? dec_find(*rest, sep) : -1;
 	struct sv tok;
 	unsigned long x;
 	size_t k;
@@ -724,7 +760,7 @@ static int dec_connection_from(struct sv rest, struct event *ev)
  * sshd's; the preamble may hold a user name. */
 static int dec_tagged_connection(struct sv msg, struct event *ev)
 {
-	long i = sv_find(msg, ": Connection from ");
+	long i = dec_find(msg, ": Connection from ");
 	struct rid c;
 	int n;
 	if (i <= 0 || sv_starts(msg, "debug"))
@@ -790,7 +826,7 @@ static int dec_drop(struct sv rest, struct event *ev)
 /* tcp wrappers: "refused connect from HOST (A)" or "… from A". */
 static int dec_refused(struct sv rest, struct event *ev)
 {
-	long o = sv_rfind(rest, " (");
+	long o = dec_rfind(rest, " (");
 	ev->kind = EV_CONN_REFUSED;
 	if (o >= 0 && sv_ends(rest, ")")) {
 		struct sv a = sv_make(rest.p + o + 2, rest.n - (size_t)o - 3);
@@ -812,17 +848,17 @@ static int dec_starting_session(struct sv rest, struct event *ev)
 	uint16_t port = 0;
 	long i, on;
 
-	i = sv_rfind(rest, " id ");
+	i = dec_rfind(rest, " id ");
 	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
 		rest.n = (size_t)i;
-	if (!cut_port(&rest, &port) || !cut_last(&rest, " from ", &host) || !set_source(ev, host, false))
+	if (!cut_port(&rest, &port) || !cut_from(&rest, &host) || !set_source(ev, host, false))
 		return 0;
-	i = sv_rfind(rest, " for ");
+	i = dec_rfind(rest, " for ");
 	if (i < 0)
 		return 0;
 	ev->user = sv_skip(rest, (size_t)i + 5);
 	rest.n = (size_t)i;
-	on = sv_rfind(rest, " on ");
+	on = dec_rfind(rest, " on ");
 	if (on >= 0 && sv_chr(sv_skip(rest, (size_t)on + 4), ' ') < 0) {
 		ev->tty = sv_skip(rest, (size_t)on + 4);
 		rest.n = (size_t)on;
@@ -840,7 +876,7 @@ static int dec_close_session(struct sv rest, struct event *ev)
 	unsigned long x;
 	if (!sv_consume(&rest, "user "))
 		return 0;
-	i = sv_rfind(rest, " id ");
+	i = dec_rfind(rest, " id ");
 	if (i >= 0 && parse_uint(sv_skip(rest, (size_t)i + 4), 4294967295UL, &x))
 		rest.n = (size_t)i;
 	if (!parse_user_from(rest, ev, false, NULL))
@@ -903,6 +939,30 @@ static int dec_scanned(struct sv rest, struct event *ev)
 	(void)sv_consume_end(&rest, ". Don't panic.");
 	ev->kind = EV_PROTOCOL_ERROR;
 	ev->detail = rest;
+	return 1;
+}
+
+/* The obfuscated-handshake patch (portable OpenSSH with ObfuscatedPort,
+ * widely deployed on VPS images): "Magic value check failed (N) on
+ * obfuscated handshake from A port P". N is a 32-bit number the server
+ * computed; everything else is fixed text, cut from the right. */
+static int dec_magic(struct sv rest, struct event *ev)
+{
+	struct sv host;
+	unsigned long x;
+	uint16_t port = 0;
+	size_t k = take_uint(rest, 4294967295UL, &x);
+
+	if (k == 0)
+		return 0;
+	rest = sv_skip(rest, k);
+	(void)cut_port(&rest, &port);
+	if (!cut_from(&rest, &host) || !sv_eq(rest, ") on obfuscated handshake") ||
+	    !set_source(ev, host, false))
+		return 0;
+	ev->kind = EV_PROTOCOL_ERROR;
+	ev->port = port;
+	ev->detail = SV_LIT("Magic value check failed on obfuscated handshake");
 	return 1;
 }
 
@@ -973,6 +1033,10 @@ static int dispatch(struct sv m, struct event *ev)
 			ev->flags |= EVF_INVALID_USER;
 			return 1;
 		}
+		return 0;
+	case 'M':
+		if (sv_consume(&r, "Magic value check failed ("))
+			return dec_magic(r, ev);
 		return 0;
 	case 'P':
 		/* "Partial" (one of several required methods passed) and

@@ -97,8 +97,8 @@ int dec_sudo(struct sv msg, struct event *ev)
 		if (sv_eq(key, "COMMAND")) {
 			command = rest;
 			have_command = true;
-			ambiguous = sv_find(rest, " ; USER=") >= 0 || sv_find(rest, " ; COMMAND=") >= 0 ||
-				    sv_find(rest, " ; TTY=") >= 0;
+			ambiguous = dec_find(rest, " ; USER=") >= 0 || dec_find(rest, " ; COMMAND=") >= 0 ||
+				    dec_find(rest, " ; TTY=") >= 0;
 			break;
 		}
 		if (!dec_split(rest, " ; ", &value, &rest)) {

@@ -32,5 +32,6 @@ int dec_pam_service(struct sv service, struct sv body, struct event *ev);
 int dec_logind(struct sv msg, struct event *ev);
 int dec_shadow(struct sv msg, struct event *ev); /* useradd, usermod, passwd … */
 
-/* The decoder for a program name, or NULL. */
+/* The decoder for a program name, or NULL. A name with a path
+ * ("/usr/sbin/sshd") is looked up by its last component ("sshd"). */
 dec_fn decoder_for(struct sv program);

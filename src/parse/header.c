@@ -642,13 +642,21 @@ static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const c
 }
 
 /* "2026-11-01T00:00:01[.frac][Z|±HH:MM|±HHMM]": returns the end and
- * *ret_us, or NULL. Zone-less times are local (ctx's zone). */
-static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+ * *ret_us, or NULL. Zone-less times are local (ctx's zone). With ret_spaced
+ * non-NULL, a space may stand for the 'T' (macOS, multilog/s6-log
+ * "tai64nlocal" output) and *ret_spaced says whether one did. */
+static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us,
+				  bool *ret_spaced)
 {
 	int y, mo, d, secs, oh, om;
 	int64_t us, t;
-	if (e - p < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't'))
+	if (e - p < 19 || p[4] != '-' || p[7] != '-')
 		return NULL;
+	if (p[10] != 'T' && p[10] != 't') {
+		if (p[10] != ' ' || !ret_spaced)
+			return NULL;
+		*ret_spaced = true;
+	}
 	if ((y = two(p)) < 0 || (oh = two(p + 2)) < 0)
 		return NULL;
 	y = y * 100 + oh;
@@ -686,8 +694,11 @@ static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const c
 
 /* A program token at p: "name[pid]:", "name:", "[name]:" or "[name]".
  * Returns the end of the token (the byte after ':' or ']') when the token
- * is one and is followed by a space or the end of the line, else NULL. */
-static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid)
+ * is one and is followed by a space or the end of the line, else NULL.
+ * no_colon: only "name[pid]" followed by a space (rsyslog templates that
+ * drop the colon). */
+static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid,
+				bool no_colon)
 {
 	struct sv name;
 	const char *s, *q;
@@ -725,9 +736,16 @@ static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog,
 		if (q == ds || pid > INT32_MAX || q >= e || *q != ']')
 			return NULL;
 		q++;
-		if (q >= e || *q != ':')
-			return NULL;
-		q++;
+		if (no_colon) {
+			if (q >= e || *q != ' ')
+				return NULL;
+		} else {
+			if (q >= e || *q != ':')
+				return NULL;
+			q++;
+		}
+	} else if (no_colon) {
+		return NULL;
 	} else {
 		/* "name:" must end the token: "fe80::1" is a host, not a program */
 		q++;
@@ -737,6 +755,11 @@ static const char *parse_prog(const char *p, const char *e, struct sv *ret_prog,
 	*ret_prog = name;
 	*ret_pid = (int32_t)pid;
 	return q;
+}
+
+static inline const char *parse_prog(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid)
+{
+	return parse_prog_x(p, e, ret_prog, ret_pid, false);
 }
 
 /* ---- message post-processing ------------------------------------------- */
@@ -786,7 +809,10 @@ static void strip_solaris_id(struct syslog_header *h)
 	h->msg = sv_skip(m, 1);
 }
 
-/* ---- host, program, message -------------------------------------------- */
+/* ---- tokens ----------------------------------------------------------- */
+
+/* The bytes that end a name token: ' ', '[' and ':'. */
+static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
 
 static const char *token_end(const char *p, const char *e)
 {
@@ -794,21 +820,172 @@ static const char *token_end(const char *p, const char *e)
 	return q ? q : e;
 }
 
-/* What follows the timestamp and its space: "[host ]prog[pid]: msg". */
-static int parse_tail(const char *p, const char *e, struct syslog_header *h)
+/* ---- banner forms (tried only when the usual ones fail) --------------- */
+
+static bool sv_in(struct sv v, const char *const *list, size_t n)
 {
-	const char *q, *t;
+	for (size_t i = 0; i < n; i++)
+		if (sv_eq(v, list[i]))
+			return true;
+	return false;
+}
+
+/* "auth.info", "authpriv.notice", "local0.err": syslog(3)'s facility and
+ * level names, as busybox, socklog and FreeBSD's syslogd -vv print them. */
+static bool is_facility_level(struct sv v)
+{
+	static const char *const fac[] = { "auth",   "authpriv", "cron",   "daemon", "ftp",    "kern",
+					   "lpr",    "mail",     "mark",   "news",   "ntp",    "security",
+					   "syslog", "user",     "uucp",   "console", "local0", "local1",
+					   "local2", "local3",   "local4", "local5", "local6", "local7" };
+	static const char *const lvl[] = { "emerg", "panic", "alert", "crit",  "err",   "error",
+					   "warn",  "warning", "notice", "info", "debug", "none" };
+	long dot = v.n <= 32 ? sv_chr(v, '.') : -1;
+	if (dot <= 0)
+		return false;
+	return sv_in(sv_make(v.p, (size_t)dot), fac, ELEMENTSOF(fac)) &&
+	       sv_in(sv_skip(v, (size_t)dot + 1), lvl, ELEMENTSOF(lvl));
+}
+
+/* FreeBSD syslogd -v: "<10.5>" (facility.priority numbers); -vv: "<auth.info>". */
+static bool is_fac_pri_tag(struct sv v)
+{
+	size_t i = 0, a = 0, b = 0;
+	if (v.n < 5 || v.p[0] != '<' || v.p[v.n - 1] != '>')
+		return false;
+	v = sv_make(v.p + 1, v.n - 2);
+	if (is_facility_level(v))
+		return true;
+	while (i < v.n && digit(v.p[i]) >= 0 && a < 3)
+		i++, a++;
+	if (a == 0 || i >= v.n || v.p[i++] != '.')
+		return false;
+	while (i < v.n && digit(v.p[i]) >= 0 && b < 3)
+		i++, b++;
+	return b > 0 && i == v.n;
+}
+
+/* "[host ]prog[pid]: msg" at p: fills host and program; returns the end of
+ * the program token, or NULL when there is none (host may then be set). */
+static const char *host_prog(const char *p, const char *e, struct syslog_header *h)
+{
+	const char *q = parse_prog(p, e, &h->program, &h->pid), *t;
+	if (q)
+		return q;
+	t = token_end(p, e);
+	if (t - p > HOST_MAX)
+		return NULL;
+	h->host = sv_make(p, (size_t)(t - p));
+	return t < e ? parse_prog(t + 1, e, &h->program, &h->pid) : NULL;
+}
+
+/* The tail had no program in the usual place. Forms seen in the wild
+ * (SSHGuard's "Banner formats" tests):
+ *   FreeBSD syslogd -v   "<10.5> host prog[pid]: msg"
+ *   busybox syslogd      "host auth.info prog[pid]: msg"
+ *   rsyslog, no colon    "host prog[pid] msg"
+ * Returns the end of the program token and commits host/program/pid to *h,
+ * or NULL leaving *h as it was. */
+static const char *tail_unusual(const char *p, const char *e, struct syslog_header *h)
+{
+	struct syslog_header t = *h;
+	const char *q, *host_end;
+
+	q = token_end(p, e);
+	if (*p == '<' && q < e && is_fac_pri_tag(sv_make(p, (size_t)(q - p)))) {
+		t.host = SV_NULL;
+		if ((q = host_prog(q + 1, e, &t)))
+			goto found;
+		return NULL;
+	}
+	if (q - p > HOST_MAX || q >= e)
+		return NULL;
+	t.host = sv_make(p, (size_t)(q - p));
+	host_end = q + 1;
+	q = token_end(host_end, e);
+	if (q < e && is_facility_level(sv_make(host_end, (size_t)(q - host_end))) &&
+	    (q = parse_prog(q + 1, e, &t.program, &t.pid)))
+		goto found;
+	if ((q = parse_prog_x(host_end, e, &t.program, &t.pid, true)))
+		goto found;
+	return NULL;
+found:
+	*h = t;
+	return q;
+}
+
+/* socklog/svlogd: "TIME auth.info: [Mmm dd hh:mm:ss ][host ]prog[pid]: msg",
+ * or no program at all ("TIME auth.info: msg"). p is past "auth.info:".
+ * The outer time stays (the inner one is the same instant, less precise). */
+static int tail_socklog(struct header_ctx *ctx, const char *p, const char *e, struct syslog_header *h)
+{
+	const char *q, *body;
+	int64_t inner;
+
+	h->host = SV_NULL;
+	h->program = SV_NULL;
+	h->pid = -1;
+	while (p < e && *p == ' ')
+		p++;
+	if (p < e && digit(*p) < 0 && (q = parse_bsd_time(ctx, p, e, &inner)) && q < e && *q == ' ')
+		p = q + 1;
+	body = p;
+	q = p < e ? host_prog(p, e, h) : NULL;
+	if (q) {
+		p = q;
+	} else {
+		h->host = SV_NULL;
+		h->program = SV_NULL;
+		h->pid = -1;
+		p = body;
+	}
+	while (p < e && *p == ' ')
+		p++;
+	h->msg = sv_make(p, (size_t)(e - p));
+	return 1;
+}
+
+/* ---- host, program, message -------------------------------------------- */
+
+/* What follows the timestamp and its space: "[host ]prog[pid]: msg".
+ * spaced: the time had a space for its 'T' ("2018-06-26 13:22:02.1"):
+ * multilog/s6-log write that before a program's own stderr, so a line
+ * with no program form is one message with no host. */
+static int parse_tail(struct header_ctx *ctx, const char *p, const char *e, struct syslog_header *h, bool spaced)
+{
+	const char *start = p, *q, *t;
 	if (p >= e || *p == ' ')
 		return 0;
-	q = parse_prog(p, e, &h->program, &h->pid);
-	if (!q) {
+	/* The usual first token is a host name: it ends at a space with no '['
+	 * or ':' before, which no program form does. One scan finds it. */
+	for (t = p; t < e && !tok_stop[(unsigned char)*t]; t++)
+		;
+	if (_likely_(t < e && *t == ' ' && t > p))
+		q = NULL;
+	else
+		q = parse_prog(p, e, &h->program, &h->pid);
+	if (q) {
+		/* "auth.info:" where a program would be: a socklog banner */
+		if (_unlikely_(h->pid < 0 && *p != '[' && memchr(p, '.', (size_t)(q - p)) &&
+			       is_facility_level(h->program)))
+			return tail_socklog(ctx, q, e, h);
+	} else {
 		/* no program first: this token is the host */
-		t = token_end(p, e);
+		if (t >= e || *t != ' ')
+			t = token_end(p, e);
 		if (t - p > HOST_MAX)
 			return 0;
 		h->host = sv_make(p, (size_t)(t - p));
 		p = t < e ? t + 1 : e;
 		q = parse_prog(p, e, &h->program, &h->pid);
+		if (!q)
+			q = tail_unusual(start, e, h);
+		else if (_unlikely_(*start == '<') && is_fac_pri_tag(h->host))
+			h->host = SV_NULL; /* FreeBSD -v, no host: "<10.5> prog[pid]: msg" */
+		if (!q && spaced) {
+			h->host = SV_NULL;
+			p = start;
+		}
 	}
 	if (q)
 		p = q < e ? q + 1 : e;
@@ -844,7 +1021,7 @@ static int parse_5424(struct header_ctx *ctx, const char *p, const char *e, stru
 		h->time_guessed = 1;
 		h->time_us = ctx->last_time_us;
 		p++;
-	} else if (!(p = parse_iso_time(ctx, p, e, &h->time_us))) {
+	} else if (!(p = parse_iso_time(ctx, p, e, &h->time_us, NULL))) {
 		return 0;
 	}
 	if (p >= e || *p != ' ')
@@ -1004,6 +1181,7 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 {
 	struct syslog_header h = { .pid = -1, .repeat = 1 };
 	const char *p = line, *e = line + len;
+	bool spaced = false;
 	int r;
 
 	if (len == 0)
@@ -1029,12 +1207,12 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 		}
 	}
 	if (p < e && digit(*p) >= 0)
-		p = parse_iso_time(ctx, p, e, &h.time_us);
+		p = parse_iso_time(ctx, p, e, &h.time_us, &spaced);
 	else
 		p = parse_bsd_time(ctx, p, e, &h.time_us);
 	if (!p || p >= e || *p != ' ')
 		return 0;
-	r = parse_tail(p + 1, e, &h);
+	r = parse_tail(ctx, p + 1, e, &h, spaced);
 done:
 	if (r <= 0)
 		return 0;

@@ -22,7 +22,8 @@
  *   program forms: "prog[pid]:", "prog:" (pid -1), "[prog]:", "[prog]",
  *                 "sshd-session[123]:", "/usr/sbin/cron[5]:",
  *                 "sshd(pam_unix)[1]:" — the program is the token as
- *                 written (no basename); "prog[pid]: [ID 123 auth.info] msg"
+ *                 written (no basename: decoder_for() matches the last
+ *                 path component); "prog[pid]: [ID 123 auth.info] msg"
  *                 loses the Solaris tag
  *   no host:      when the first token after the time is itself a program
  *                 form followed by a space or the end ("Nov  1 00:00:01
@@ -30,6 +31,22 @@
  *                 something that is not a program form gives an empty
  *                 program and the rest as msg ("host -- MARK --").
  *   rsyslog's "message repeated N times: [ msg]" → msg, repeat = N.
+ *
+ * Banner forms, tried only when the usual ones fail (SSHGuard's tests):
+ *   busybox       "Jun 20 02:18:39 vps auth.info sshd[1]: msg" (a
+ *                 facility.level token between host and program)
+ *   FreeBSD -v    "Jan  1 00:00:00 <10.5> foxtrot sshd[1]: msg" ("<auth.info>"
+ *                 with -vv); dropped, the host may be absent
+ *   macOS         "2018-12-20 10:09:05.180218+0000 localhost sshd[1]: msg"
+ *                 (a space for the 'T')
+ *   rsyslog       "… bastion sshd[20974] error: …" (no colon after "[pid]")
+ *   socklog       "2015-05-27T04:31:28.10040 auth.info: [Mmm dd hh:mm:ss ]
+ *                 [host ]sshd[1]: msg" (the outer time is kept) or, with no
+ *                 program in it, "… auth.info: msg" → empty host and program
+ *   multilog/s6-log "2018-06-26 13:22:02.108781500 msg": after a
+ *                 space-separated time, a line with no program form is all
+ *                 message (host and program empty); decode() reads such
+ *                 program-less lines only when they are unmistakably sshd's
  *
  * Time zones: tz "UTC" is a fixed zero offset; another name is read once
  * from /usr/share/zoneinfo/NAME (TZif: transitions, then its POSIX TZ

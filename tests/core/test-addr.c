@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/addr.h"
@@ -31,6 +33,10 @@ static void test_parse(void **state)
 	roundtrip("1.2.3", NULL);
 	roundtrip("1.2.3.4 ", NULL);
 	roundtrip("1.2.3.4%eth0", NULL);
+	roundtrip("1.2.3.4%eth:0", NULL); /* a zone after an IPv4 address */
+	roundtrip("0.0.0.0", "0.0.0.0");
+	roundtrip("255.255.255.255", "255.255.255.255");
+	roundtrip("01.2.3.4", NULL); /* inet_pton refuses leading zeros */
 	roundtrip("256.1.1.1", NULL);
 	roundtrip("[::1]", NULL);
 	roundtrip("host.example.com", NULL);
@@ -38,6 +44,158 @@ static void test_parse(void **state)
 	/* a NUL inside the view is not an address */
 	struct addr a;
 	assert_int_equal(addr_parse(sv_make("1.2.3.4\0junk", 12), &a), 0);
+}
+
+/* ---- differential: addr_parse against inet_pton ------------------------ */
+
+/* addr.h's contract written with inet_pton alone: IPv4 when the text has no
+ * ':', else IPv6 with an optional "%zone" dropped (the rest keeps a ':'),
+ * IPv4-mapped IPv6 stored as IPv4; no NUL, shorter than 64 bytes. */
+static int ref_parse(const char *s, size_t n, struct addr *ret)
+{
+	char buf[128];
+	struct addr a = { 0 };
+	const char *pct;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (n == 0 || n >= 64 || memchr(s, '\0', n))
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (!strchr(buf, ':')) {
+		if (inet_pton(AF_INET, buf, a.bytes) != 1)
+			return 0;
+		a.family = ADDR_V4;
+	} else {
+		if ((pct = strchr(buf, '%')))
+			buf[pct - buf] = '\0';
+		if (!strchr(buf, ':') || inet_pton(AF_INET6, buf, a.bytes) != 1)
+			return 0;
+		a.family = ADDR_V6;
+		if (memcmp(a.bytes, mapped, 12) == 0) {
+			memmove(a.bytes, a.bytes + 12, 4);
+			memset(a.bytes + 4, 0, 12);
+			a.family = ADDR_V4;
+		}
+	}
+	*ret = a;
+	return 1;
+}
+
+static unsigned long n_compared, n_accepted;
+
+static void compare(const char *s, size_t n)
+{
+	struct addr got = { 0 }, want = { 0 };
+	/* an exact-size copy: a read past the view is a sanitizer error */
+	char *copy = test_malloc(n ? n : 1);
+	int g, w;
+	memcpy(copy, s, n);
+	g = addr_parse(sv_make(copy, n), &got);
+	w = ref_parse(s, n, &want);
+	test_free(copy);
+	n_compared++;
+	if (g != w || (g && !addr_equal(&got, &want)) || (g && memcmp(&got, &want, sizeof(got)) != 0)) {
+		char esc[256];
+		size_t k = 0;
+		for (size_t i = 0; i < n && k + 5 < sizeof(esc); i++)
+			k += (size_t)snprintf(esc + k, sizeof(esc) - k, (unsigned char)s[i] >= 0x20 &&
+					      (unsigned char)s[i] < 0x7f ? "%c" : "\\x%02x", (unsigned char)s[i]);
+		fail_msg("\"%s\": addr_parse %d, inet_pton %d", esc, g, w);
+	}
+	n_accepted += (unsigned long)g;
+}
+
+static void compare_str(const char *s)
+{
+	compare(s, strlen(s));
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static void test_v4_differential(void **state)
+{
+	static const char *const edge[] = {
+		"0.0.0.0", "255.255.255.255", "256.0.0.0", "0.0.0.256", "00.0.0.0", "0.0.0.00", "1.2.3.04",
+		"01.2.3.4", "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.4.5", "0x1.2.3.4", "1.2.3.4\n", " 1.2.3.4",
+		"+1.2.3.4", "-1.2.3.4", "1.2.3.+4", "1e2.0.0.1", "999.1.1.1", "1.2.3.0255", "1.2.3.2555",
+		"1.2.3", "1.2.3.", "1", "1.2", "127.1", "0177.0.0.1", "4294967295", "1.2.3.4 ", "1.2.3.4%",
+		"1.2.3.4%eth0", "1.2.3.4%x:y", "1.2.3.4/24", "1,2,3,4", "1.2.3.4:22", "\xd9\xa1.2.3.4",
+		"255.255.255.2555", "1000.0.0.0", "100.200.250.255", "9.99.199.249", "10.0.0.5", "000.0.0.0",
+		"::ffff:1.2.3.4", "::ffff:01.2.3.4", "::1.2.3.4", "::ffff:1.2.3.4%eth0", "fe80::1%", "%eth0",
+		"fe80::1%eth0", "::", ":", "1.2.3.4::", "2001:db8::1.2.3.4", "::ffff:256.1.1.1",
+	};
+	static const char alpha[] = "0123456789.";
+	static const char wild[] = "0123456789.:%+- xaf\0\n/";
+	char s[40];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		compare_str(edge[i]);
+	compare("1.2.3.4\0", 8);
+	compare("1.2\0.3.4", 8);
+	compare("::1\0", 4);
+
+	/* every string of up to 5 bytes over digits and dots that matter */
+	{
+		static const char small[] = "0129.";
+		for (size_t len = 0; len <= 5; len++) {
+			size_t total = 1;
+			for (size_t k = 0; k < len; k++)
+				total *= sizeof(small) - 1;
+			for (size_t c = 0; c < total; c++) {
+				size_t x = c;
+				for (size_t k = 0; k < len; k++) {
+					s[k] = small[x % (sizeof(small) - 1)];
+					x /= sizeof(small) - 1;
+				}
+				compare(s, len);
+			}
+		}
+	}
+	/* dotted quads with parts 0-999, random leading zeros, random damage */
+	for (int i = 0; i < 300000; i++) {
+		size_t n = 0;
+		int parts = rnd(5) == 0 ? 3 + (int)rnd(3) : 4;
+		for (int k = 0; k < parts; k++) {
+			int zeros = rnd(8) == 0 ? (int)rnd(3) : 0;
+			unsigned v = rnd(4) == 0 ? rnd(1000) : rnd(256);
+			if (k)
+				s[n++] = '.';
+			while (zeros-- > 0)
+				s[n++] = '0';
+			n += (size_t)snprintf(s + n, sizeof(s) - n, "%u", v);
+		}
+		if (rnd(4) == 0)
+			s[rnd((uint32_t)n)] = wild[rnd(sizeof(wild) - 1)];
+		compare(s, n);
+	}
+	/* random strings over digits and dots, and over a wilder alphabet */
+	for (int i = 0; i < 300000; i++) {
+		size_t n = rnd(20);
+		const char *a = i & 1 ? alpha : wild;
+		size_t an = i & 1 ? sizeof(alpha) - 1 : sizeof(wild) - 1;
+		for (size_t k = 0; k < n; k++)
+			s[k] = a[rnd((uint32_t)an)];
+		compare(s, n);
+	}
+	/* any byte at any place of a valid address */
+	for (int b = 0; b < 256; b++)
+		for (size_t at = 0; at <= 11; at++) {
+			memcpy(s, "10.200.30.4", 11);
+			s[at] = (char)b;
+			compare(s, 11);
+		}
+	print_message("addr differential: %lu strings, %lu addresses\n", n_compared, n_accepted);
+	assert_true(n_accepted > 50000);
 }
 
 static void test_mask(void **state)
@@ -72,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_v4_differential),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_equal_hash),
 	};

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/dec-util.h"
 #include "parse/decoder.h"
 
 /* Decodes "msg" under program in a buffer of exactly its size (so a read
@@ -120,9 +121,140 @@ static void test_table(void **state)
 	assert_null(decoder_for(SV_LIT("")));
 	assert_null(decoder_for(sv_make("sudo\0", 5)));
 
+	/* a program logged with its path dispatches on the last component */
+	assert_ptr_equal(decoder_for(SV_LIT("/usr/sbin/sshd")), dec_sshd);
+	assert_ptr_equal(decoder_for(SV_LIT("/usr/lib/openssh/sshd-session")), dec_sshd);
+	assert_ptr_equal(decoder_for(SV_LIT("/usr/bin/sudo")), dec_sudo);
+	assert_ptr_equal(decoder_for(SV_LIT("/bin/su")), dec_su);
+	assert_ptr_equal(decoder_for(SV_LIT("sbin/useradd")), dec_shadow);
+	assert_ptr_equal(decoder_for(SV_LIT("/sshd")), dec_sshd);
+	assert_null(decoder_for(SV_LIT("/usr/sbin/")));
+	assert_null(decoder_for(SV_LIT("/")));
+	assert_null(decoder_for(SV_LIT("/usr/sbin/sshdx")));
+	assert_null(decoder_for(SV_LIT("/usr/sbin/sshd/")));
+	assert_null(decoder_for(SV_LIT("/usr/sbin/xsshd")));
+
 	/* the account op added for groupmod/gpasswd has a stable name */
 	assert_string_equal(account_op_name(ACCT_GROUP_MOD), "group_mod");
 	assert_int_equal(account_op_from_name("group_mod"), ACCT_GROUP_MOD);
+}
+
+/* A whole syslog line whose program carries its path: the event keeps the
+ * program as logged, the sshd decoder reads the message. */
+static void test_program_path(void **state)
+{
+	static const char line[] =
+		"Nov  1 00:00:01 web1 /usr/sbin/sshd[123]: Failed password for root from 192.0.2.7 port 22 ssh2";
+	struct header_ctx *ctx = header_ctx_new("UTC");
+	struct syslog_header h;
+	struct event ev;
+	char ab[ADDR_STRLEN];
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(header_parse(ctx, line, sizeof(line) - 1, &h), 1);
+	assert_sv(h.program, "/usr/sbin/sshd");
+	assert_int_equal(decode(&h, &ev), 1);
+	assert_int_equal(ev.kind, EV_AUTH_FAILURE);
+	assert_sv(ev.program, "/usr/sbin/sshd");
+	assert_int_equal(ev.pid, 123);
+	assert_sv(ev.user, "root");
+	assert_string_equal(addr_format(&ev.source, ab), "192.0.2.7");
+	header_ctx_free(ctx);
+}
+
+/* SSHGuard's "Banner formats": whole lines through header_parse() and
+ * decode(), with no fallback (the peer suite also tries a line as a bare
+ * sshd message, which would hide a header that was not understood). */
+static void test_banner_lines(void **state)
+{
+	static const struct {
+		const char *line, *source, *program;
+		enum event_kind kind;
+	} rows[] = {
+		{ "2018-06-26 13:22:02.108781500 Failed password for woold from 10.10.10.76 port 34718 ssh2",
+		  "10.10.10.76", "", EV_AUTH_FAILURE },
+		{ "2018-12-20 10:09:05.180218+0000 localhost sshd[67566]: Invalid user git from 185.52.1.9 port 35968",
+		  "185.52.1.9", "sshd", EV_INVALID_USER },
+		{ "2020-05-29T11:28:56.058908+02:00 bastion sshd[20974] error: PAM: Authentication error for illegal "
+		  "user plop from 10.11.12.13",
+		  "10.11.12.13", "sshd", EV_AUTH_FAILURE },
+		{ "Jun 20 02:18:39 vps auth.info sshd[13482]: Invalid user admin from 2001:db8::a11:beef:7ac0",
+		  "2001:db8::a11:beef:7ac0", "sshd", EV_INVALID_USER },
+		{ "May 9 11:11:17 sshd[30876]: Invalid user www from 139.59.34.17 port 51066", "139.59.34.17", "sshd",
+		  EV_INVALID_USER },
+		{ "Jan  1 00:00:00 <10.5> foxtrot sshd[1234]: Invalid user admin from 1.2.3.4", "1.2.3.4", "sshd",
+		  EV_INVALID_USER },
+		{ "2015-05-27T04:31:28.10040 auth.info: May 27 04:31:28 sshd[30993]: Invalid user admin from 1.2.3.4",
+		  "1.2.3.4", "sshd", EV_INVALID_USER },
+		{ "2015-05-27T04:31:28.10040 auth.info: sshd[30993]:  Invalid user admin from 1.2.3.4", "1.2.3.4", "sshd",
+		  EV_INVALID_USER },
+		{ "2015-05-27T04:31:27.46667 auth.info: Invalid user admin from 192.168.2.1", "192.168.2.1", "",
+		  EV_INVALID_USER },
+		{ "Apr  9 13:24:07 quasar sshd[44787]: Received disconnect from 103.237.33.58: 11: Bye Bye [preauth]",
+		  "103.237.33.58", "sshd", EV_DISCONNECT },
+		{ "Oct 10 01:48:14 username sshd[386400]: Magic value check failed (4289475479) on obfuscated handshake "
+		  "from 94.232.46.213 port 62730",
+		  "94.232.46.213", "sshd", EV_PROTOCOL_ERROR },
+	};
+	struct header_ctx *ctx = header_ctx_new("UTC");
+	(void)state;
+	assert_non_null(ctx);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct syslog_header h;
+		struct event ev;
+		char ab[ADDR_STRLEN];
+		if (header_parse(ctx, rows[i].line, strlen(rows[i].line), &h) != 1 || decode(&h, &ev) != 1)
+			fail_msg("not decoded: %s", rows[i].line);
+		if (ev.kind != rows[i].kind || strcmp(addr_format(&ev.source, ab), rows[i].source) != 0 ||
+		    !sv_eq(ev.program, rows[i].program))
+			fail_msg("%s: got %s from %s (program \"%.*s\")", rows[i].line, event_kind_name(ev.kind),
+				 addr_format(&ev.source, ab), (int)ev.program.n, ev.program.p ? ev.program.p : "");
+	}
+	header_ctx_free(ctx);
+}
+
+/* dec_find/dec_rfind (memchr on a non-space byte, then a compare) agree
+ * with strview's sv_find/sv_rfind on every haystack and needle over a
+ * small alphabet, from exact-size copies. */
+static void test_find_differential(void **state)
+{
+	static const char *const needles[] = { " ", "a", " a", "a ", " ab ", "  ", " port ", " from ", "ab", "b a",
+					       " rhost=", "x" };
+	static const char alpha[3] = { ' ', 'a', 'b' };
+	uint64_t x = 12345;
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		char hay[24];
+		size_t n;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = x % sizeof(hay);
+		for (size_t k = 0; k < n; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			hay[k] = alpha[x % 3];
+		}
+		char *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, hay, n);
+		for (size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+			struct sv v = sv_make(copy, n);
+			if (dec_find(v, needles[k]) != sv_find(v, needles[k]) ||
+			    dec_rfind(v, needles[k]) != sv_rfind(v, needles[k]))
+				fail_msg("\"%.*s\" / \"%s\": find %ld/%ld rfind %ld/%ld", (int)n, hay, needles[k],
+					 dec_find(v, needles[k]), sv_find(v, needles[k]), dec_rfind(v, needles[k]),
+					 sv_rfind(v, needles[k]));
+		}
+		free(copy);
+	}
+	assert_int_equal(dec_find(SV_LIT("a port b port c"), " port "), 1);
+	assert_int_equal(dec_rfind(SV_LIT("a port b port c"), " port "), 8);
+	assert_int_equal(dec_find(SV_LIT(" port"), " port "), -1);
+	assert_int_equal(dec_rfind(SV_NULL, "x"), -1);
+	assert_int_equal(dec_find(SV_LIT("abc"), ""), 0);
+	assert_int_equal(dec_rfind(SV_LIT("abc"), ""), 3);
 }
 
 /* pam lines reach dec_pam from any program, including ones with no row */
@@ -412,6 +544,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_fields),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_program_path),
+		cmocka_unit_test(test_banner_lines),
+		cmocka_unit_test(test_find_differential),
 		cmocka_unit_test(test_pam_fallback),
 		cmocka_unit_test(test_no_address_from_names),
 		cmocka_unit_test(test_repeated_fields),

@@ -87,8 +87,29 @@ static void test_shapes(void **state)
 		  "root", "141.98.11.11", 20778, AM_NONE, EVF_PREAUTH },
 		{ "Disconnected from user alice 192.0.2.10 port 50544", EV_DISCONNECT, "alice", "192.0.2.10", 50544,
 		  AM_NONE, 0 },
-		{ "Received disconnect from 141.98.11.11 port 30422:11: Bye Bye [preauth]", EV_PREAUTH_CLOSE, "",
+		{ "Invalid user a from 1.2.3.4 port 0000000022", EV_INVALID_USER, "a", "1.2.3.4", 22, AM_NONE,
+		  EVF_INVALID_USER },
+		{ "Invalid user a from 1.2.3.4 port 65535", EV_INVALID_USER, "a", "1.2.3.4", 65535, AM_NONE,
+		  EVF_INVALID_USER },
+		/* the client's goodbye: a disconnect, before authentication too */
+		{ "Received disconnect from 141.98.11.11 port 30422:11: Bye Bye [preauth]", EV_DISCONNECT, "",
 		  "141.98.11.11", 30422, AM_NONE, EVF_PREAUTH },
+		{ "Received disconnect from 103.237.33.58: 11: Bye Bye [preauth]", EV_DISCONNECT, "",
+		  "103.237.33.58", 0, AM_NONE, EVF_PREAUTH },
+		{ "error: Received disconnect from 95.9.156.208: 3: com.jcraft.jsch.JSchException: Auth fail "
+		  "[preauth]",
+		  EV_DISCONNECT, "", "95.9.156.208", 0, AM_NONE, EVF_PREAUTH },
+		{ "error: Received disconnect from 2001:db8::a11:beef:7ac0: 14: No supported authentication methods "
+		  "available [preauth]",
+		  EV_DISCONNECT, "", "2001:db8::a11:beef:7ac0", 0, AM_NONE, EVF_PREAUTH },
+		{ "Disconnected from invalid user admin 141.98.11.11 port 20778 [preauth]", EV_PREAUTH_CLOSE, "admin",
+		  "141.98.11.11", 20778, AM_NONE, EVF_INVALID_USER | EVF_PREAUTH },
+		{ "Connection reset by 185.233.19.215 port 47460 [preauth]", EV_PREAUTH_CLOSE, "", "185.233.19.215",
+		  47460, AM_NONE, EVF_PREAUTH },
+		{ "Magic value check failed (4289475479) on obfuscated handshake from 94.232.46.213 port 62730",
+		  EV_PROTOCOL_ERROR, "", "94.232.46.213", 62730, AM_NONE, 0 },
+		{ "Magic value check failed (1) on obfuscated handshake from 2001:db8::5", EV_PROTOCOL_ERROR, "",
+		  "2001:db8::5", 0, AM_NONE, 0 },
 		{ "Received disconnect from 217.180.201.39 port 26670:11: disconnected by user", EV_DISCONNECT, "",
 		  "217.180.201.39", 26670, AM_NONE, 0 },
 		{ "error: maximum authentication attempts exceeded for invalid user admin from 61.80.1.19 port 43352 "
@@ -267,6 +288,14 @@ static void test_not_recognised(void **state)
 		"User child is on pid 4242",
 		"debug1: Connection from 1.2.3.4 port 22: x",
 		"ROOT LOGIN REFUSED FROM 1.2.3.4 port 22 extra",
+		"Invalid user a from 1.2.3.4 port 00000000022", /* 11 digits */
+		"Invalid user a from 1.2.3.4 port 4294967318", /* 2^32 + 22 */
+		"Magic value check failed (x) on obfuscated handshake from 1.2.3.4 port 1",
+		"Magic value check failed () on obfuscated handshake from 1.2.3.4 port 1",
+		"Magic value check failed (1) on obfuscated handshake from 1.2.3.4 port 1 extra",
+		"Magic value check failed (1) on handshake from 1.2.3.4 port 1",
+		"Magic value check failed (1) on obfuscated handshake from 10.0.0.5 from 1.2.3.4",
+		"Magic value check failed (1) on obfuscated handshake from host.example port 1",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {

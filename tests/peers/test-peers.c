@@ -72,14 +72,16 @@ static bool privesc_kind(enum event_kind k)
 	return k == EV_SUDO_FAILURE || k == EV_SUDO_REFUSED || k == EV_SU_FAILURE;
 }
 
-/* Decodes a line: a full syslog line, or (SSHGuard's bare cases) a message
- * that sshd wrote. Returns 1 when decoded. */
+/* Decodes a line: a full syslog line, or (SSHGuard's bare cases, which no
+ * header parser takes) a message that sshd wrote. A line whose header was
+ * understood is not tried again as a bare message: that would hide a
+ * header read wrongly. Returns 1 when decoded. */
 static int decode_line(const char *line, struct event *ev)
 {
 	struct syslog_header h;
 	size_t len = strlen(line);
-	if (header_parse(hdr, line, len, &h) > 0 && decode(&h, ev) > 0)
-		return 1;
+	if (header_parse(hdr, line, len, &h) > 0)
+		return decode(&h, ev);
 	memset(&h, 0, sizeof(h));
 	h.program = SV_LIT("sshd");
 	h.msg = sv_make(line, len);
