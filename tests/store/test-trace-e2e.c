@@ -120,7 +120,8 @@ static void test_user_text(void **state)
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.err, "");
 	assert_non_null(strstr(r.out, "trace user alice: "));
-	assert_non_null(strstr(r.out, "session web-1:4242:1772334005  alice from 203.0.113.7 (password) on web-1\n"));
+	assert_non_null(strstr(r.out, "session web-1:4242:1772334005  alice from 203.0.113.7 (password) on web-1, after 4 "
+				      "failed attempts from this source\n"));
 	assert_non_null(strstr(r.out, "  verdict: no privilege gained: sudo refused \u00d73, su refused \u00d71; "
 				      "session closed after 14 min\n"));
 	assert_non_null(strstr(r.out, "overall: no privilege gained in 1 session"));
@@ -225,8 +226,8 @@ static void test_unknown_and_errors(void **state)
 	free(junk);
 
 	static const char *const bad[][8] = {
-		{ "trace", NULL },
 		{ "trace", "--user", "a", "--source", "1.2.3.4", NULL },
+		{ "trace", "--since", "2026-03-02", "--until", "2026-03-01", NULL },
 		{ "trace", "--user", "a", "--since", "yesterday", NULL },
 		{ "trace", "--user", "a", "--fail-on", "high", NULL },
 		{ "trace", "--user", "a", "--color=sometimes", NULL },

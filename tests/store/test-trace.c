@@ -124,6 +124,14 @@ static void test_refused_session(void **state)
 	assert_int_equal(ss->before.users, 3); /* oracle, root, alice */
 	assert_int_equal(ss->n_changes, 0);
 	assert_int_equal(ss->n_unexplained, 0);
+	/* "Invalid user oracle" and the failed password after it on the same
+	 * connection are one attempt: 4 attempts in 5 lines. */
+	assert_int_equal(ss->before.attempts, 5);
+	assert_int_equal(ss->before.tries, 4);
+	assert_string_equal(ss->brief, "no privilege gained: sudo refused \u00d73, su refused \u00d71; after 4 failed "
+				       "attempts from this source");
+	assert_null(ss->logind_new);
+	assert_null(ss->logind_removed);
 	/* The user's own failed login is counted at the top. */
 	assert_int_equal(t->failures.passwords, 1);
 	assert_int_equal(t->n_outside, 0);
@@ -149,9 +157,19 @@ static void test_refused_session(void **state)
 	assert_int_equal(json_array_size(json_object_get(s0, "account_changes")), 0);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(s0, "other_account_changes"), 0)),
 			    "user mallory added to group sudo");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s0, "failures_before"), "failed_attempts")),
+			 4);
+	assert_true(json_is_null(json_object_get(s0, "logind_session")));
+	assert_true(json_is_null(json_object_get(s0, "logind_removed")));
 	char *txt = as_text(t);
 	assert_non_null(strstr(txt, "usermod[5200]  user mallory added to group sudo (on the host, after another "
 				    "session's sudo/su)\n"));
+	assert_non_null(strstr(txt, "\nsession web-1:4242:1772334005  alice from 203.0.113.7 (password) on web-1, after 4 "
+				    "failed attempts from this source\n"));
+	/* sshd's two logout lines are one line of the timeline (JSON keeps both). */
+	assert_non_null(strstr(txt, "\n  2026-03-01T03:14:05Z  sshd[4242]  disconnected user alice from 203.0.113.7\n"
+				    "  2026-03-01T03:14:05Z  sshd[4242]  session closed for alice\n"));
+	assert_null(strstr(txt, "disconnected from 203.0.113.7"));
 	free(txt);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s0, "events"), 2),
 							       "kind")),
@@ -284,9 +302,12 @@ static void test_source_summary(void **state)
 	assert_string_equal(t->sessions[0].user, "admin");
 	assert_int_equal(t->sessions[0].before.passwords, 412);
 	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session closed after 1 min");
-	assert_string_equal(t->verdict, "no privilege gained in 1 session; from this source: 412 failed passwords for "
-					"37 users, 1 pre-auth line (closed, probes, protocol errors) between "
-					"2026-03-01T01:00:00Z and 2026-03-01T01:59:00Z");
+	assert_string_equal(t->verdict, "no privilege gained in 1 session; logged in as admin; from this source: 412 "
+					"failed passwords for 37 users, 1 pre-auth line (closed, probes, protocol "
+					"errors) between 2026-03-01T01:00:00Z and 2026-03-01T01:59:00Z");
+	assert_int_equal(t->n_logged_in_as, 1);
+	assert_string_equal(t->logged_in_as[0], "admin");
+	assert_int_equal(t->sessions[0].before.tries, 412);
 
 	char *txt = as_text(t);
 	assert_non_null(strstr(txt, "failed logins and probes: 412 failed passwords for 37 users, 1 pre-auth line "
@@ -300,7 +321,10 @@ static void test_source_summary(void **state)
 	json_t *fl = json_object_get(j, "failures");
 	assert_int_equal(json_integer_value(json_object_get(fl, "passwords")), 412);
 	assert_int_equal(json_integer_value(json_object_get(fl, "users")), 37);
+	assert_int_equal(json_integer_value(json_object_get(fl, "failed_attempts")), 412);
 	assert_null(json_object_get(fl, "events"));
+	assert_int_equal(json_array_size(json_object_get(j, "logged_in_as")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "logged_in_as"), 0)), "admin");
 	json_decref(j);
 	trace_free(t);
 
