@@ -456,18 +456,30 @@ static int on_cand(void *ud, const struct stored_event *e)
 	return 0;
 }
 
+struct change_walk {
+	struct trace *t;
+	int err;
+};
+
+/* An account or key change goes to every session on its host whose window
+ * holds it; who answers for it is decided once sudo/su are attributed. */
 static int on_change(void *ud, const struct stored_event *e)
 {
-	struct walk *w = ud;
-	struct trace_session *ss = w->ss;
+	struct change_walk *w = ud;
 	struct trace_event *x = pool_get(w->t, e);
 	if (!x)
 		return 0;
-	/* Who answers for it is decided once sudo/su are attributed. */
-	if (grow(&ss->other_changes, &ss->cap_other_changes, ss->n_other_changes, sizeof(*ss->other_changes)) < 0)
-		return w->err = -ENOMEM;
-	ss->other_changes[ss->n_other_changes++] = x;
-	return session_add(ss, x);
+	for (size_t i = 0; i < w->t->n_sessions; i++) {
+		struct trace_session *ss = &w->t->sessions[i];
+		if (e->time_us < ss->start_us || e->time_us > ss->window_end_us || strcmp(ss->host, e->host) != 0)
+			continue;
+		if (grow(&ss->other_changes, &ss->cap_other_changes, ss->n_other_changes,
+			 sizeof(*ss->other_changes)) < 0 ||
+		    session_add(ss, x) < 0)
+			return w->err = -ENOMEM;
+		ss->other_changes[ss->n_other_changes++] = x;
+	}
+	return 0;
 }
 
 /* logind's "New session N of user U." of this login: the first one not
@@ -503,8 +515,7 @@ static char *session_id(const struct trace_event *login)
 	return id;
 }
 
-static int build_session(struct store *st, struct trace *t, struct trace_session *ss, struct trace_event *login,
-			 struct cand_list *cands)
+static int build_session(struct store *st, struct trace *t, struct trace_session *ss, struct trace_event *login)
 {
 	struct event_filter f;
 	struct walk w = { .t = t, .ss = ss };
@@ -555,8 +566,9 @@ static int build_session(struct store *st, struct trace *t, struct trace_session
 		return r;
 
 	/* 2. The source before the login: this connection's pre-auth lines
-	 * and the failures of the last day that led up to it. */
-	if (ss->source[0]) {
+	 * and the failures of the last day that led up to it (not needed for
+	 * a hidden sibling). */
+	if (ss->source[0] && !ss->hidden) {
 		event_filter_init(&f);
 		f.source = ss->source;
 		f.since_us = login->time_us > INT64_MIN + BEFORE_US ? login->time_us - BEFORE_US : INT64_MIN;
@@ -570,27 +582,73 @@ static int build_session(struct store *st, struct trace *t, struct trace_session
 			return r;
 	}
 
-	/* 3. sudo and su by this user on this host in the window: candidates,
-	 * attributed once every session's window is known. */
-	event_filter_init(&f);
-	f.user = login->user;
-	f.host = login->host;
-	f.kinds = priv_kinds;
-	f.since_us = login->time_us;
-	f.until_us = ss->window_end_us;
-	r = store_query_events(st, &f, on_cand, cands);
-	if (cands->err < 0)
-		return cands->err;
-	if (r < 0)
-		return r;
+	/* sudo/su and account changes in the window: once every session's
+	 * window is known (collect_windows), one query for overlapping ones. */
+	return 0;
+}
 
-	/* 4. Account and key changes on the host in the window. */
-	event_filter_init(&f);
-	f.host = login->host;
-	f.kinds = change_kinds;
-	f.since_us = login->time_us;
-	f.until_us = ss->window_end_us;
-	return walk_result(store_query_events(st, &f, on_change, &w), &w);
+/* A time span of sessions' windows: one user's (or any user's) on a host. */
+struct span {
+	const char *host, *user;
+	int64_t from_us, to_us;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+	if (c == 0 && x->user && y->user)
+		c = strcmp(x->user, y->user);
+	if (c == 0 && x->from_us != y->from_us)
+		c = x->from_us < y->from_us ? -1 : 1;
+	return c;
+}
+
+/* Runs one query per union of overlapping session windows (each starting
+ * lead_us before its login), for the session's user (by_user) or anyone, on
+ * its host: hundreds of sessions of a busy account cost a few queries rather
+ * than hundreds. fn must not add sessions. */
+static int collect_windows(struct store *st, struct trace *t, bool by_user, int64_t lead_us, uint64_t kinds,
+			   int (*fn)(void *ud, const struct stored_event *e), void *ud, int *err)
+{
+	_cleanup_free_ struct span *v = NULL;
+	size_t n = t->n_sessions, m = 0;
+	struct event_filter f;
+	int r;
+
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_session *ss = &t->sessions[i];
+		int64_t from = ss->start_us > INT64_MIN + lead_us ? ss->start_us - lead_us : INT64_MIN;
+		v[i] = (struct span){ ss->host, by_user ? ss->user : NULL, from, ss->window_end_us };
+	}
+	qsort(v, n, sizeof(*v), cmp_span);
+	/* Merge in place: v[m] is the span being grown. */
+	for (size_t i = 1; i < n; i++) {
+		bool same = strcmp(v[i].host, v[m].host) == 0 && (!by_user || strcmp(v[i].user, v[m].user) == 0);
+		if (same && v[i].from_us <= v[m].to_us)
+			v[m].to_us = MAX(v[m].to_us, v[i].to_us);
+		else
+			v[++m] = v[i];
+	}
+	for (size_t i = 0; i <= m; i++) {
+		event_filter_init(&f);
+		f.host = v[i].host;
+		f.user = v[i].user;
+		f.kinds = kinds;
+		f.since_us = v[i].from_us;
+		f.until_us = v[i].to_us;
+		r = store_query_events(st, &f, fn, ud);
+		if (*err < 0)
+			return *err;
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Which sessions a sudo/su line belongs to: same user and host, inside the
@@ -1184,14 +1242,13 @@ static void session_clear(struct trace_session *ss)
 	*ss = (struct trace_session){ 0 };
 }
 
-static int add_session(struct store *st, struct trace *t, size_t *cap, struct trace_event *login, bool hidden,
-		       struct cand_list *cands)
+static int add_session(struct store *st, struct trace *t, size_t *cap, struct trace_event *login, bool hidden)
 {
 	if (grow(&t->sessions, cap, t->n_sessions, sizeof(*t->sessions)) < 0)
 		return -ENOMEM;
 	struct trace_session *ss = &t->sessions[t->n_sessions++];
 	*ss = (struct trace_session){ .hidden = hidden };
-	return build_session(st, t, ss, login, cands);
+	return build_session(st, t, ss, login);
 }
 
 struct sibling_walk {
@@ -1585,7 +1642,7 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 
 	/* Sessions, in login order. */
 	for (size_t i = 0; i < sub.n_logins; i++) {
-		r = add_session(st, t, &cap_sessions, sub.logins[i], false, &cands);
+		r = add_session(st, t, &cap_sessions, sub.logins[i], false);
 		if (r < 0) {
 			r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
 			goto out;
@@ -1595,23 +1652,16 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 
 	/* The same users' other sessions on those hosts compete for the same
 	 * sudo/su lines (tracing one session or one source must not hand it a
-	 * sibling's su): build them too, hidden. */
-	for (size_t i = 0; i < n_shown; i++) {
+	 * sibling's su): build them too, hidden. A session open a day before
+	 * one of ours still holds sudo/su lines in our window. */
+	{
 		struct sibling_walk sw = { .t = t };
-		const struct trace_session *ss = &t->sessions[i];
-		event_filter_init(&f);
-		f.user = ss->user;
-		f.host = ss->host;
-		f.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS);
-		f.since_us = ss->start_us > INT64_MIN + OPEN_WINDOW_US ? ss->start_us - OPEN_WINDOW_US : INT64_MIN;
-		f.until_us = ss->window_end_us;
-		r = store_query_events(st, &f, on_sibling, &sw);
+		r = collect_windows(st, t, true, OPEN_WINDOW_US, EVENT_KIND_BIT(EV_AUTH_SUCCESS), on_sibling, &sw,
+				    &sw.err);
 		if (r == WALK_STOP) /* the cap: what was found is kept */
 			r = 0;
-		if (r >= 0 && sw.err < 0)
-			r = sw.err;
 		for (size_t j = 0; r >= 0 && j < sw.n; j++)
-			r = add_session(st, t, &cap_sessions, sw.v[j], true, &cands);
+			r = add_session(st, t, &cap_sessions, sw.v[j], true);
 		free(sw.v);
 		if (r < 0) {
 			r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
@@ -1619,6 +1669,16 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 		}
 	}
 	r = attach_logind_removed(st, t);
+	if (r >= 0) {
+		/* sudo and su by each session's user on its host in its window:
+		 * candidates, attributed below. */
+		r = collect_windows(st, t, true, 0, priv_kinds, on_cand, &cands, &cands.err);
+	}
+	if (r >= 0) {
+		/* Account and key changes on the host in each window. */
+		struct change_walk cw = { .t = t };
+		r = collect_windows(st, t, false, 0, change_kinds, on_change, &cw, &cw.err);
+	}
 	if (r < 0) {
 		r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
 		goto out;
