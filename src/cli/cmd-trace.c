@@ -73,8 +73,7 @@ static void usage(FILE *f)
 	      "  moat trace --user alice --fail-on privilege || echo 'alice got root'\n"
 	      "\n"
 	      "Exit status: 0 done (also when the store knows nothing of the subject, or\n"
-	      "nothing at all),\n"
-	      "1 --fail-on matched, 2 bad usage or an unreadable store.\n",
+	      "nothing at all), 1 --fail-on matched, 2 bad usage or an unreadable store.\n",
 	      f);
 }
 

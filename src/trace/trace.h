@@ -202,7 +202,11 @@ bool trace_found(const struct trace *t);
 int trace_session_id_parse(const char *id, char **ret_host, int32_t *ret_pid, int64_t *ret_start_s);
 
 /* Output: text for a person (colour optional; attacker text escaped) or
- * one JSON object. TRACE_RECENT's text is a list, newest first, with how to
- * drill down; its JSON has the same shape as any trace. */
+ * one JSON object. In text, a session header says "after N failed attempts
+ * from this source" when its source failed in the day before the login, and
+ * sshd's two logout lines ("Received disconnect …", "Disconnected from user
+ * …": same pid, same second) are one line; JSON keeps every event.
+ * TRACE_RECENT's text is a list, newest first, with how to drill down; its
+ * JSON has the same shape as any trace. */
 void trace_write_text(FILE *f, const struct trace *t, bool color);
 void trace_write_json(FILE *f, const struct trace *t);
