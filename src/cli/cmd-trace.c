@@ -17,7 +17,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: moat trace (--user NAME | --source ADDR | --session ID) [OPTIONS]\n"
+	fputs("usage: moat trace [--user NAME | --source ADDR | --session ID] [OPTIONS]\n"
 	      "\n"
 	      "How far did they get? Shows, from the events 'moat scan' stored, the timeline\n"
 	      "of one account, one source address or one login session, from connection to\n"
@@ -32,12 +32,20 @@ static void usage(FILE *f)
 	      "host and time (and terminal, when sessions of one user overlap); a line that\n"
 	      "could belong to two sessions is shown in both.\n"
 	      "\n"
-	      "Subject (exactly one):\n"
+	      "systemd-logind's session lines go with the SSH login they belong to. PAM\n"
+	      "sessions of other services (cron, sudo, systemd-user …) are counted in one\n"
+	      "line each (\"cron opened 412 sessions for root\"); -v lists them.\n"
+	      "\n"
+	      "Subject (at most one):\n"
 	      "  --user NAME        an account: its logins, sessions, sudo/su, failures\n"
 	      "  --source ADDR      an address (or the host name sshd logged): every event\n"
 	      "                     from it (hundreds of failures become one line), then the\n"
-	      "                     sessions it opened\n"
+	      "                     sessions it opened and the accounts it logged in as\n"
 	      "  --session ID       one session, by the id trace prints (HOST:PID:START)\n"
+	      "  (none)             a first look: the most recent sessions of every account\n"
+	      "                     in the last 24 h of store time (up to the newest event\n"
+	      "                     stored; --since/--until choose another time), with id,\n"
+	      "                     user, source, method, duration and verdict each\n"
 	      "\n"
 	      "Options:\n"
 	      "  --since TIME       only events at or after TIME (RFC 3339 or YYYY-MM-DD, UTC)\n"
@@ -49,20 +57,23 @@ static void usage(FILE *f)
 	      "                     verdict\n"
 	      "  --fail-on WHAT     exit 1 when WHAT is found: privilege (sudo/su to another\n"
 	      "                     user succeeded), change (account or key changes during a\n"
-	      "                     session), any (either)\n"
+	      "                     session), any (either); without a subject: in the\n"
+	      "                     sessions listed\n"
+	      "  -v, --verbose      list other services' PAM session lines one by one\n"
 	      "  --color[=WHEN]     auto (default), always, never\n"
 	      "  -h, --help         this help\n"
 	      "\n"
 	      "Examples:\n"
 	      "  moat scan /var/log/auth.log*                # store the events first\n"
+	      "  moat trace                                  # the latest sessions: where to look\n"
 	      "  moat trace --user alice                     # everything alice did\n"
 	      "  moat trace --source 203.0.113.7 --since 2026-03-01\n"
 	      "  moat trace --session web-1:4242:1772334000  # one session, from its id\n"
 	      "  moat trace --user deploy --json | jq '.sessions[] | select(.privilege.gained)'\n"
 	      "  moat trace --user alice --fail-on privilege || echo 'alice got root'\n"
 	      "\n"
-	      "Exit status: 0 done (also when the store knows nothing of the subject),\n"
-	      "1 --fail-on matched, 2 bad usage or an unreadable store.\n",
+	      "Exit status: 0 done (also when the store knows nothing of the subject, or\n"
+	      "nothing at all), 1 --fail-on matched, 2 bad usage or an unreadable store.\n",
 	      f);
 }
 
@@ -80,6 +91,7 @@ static int parse_until(const char *s, int64_t *ret)
 int cmd_trace(int argc, char **argv)
 {
 	enum { O_USER = 256, O_SOURCE, O_SESSION, O_SINCE, O_UNTIL, O_DB, O_JSON, O_FAIL_ON, O_COLOR };
+	static const char *const what[] = { "user", "source", "session" };
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, O_USER },
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -90,10 +102,11 @@ int cmd_trace(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "fail-on", required_argument, NULL, O_FAIL_ON },
 		{ "color", optional_argument, NULL, O_COLOR },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct trace_query q = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+	struct trace_query q = { .by = TRACE_RECENT, .since_us = INT64_MIN, .until_us = INT64_MAX };
 	const char *db = NULL, *color = "auto";
 	bool json = false, fail_priv = false, fail_change = false;
 	int n_subjects = 0, c, r, ret = EXIT_USAGE;
@@ -102,7 +115,7 @@ int cmd_trace(int argc, char **argv)
 	_cleanup_(trace_freep) struct trace *t = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case O_USER:
 		case O_SOURCE:
@@ -111,7 +124,7 @@ int cmd_trace(int argc, char **argv)
 			q.value = optarg;
 			n_subjects++;
 			if (!*optarg) {
-				log_error("--%s needs a value", opts[c - O_USER].name);
+				log_error("--%s needs a value", what[c - O_USER]);
 				return EXIT_USAGE;
 			}
 			break;
@@ -150,6 +163,9 @@ int cmd_trace(int argc, char **argv)
 			if (!cli_color_valid(color))
 				return EXIT_USAGE;
 			break;
+		case 'v':
+			q.verbose = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_DONE;
@@ -162,9 +178,8 @@ int cmd_trace(int argc, char **argv)
 		log_error("unexpected argument '%s' (did you mean --user %s?)", argv[optind], argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (n_subjects != 1) {
-		log_error(n_subjects ? "give only one of --user, --source, --session"
-				     : "what to trace? give --user NAME, --source ADDR or --session ID (see --help)");
+	if (n_subjects > 1) {
+		log_error("give only one of --user, --source, --session");
 		return EXIT_USAGE;
 	}
 	if (q.since_us > q.until_us) {
@@ -200,8 +215,12 @@ int cmd_trace(int argc, char **argv)
 
 	if (json) {
 		trace_write_json(stdout, t);
+	} else if (!trace_found(t) && q.by == TRACE_RECENT) {
+		printf("no events in the store %s", dbpath);
+		if (q.since_us != INT64_MIN || q.until_us != INT64_MAX)
+			fputs(" in that time range", stdout);
+		fputs(" (scan logs first: moat scan /var/log/auth.log*)\n", stdout);
 	} else if (!trace_found(t)) {
-		static const char *const what[] = { "user", "source", "session" };
 		printf("no events for %s ", what[q.by]);
 		escape_text(stdout, sv_cstr(q.value), 200);
 		printf(" in the store %s", dbpath);

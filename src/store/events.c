@@ -360,3 +360,23 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	}
 	return r;
 }
+
+int store_event_time_range(struct store *s, int64_t *ret_first_us, int64_t *ret_last_us)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT min(time_us), max(time_us) FROM events", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "cannot prepare a query");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = store_fail(s, rc, "cannot read events");
+	} else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*ret_first_us = sqlite3_column_int64(st, 0);
+		*ret_last_us = sqlite3_column_int64(st, 1);
+		r = 1;
+	}
+	sqlite3_finalize(st);
+	return r;
+}

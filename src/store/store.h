@@ -137,3 +137,10 @@ static inline void event_filter_init(struct event_filter *f)
  * among sudo_*, su_*, account_change, key_change. Other shapes scan. */
 int store_query_events(struct store *s, const struct event_filter *f,
 		       int (*fn)(void *ud, const struct stored_event *e), void *ud);
+
+/* The times of the oldest and the newest stored event ("store time": logs
+ * scanned from another host or another year have their own clock). Returns
+ * 1 and both times, 0 when the store holds no event, or a negative errno.
+ * Reads the whole table (no index on time alone): call it once, not per
+ * line. */
+int store_event_time_range(struct store *s, int64_t *ret_first_us, int64_t *ret_last_us);

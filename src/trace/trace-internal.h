@@ -13,3 +13,5 @@ void trace_duration(int64_t us, char out[static 32]);
 void trace_failure_words(FILE *f, const struct trace_failures *fs);
 /* "user mallory added to group sudo": attacker text goes through put_text. */
 void trace_change_words(FILE *f, const struct trace_event *e, void (*put_text)(FILE *, const char *));
+/* "cron opened 412 sessions for root", "sudo opened 3 sessions for root by carol". */
+void trace_pam_words(FILE *f, const struct trace_pam_sessions *g, void (*put)(FILE *, const char *));

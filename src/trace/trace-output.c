@@ -1,6 +1,7 @@
 /* trace output: text for a person, one JSON object for a program.
  * Every string that came from a log line goes through core/escape. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/escape.h"
@@ -18,6 +19,9 @@
 
 /* Longest attacker string shown in text. */
 #define TEXT_MAX 200
+/* Longest verdict shown: a verdict is read whole (the attacker text in it,
+ * a sudo command, is a part of it). */
+#define VERDICT_TEXT_MAX 2000
 /* Events outside sessions listed in text before "… and N more". */
 #define OUTSIDE_TEXT_MAX 50
 
@@ -43,6 +47,8 @@ static const char *by_name(enum trace_by by)
 		return "user";
 	case TRACE_SOURCE:
 		return "source";
+	case TRACE_RECENT:
+		return "recent";
 	default:
 		return "session";
 	}
@@ -181,6 +187,17 @@ static void event_words(FILE *f, const struct trace_event *e)
 	case EV_KEY_CHANGE:
 		trace_change_words(f, e, put_text);
 		break;
+	case EV_LOGIND_NEW:
+		fputs("logind session ", f);
+		put_text(f, e->detail);
+		fputs(" started for ", f);
+		put_text(f, e->user);
+		break;
+	case EV_LOGIND_REMOVED:
+		fputs("logind session ", f);
+		put_text(f, e->detail);
+		fputs(" removed", f);
+		break;
 	default:
 		fputs(event_kind_name(e->kind), f);
 		if (e->user[0]) {
@@ -195,7 +212,7 @@ static void event_words(FILE *f, const struct trace_event *e)
 		put_text(f, e->tty);
 		fputc(')', f);
 	}
-	if (e->detail[0] && e->kind != EV_KEY_CHANGE) {
+	if (e->detail[0] && e->kind != EV_KEY_CHANGE && e->kind != EV_LOGIND_NEW && e->kind != EV_LOGIND_REMOVED) {
 		fputs(" [", f);
 		put_text(f, e->detail);
 		fputc(']', f);
@@ -224,6 +241,35 @@ static void event_line_note(const struct out *o, const char *indent, const struc
 static void event_line(const struct out *o, const char *indent, const struct trace_event *e)
 {
 	event_line_note(o, indent, e, NULL);
+}
+
+/* sshd's two logout lines, "Received disconnect from A port P:11:
+ * disconnected by user" and "Disconnected from user U A port P": the same
+ * connection (host, pid) in the same second. */
+static bool disconnect_pair(const struct trace_event *a, const struct trace_event *b)
+{
+	return a->kind == EV_DISCONNECT && b->kind == EV_DISCONNECT && a->pid >= 0 && a->pid == b->pid &&
+	       strcmp(a->host, b->host) == 0 && a->time_us / 1000000 == b->time_us / 1000000;
+}
+
+/* One line for the pair: the user from one ("Disconnected from user U"),
+ * the reason from the other ("Received disconnect …: REASON"). */
+static void disconnect_line(const struct out *o, const char *indent, const struct trace_event *a,
+			    const struct trace_event *b)
+{
+	const struct trace_event *named = !a->user[0] && b->user[0] ? b : a, *other = named == a ? b : a;
+	struct trace_event m = *named;
+	m.time_us = a->time_us;
+	if ((!m.detail[0] || strcmp(m.detail, "Disconnected") == 0) && other->detail[0])
+		m.detail = other->detail;
+	if (!m.port)
+		m.port = other->port;
+	if (!m.source[0] && !m.source_name[0]) {
+		m.source = other->source;
+		m.source_name = other->source_name;
+	}
+	m.n_sessions = MAX(a->n_sessions, b->n_sessions);
+	event_line_note(o, indent, &m, NULL);
 }
 
 static bool held(const struct trace_event *const *v, size_t n, const struct trace_event *e)
@@ -257,10 +303,165 @@ static void verdict_text(const struct out *o, const char *label, const char *v)
 			  : strstr(v, "PRIVILEGE GAINED") ? C_RED
 			  : strncmp(v, "no privilege", 12) == 0 ? C_GREEN
 							      : C_YELLOW;
-	fprintf(o->f, "%s%s%s ", c(o, C_BOLD), label, c(o, C_RESET));
+	if (label[0])
+		fprintf(o->f, "%s%s%s ", c(o, C_BOLD), label, c(o, C_RESET));
 	fputs(c(o, col), o->f);
-	put_text(o->f, v);
+	escape_text(o->f, sv_cstr(v), VERDICT_TEXT_MAX);
 	fprintf(o->f, "%s\n", c(o, C_RESET));
+}
+
+void trace_pam_words(FILE *f, const struct trace_pam_sessions *g, void (*put)(FILE *, const char *))
+{
+	uint64_t n = g->opened ? g->opened : g->closed;
+	put(f, g->service);
+	fprintf(f, " %s %" PRIu64 " %s for ", g->opened ? "opened" : "closed", n, trace_plural(n, "session", "sessions"));
+	put(f, g->user);
+	if (g->by[0]) {
+		fputs(" by ", f);
+		put(f, g->by);
+	}
+}
+
+/* Other services' PAM sessions, one line per service and user. */
+static void pam_text(const struct out *o, const struct trace *t)
+{
+	char a[TIME_STRLEN], b[TIME_STRLEN];
+	uint64_t lines = t->pam_other;
+	FILE *f = o->f;
+
+	if (!t->n_pam && !t->pam_other)
+		return;
+	for (size_t i = 0; i < t->n_pam; i++)
+		lines += t->pam[i].opened + t->pam[i].closed;
+	fprintf(f, "\n%sPAM sessions of other services%s (%" PRIu64 " %s, counted; -v lists them):\n", c(o, C_BOLD),
+		c(o, C_RESET), lines, trace_plural(lines, "line", "lines"));
+	for (size_t i = 0; i < t->n_pam; i++) {
+		const struct trace_pam_sessions *g = &t->pam[i];
+		fputs("  ", f);
+		trace_pam_words(f, g, put_text);
+		time_format_rfc3339(g->first_us, a);
+		if (g->first_us == g->last_us)
+			fprintf(f, " at %s\n", a);
+		else
+			fprintf(f, " between %s and %s\n", a, time_format_rfc3339(g->last_us, b));
+	}
+	if (t->pam_other)
+		fprintf(f, "  %" PRIu64 " more %s of other services and users\n", t->pam_other,
+			trace_plural(t->pam_other, "line", "lines"));
+}
+
+/* Text as a terminal shows it, into a new string (NULL when out of memory). */
+static char *escaped(const char *s, size_t max)
+{
+	char *r = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&r, &n);
+	if (!m)
+		return NULL;
+	escape_text(m, sv_cstr(s), max);
+	if (fclose(m) != 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Columns on a terminal: UTF-8 characters (escaped text has no controls). */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void cell(FILE *f, const char *s, size_t w)
+{
+	fputs(s, f);
+	for (size_t i = width(s); i < w; i++)
+		fputc(' ', f);
+	fputs("  ", f);
+}
+
+enum { COL_ID, COL_USER, COL_FROM, COL_METHOD, COL_DURATION, N_COLS };
+
+/* TRACE_RECENT: the newest sessions, one line each, and how to go on. */
+static void recent_text(const struct out *o, const struct trace *t)
+{
+	static const char *const head[N_COLS] = { "SESSION", "USER", "FROM", "METHOD", "DURATION" };
+	char a[TIME_STRLEN], b[TIME_STRLEN];
+	size_t w[N_COLS];
+	FILE *f = o->f;
+
+	fprintf(f, "%srecent login sessions%s: ", c(o, C_BOLD), c(o, C_RESET));
+	if (t->sessions_earlier)
+		fprintf(f, "the %zu most recent of %" PRIu64, t->n_sessions, t->n_sessions + t->sessions_earlier);
+	else
+		fprintf(f, "%zu", t->n_sessions);
+	time_format_rfc3339(t->since_us, a);
+	time_format_rfc3339(t->until_us, b);
+	if (t->recent_default)
+		fprintf(f, " in the last 24 h of store time (%s to %s, the newest event stored)", a, b);
+	else if (t->since_us != INT64_MIN && t->until_us != INT64_MAX)
+		fprintf(f, " between %s and %s", a, b);
+	else if (t->since_us != INT64_MIN)
+		fprintf(f, " since %s", a);
+	else
+		fprintf(f, " until %s", b);
+	fputs(t->n_sessions > 1 ? ", newest first\n" : "\n", f);
+
+	if (t->n_sessions) {
+		char *(*cells)[N_COLS] = calloc(t->n_sessions, sizeof(*cells));
+		if (!cells)
+			return;
+		for (size_t j = 0; j < N_COLS; j++)
+			w[j] = strlen(head[j]);
+		for (size_t i = 0; i < t->n_sessions; i++) {
+			const struct trace_session *ss = &t->sessions[i];
+			const char *m = auth_method_name(ss->method);
+			char d[32];
+			if (ss->closed)
+				trace_duration(ss->end_us - ss->start_us, d);
+			else
+				snprintf(d, sizeof(d), "still open");
+			cells[i][COL_ID] = escaped(ss->id, 60);
+			cells[i][COL_USER] = escaped(ss->user, 32);
+			cells[i][COL_FROM] = escaped(ss->source[0] ? ss->source : "-", 60);
+			cells[i][COL_METHOD] = strdup(m[0] ? m : "-");
+			cells[i][COL_DURATION] = strdup(d);
+			for (size_t j = 0; j < N_COLS; j++)
+				w[j] = MAX(w[j], cells[i][j] ? width(cells[i][j]) : 0);
+		}
+		fputs("\n  ", f);
+		for (size_t j = 0; j < N_COLS; j++)
+			cell(f, head[j], w[j]);
+		fputs("VERDICT\n", f);
+		for (size_t i = t->n_sessions; i-- > 0;) {
+			const struct trace_session *ss = &t->sessions[i];
+			fputs("  ", f);
+			for (size_t j = 0; j < N_COLS; j++)
+				cell(f, cells[i][j] ? cells[i][j] : "?", w[j]);
+			verdict_text(o, "", ss->brief);
+			for (size_t j = 0; j < N_COLS; j++)
+				free(cells[i][j]);
+		}
+		free(cells);
+		if (t->sessions_earlier)
+			fprintf(f, "  … and %" PRIu64 " earlier %s (narrow the time with --since/--until)\n",
+				t->sessions_earlier, trace_plural(t->sessions_earlier, "session", "sessions"));
+	}
+	if (t->failures.events || t->failures.noise) {
+		fputc('\n', f);
+		failures_text(o, "", "failed logins and probes", &t->failures, false);
+	}
+	fputc('\n', f);
+	verdict_text(o, "overall:", t->verdict);
+	fputs("\nto drill down:\n"
+	      "  moat trace --session ID     one session's timeline (ids above)\n"
+	      "  moat trace --user NAME      everything one account did\n"
+	      "  moat trace --source ADDR    everything from one address\n"
+	      "  moat trace --since TIME     this list for another time (with --until)\n",
+	      f);
 }
 
 void trace_write_text(FILE *f, const struct trace *t, bool color)
@@ -268,6 +469,10 @@ void trace_write_text(FILE *f, const struct trace *t, bool color)
 	struct out o = { f, color };
 	char a[TIME_STRLEN], b[TIME_STRLEN];
 
+	if (t->by == TRACE_RECENT) {
+		recent_text(&o, t);
+		return;
+	}
 	fprintf(f, "%strace %s ", c(&o, C_BOLD), by_name(t->by));
 	put_text(f, t->subject);
 	fprintf(f, "%s: %" PRIu64 " %s", c(&o, C_RESET), t->n_events, trace_plural(t->n_events, "event", "events"));
@@ -297,11 +502,19 @@ void trace_write_text(FILE *f, const struct trace *t, bool color)
 			fprintf(f, " (%s)", auth_method_name(ss->method));
 		fputs(" on ", f);
 		put_text(f, ss->host);
+		if (ss->before.tries)
+			fprintf(f, ", %safter %" PRIu64 " failed %s from this source%s", c(&o, C_YELLOW), ss->before.tries,
+				trace_plural(ss->before.tries, "attempt", "attempts"), c(&o, C_RESET));
 		fputc('\n', f);
 		failures_text(&o, "  ", "before the login, from this source", &ss->before, false);
 		for (size_t j = 0; j < ss->n_events; j++) {
 			const struct trace_event *e = ss->events[j];
 			const char *note = NULL;
+			if (j + 1 < ss->n_events && disconnect_pair(e, ss->events[j + 1])) {
+				disconnect_line(&o, "  ", e, ss->events[j + 1]);
+				j++;
+				continue;
+			}
 			if (held(ss->other_changes, ss->n_other_changes, e))
 				note = " (on the host, after another session's sudo/su)";
 			else if (held(ss->changes, ss->n_changes, e) && !ss->priv.gained)
@@ -322,6 +535,7 @@ void trace_write_text(FILE *f, const struct trace *t, bool color)
 		if (t->n_outside > OUTSIDE_TEXT_MAX)
 			fprintf(f, "  … and %zu more (use --json for all)\n", t->n_outside - OUTSIDE_TEXT_MAX);
 	}
+	pam_text(&o, t);
 	fputc('\n', f);
 	verdict_text(&o, "overall:", t->verdict);
 }
@@ -435,6 +649,8 @@ static void failures_json(FILE *f, const struct trace_failures *fs)
 	fprintf(f, "%" PRIu64, fs->refused);
 	jkey(f, &first, "preauth_noise");
 	fprintf(f, "%" PRIu64, fs->noise);
+	jkey(f, &first, "failed_attempts");
+	fprintf(f, "%" PRIu64, fs->tries);
 	jkey(f, &first, fs->by_source ? "sources" : "users");
 	fprintf(f, "%" PRIu64, fs->users);
 	bool any = fs->events || fs->noise;
@@ -552,6 +768,13 @@ static void session_json(FILE *f, const struct trace_session *ss)
 	fputc(']', f);
 	jkey(f, &first, "shared_events");
 	fprintf(f, "%u", ss->n_shared);
+	jkey(f, &first, "logind_session");
+	if (ss->logind_new)
+		jstr(f, ss->logind_new->detail);
+	else
+		fputs("null", f);
+	jtime(f, &first, "logind_removed", ss->logind_removed ? ss->logind_removed->time_us : 0,
+	      ss->logind_removed != NULL);
 	jkey(f, &first, "verdict");
 	jstr(f, ss->verdict);
 	fputc('}', f);
@@ -563,7 +786,10 @@ void trace_write_json(FILE *f, const struct trace *t)
 	fputc('{', f);
 	jkey(f, &first, "subject");
 	fprintf(f, "{\"by\":\"%s\",\"value\":", by_name(t->by));
-	jstr(f, t->subject);
+	if (t->by == TRACE_RECENT)
+		fputs("null", f);
+	else
+		jstr(f, t->subject);
 	fputc('}', f);
 	jtime(f, &first, "since", t->since_us, t->since_us != INT64_MIN);
 	jtime(f, &first, "until", t->until_us, t->until_us != INT64_MAX);
@@ -583,8 +809,52 @@ void trace_write_json(FILE *f, const struct trace *t)
 		session_json(f, &t->sessions[i]);
 	}
 	fputc(']', f);
+	jkey(f, &first, "sessions_earlier");
+	fprintf(f, "%" PRIu64, t->sessions_earlier);
+	jkey(f, &first, "logged_in_as");
+	fputc('[', f);
+	for (size_t i = 0; i < t->n_logged_in_as && i < TRACE_LOGGED_IN_AS_MAX; i++) {
+		if (i)
+			fputc(',', f);
+		jstr(f, t->logged_in_as[i]);
+	}
+	fputc(']', f);
 	jkey(f, &first, "outside");
 	events_json(f, t->outside, t->n_outside);
+	jkey(f, &first, "pam_sessions");
+	fputc('[', f);
+	for (size_t i = 0; i < t->n_pam; i++) {
+		const struct trace_pam_sessions *g = &t->pam[i];
+		bool gf = true;
+		char *s = NULL;
+		size_t n = 0;
+		if (i)
+			fputc(',', f);
+		fputc('{', f);
+		jkey(f, &gf, "service");
+		jstr(f, g->service);
+		jkey(f, &gf, "user");
+		jstr(f, g->user);
+		jopt(f, &gf, "by", g->by);
+		jkey(f, &gf, "opened");
+		fprintf(f, "%" PRIu64, g->opened);
+		jkey(f, &gf, "closed");
+		fprintf(f, "%" PRIu64, g->closed);
+		jtime(f, &gf, "first", g->first_us, true);
+		jtime(f, &gf, "last", g->last_us, true);
+		FILE *m = open_memstream(&s, &n);
+		if (m) {
+			trace_pam_words(m, g, put_raw);
+			fclose(m);
+		}
+		jkey(f, &gf, "summary");
+		jstr(f, s ? s : "");
+		free(s);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	jkey(f, &first, "pam_sessions_other");
+	fprintf(f, "%" PRIu64, t->pam_other);
 	jkey(f, &first, "outside_privilege");
 	privilege_json(f, &t->outside_priv);
 	jkey(f, &first, "privilege_gained");

@@ -26,6 +26,20 @@
 #define CLOSE_SLACK_US (5 * US)
 /* A walk stopped on purpose by a callback. */
 #define WALK_STOP (-ECANCELED)
+/* pam_systemd registers the logind session while sshd opens its session:
+ * logind's "New session" line follows the login within a second or two. */
+#define LOGIND_SLACK_US (2 * US)
+/* A logind session removed this long after the logout: its processes ran on. */
+#define LINGER_US (60 * US)
+/* A marker line ("Invalid user") and the failure after it are one attempt
+ * when this close (as detect/brute.c counts). */
+#define MERGE_US (60 * US)
+
+/* trace_event.mark */
+enum {
+	MARK_LOGIN = 1 << 0, /* the login of a session built in this trace */
+	MARK_LOGIND = 1 << 1, /* a logind line already given to a session */
+};
 
 static const uint64_t fail_kinds = EVENT_KIND_BIT(EV_AUTH_FAILURE) | EVENT_KIND_BIT(EV_INVALID_USER) |
 				   EVENT_KIND_BIT(EV_USER_NOT_ALLOWED) | EVENT_KIND_BIT(EV_ROOT_REFUSED) |
@@ -238,7 +252,43 @@ static void strset_add(struct strset *s, const char *v)
 struct fail_acc {
 	struct trace_failures *f;
 	struct strset users, sources;
+	/* The last failure, to count a marker line and its failure once. */
+	uint64_t last_conn, last_user; /* hashes; 0 = none */
+	int64_t last_us;
+	uint16_t last_port;
+	enum event_kind last_kind;
 };
+
+static bool is_marker(enum event_kind k)
+{
+	return k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED;
+}
+
+/* How many attempts a failure line adds to tries. */
+static uint64_t failure_tries(struct fail_acc *a, const struct stored_event *e, uint32_t c)
+{
+	uint64_t conn = e->pid >= 0 ? fnv(e->host) ^ ((uint64_t)(uint32_t)e->pid + 1) * 0x9e3779b97f4a7c15ULL : 0;
+	uint64_t user = e->user[0] ? fnv(e->user) : 0;
+	bool same = conn && conn == a->last_conn && e->time_us - a->last_us <= MERGE_US &&
+		    (a->last_port == e->port || !a->last_port || !e->port) &&
+		    (a->last_user == user || !a->last_user || !user);
+	enum event_kind k = e->kind;
+	uint64_t n = c;
+
+	if (same && k == EV_AUTH_FAILURE && is_marker(a->last_kind)) {
+		n--; /* the marker line counted this attempt */
+		k = EV_NONE;
+	} else if (same && k == EV_MAX_AUTH && a->last_kind == EV_AUTH_FAILURE) {
+		n = 0; /* sshd says so after the last failure */
+		k = EV_NONE;
+	}
+	a->last_conn = conn;
+	a->last_user = user;
+	a->last_us = e->time_us;
+	a->last_port = e->port;
+	a->last_kind = k;
+	return n;
+}
 
 static void failures_add(struct trace *t, struct fail_acc *a, const struct stored_event *e)
 {
@@ -253,6 +303,7 @@ static void failures_add(struct trace *t, struct fail_acc *a, const struct store
 	} else {
 		f->events++;
 		f->attempts += c;
+		f->tries += failure_tries(a, e, c);
 		switch (e->kind) {
 		case EV_AUTH_FAILURE:
 			if (e->method == AM_PASSWORD || e->method == AM_KBDINT || e->method == AM_PAM)
@@ -405,18 +456,45 @@ static int on_cand(void *ud, const struct stored_event *e)
 	return 0;
 }
 
+struct change_walk {
+	struct trace *t;
+	int err;
+};
+
+/* An account or key change goes to every session on its host whose window
+ * holds it; who answers for it is decided once sudo/su are attributed. */
 static int on_change(void *ud, const struct stored_event *e)
 {
-	struct walk *w = ud;
-	struct trace_session *ss = w->ss;
+	struct change_walk *w = ud;
 	struct trace_event *x = pool_get(w->t, e);
 	if (!x)
 		return 0;
-	/* Who answers for it is decided once sudo/su are attributed. */
-	if (grow(&ss->other_changes, &ss->cap_other_changes, ss->n_other_changes, sizeof(*ss->other_changes)) < 0)
+	for (size_t i = 0; i < w->t->n_sessions; i++) {
+		struct trace_session *ss = &w->t->sessions[i];
+		if (e->time_us < ss->start_us || e->time_us > ss->window_end_us || strcmp(ss->host, e->host) != 0)
+			continue;
+		if (grow(&ss->other_changes, &ss->cap_other_changes, ss->n_other_changes,
+			 sizeof(*ss->other_changes)) < 0 ||
+		    session_add(ss, x) < 0)
+			return w->err = -ENOMEM;
+		ss->other_changes[ss->n_other_changes++] = x;
+	}
+	return 0;
+}
+
+/* logind's "New session N of user U." of this login: the first one not
+ * already given to another session. */
+static int on_logind_new(void *ud, const struct stored_event *e)
+{
+	struct walk *w = ud;
+	struct trace_event *x = pool_get(w->t, e);
+	if (!x || (x->mark & MARK_LOGIND))
+		return 0;
+	x->mark |= MARK_LOGIND;
+	w->ss->logind_new = x;
+	if (session_add(w->ss, x) < 0)
 		return w->err = -ENOMEM;
-	ss->other_changes[ss->n_other_changes++] = x;
-	return session_add(ss, x);
+	return WALK_STOP;
 }
 
 static int walk_result(int r, struct walk *w)
@@ -437,13 +515,13 @@ static char *session_id(const struct trace_event *login)
 	return id;
 }
 
-static int build_session(struct store *st, struct trace *t, struct trace_session *ss, const struct trace_event *login,
-			 int64_t prev_from_source_us, struct cand_list *cands)
+static int build_session(struct store *st, struct trace *t, struct trace_session *ss, struct trace_event *login)
 {
 	struct event_filter f;
 	struct walk w = { .t = t, .ss = ss };
 	int r;
 
+	login->mark |= MARK_LOGIN;
 	ss->login = login;
 	ss->host = login->host;
 	ss->user = login->user;
@@ -474,13 +552,26 @@ static int build_session(struct store *st, struct trace *t, struct trace_session
 										  : login->time_us + OPEN_WINDOW_US;
 	ss->window_end_us = MIN(ss->window_end_us, t->until_us);
 
+	/* logind's session for this login (its removal is matched once every
+	 * session is known: attach_logind_removed). */
+	event_filter_init(&f);
+	f.user = login->user;
+	f.host = login->host;
+	f.kinds = EVENT_KIND_BIT(EV_LOGIND_NEW);
+	f.since_us = login->time_us;
+	f.until_us = login->time_us > INT64_MAX - LOGIND_SLACK_US ? INT64_MAX : login->time_us + LOGIND_SLACK_US;
+	f.until_us = MIN(f.until_us, t->until_us);
+	r = walk_result(store_query_events(st, &f, on_logind_new, &w), &w);
+	if (r < 0)
+		return r;
+
 	/* 2. The source before the login: this connection's pre-auth lines
-	 * and the failures that led up to it. */
-	if (ss->source[0]) {
+	 * and the failures of the last day that led up to it (not needed for
+	 * a hidden sibling). */
+	if (ss->source[0] && !ss->hidden) {
 		event_filter_init(&f);
 		f.source = ss->source;
-		f.since_us = login->time_us - BEFORE_US;
-		f.since_us = MAX(f.since_us, prev_from_source_us + 1);
+		f.since_us = login->time_us > INT64_MIN + BEFORE_US ? login->time_us - BEFORE_US : INT64_MIN;
 		f.since_us = MAX(f.since_us, t->since_us);
 		f.until_us = login->time_us;
 		w.acc.f = &ss->before;
@@ -491,27 +582,73 @@ static int build_session(struct store *st, struct trace *t, struct trace_session
 			return r;
 	}
 
-	/* 3. sudo and su by this user on this host in the window: candidates,
-	 * attributed once every session's window is known. */
-	event_filter_init(&f);
-	f.user = login->user;
-	f.host = login->host;
-	f.kinds = priv_kinds;
-	f.since_us = login->time_us;
-	f.until_us = ss->window_end_us;
-	r = store_query_events(st, &f, on_cand, cands);
-	if (cands->err < 0)
-		return cands->err;
-	if (r < 0)
-		return r;
+	/* sudo/su and account changes in the window: once every session's
+	 * window is known (collect_windows), one query for overlapping ones. */
+	return 0;
+}
 
-	/* 4. Account and key changes on the host in the window. */
-	event_filter_init(&f);
-	f.host = login->host;
-	f.kinds = change_kinds;
-	f.since_us = login->time_us;
-	f.until_us = ss->window_end_us;
-	return walk_result(store_query_events(st, &f, on_change, &w), &w);
+/* A time span of sessions' windows: one user's (or any user's) on a host. */
+struct span {
+	const char *host, *user;
+	int64_t from_us, to_us;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+	if (c == 0 && x->user && y->user)
+		c = strcmp(x->user, y->user);
+	if (c == 0 && x->from_us != y->from_us)
+		c = x->from_us < y->from_us ? -1 : 1;
+	return c;
+}
+
+/* Runs one query per union of overlapping session windows (each starting
+ * lead_us before its login), for the session's user (by_user) or anyone, on
+ * its host: hundreds of sessions of a busy account cost a few queries rather
+ * than hundreds. fn must not add sessions. */
+static int collect_windows(struct store *st, struct trace *t, bool by_user, int64_t lead_us, uint64_t kinds,
+			   int (*fn)(void *ud, const struct stored_event *e), void *ud, int *err)
+{
+	_cleanup_free_ struct span *v = NULL;
+	size_t n = t->n_sessions, m = 0;
+	struct event_filter f;
+	int r;
+
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_session *ss = &t->sessions[i];
+		int64_t from = ss->start_us > INT64_MIN + lead_us ? ss->start_us - lead_us : INT64_MIN;
+		v[i] = (struct span){ ss->host, by_user ? ss->user : NULL, from, ss->window_end_us };
+	}
+	qsort(v, n, sizeof(*v), cmp_span);
+	/* Merge in place: v[m] is the span being grown. */
+	for (size_t i = 1; i < n; i++) {
+		bool same = strcmp(v[i].host, v[m].host) == 0 && (!by_user || strcmp(v[i].user, v[m].user) == 0);
+		if (same && v[i].from_us <= v[m].to_us)
+			v[m].to_us = MAX(v[m].to_us, v[i].to_us);
+		else
+			v[++m] = v[i];
+	}
+	for (size_t i = 0; i <= m; i++) {
+		event_filter_init(&f);
+		f.host = v[i].host;
+		f.user = v[i].user;
+		f.kinds = kinds;
+		f.since_us = v[i].from_us;
+		f.until_us = v[i].to_us;
+		r = store_query_events(st, &f, fn, ud);
+		if (*err < 0)
+			return *err;
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Which sessions a sudo/su line belongs to: same user and host, inside the
@@ -916,11 +1053,14 @@ static void change_list(struct buf *b, const struct trace_session *ss)
 	}
 }
 
-static char *session_verdict(const struct trace_session *ss)
+/* The verdict of a session; brief (for a list of sessions, which shows the
+ * duration in its own column): without the duration and the shared lines,
+ * with the failures from its source before it. */
+static char *session_verdict(const struct trace_session *ss, bool brief)
 {
 	struct buf b = { 0 };
 	const struct trace_privilege *p = &ss->priv;
-	char d[32];
+	char d[32], tb[TIME_STRLEN];
 
 	if (p->gained) {
 		bprintf(&b, "PRIVILEGE GAINED: %s", p->how_text);
@@ -943,15 +1083,31 @@ static char *session_verdict(const struct trace_session *ss)
 			ss->n_unexplained ? " with no sudo/su seen before them" : "");
 		change_list(&b, ss);
 	}
-	if (ss->closed) {
-		trace_duration(ss->end_us - ss->start_us, d);
-		bprintf(&b, "; session closed after %s", d);
-	} else {
-		bprintf(&b, "; session still open (no logout seen)");
+	if (!brief) {
+		if (ss->closed) {
+			trace_duration(ss->end_us - ss->start_us, d);
+			bprintf(&b, "; session closed after %s", d);
+		} else if (ss->logind_removed) {
+			short_time(ss->logind_removed->time_us, ss->start_us, tb);
+			bprintf(&b, "; session still open (no logout seen; logind removed session %s at %s)",
+				ss->logind_removed->detail, tb);
+		} else {
+			bprintf(&b, "; session still open (no logout seen)");
+		}
 	}
-	if (ss->n_shared)
+	/* logind removes a session when its last process exits: long after
+	 * the logout, something the user started kept running. */
+	if (ss->closed && ss->logind_removed && ss->logind_removed->time_us - ss->end_us > LINGER_US) {
+		trace_duration(ss->logind_removed->time_us - ss->end_us, d);
+		bprintf(&b, "; its processes ran on for %s after the logout (logind session %s)", d,
+			ss->logind_removed->detail);
+	}
+	if (!brief && ss->n_shared)
 		bprintf(&b, "; %u sudo/su %s in another session of this user too (shown in both)", ss->n_shared,
 			trace_plural(ss->n_shared, "line falls", "lines fall"));
+	if (brief && ss->before.tries)
+		bprintf(&b, "; after %" PRIu64 " failed %s from this source", ss->before.tries,
+			trace_plural(ss->before.tries, "attempt", "attempts"));
 	return buf_take(&b);
 }
 
@@ -1025,7 +1181,7 @@ static char *overall_verdict(struct trace *t)
 			_cleanup_free_ char *s = failure_sentence(&t->failures);
 			bprintf(&b, "no successful login: %s", s ? s : "");
 		} else {
-			bprintf(&b, "no login session in the store");
+			bprintf(&b, "no login session in %s", t->by == TRACE_RECENT ? "that time" : "the store");
 		}
 	} else if (first_gain) {
 		bprintf(&b, "PRIVILEGE GAINED in %zu of %zu %s: %s (session %s)", t->n_gained, t->n_sessions,
@@ -1038,9 +1194,20 @@ static char *overall_verdict(struct trace *t)
 			attempts_words(&b, &all);
 		}
 	}
+	if ((t->by == TRACE_SOURCE || t->by == TRACE_RECENT) && t->n_logged_in_as) {
+		bprintf(&b, "; logged in as ");
+		for (size_t i = 0; i < t->n_logged_in_as && i < TRACE_LOGGED_IN_AS_MAX; i++)
+			bprintf(&b, "%s%s", i ? ", " : "", t->logged_in_as[i]);
+		if (t->n_logged_in_as > TRACE_LOGGED_IN_AS_MAX)
+			bprintf(&b, " and %zu more", t->n_logged_in_as - TRACE_LOGGED_IN_AS_MAX);
+	}
 	if (t->by == TRACE_SOURCE && t->n_sessions && t->failures.events) {
 		_cleanup_free_ char *s = failure_sentence(&t->failures);
 		bprintf(&b, "; from this source: %s", s ? s : "");
+	}
+	if (t->by == TRACE_RECENT && t->n_sessions && t->failures.events) {
+		_cleanup_free_ char *s = failure_sentence(&t->failures);
+		bprintf(&b, "; failed logins: %s", s ? s : "");
 	}
 	if (n_changes)
 		bprintf(&b, "; account changes during %zu %s", n_changes, trace_plural(n_changes, "session", "sessions"));
@@ -1056,6 +1223,9 @@ static char *overall_verdict(struct trace *t)
 	if (t->sessions_dropped)
 		bprintf(&b, "; %" PRIu64 " more sessions not traced (limit %d)", t->sessions_dropped,
 			TRACE_SESSIONS_MAX);
+	if (t->sessions_earlier)
+		bprintf(&b, "; %" PRIu64 " earlier %s in that time not traced here", t->sessions_earlier,
+			trace_plural(t->sessions_earlier, "session", "sessions"));
 	return buf_take(&b);
 }
 
@@ -1067,23 +1237,23 @@ static void session_clear(struct trace_session *ss)
 	free(ss->other_changes);
 	free(ss->priv.how_text);
 	free(ss->verdict);
+	free(ss->brief);
 	free(ss->tty);
 	*ss = (struct trace_session){ 0 };
 }
 
-static int add_session(struct store *st, struct trace *t, size_t *cap, const struct trace_event *login,
-		       int64_t prev_from_source_us, bool hidden, struct cand_list *cands)
+static int add_session(struct store *st, struct trace *t, size_t *cap, struct trace_event *login, bool hidden)
 {
 	if (grow(&t->sessions, cap, t->n_sessions, sizeof(*t->sessions)) < 0)
 		return -ENOMEM;
 	struct trace_session *ss = &t->sessions[t->n_sessions++];
 	*ss = (struct trace_session){ .hidden = hidden };
-	return build_session(st, t, ss, login, prev_from_source_us, cands);
+	return build_session(st, t, ss, login);
 }
 
 struct sibling_walk {
 	struct trace *t;
-	const struct trace_event **v;
+	struct trace_event **v;
 	size_t n, cap;
 	int err;
 };
@@ -1091,20 +1261,127 @@ struct sibling_walk {
 static int on_sibling(void *ud, const struct stored_event *e)
 {
 	struct sibling_walk *w = ud;
-	for (size_t i = 0; i < w->t->n_sessions; i++)
-		if (w->t->sessions[i].login->id == e->id)
-			return 0;
-	for (size_t i = 0; i < w->n; i++)
-		if (w->v[i]->id == e->id)
-			return 0;
 	if (w->t->n_sessions + w->n >= TRACE_SESSIONS_MAX)
 		return WALK_STOP;
 	struct trace_event *x = pool_get(w->t, e);
-	if (!x)
+	/* Already a session (marked when built), or found twice. */
+	if (!x || (x->mark & MARK_LOGIN))
 		return 0;
+	x->mark |= MARK_LOGIN;
 	if (grow(&w->v, &w->cap, w->n, sizeof(*w->v)) < 0)
 		return w->err = -ENOMEM;
 	w->v[w->n++] = x;
+	return 0;
+}
+
+/* --- logind removals --------------------------------------------------- */
+
+/* A session waiting for logind's "Removed session N." */
+struct want {
+	const char *host, *id;
+	int64_t from_us, to_us;
+	struct trace_session *ss;
+};
+
+static int cmp_want(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+	if (c == 0)
+		c = strcmp(x->id, y->id);
+	if (c == 0 && x->from_us != y->from_us)
+		c = x->from_us < y->from_us ? -1 : 1;
+	return c;
+}
+
+struct removed_walk {
+	struct trace *t;
+	struct want *v; /* one host's wants, sorted by id, then time */
+	size_t n;
+	int err;
+};
+
+/* A removal belongs to the latest "New session" with its id before it
+ * (ids are unique while logind runs: a second New with the same id means
+ * a reboot in between), when within that session's reach. */
+static int on_logind_removed(void *ud, const struct stored_event *e)
+{
+	struct removed_walk *w = ud;
+	size_t lo = 0, hi = w->n;
+	struct want *best = NULL;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(w->v[mid].id, e->detail) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < w->n && strcmp(w->v[i].id, e->detail) == 0 && w->v[i].from_us <= e->time_us; i++)
+		best = &w->v[i];
+	if (!best || best->ss->logind_removed || e->time_us > best->to_us)
+		return 0;
+	struct trace_event *x = pool_get(w->t, e);
+	if (!x)
+		return 0;
+	x->mark |= MARK_LOGIND;
+	best->ss->logind_removed = x;
+	if (session_add(best->ss, x) < 0)
+		return w->err = -ENOMEM;
+	return 0;
+}
+
+/* Gives each session with a logind id the removal of that id: one query
+ * per host ("Removed session N." names no user, so it cannot use the
+ * user's index; one walk is cheaper than one per session). */
+static int attach_logind_removed(struct store *st, struct trace *t)
+{
+	_cleanup_free_ struct want *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_sessions; i++)
+		n += t->sessions[i].logind_new != NULL;
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < t->n_sessions; i++) {
+		struct trace_session *ss = &t->sessions[i];
+		if (!ss->logind_new)
+			continue;
+		int64_t base = ss->closed ? ss->end_us : ss->start_us;
+		v[n++] = (struct want){
+			.host = ss->host,
+			.id = ss->logind_new->detail,
+			.from_us = ss->logind_new->time_us,
+			.to_us = MIN(base > INT64_MAX - OPEN_WINDOW_US ? INT64_MAX : base + OPEN_WINDOW_US, t->until_us),
+			.ss = ss,
+		};
+	}
+	qsort(v, n, sizeof(*v), cmp_want);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		int64_t from = INT64_MAX, to = INT64_MIN;
+		for (; j < n && strcmp(v[j].host, v[i].host) == 0; j++) {
+			from = MIN(from, v[j].from_us);
+			to = MAX(to, v[j].to_us);
+		}
+		struct removed_walk w = { .t = t, .v = v + i, .n = j - i };
+		struct event_filter f;
+		event_filter_init(&f);
+		f.host = v[i].host;
+		f.kinds = EVENT_KIND_BIT(EV_LOGIND_REMOVED);
+		f.since_us = from;
+		f.until_us = to;
+		int r = store_query_events(st, &f, on_logind_removed, &w);
+		if (w.err < 0)
+			return w.err;
+		if (r < 0)
+			return r;
+		i = j;
+	}
 	return 0;
 }
 
@@ -1120,6 +1397,58 @@ struct subject {
 	int err;
 };
 
+static bool is_sshd_line(const struct stored_event *e)
+{
+	return strncmp(e->program, "sshd", 4) == 0 || strcmp(e->detail, "sshd") == 0;
+}
+
+/* Another service's PAM session line (cron, sudo, systemd-user, login …). */
+static bool is_other_pam_session(const struct stored_event *e)
+{
+	return (e->kind == EV_SESSION_OPEN || e->kind == EV_SESSION_CLOSE) && !is_sshd_line(e);
+}
+
+/* Counts e in its (service, user, by) group. */
+static int pam_add(struct trace *t, const struct stored_event *e)
+{
+	const char *service = e->detail[0] ? e->detail : e->program[0] ? e->program : "?";
+	/* sudo's "session opened for user root by carol": root's session. */
+	const char *user = e->target[0] ? e->target : e->user;
+	const char *by = e->target[0] ? e->user : "";
+	struct trace_pam_sessions *g = NULL;
+
+	for (size_t i = 0; i < t->n_pam && !g; i++)
+		if (strcmp(t->pam[i].service, service) == 0 && strcmp(t->pam[i].user, user) == 0 &&
+		    strcmp(t->pam[i].by, by) == 0)
+			g = &t->pam[i];
+	if (!g) {
+		if (t->n_pam >= TRACE_PAM_GROUPS_MAX) {
+			t->pam_other++;
+			return 0;
+		}
+		if (!t->pam) {
+			t->pam = calloc(TRACE_PAM_GROUPS_MAX, sizeof(*t->pam));
+			if (!t->pam)
+				return -ENOMEM;
+		}
+		g = &t->pam[t->n_pam];
+		g->service = strdup(service);
+		g->user = strdup(user);
+		g->by = strdup(by);
+		t->n_pam++; /* freed with the trace, even when incomplete */
+		if (!g->service || !g->user || !g->by)
+			return -ENOMEM;
+		g->first_us = e->time_us;
+	}
+	if (e->kind == EV_SESSION_OPEN)
+		g->opened++;
+	else
+		g->closed++;
+	g->first_us = MIN(g->first_us, e->time_us);
+	g->last_us = MAX(g->last_us, e->time_us);
+	return 0;
+}
+
 static int on_subject(void *ud, const struct stored_event *e)
 {
 	struct subject *s = ud;
@@ -1133,6 +1462,25 @@ static int on_subject(void *ud, const struct stored_event *e)
 		failures_add(t, &s->acc, e);
 		return 0;
 	}
+	if (t->by == TRACE_RECENT) {
+		/* The first look: logins only, the newest TRACE_RECENT_MAX. */
+		if (e->kind != EV_AUTH_SUCCESS)
+			return 0;
+		struct trace_event *x = pool_get(t, e);
+		if (!x)
+			return 0;
+		if (s->n_logins == TRACE_RECENT_MAX) {
+			memmove(s->logins, s->logins + 1, (s->n_logins - 1) * sizeof(*s->logins));
+			s->n_logins--;
+			t->sessions_earlier++;
+		}
+		if (grow(&s->logins, &s->cap_logins, s->n_logins, sizeof(*s->logins)) < 0)
+			return s->err = -ENOMEM;
+		s->logins[s->n_logins++] = x;
+		return 0;
+	}
+	if (!t->verbose && is_other_pam_session(e))
+		return pam_add(t, e) < 0 ? (s->err = -ENOMEM) : 0;
 	struct trace_event *x = pool_get(t, e);
 	if (!x)
 		return 0;
@@ -1150,6 +1498,23 @@ static int on_subject(void *ud, const struct stored_event *e)
 		return s->err = -ENOMEM;
 	s->others[s->n_others++] = x;
 	return 0;
+}
+
+/* The accounts the shown sessions logged in as, in login order. */
+static void logged_in_as(struct trace *t)
+{
+	struct strset seen = { 0 };
+	for (size_t i = 0; i < t->n_sessions; i++) {
+		const char *u = t->sessions[i].user;
+		size_t before = seen.n;
+		strset_add(&seen, u);
+		if (seen.n == before)
+			continue;
+		if (t->n_logged_in_as < TRACE_LOGGED_IN_AS_MAX)
+			t->logged_in_as[t->n_logged_in_as] = u;
+		t->n_logged_in_as++;
+	}
+	strset_clear(&seen);
 }
 
 int trace_session_id_parse(const char *id, char **ret_host, int32_t *ret_pid, int64_t *ret_start_s)
@@ -1188,6 +1553,15 @@ static int fail(char **ret_err, int r, const char *fmt, ...)
 	return r;
 }
 
+/* Why a walk failed, in words. */
+static const char *why(struct store *st, int r)
+{
+	const char *m = store_last_error(st);
+	if (r == -ENOMEM)
+		return "out of memory";
+	return m[0] ? m : strerror(-r);
+}
+
 int trace_build(struct store *st, const struct trace_query *q, struct trace **ret, char **ret_err)
 {
 	_cleanup_(trace_freep) struct trace *t = NULL;
@@ -1200,25 +1574,24 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 
 	if (ret_err)
 		*ret_err = NULL;
-	if (!q->value || !*q->value)
+	if (q->by != TRACE_RECENT && (!q->value || !*q->value))
 		return fail(ret_err, -EINVAL, "nothing to trace");
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->pool = calloc(1, sizeof(*t->pool));
-	t->subject = strdup(q->value);
+	t->subject = strdup(q->by == TRACE_RECENT || !q->value ? "" : q->value);
 	if (!t->pool || !t->subject)
 		return -ENOMEM;
 	t->by = q->by;
 	t->since_us = q->since_us;
 	t->until_us = q->until_us;
+	t->verbose = q->verbose;
 	sub.t = t;
 	sub.acc.f = &t->failures;
 	cands.t = t;
 
 	event_filter_init(&f);
-	f.since_us = q->since_us;
-	f.until_us = q->until_us;
 	switch (q->by) {
 	case TRACE_USER:
 		f.user = q->value;
@@ -1234,33 +1607,44 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 				    q->value);
 		f.host = host;
 		f.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS);
-		f.since_us = MAX(q->since_us, start * US);
-		f.until_us = MIN(q->until_us, start * US + US - 1);
+		f.since_us = start * US;
+		f.until_us = start * US + US - 1;
 		break;
 	}
+	case TRACE_RECENT:
+		if (q->since_us == INT64_MIN && q->until_us == INT64_MAX) {
+			/* The last day of store time: logs scanned from another
+			 * host or year keep their own clock. */
+			int64_t first, last;
+			r = store_event_time_range(st, &first, &last);
+			if (r < 0)
+				return fail(ret_err, r, "cannot read the store: %s", why(st, r));
+			if (r == 0) {
+				*ret = TAKE_PTR(t); /* an empty store */
+				return 0;
+			}
+			t->until_us = last;
+			t->since_us = last > INT64_MIN + TRACE_RECENT_US ? last - TRACE_RECENT_US : INT64_MIN;
+			t->recent_default = true;
+		}
+		break;
 	}
+	f.since_us = MAX(f.since_us, t->since_us);
+	f.until_us = MIN(f.until_us, t->until_us);
 	r = store_query_events(st, &f, on_subject, &sub);
 	if (r >= 0 && sub.err < 0)
 		r = sub.err;
-	failures_done(&sub.acc, q->by == TRACE_USER);
+	failures_done(&sub.acc, q->by == TRACE_USER || q->by == TRACE_RECENT);
 	if (r < 0) {
-		r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+		r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
 		goto out;
 	}
 
 	/* Sessions, in login order. */
 	for (size_t i = 0; i < sub.n_logins; i++) {
-		const struct trace_event *login = sub.logins[i];
-		int64_t prev = INT64_MIN + 1;
-		const char *src = login->source[0] ? login->source : login->source_name;
-		for (size_t j = 0; j < i && src[0]; j++) {
-			const struct trace_event *o = sub.logins[j];
-			if (strcmp(o->source[0] ? o->source : o->source_name, src) == 0)
-				prev = o->time_us;
-		}
-		r = add_session(st, t, &cap_sessions, login, prev, false, &cands);
+		r = add_session(st, t, &cap_sessions, sub.logins[i], false);
 		if (r < 0) {
-			r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+			r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
 			goto out;
 		}
 	}
@@ -1268,26 +1652,36 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 
 	/* The same users' other sessions on those hosts compete for the same
 	 * sudo/su lines (tracing one session or one source must not hand it a
-	 * sibling's su): build them too, hidden. */
-	for (size_t i = 0; i < n_shown; i++) {
+	 * sibling's su): build them too, hidden. A session open a day before
+	 * one of ours still holds sudo/su lines in our window. */
+	{
 		struct sibling_walk sw = { .t = t };
-		const struct trace_session *ss = &t->sessions[i];
-		event_filter_init(&f);
-		f.user = ss->user;
-		f.host = ss->host;
-		f.kinds = EVENT_KIND_BIT(EV_AUTH_SUCCESS);
-		f.since_us = ss->start_us > INT64_MIN + OPEN_WINDOW_US ? ss->start_us - OPEN_WINDOW_US : INT64_MIN;
-		f.until_us = ss->window_end_us;
-		r = store_query_events(st, &f, on_sibling, &sw);
-		if (r >= 0 && sw.err < 0)
-			r = sw.err;
+		r = collect_windows(st, t, true, OPEN_WINDOW_US, EVENT_KIND_BIT(EV_AUTH_SUCCESS), on_sibling, &sw,
+				    &sw.err);
+		if (r == WALK_STOP) /* the cap: what was found is kept */
+			r = 0;
 		for (size_t j = 0; r >= 0 && j < sw.n; j++)
-			r = add_session(st, t, &cap_sessions, sw.v[j], INT64_MIN + 1, true, &cands);
+			r = add_session(st, t, &cap_sessions, sw.v[j], true);
 		free(sw.v);
 		if (r < 0) {
-			r = fail(ret_err, r, "cannot read the store: %s", store_last_error(st));
+			r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
 			goto out;
 		}
+	}
+	r = attach_logind_removed(st, t);
+	if (r >= 0) {
+		/* sudo and su by each session's user on its host in its window:
+		 * candidates, attributed below. */
+		r = collect_windows(st, t, true, 0, priv_kinds, on_cand, &cands, &cands.err);
+	}
+	if (r >= 0) {
+		/* Account and key changes on the host in each window. */
+		struct change_walk cw = { .t = t };
+		r = collect_windows(st, t, false, 0, change_kinds, on_change, &cw, &cw.err);
+	}
+	if (r < 0) {
+		r = fail(ret_err, r, "cannot read the store: %s", why(st, r));
+		goto out;
 	}
 
 	/* sudo/su lines to sessions, in time order (terminals learnt early
@@ -1315,8 +1709,9 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 			r = classify_changes(st, t, ss);
 		if (r < 0)
 			goto out;
-		ss->verdict = session_verdict(ss);
-		if (!ss->verdict) {
+		ss->verdict = session_verdict(ss, false);
+		ss->brief = session_verdict(ss, true);
+		if (!ss->verdict || !ss->brief) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -1330,6 +1725,7 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 	for (size_t i = n_shown; i < t->n_sessions; i++)
 		session_clear(&t->sessions[i]);
 	t->n_sessions = n_shown;
+	logged_in_as(t);
 
 	/* The subject's lines that no session holds. */
 	for (size_t i = 0; i < sub.n_others; i++)
@@ -1368,6 +1764,12 @@ struct trace *trace_free(struct trace *t)
 	free(t->sessions);
 	free(t->outside);
 	free(t->outside_priv.how_text);
+	for (size_t i = 0; i < t->n_pam; i++) {
+		free(t->pam[i].service);
+		free(t->pam[i].user);
+		free(t->pam[i].by);
+	}
+	free(t->pam);
 	free(t->subject);
 	free(t->verdict);
 	pool_free(t->pool);

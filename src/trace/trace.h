@@ -15,6 +15,21 @@
  * Account and key changes on the host during a session are listed with it
  * (shadow-utils logs the account changed, not who changed it).
  *
+ * systemd-logind's "New session N of user U." within a couple of seconds
+ * after the login of U on that host belongs to the session (pam_systemd
+ * registers it while sshd opens the session), and so does the first
+ * "Removed session N." after it: logind removes a session when its last
+ * process exits, so a removal long after the logout means something the
+ * user started kept running (KillUserProcesses=no, Debian's default).
+ *
+ * PAM sessions of other services (cron, sudo, systemd-user, login …) are
+ * routine for accounts like root: a user trace counts them per service
+ * ("cron opened 412 sessions for root") unless the query is verbose.
+ *
+ * TRACE_RECENT is the first look: the most recent sessions of all users in
+ * a time range (by default the last 24 h of store time, i.e. up to the
+ * newest event stored), each with its verdict, and the failures in it.
+ *
  * Memory is bounded: failures and pre-auth noise (attacker-driven volume)
  * are counted and summarised, only the first few are kept; sessions and
  * kept events have caps, and what was left out is counted.
@@ -29,12 +44,14 @@
 
 struct store;
 
-enum trace_by { TRACE_USER, TRACE_SOURCE, TRACE_SESSION };
+enum trace_by { TRACE_USER, TRACE_SOURCE, TRACE_SESSION, TRACE_RECENT };
 
 struct trace_query {
 	enum trace_by by;
-	const char *value; /* user name, address (or logged host name), session id */
-	int64_t since_us, until_us; /* inclusive; INT64_MIN / INT64_MAX = open */
+	const char *value; /* user name, address (or logged host name), session id; NULL for TRACE_RECENT */
+	int64_t since_us, until_us; /* inclusive; INT64_MIN / INT64_MAX = open (TRACE_RECENT with
+				     * both open: the last TRACE_RECENT_US of store time) */
+	bool verbose; /* list other services' PAM session lines one by one */
 };
 
 /* Failures and noise listed one by one up to this many, summarised beyond. */
@@ -43,6 +60,14 @@ struct trace_query {
 #define TRACE_SESSIONS_MAX 2000
 #define TRACE_EVENTS_MAX 200000
 #define TRACE_USERS_MAX 10000
+/* TRACE_RECENT: how far back by default, and how many sessions it builds. */
+#define TRACE_RECENT_US (86400 * 1000000LL)
+#define TRACE_RECENT_MAX 20
+/* Distinct (service, user, by) groups of summarised PAM sessions; lines
+ * beyond are counted in pam_other (a local user can log any service name). */
+#define TRACE_PAM_GROUPS_MAX 32
+/* Names listed in "logged in as …". */
+#define TRACE_LOGGED_IN_AS_MAX 10
 
 /* An owned copy of a stored event (strings "" when absent). */
 struct trace_event {
@@ -57,6 +82,7 @@ struct trace_event {
 	uint16_t port;
 	uint64_t line;
 	unsigned n_sessions; /* sessions it was attached to (> 1: shared) */
+	unsigned mark; /* internal */
 };
 
 /* Failed logins (and pre-auth noise) counted rather than kept. */
@@ -68,6 +94,11 @@ struct trace_failures {
 	uint64_t invalid_users; /* "Invalid user" lines */
 	uint64_t refused; /* not allowed, root refused, max attempts */
 	uint64_t noise; /* pre-auth closes, connects, protocol errors, drops */
+	/* Failed attempts: like attempts, but an "Invalid user"/"not allowed"
+	 * line and the failed password that follows it on the same connection
+	 * are one attempt, as are a failure and the "maximum authentication
+	 * attempts exceeded" after it (as the detectors count). */
+	uint64_t tries;
 	uint64_t users; /* distinct user names tried (sources, when by_source) */
 	bool users_capped; /* more than TRACE_USERS_MAX: users is a floor */
 	bool by_source; /* users counts sources (a user's failures) */
@@ -105,7 +136,10 @@ struct trace_session {
 	const struct trace_event **other_changes;
 	size_t n_other_changes;
 	unsigned n_shared; /* attached events that also belong to another session */
+	/* logind's session (also in events), when seen: NULL when not. */
+	const struct trace_event *logind_new, *logind_removed;
 	char *verdict;
+	char *brief; /* the verdict for a list: no duration, but the failures before it */
 	/* internal */
 	bool hidden; /* a sibling built only to compete for sudo/su lines */
 	int64_t window_end_us;
@@ -113,10 +147,21 @@ struct trace_session {
 	size_t cap_events, cap_changes, cap_other_changes;
 };
 
+/* Other services' PAM sessions of the subject, counted (see above). */
+struct trace_pam_sessions {
+	char *service; /* "cron", "sudo", "systemd-user" … */
+	char *user; /* whose session it is */
+	char *by; /* who opened it, when logged (sudo: the caller), else "" */
+	uint64_t opened, closed; /* lines */
+	int64_t first_us, last_us;
+};
+
 struct trace {
 	enum trace_by by;
-	char *subject;
-	int64_t since_us, until_us;
+	char *subject; /* "" for TRACE_RECENT */
+	int64_t since_us, until_us; /* as asked; TRACE_RECENT: the range it looked at */
+	bool recent_default; /* TRACE_RECENT over the last 24 h of store time */
+	bool verbose;
 	uint64_t n_events; /* events about the subject */
 	int64_t first_us, last_us;
 	struct trace_failures failures; /* the subject's failed logins */
@@ -126,7 +171,15 @@ struct trace {
 	struct trace_session *sessions;
 	size_t n_sessions;
 	uint64_t sessions_dropped, events_dropped; /* over the caps */
+	uint64_t sessions_earlier; /* TRACE_RECENT: logins in the range older than the list */
 	size_t n_gained, n_open, n_with_changes;
+	struct trace_pam_sessions *pam; /* summarised, unless verbose */
+	size_t n_pam;
+	uint64_t pam_other; /* PAM session lines beyond TRACE_PAM_GROUPS_MAX groups */
+	/* The accounts the sessions logged in as, in login order (at most
+	 * TRACE_LOGGED_IN_AS_MAX; n_logged_in_as counts them all). */
+	const char *logged_in_as[TRACE_LOGGED_IN_AS_MAX];
+	size_t n_logged_in_as;
 	char *verdict;
 	struct trace_pool *pool; /* internal: owned events by id */
 };
@@ -140,7 +193,8 @@ static inline void trace_freep(struct trace **t)
 	trace_free(*t);
 }
 
-/* True when the store knew anything about the subject. */
+/* True when the store knew anything about the subject (TRACE_RECENT: held
+ * any event in the range). */
 bool trace_found(const struct trace *t);
 
 /* Splits "HOST:PID:START". Returns 0, or -EINVAL when malformed.
@@ -148,6 +202,11 @@ bool trace_found(const struct trace *t);
 int trace_session_id_parse(const char *id, char **ret_host, int32_t *ret_pid, int64_t *ret_start_s);
 
 /* Output: text for a person (colour optional; attacker text escaped) or
- * one JSON object. */
+ * one JSON object. In text, a session header says "after N failed attempts
+ * from this source" when its source failed in the day before the login, and
+ * sshd's two logout lines ("Received disconnect …", "Disconnected from user
+ * …": same pid, same second) are one line; JSON keeps every event.
+ * TRACE_RECENT's text is a list, newest first, with how to drill down; its
+ * JSON has the same shape as any trace. */
 void trace_write_text(FILE *f, const struct trace *t, bool color);
 void trace_write_json(FILE *f, const struct trace *t);

@@ -120,7 +120,8 @@ static void test_user_text(void **state)
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.err, "");
 	assert_non_null(strstr(r.out, "trace user alice: "));
-	assert_non_null(strstr(r.out, "session web-1:4242:1772334005  alice from 203.0.113.7 (password) on web-1\n"));
+	assert_non_null(strstr(r.out, "session web-1:4242:1772334005  alice from 203.0.113.7 (password) on web-1, after 4 "
+				      "failed attempts from this source\n"));
 	assert_non_null(strstr(r.out, "  verdict: no privilege gained: sudo refused \u00d73, su refused \u00d71; "
 				      "session closed after 14 min\n"));
 	assert_non_null(strstr(r.out, "overall: no privilege gained in 1 session"));
@@ -225,8 +226,8 @@ static void test_unknown_and_errors(void **state)
 	free(junk);
 
 	static const char *const bad[][8] = {
-		{ "trace", NULL },
 		{ "trace", "--user", "a", "--source", "1.2.3.4", NULL },
+		{ "trace", "--since", "2026-03-02", "--until", "2026-03-01", NULL },
 		{ "trace", "--user", "a", "--since", "yesterday", NULL },
 		{ "trace", "--user", "a", "--fail-on", "high", NULL },
 		{ "trace", "--user", "a", "--color=sometimes", NULL },
@@ -251,7 +252,93 @@ static void test_unknown_and_errors(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "Examples:"));
 	assert_non_null(strstr(r.out, "moat trace --user alice"));
+	assert_non_null(strstr(r.out, "  -v, --verbose      list other services' PAM session lines one by one\n"));
+	assert_non_null(strstr(r.out, "usage: moat trace [--user NAME | --source ADDR | --session ID] [OPTIONS]\n"));
 	result_free(&r);
+}
+
+static void m_cron(struct event *ev, const void *arg)
+{
+	(void)arg;
+	ev->detail = SV_LIT("cron");
+}
+
+/* No subject: the first look; -v: PAM sessions one by one. */
+static void test_recent_and_verbose(void **state)
+{
+	struct fixture *f = *state;
+	json_error_t je;
+	struct result r = run_moat((const char *[]){ "trace", "--db", f->db, NULL }, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "recent login sessions: 6 in the last 24 h of store time (2026-02-28T12:00:00Z to "
+				      "2026-03-01T12:00:00Z, the newest event stored), newest first\n"));
+	assert_non_null(strstr(r.out, "\n  web-1:4242:1772334005  alice  203.0.113.7    password   14 min      no "
+				      "privilege gained: sudo refused \u00d73, su refused \u00d71; after 4 failed attempts "
+				      "from this source\n"));
+	assert_non_null(strstr(r.out, "\nto drill down:\n  moat trace --session ID     one session's timeline (ids "
+				      "above)\n"));
+	result_free(&r);
+
+	/* bob and carol gained root in the listed sessions. */
+	r = run_moat((const char *[]){ "trace", "--db", f->db, "--fail-on", "privilege", "--json", NULL }, NULL);
+	assert_int_equal(r.status, 1);
+	json_t *j = json_loads(r.out, 0, &je);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "subject"), "by")), "recent");
+	assert_int_equal(json_array_size(json_object_get(j, "sessions")), 6);
+	json_decref(j);
+	result_free(&r);
+
+	/* Another time: --since/--until choose it. */
+	r = run_moat((const char *[]){ "trace", "--db", f->db, "--since", "2026-03-01T11:00:00Z", NULL }, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "recent login sessions: 1 since 2026-03-01T11:00:00Z\n"));
+	assert_non_null(strstr(r.out, "  web-1:7000:1772366400  dave  192.0.2.50  publickey  still open  no privilege "
+				      "gained\n"));
+	result_free(&r);
+	r = run_moat((const char *[]){ "trace", "--db", f->db, "--since", "2026-03-05", NULL }, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "no events in the store "));
+	assert_non_null(strstr(r.out, " in that time range (scan logs first"));
+	result_free(&r);
+
+	/* cron's sessions of root: one line, or each with -v. */
+	struct store *s = NULL;
+	char *err = NULL;
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	struct sc sc = { .s = s };
+	sc_add(&sc, "2026-03-01T04:00:00Z", "CRON", 100, EV_SESSION_OPEN, "root", NULL, m_cron, NULL);
+	sc_add(&sc, "2026-03-01T04:00:01Z", "CRON", 100, EV_SESSION_CLOSE, "root", NULL, m_cron, NULL);
+	sc_add(&sc, "2026-03-01T05:00:00Z", "CRON", 101, EV_SESSION_OPEN, "root", NULL, m_cron, NULL);
+	assert_int_equal(sc.failures, 0);
+	store_free(s);
+	r = run_moat((const char *[]){ "trace", "--db", f->db, "--user", "root", NULL }, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\nPAM sessions of other services (3 lines, counted; -v lists them):\n  cron opened "
+				      "2 sessions for root between 2026-03-01T04:00:00Z and 2026-03-01T05:00:00Z\n"));
+	assert_null(strstr(r.out, "CRON["));
+	result_free(&r);
+	for (int i = 0; i < 2; i++) {
+		r = run_moat((const char *[]){ "trace", "--db", f->db, "--user", "root", i ? "--verbose" : "-v", NULL },
+			     NULL);
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, "\noutside any login session (3 events):\n  2026-03-01T04:00:00Z  CRON[100]  "
+					      "session opened for root [cron]\n"));
+		assert_null(strstr(r.out, "PAM sessions of other services"));
+		result_free(&r);
+	}
+
+	/* An empty store. */
+	char *empty = path_join(f->dir, "empty.db");
+	assert_int_equal(store_open(empty, &s, &err), 0);
+	store_free(s);
+	r = run_moat((const char *[]){ "trace", "--db", empty, NULL }, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "no events in the store "));
+	assert_non_null(strstr(r.out, "(scan logs first: moat scan /var/log/auth.log*)\n"));
+	result_free(&r);
+	free(empty);
 }
 
 int main(void)
@@ -261,6 +348,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_and_fail_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_and_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recent_and_verbose, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
