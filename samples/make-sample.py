@@ -14,8 +14,8 @@ story moat exists for, plus the everyday noise around it:
   a distributed attack on "admin" from 12 addresses, a slow brute force
   from 198.18.0.9 (a few tries an hour for three days), a credential
   stuffer that succeeds after failures (alice, from 203.0.113.99),
-  a hostile user name that contains an address, and root adding
-  mallory to the sudo group.
+  a hostile user name that contains an address, and deploy, in an
+  ordinary session, using sudo to add mallory to the sudo group.
 
 Run: python3 samples/make-sample.py > samples/auth.log
 """
@@ -150,14 +150,19 @@ def escalate(t0):
 login(datetime(2026, 11, 12, 3, 12, 9, tzinfo=timezone.utc), "carol", "185.220.101.34", "password",
       dur_min=14, sudo=escalate)
 
-# root (legitimately, via sudo from deploy's session) adds mallory to sudo: an account change to review
-t = datetime(2026, 11, 13, 10, 2, tzinfo=timezone.utc)
-emit(t, "sudo", None, "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/sbin/useradd -m mallory")
-emit(t + timedelta(seconds=1), "useradd", npid(), "new group: name=mallory, GID=1010")
-emit(t + timedelta(seconds=1), "useradd", pid[0], "new user: name=mallory, UID=1010, GID=1010, home=/home/mallory, shell=/bin/sh, from=/dev/pts/0")
-emit(t + timedelta(seconds=30), "sudo", None, "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/sbin/usermod -aG sudo mallory")
-emit(t + timedelta(seconds=31), "usermod", npid(), "add 'mallory' to group 'sudo'")
-emit(t + timedelta(seconds=31), "usermod", pid[0], "add 'mallory' to shadow group 'sudo'")
+# deploy, in a normal session from the office, uses sudo to add mallory to the sudo group:
+# privilege used legitimately, and an account change to review
+def add_mallory(t):
+    emit(t, "sudo", None, "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/sbin/useradd -m mallory")
+    emit(t + timedelta(seconds=1), "useradd", npid(), "new group: name=mallory, GID=1010")
+    emit(t + timedelta(seconds=1), "useradd", pid[0], "new user: name=mallory, UID=1010, GID=1010, home=/home/mallory, shell=/bin/sh, from=/dev/pts/0")
+    emit(t + timedelta(seconds=30), "sudo", None, "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/sbin/usermod -aG sudo mallory")
+    emit(t + timedelta(seconds=31), "usermod", npid(), "add 'mallory' to group 'sudo'")
+    emit(t + timedelta(seconds=31), "usermod", pid[0], "add 'mallory' to shadow group 'sudo'")
+
+
+login(datetime(2026, 11, 13, 10, 0, 3, tzinfo=timezone.utc), "deploy", "198.51.100.22", "publickey",
+      DEPLOY_KEY, dur_min=12, sudo=add_mallory)
 
 for _, line in sorted(lines, key=lambda x: x[0]):
     print(line)
