@@ -257,7 +257,9 @@ static void sset_push(struct sset *s, uint16_t i)
 
 static int sset_grow(struct sset *s, uint32_t cap)
 {
-	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(4u, cap);
+	/* start at 16: a source's names and an account's sources usually
+	 * number a few dozen, and each growth is a malloc, a copy and a free */
+	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
 	uint32_t nslots = 8;
 	while (nslots < na * 2)
 		nslots <<= 1;
