@@ -240,7 +240,7 @@ void brute_done(struct detect *d)
 const char *src_name(const struct src *s, unsigned i)
 {
 	if (s->more)
-		return s->more->names[i];
+		return i < s->n_names ? s->more->names[i] : "";
 	return i == 0 ? s->first_name : "";
 }
 
@@ -273,9 +273,9 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		return s->more;
 	if (m) {
 		d->more_free = m->next_free;
-		struct sset keep = m->users;
-		memset(m, 0, offsetof(struct src_more, users));
-		m->users = keep;
+		/* the set was emptied when the entry went; names past n_names are never read */
+		m->b_evid.total = m->s_evid.total = 0;
+		m->b_evid.n = m->s_evid.n = 0;
 		m->next_free = NULL;
 	} else {
 		m = calloc(1, sizeof(*m));
@@ -287,11 +287,13 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		evid_add(&m->s_evid, &o);
 		evid_add(&m->b_evid, &o); /* reset below if the episode closed */
 		memcpy(m->names[0], s->first_name, sizeof(s->first_name));
+		s->n_names = s->first_name[0] ? 1 : 0;
 		if (s->b_user1) {
 			bool fresh;
 			uint32_t prev;
-			(void)sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
-					 c->max_names_per_source, s->s_count, &fresh, &prev);
+			if (!sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
+					c->max_names_per_source, s->s_count, &fresh, &prev))
+				s->users_ovf = true;
 		}
 	}
 	s->more = m;
@@ -345,8 +347,8 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		s->b_multi = false;
 		s->burst_hit = s->spray_hit = false;
 		s->rate_sum = 0;
-		if (m)
-			m->b_evid = (struct evid){ 0 };
+		if (m) /* the kept origins past n are never read */
+			m->b_evid.total = m->b_evid.n = 0;
 		spray_reset(s);
 	}
 	dl_push(&d->burst_open, &s->burst);
