@@ -146,6 +146,21 @@ static inline void table_prefetch(const struct table *t, uint64_t hash)
 {
 	__builtin_prefetch(&t->slots[hash & t->mask]);
 }
+/* The first entry with this hash, without comparing keys (a hint for
+ * prefetching: it may be another key's entry, or NULL). */
+static inline struct tnode *table_peek(const struct table *t, uint64_t hash)
+{
+	for (size_t i = hash & t->mask; t->slots[i].n; i = (i + 1) & t->mask)
+		if (t->slots[i].hash == hash)
+			return t->slots[i].n;
+	return NULL;
+}
+/* Starts loading n bytes at p (a hint). */
+static inline void prefetch_range(const void *p, size_t n)
+{
+	for (size_t o = 0; o < n; o += 64)
+		__builtin_prefetch((const char *)p + o);
+}
 /* Adds a zeroed entry with this hash (the caller checked it is absent),
  * evicting the least recently seen entry when the table is full. NULL on OOM. */
 struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us);
