@@ -171,6 +171,13 @@ static uint64_t conn_key(const struct detect *d, const struct event *ev, uint16_
 	return k ? k : 1;
 }
 
+void attempt_prefetch(const struct detect *d, const struct event *ev, uint16_t host)
+{
+	uint64_t key = conn_key(d, ev, host, CC_SSHD, 0);
+	if (key)
+		__builtin_prefetch((const struct conn_set *)d->conns + (key & (CONN_SETS - 1)));
+}
+
 static bool live(const struct conn_set *set, unsigned w, uint32_t now_s)
 {
 	return set->key[w] && now_s - set->last_s[w] <= CONN_TTL_S;

@@ -240,7 +240,7 @@ void brute_done(struct detect *d)
 const char *src_name(const struct src *s, unsigned i)
 {
 	if (s->more)
-		return s->more->names[i];
+		return i < s->n_names ? s->more->names[i] : "";
 	return i == 0 ? s->first_name : "";
 }
 
@@ -273,9 +273,9 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		return s->more;
 	if (m) {
 		d->more_free = m->next_free;
-		struct sset keep = m->users;
-		memset(m, 0, offsetof(struct src_more, users));
-		m->users = keep;
+		/* the set was emptied when the entry went; names past n_names are never read */
+		m->b_evid.total = m->s_evid.total = 0;
+		m->b_evid.n = m->s_evid.n = 0;
 		m->next_free = NULL;
 	} else {
 		m = calloc(1, sizeof(*m));
@@ -287,11 +287,13 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		evid_add(&m->s_evid, &o);
 		evid_add(&m->b_evid, &o); /* reset below if the episode closed */
 		memcpy(m->names[0], s->first_name, sizeof(s->first_name));
+		s->n_names = s->first_name[0] ? 1 : 0;
 		if (s->b_user1) {
 			bool fresh;
 			uint32_t prev;
-			(void)sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
-					 c->max_names_per_source, s->s_count, &fresh, &prev);
+			if (!sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
+					c->max_names_per_source, s->s_count, &fresh, &prev))
+				s->users_ovf = true;
 		}
 	}
 	s->more = m;
@@ -345,8 +347,8 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		s->b_multi = false;
 		s->burst_hit = s->spray_hit = false;
 		s->rate_sum = 0;
-		if (m)
-			m->b_evid = (struct evid){ 0 };
+		if (m) /* the kept origins past n are never read */
+			m->b_evid.total = m->b_evid.n = 0;
 		spray_reset(s);
 	}
 	dl_push(&d->burst_open, &s->burst);
@@ -393,18 +395,30 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 {
 	const struct detect_config *c = d->cfg;
 	uint64_t uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
+	uint64_t h0 = 0, h;
 	struct addr src;
 	struct src *s;
 	uint32_t n;
 
+	/* The source's entry and what hangs off it are usually cold (a source
+	 * comes back hours later): each is loaded as soon as its address is
+	 * known, while independent work (the connection, the account) runs. */
+	if (ev->source.family != ADDR_NONE) {
+		h0 = addr_hash(&ev->source, d->seed);
+		struct tnode *p = table_peek(&d->srcs, h0);
+		if (p)
+			prefetch_range(p, d->srcs.entry_size);
+	}
 	if (!attempt_feed(d, ev, host, uh, &n, &src) || src.family == ADDR_NONE)
 		return;
 	if (n == 0)
 		return; /* a repeat of an attempt already counted (and in the evidence) */
-	uint64_t h = addr_hash(&src, d->seed);
+	h = ev->source.family != ADDR_NONE && addr_equal(&src, &ev->source) ? h0 : addr_hash(&src, d->seed);
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);
+		if (s->more)
+			prefetch_range(s->more, offsetof(struct src_more, s_evid) + 64);
 	} else {
 		s = (struct src *)table_insert(&d->srcs, h, d->now_us);
 		if (s) {
@@ -412,11 +426,20 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 			s->host = host;
 		}
 	}
-	if (s)
-		record(d, s, ev, n, uh);
+	/* the account first (record() emits nothing and reads no account, so
+	 * the order changes nothing but what is in the cache) */
 	if (ev->user.n && (c->dist_enabled || c->after_enabled)) {
 		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
 		if (ac)
 			dist_feed(d, ac, ev, &src, n);
+	}
+	if (s) {
+		if (s->more && s->more->users.n) {
+			const struct sset *u = &s->more->users;
+			__builtin_prefetch(&u->v[u->head]);
+			__builtin_prefetch(&u->v[u->edge]);
+			__builtin_prefetch(&u->slot[uh ? ((uint32_t)(uh ^ (uh >> 32)) & u->mask) : 0]);
+		}
+		record(d, s, ev, n, uh);
 	}
 }

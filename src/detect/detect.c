@@ -268,7 +268,6 @@ void detect_feed(struct detect *d, const struct event *ev)
 	/* time never goes backwards inside the detectors: lists stay ordered */
 	if (ev->time_us > d->now_us)
 		d->now_us = ev->time_us;
-	sweep(d, d->now_us);
 
 	switch (ev->kind) {
 	case EV_AUTH_FAILURE:
@@ -278,9 +277,21 @@ void detect_feed(struct detect *d, const struct event *ev)
 	case EV_MAX_AUTH:
 	case EV_PREAUTH_CLOSE:
 	case EV_PROTOCOL_ERROR:
+		/* a failure reads its connection and its source's entry, both
+		 * likely cold: start loading them before the sweep */
 		host = detect_host_id(d, ev->host);
+		attempt_prefetch(d, ev, host);
+		if (ev->source.family != ADDR_NONE)
+			table_prefetch(&d->srcs, addr_hash(&ev->source, d->seed));
+		sweep(d, d->now_us);
 		brute_feed(d, ev, host);
+		return;
+	default:
 		break;
+	}
+	sweep(d, d->now_us);
+
+	switch (ev->kind) {
 	case EV_AUTH_SUCCESS:
 		host = detect_host_id(d, ev->host);
 		attempt_end(d, ev, host);

@@ -112,8 +112,15 @@ struct tnode {
 	int64_t seen_us; /* last activity: the LRU order */
 };
 
+/* A slot keeps its entry's hash: a probe compares hashes without reading
+ * the entries it passes (each would be a cache miss). */
+struct tslot {
+	uint64_t hash;
+	struct tnode *n; /* NULL: empty */
+};
+
 struct table {
-	struct tnode **slots; /* open addressing, linear probing */
+	struct tslot *slots; /* open addressing, linear probing */
 	size_t mask; /* slots - 1 (power of two) */
 	size_t n, cap;
 	size_t entry_size;
@@ -133,6 +140,27 @@ void table_done(struct table *t);
 /* Finds an entry: eq(entry, key) decides among equal hashes. */
 struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const struct tnode *, const void *),
 			 const void *key);
+/* Starts loading the slot where a lookup of hash begins (a hint: call it
+ * as soon as the key is known, then do other work before table_find). */
+static inline void table_prefetch(const struct table *t, uint64_t hash)
+{
+	__builtin_prefetch(&t->slots[hash & t->mask]);
+}
+/* The first entry with this hash, without comparing keys (a hint for
+ * prefetching: it may be another key's entry, or NULL). */
+static inline struct tnode *table_peek(const struct table *t, uint64_t hash)
+{
+	for (size_t i = hash & t->mask; t->slots[i].n; i = (i + 1) & t->mask)
+		if (t->slots[i].hash == hash)
+			return t->slots[i].n;
+	return NULL;
+}
+/* Starts loading n bytes at p (a hint). */
+static inline void prefetch_range(const void *p, size_t n)
+{
+	for (size_t o = 0; o < n; o += 64)
+		__builtin_prefetch((const char *)p + o);
+}
 /* Adds a zeroed entry with this hash (the caller checked it is absent),
  * evicting the least recently seen entry when the table is full. NULL on OOM. */
 struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us);
@@ -221,9 +249,10 @@ int evid_to_alert(const struct evid *e, struct alert *a);
 /* What a source keeps from its second attempt on: most sources of a flood
  * make one attempt, and need no more than struct src holds. */
 struct src_more {
-	struct evid b_evid, s_evid;
-	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut, "" none) */
+	/* what most attempts touch first: the set and the next name's slot */
 	struct sset users; /* user-name hash -> attempts, last seen (for the entry's life) */
+	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut): src.n_names of them */
+	struct evid b_evid, s_evid;
 	struct src_more *next_free;
 };
 
@@ -233,6 +262,8 @@ struct src {
 	uint16_t host;
 	bool burst_hit, spray_hit, slow_hit, alerted_burst;
 	bool b_multi; /* more than one user name in the episode */
+	uint8_t n_names; /* more->names kept for the episode */
+	bool users_ovf; /* more->users.overflow may be nonzero (reset with the episode) */
 
 	/* burst episode (fast brute force, spray) */
 	struct dlink burst;
@@ -400,6 +431,8 @@ void attempt_done(struct detect *d);
  * user name's hash (detect_name_hash), 0 when none. */
 bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
 		  struct addr *ret_src);
+/* Starts loading the connection record of an sshd line (a hint). */
+void attempt_prefetch(const struct detect *d, const struct event *ev, uint16_t host);
 /* A login succeeded (sshd: later pre-auth lines of that connection never
  * count), or a sudo or su invocation ended (its record is dropped). */
 void attempt_end(struct detect *d, const struct event *ev, uint16_t host);

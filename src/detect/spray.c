@@ -15,12 +15,13 @@
 
 void spray_reset(struct src *s)
 {
+	/* touches struct src_more only when it has something to reset: most
+	 * bursts end long after that memory left the cache */
 	s->first_name[0] = '\0';
-	if (!s->more)
-		return;
-	for (unsigned i = 0; i < SAMPLE_NAMES; i++)
-		s->more->names[i][0] = '\0';
-	s->more->users.overflow = 0;
+	s->n_names = 0;
+	if (s->more && s->users_ovf)
+		s->more->users.overflow = 0;
+	s->users_ovf = false;
 }
 
 static void copy_name(char *dst, struct sv user)
@@ -55,14 +56,16 @@ void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, ui
 		return;
 	}
 	it = sset_touch(&m->users, uh, now_s, c->spray_window, c->max_names_per_source, n, &fresh, &prev_s);
+	if (!it)
+		s->users_ovf = true;
 	if (!fresh && prev_s >= first_s)
 		return; /* a name this burst already tried */
 	s->b_users++;
-	for (unsigned i = 0; i < SAMPLE_NAMES; i++)
-		if (!m->names[i][0]) {
-			copy_name(m->names[i], user);
-			break;
-		}
+	if (s->n_names < SAMPLE_NAMES) {
+		copy_name(m->names[s->n_names], user);
+		if (m->names[s->n_names][0]) /* a name cut to nothing leaves its place to the next */
+			s->n_names++;
+	}
 	if (!fresh)
 		return; /* seen within the window: not a new name for the spray count */
 	/* full of fresh names: at least that many (no need to count again) */

@@ -66,7 +66,7 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 static size_t slot_of(const struct table *t, const struct tnode *n)
 {
 	size_t i = n->hash & t->mask;
-	while (t->slots[i] != n)
+	while (t->slots[i].n != n)
 		i = (i + 1) & t->mask;
 	return i;
 }
@@ -74,17 +74,17 @@ static size_t slot_of(const struct table *t, const struct tnode *n)
 static void unlink_slot(struct table *t, size_t i)
 {
 	size_t j = i;
-	t->slots[i] = NULL;
+	t->slots[i] = (struct tslot){ 0 };
 	for (;;) {
 		j = (j + 1) & t->mask;
-		if (!t->slots[j])
+		if (!t->slots[j].n)
 			return;
-		size_t k = t->slots[j]->hash & t->mask;
+		size_t k = t->slots[j].hash & t->mask;
 		/* move slots[j] back into the hole at i unless its home k lies cyclically in (i, j] */
 		bool stay = i <= j ? (i < k && k <= j) : (i < k || k <= j);
 		if (!stay) {
 			t->slots[i] = t->slots[j];
-			t->slots[j] = NULL;
+			t->slots[j] = (struct tslot){ 0 };
 			i = j;
 		}
 	}
@@ -135,28 +135,27 @@ struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const 
 			 const void *key)
 {
 	for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-		struct tnode *n = t->slots[i];
-		if (!n)
+		const struct tslot *sl = &t->slots[i];
+		if (!sl->n)
 			return NULL;
-		if (n->hash == hash && eq(n, key))
-			return n;
+		if (sl->hash == hash && eq(sl->n, key))
+			return sl->n;
 	}
 }
 
 static int grow(struct table *t)
 {
 	size_t nslots = (t->mask + 1) * 2;
-	struct tnode **s = calloc(nslots, sizeof(*s));
+	struct tslot *s = calloc(nslots, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i <= t->mask; i++) {
-		struct tnode *n = t->slots[i];
-		if (!n)
+		if (!t->slots[i].n)
 			continue;
-		size_t j = n->hash & (nslots - 1);
-		while (s[j])
+		size_t j = t->slots[i].hash & (nslots - 1);
+		while (s[j].n)
 			j = (j + 1) & (nslots - 1);
-		s[j] = n;
+		s[j] = t->slots[i];
 	}
 	free(t->slots);
 	t->slots = s;
@@ -187,9 +186,9 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 	}
 	n->hash = hash;
 	size_t i = hash & t->mask;
-	while (t->slots[i])
+	while (t->slots[i].n)
 		i = (i + 1) & t->mask;
-	t->slots[i] = n;
+	t->slots[i] = (struct tslot){ hash, n };
 	t->n++;
 	table_touch(t, n, now_us);
 	return n;
@@ -257,7 +256,9 @@ static void sset_push(struct sset *s, uint16_t i)
 
 static int sset_grow(struct sset *s, uint32_t cap)
 {
-	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(4u, cap);
+	/* start at 16: a source's names and an account's sources usually
+	 * number a few dozen, and each growth is a malloc, a copy and a free */
+	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
 	uint32_t nslots = 8;
 	while (nslots < na * 2)
 		nslots <<= 1;
