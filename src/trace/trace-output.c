@@ -698,6 +698,26 @@ static void put_raw(FILE *f, const char *s)
 	fputs(s, f);
 }
 
+/* A JSON array of account changes, each in words ("user mallory added to group sudo"). */
+static void changes_json(FILE *f, const struct trace_event *const *changes, size_t n_changes)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n_changes; i++) {
+		char *s = NULL;
+		size_t n = 0;
+		FILE *m = open_memstream(&s, &n);
+		if (m) {
+			trace_change_words(m, changes[i], put_raw);
+			fclose(m);
+		}
+		if (i)
+			fputc(',', f);
+		jstr(f, s ? s : "");
+		free(s);
+	}
+	fputc(']', f);
+}
+
 static void session_json(FILE *f, const struct trace_session *ss)
 {
 	bool first = true;
@@ -733,39 +753,11 @@ static void session_json(FILE *f, const struct trace_session *ss)
 	jkey(f, &first, "privilege");
 	privilege_json(f, &ss->priv);
 	jkey(f, &first, "account_changes");
-	fputc('[', f);
-	for (size_t i = 0; i < ss->n_changes; i++) {
-		char *s = NULL;
-		size_t n = 0;
-		FILE *m = open_memstream(&s, &n);
-		if (m) {
-			trace_change_words(m, ss->changes[i], put_raw);
-			fclose(m);
-		}
-		if (i)
-			fputc(',', f);
-		jstr(f, s ? s : "");
-		free(s);
-	}
-	fputc(']', f);
+	changes_json(f, ss->changes, ss->n_changes);
 	jkey(f, &first, "account_changes_unexplained");
 	fprintf(f, "%zu", ss->n_unexplained);
 	jkey(f, &first, "other_account_changes");
-	fputc('[', f);
-	for (size_t i = 0; i < ss->n_other_changes; i++) {
-		char *s = NULL;
-		size_t n = 0;
-		FILE *m = open_memstream(&s, &n);
-		if (m) {
-			trace_change_words(m, ss->other_changes[i], put_raw);
-			fclose(m);
-		}
-		if (i)
-			fputc(',', f);
-		jstr(f, s ? s : "");
-		free(s);
-	}
-	fputc(']', f);
+	changes_json(f, ss->other_changes, ss->n_other_changes);
 	jkey(f, &first, "shared_events");
 	fprintf(f, "%u", ss->n_shared);
 	jkey(f, &first, "logind_session");
