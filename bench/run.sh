@@ -67,5 +67,5 @@ echo "moat throughput target: >= 400 MB/s single core -> $(mbs "$t_moat") MB/s"
 echo
 echo "memory: $DISTINCT distinct attacking addresses streamed through 'moat scan --no-store -'"
 rss=$( { $GEN --distinct "$DISTINCT" | /usr/bin/time -f '%M' $MOAT scan --no-store - 2>&1 >/dev/null; } 2>&1 | tail -2)
-echo "$rss" | head -1 | sed 's/^/  moat: /'
+echo "$rss" | head -1 | sed 's/^/  /'
 echo "  max RSS: $(echo "$rss" | tail -1) KiB (target < 262144 KiB)"
