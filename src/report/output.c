@@ -1,6 +1,7 @@
 #include "report/output.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "core/escape.h"
 #include "core/timeutil.h"
@@ -60,6 +61,19 @@ static void alert_json(FILE *f, const struct alert *a)
 	fprintf(f, "],\"evidence_total\":%" PRIu64 "}\n", a->evidence_total);
 }
 
+/* A name that can be pasted into a shell as is (attacker-invented names
+ * with spaces or quotes get no ready-made command). */
+static bool shell_safe(const char *s)
+{
+	if (!*s || *s == '-' || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-' || *s == '@' || *s == '$'))
+			return false;
+	return true;
+}
+
 static void alert_text(FILE *f, const struct output_opts *o, const struct alert *a)
 {
 	char t1[TIME_STRLEN], t2[TIME_STRLEN], ab[ADDR_STRLEN];
@@ -84,6 +98,15 @@ static void alert_text(FILE *f, const struct output_opts *o, const struct alert 
 		fputs("  - ", f);
 		escape_text(f, sv_cstr(a->why[i]), 0);
 		fputc('\n', f);
+	}
+	/* where to look next: the timeline that says how far it got */
+	if (a->user && shell_safe(a->user) && (a->kind == AK_UNUSUAL_LOGIN || a->kind == AK_LOGIN_AFTER_FAILURES ||
+			a->kind == AK_PRIVILEGE_ESCALATION || a->kind == AK_ACCOUNT_CHANGE)) {
+		fprintf(f, "  %strace: moat trace --user ", d);
+		escape_text(f, sv_cstr(a->user), 64);
+		fprintf(f, " --since %s%s\n", time_format_rfc3339(a->first_us - 3600 * 1000000LL, t1), r);
+	} else if (a->source.family != ADDR_NONE) {
+		fprintf(f, "  %strace: moat trace --source %s%s\n", d, addr_format(&a->source, ab), r);
 	}
 	if (a->n_evidence) {
 		fprintf(f, "  %sevidence:", d);
