@@ -53,14 +53,117 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 {
 	*t = (struct table){ .cap = cap ? cap : 1, .entry_size = entry_size, .evictions = evictions, .drop = drop,
 			     .ud = ud };
-	dl_init(&t->lru);
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
 	t->slots = calloc(slots, sizeof(*t->slots));
-	if (!t->slots)
+	/* the queue too: it grows while more than half of it is live */
+	size_t qsize = MAX(slots, (size_t)64);
+	t->q = malloc(qsize * sizeof(*t->q));
+	t->qlive = calloc(qsize / 64, sizeof(*t->qlive));
+	if (!t->slots || !t->q || !t->qlive) {
+		free(t->slots);
+		free(t->q);
+		free(t->qlive);
+		t->slots = NULL;
+		t->q = NULL;
+		t->qlive = NULL;
 		return -ENOMEM;
+	}
 	t->mask = slots - 1;
+	t->qmask = qsize - 1;
 	return 0;
+}
+
+static bool qlive(const struct table *t, uint64_t pos)
+{
+	size_t i = pos & t->qmask;
+	return t->qlive[i / 64] >> (i % 64) & 1;
+}
+
+/* The oldest live record's entry (dropping the stale records before it), or NULL. */
+static struct tqrec *queue_oldest(struct table *t)
+{
+	while (t->qhead < t->qtail) {
+		if (qlive(t, t->qhead))
+			return &t->q[t->qhead & t->qmask];
+		t->qhead++;
+	}
+	return NULL;
+}
+
+struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
+{
+	if (*pos < t->qhead)
+		*pos = t->qhead;
+	for (; *pos < t->qtail; (*pos)++)
+		if (qlive(t, *pos))
+			return t->q[(*pos)++ & t->qmask].n;
+	return NULL;
+}
+
+/* The queue is full: squeeze out the stale records, into a ring twice as
+ * large when more than an eighth of them are live. A squeeze rewrites each
+ * live entry's position (a cache miss each), so the ring is kept large
+ * enough that this costs at most 1/7 of a write per touch. The live
+ * records are at most cap, so the ring stops growing below 16 x cap
+ * records. On OOM the ring stays and is squeezed in place. */
+static void queue_squeeze(struct table *t)
+{
+	size_t size = t->qmask + 1, live = 0;
+	for (uint64_t p = t->qhead; p < t->qtail; p++)
+		live += qlive(t, p);
+	size_t nsize = live * 8 > size ? size * 2 : size;
+	struct tqrec *nq = t->q;
+	uint64_t *nlive = t->qlive;
+	if (nsize != size) {
+		nq = malloc(nsize * sizeof(*nq));
+		nlive = calloc(nsize / 64, sizeof(*nlive));
+		if (!nq || !nlive) {
+			free(nq);
+			free(nlive);
+			nq = t->q;
+			nlive = t->qlive;
+			nsize = size;
+		}
+	}
+	/* in place, the records move towards the head: a record is read
+	 * before its old slot can be written */
+	uint64_t w = 0;
+	for (uint64_t p = t->qhead; p < t->qtail; p++) {
+		size_t i = p & t->qmask;
+		if (!(t->qlive[i / 64] >> (i % 64) & 1))
+			continue;
+		t->qlive[i / 64] &= ~(UINT64_C(1) << (i % 64));
+		struct tqrec r = t->q[i];
+		nq[w] = r;
+		nlive[w / 64] |= UINT64_C(1) << (w % 64);
+		r.n->qpos = w++;
+	}
+	if (nq != t->q) {
+		free(t->q);
+		free(t->qlive);
+		t->q = nq;
+		t->qlive = nlive;
+		t->qmask = nsize - 1;
+	}
+	t->qhead = 0;
+	t->qtail = w;
+}
+
+/* Appends n's record (its previous one, if any, is no longer live). */
+static void queue_push(struct table *t, struct tnode *n)
+{
+	if (t->qtail - t->qhead > t->qmask)
+		queue_squeeze(t);
+	size_t i = t->qtail & t->qmask;
+	t->q[i] = (struct tqrec){ n, n->seen_us };
+	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
+	n->qpos = t->qtail++;
+}
+
+void table_queue_slow(struct table *t, struct tnode *n)
+{
+	queue_push(t, n);
 }
 
 static size_t slot_of(const struct table *t, const struct tnode *n)
@@ -92,8 +195,9 @@ static void unlink_slot(struct table *t, size_t i)
 
 static void free_node(struct table *t, struct tnode *n, bool forced)
 {
+	size_t q = n->qpos & t->qmask;
 	unlink_slot(t, slot_of(t, n));
-	dl_unlink(&n->lru);
+	t->qlive[q / 64] &= ~(UINT64_C(1) << (q % 64));
 	t->n--;
 	if (t->drop)
 		t->drop(t->ud, n, forced);
@@ -108,12 +212,11 @@ void table_remove(struct table *t, struct tnode *n)
 
 void table_expire(struct table *t, int64_t before)
 {
-	struct dlink *l;
-	while ((l = dl_oldest(&t->lru))) {
-		struct tnode *n = container_of(l, struct tnode, lru);
-		if (n->seen_us >= before)
+	struct tqrec *r;
+	while ((r = queue_oldest(t))) {
+		if (r->seen_us >= before)
 			break;
-		free_node(t, n, false);
+		free_node(t, r->n, false);
 	}
 }
 
@@ -128,7 +231,11 @@ void table_done(struct table *t)
 		free(n);
 	}
 	free(t->slots);
+	free(t->q);
+	free(t->qlive);
 	t->slots = NULL;
+	t->q = NULL;
+	t->qlive = NULL;
 }
 
 struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const struct tnode *, const void *),
@@ -168,10 +275,10 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 	struct tnode *n;
 
 	if (t->n >= t->cap) {
-		struct dlink *l = dl_oldest(&t->lru);
+		struct tqrec *r = queue_oldest(t);
 		if (t->evictions)
 			(*t->evictions)++;
-		free_node(t, container_of(l, struct tnode, lru), true);
+		free_node(t, r->n, true);
 	}
 	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) < 0)
 		return NULL;
@@ -190,7 +297,8 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 		i = (i + 1) & t->mask;
 	t->slots[i] = (struct tslot){ hash, n };
 	t->n++;
-	table_touch(t, n, now_us);
+	n->seen_us = now_us;
+	queue_push(t, n);
 	return n;
 }
 
