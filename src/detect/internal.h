@@ -104,6 +104,24 @@ static inline struct dlink *dl_oldest(struct dlink *h)
 	return h->prev == h ? NULL : h->prev;
 }
 
+/* ---- memory for entries (table.c) ----
+ *
+ * Entries are carved from large chunks, never freed one by one (the tables
+ * recycle them): no malloc per new key, and chunks of 2 MB are backed by
+ * huge pages where the kernel allows it, so the random accesses of a big
+ * table miss the TLB far less often. */
+struct arena {
+	void *chunks; /* each chunk starts with the link to the next */
+	char *cur;
+	size_t left, chunk;
+};
+
+/* expect: about how many bytes will be carved in all (sizes the chunks). */
+void arena_init(struct arena *a, size_t expect);
+/* size zeroed bytes, aligned to 64 when size is 64 or more (else 16); NULL on OOM. */
+void *arena_alloc(struct arena *a, size_t size);
+void arena_done(struct arena *a);
+
 /* ---- capped hash tables (table.c) ---- */
 
 struct tnode {
@@ -140,6 +158,7 @@ struct table {
 	uint64_t qhead, qtail;
 	size_t qmask;
 	void *free_list; /* dropped entries kept for reuse (at most cap): no malloc per new key */
+	struct arena mem; /* where the entries come from */
 	uint64_t *evictions; /* counter bumped when a live entry is pushed out */
 	/* Called before an entry is freed: emit what it holds (forced: evicted
 	 * while still live), then free what it owns (not the entry itself). */
@@ -418,6 +437,7 @@ struct detect {
 	struct table srcs, accts, bases;
 	void *conns; /* attempt.c: recent connections (fixed size) */
 	struct src_more *more_free; /* recycled struct src_more */
+	struct arena more_mem; /* where they come from */
 	struct dlink burst_open, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
 	int baseline_err;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "detect/internal.h"
 
@@ -40,6 +41,78 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	return hash_mix(h);
 }
 
+/* ---- arena ---- */
+
+#define HUGE_CHUNK ((size_t)2 << 20)
+
+void arena_init(struct arena *a, size_t expect)
+{
+	size_t page = 4096;
+	*a = (struct arena){ .chunk = MIN(HUGE_CHUNK, (expect + 64 + page - 1) / page * page) };
+}
+
+static void *chunk_new(size_t size)
+{
+	if (size < HUGE_CHUNK)
+		return calloc(1, size);
+	/* a 2 MB aligned chunk: map twice that and trim */
+	char *p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	char *q = (char *)(((uintptr_t)p + size - 1) & ~(uintptr_t)(size - 1));
+	if (q > p)
+		munmap(p, (size_t)(q - p));
+	if (q + size < p + 2 * size)
+		munmap(q + size, (size_t)(p + 2 * size - (q + size)));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(q, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+	return q;
+}
+
+static void chunk_free(void *p, size_t size)
+{
+	if (size < HUGE_CHUNK)
+		free(p);
+	else
+		munmap(p, size);
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	size_t align = size >= 64 ? 64 : 16;
+	size_t pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
+
+	if (!a->cur || a->left < pad + size) {
+		size_t csize = MAX(a->chunk, (size + 128 + 4095) / 4096 * 4096);
+		char *c = chunk_new(csize);
+		if (!c)
+			return NULL;
+		*(void **)c = a->chunks;
+		*(size_t *)(c + sizeof(void *)) = csize;
+		a->chunks = c;
+		a->cur = c + 64;
+		a->left = csize - 64;
+		pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
+		if (a->left < pad + size)
+			return NULL;
+	}
+	void *p = a->cur + pad;
+	a->cur += pad + size;
+	a->left -= pad + size;
+	return p;
+}
+
+void arena_done(struct arena *a)
+{
+	while (a->chunks) {
+		char *c = a->chunks;
+		a->chunks = *(void **)c;
+		chunk_free(c, *(size_t *)(c + sizeof(void *)));
+	}
+	*a = (struct arena){ 0 };
+}
+
 static size_t pow2_at_least(size_t x)
 {
 	size_t p = 16;
@@ -58,6 +131,7 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 	t->slots = calloc(slots, sizeof(*t->slots));
 	/* the queue too: it grows while more than half of it is live */
 	size_t qsize = MAX(slots, (size_t)64);
+	arena_init(&t->mem, t->cap * entry_size);
 	t->q = malloc(qsize * sizeof(*t->q));
 	t->qlive = calloc(qsize / 64, sizeof(*t->qlive));
 	if (!t->slots || !t->q || !t->qlive) {
@@ -225,11 +299,8 @@ void table_done(struct table *t)
 	if (!t->slots)
 		return;
 	table_expire(t, INT64_MAX);
-	while (t->free_list) {
-		void *n = t->free_list;
-		t->free_list = *(void **)n;
-		free(n);
-	}
+	t->free_list = NULL;
+	arena_done(&t->mem);
 	free(t->slots);
 	free(t->q);
 	free(t->qlive);
@@ -287,7 +358,7 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 		t->free_list = *(void **)n;
 		memset(n, 0, t->entry_size);
 	} else {
-		n = calloc(1, t->entry_size);
+		n = arena_alloc(&t->mem, t->entry_size);
 		if (!n)
 			return NULL;
 	}
