@@ -233,8 +233,8 @@ void brute_done(struct detect *d)
 		struct src_more *m = d->more_free;
 		d->more_free = m->next_free;
 		sset_done(&m->users);
-		free(m);
 	}
+	arena_done(&d->more_mem);
 }
 
 const char *src_name(const struct src *s, unsigned i)
@@ -278,7 +278,7 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		m->b_evid.n = m->s_evid.n = 0;
 		m->next_free = NULL;
 	} else {
-		m = calloc(1, sizeof(*m));
+		m = arena_alloc(&d->more_mem, sizeof(*m));
 		if (!m)
 			return NULL;
 	}
@@ -315,6 +315,7 @@ int brute_init(struct detect *d)
 	if (c->slow_enabled)
 		ttl = MAX(ttl, c->slow_window);
 	d->src_ttl_us = (int64_t)ttl * USEC_PER_SEC;
+	arena_init(&d->more_mem, (size_t)c->max_sources * sizeof(struct src_more));
 	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + slow_hours(c), &d->stats.evictions, src_drop,
 			  d);
 }

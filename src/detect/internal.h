@@ -104,12 +104,41 @@ static inline struct dlink *dl_oldest(struct dlink *h)
 	return h->prev == h ? NULL : h->prev;
 }
 
+/* ---- memory for entries (table.c) ----
+ *
+ * Entries are carved from large chunks, never freed one by one (the tables
+ * recycle them): no malloc per new key, and chunks of 2 MB are backed by
+ * huge pages where the kernel allows it, so the random accesses of a big
+ * table miss the TLB far less often. */
+struct arena {
+	void *chunks; /* each chunk starts with the link to the next */
+	char *cur;
+	size_t left, chunk;
+};
+
+/* expect: about how many bytes will be carved in all (sizes the chunks). */
+void arena_init(struct arena *a, size_t expect);
+/* size zeroed bytes, aligned to 64 when size is 64 or more (else 16); NULL on OOM. */
+void *arena_alloc(struct arena *a, size_t size);
+void arena_done(struct arena *a);
+
 /* ---- capped hash tables (table.c) ---- */
 
 struct tnode {
 	uint64_t hash;
-	struct dlink lru;
+	uint64_t qpos; /* where its newest record is in the table's queue */
 	int64_t seen_us; /* last activity: the LRU order */
+};
+
+/* The recency order is a queue of (entry, time) records, one appended per
+ * touch: a touch writes the entry, one bit and the queue's tail, never a
+ * neighbour entry (which would be a cache miss). A record is live while it
+ * is its entry's newest (its bit is set); the stale ones are skipped when
+ * they reach the head, or squeezed out when the queue is full. The live
+ * records, oldest first, are exactly the least-recently-seen order. */
+struct tqrec {
+	struct tnode *n;
+	int64_t seen_us;
 };
 
 /* A slot keeps its entry's hash: a probe compares hashes without reading
@@ -124,8 +153,12 @@ struct table {
 	size_t mask; /* slots - 1 (power of two) */
 	size_t n, cap;
 	size_t entry_size;
-	struct dlink lru;
+	struct tqrec *q; /* ring of qmask + 1 records: positions head..tail-1 */
+	uint64_t *qlive; /* one bit per ring slot: the record is its entry's newest */
+	uint64_t qhead, qtail;
+	size_t qmask;
 	void *free_list; /* dropped entries kept for reuse (at most cap): no malloc per new key */
+	struct arena mem; /* where the entries come from */
 	uint64_t *evictions; /* counter bumped when a live entry is pushed out */
 	/* Called before an entry is freed: emit what it holds (forced: evicted
 	 * while still live), then free what it owns (not the entry itself). */
@@ -164,11 +197,25 @@ static inline void prefetch_range(const void *p, size_t n)
 /* Adds a zeroed entry with this hash (the caller checked it is absent),
  * evicting the least recently seen entry when the table is full. NULL on OOM. */
 struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us);
+/* Appends a record when the queue has room (else table.c squeezes it). */
+void table_queue_slow(struct table *t, struct tnode *n);
 static inline void table_touch(struct table *t, struct tnode *n, int64_t now_us)
 {
+	size_t old = n->qpos & t->qmask;
+	t->qlive[old / 64] &= ~(UINT64_C(1) << (old % 64));
 	n->seen_us = now_us;
-	dl_push(&t->lru, &n->lru);
+	if (t->qtail - t->qhead > t->qmask) {
+		table_queue_slow(t, n);
+		return;
+	}
+	size_t i = t->qtail & t->qmask;
+	t->q[i] = (struct tqrec){ n, now_us };
+	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
+	n->qpos = t->qtail++;
 }
+/* Walks the entries from the least recently seen: start with *pos = 0;
+ * NULL at the end. The table must not change during the walk. */
+struct tnode *table_next_oldest(const struct table *t, uint64_t *pos);
 /* Drops (drop callback with forced=false) and frees one entry. */
 void table_remove(struct table *t, struct tnode *n);
 /* Drops entries not seen since before `before`, oldest first. */
@@ -390,6 +437,7 @@ struct detect {
 	struct table srcs, accts, bases;
 	void *conns; /* attempt.c: recent connections (fixed size) */
 	struct src_more *more_free; /* recycled struct src_more */
+	struct arena more_mem; /* where they come from */
 	struct dlink burst_open, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
 	int baseline_err;

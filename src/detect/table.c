@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "detect/internal.h"
 
@@ -40,6 +41,78 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	return hash_mix(h);
 }
 
+/* ---- arena ---- */
+
+#define HUGE_CHUNK ((size_t)2 << 20)
+
+void arena_init(struct arena *a, size_t expect)
+{
+	size_t page = 4096;
+	*a = (struct arena){ .chunk = MIN(HUGE_CHUNK, (expect + 64 + page - 1) / page * page) };
+}
+
+static void *chunk_new(size_t size)
+{
+	if (size < HUGE_CHUNK)
+		return calloc(1, size);
+	/* a 2 MB aligned chunk: map twice that and trim */
+	char *p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	char *q = (char *)(((uintptr_t)p + size - 1) & ~(uintptr_t)(size - 1));
+	if (q > p)
+		munmap(p, (size_t)(q - p));
+	if (q + size < p + 2 * size)
+		munmap(q + size, (size_t)(p + 2 * size - (q + size)));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(q, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+	return q;
+}
+
+static void chunk_free(void *p, size_t size)
+{
+	if (size < HUGE_CHUNK)
+		free(p);
+	else
+		munmap(p, size);
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	size_t align = size >= 64 ? 64 : 16;
+	size_t pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
+
+	if (!a->cur || a->left < pad + size) {
+		size_t csize = MAX(a->chunk, (size + 128 + 4095) / 4096 * 4096);
+		char *c = chunk_new(csize);
+		if (!c)
+			return NULL;
+		*(void **)c = a->chunks;
+		*(size_t *)(c + sizeof(void *)) = csize;
+		a->chunks = c;
+		a->cur = c + 64;
+		a->left = csize - 64;
+		pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
+		if (a->left < pad + size)
+			return NULL;
+	}
+	void *p = a->cur + pad;
+	a->cur += pad + size;
+	a->left -= pad + size;
+	return p;
+}
+
+void arena_done(struct arena *a)
+{
+	while (a->chunks) {
+		char *c = a->chunks;
+		a->chunks = *(void **)c;
+		chunk_free(c, *(size_t *)(c + sizeof(void *)));
+	}
+	*a = (struct arena){ 0 };
+}
+
 static size_t pow2_at_least(size_t x)
 {
 	size_t p = 16;
@@ -53,14 +126,118 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 {
 	*t = (struct table){ .cap = cap ? cap : 1, .entry_size = entry_size, .evictions = evictions, .drop = drop,
 			     .ud = ud };
-	dl_init(&t->lru);
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
 	t->slots = calloc(slots, sizeof(*t->slots));
-	if (!t->slots)
+	/* the queue too: it grows while more than half of it is live */
+	size_t qsize = MAX(slots, (size_t)64);
+	arena_init(&t->mem, t->cap * entry_size);
+	t->q = malloc(qsize * sizeof(*t->q));
+	t->qlive = calloc(qsize / 64, sizeof(*t->qlive));
+	if (!t->slots || !t->q || !t->qlive) {
+		free(t->slots);
+		free(t->q);
+		free(t->qlive);
+		t->slots = NULL;
+		t->q = NULL;
+		t->qlive = NULL;
 		return -ENOMEM;
+	}
 	t->mask = slots - 1;
+	t->qmask = qsize - 1;
 	return 0;
+}
+
+static bool qlive(const struct table *t, uint64_t pos)
+{
+	size_t i = pos & t->qmask;
+	return t->qlive[i / 64] >> (i % 64) & 1;
+}
+
+/* The oldest live record's entry (dropping the stale records before it), or NULL. */
+static struct tqrec *queue_oldest(struct table *t)
+{
+	while (t->qhead < t->qtail) {
+		if (qlive(t, t->qhead))
+			return &t->q[t->qhead & t->qmask];
+		t->qhead++;
+	}
+	return NULL;
+}
+
+struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
+{
+	if (*pos < t->qhead)
+		*pos = t->qhead;
+	for (; *pos < t->qtail; (*pos)++)
+		if (qlive(t, *pos))
+			return t->q[(*pos)++ & t->qmask].n;
+	return NULL;
+}
+
+/* The queue is full: squeeze out the stale records, into a ring twice as
+ * large when more than an eighth of them are live. A squeeze rewrites each
+ * live entry's position (a cache miss each), so the ring is kept large
+ * enough that this costs at most 1/7 of a write per touch. The live
+ * records are at most cap, so the ring stops growing below 16 x cap
+ * records. On OOM the ring stays and is squeezed in place. */
+static void queue_squeeze(struct table *t)
+{
+	size_t size = t->qmask + 1, live = 0;
+	for (uint64_t p = t->qhead; p < t->qtail; p++)
+		live += qlive(t, p);
+	size_t nsize = live * 8 > size ? size * 2 : size;
+	struct tqrec *nq = t->q;
+	uint64_t *nlive = t->qlive;
+	if (nsize != size) {
+		nq = malloc(nsize * sizeof(*nq));
+		nlive = calloc(nsize / 64, sizeof(*nlive));
+		if (!nq || !nlive) {
+			free(nq);
+			free(nlive);
+			nq = t->q;
+			nlive = t->qlive;
+			nsize = size;
+		}
+	}
+	/* in place, the records move towards the head: a record is read
+	 * before its old slot can be written */
+	uint64_t w = 0;
+	for (uint64_t p = t->qhead; p < t->qtail; p++) {
+		size_t i = p & t->qmask;
+		if (!(t->qlive[i / 64] >> (i % 64) & 1))
+			continue;
+		t->qlive[i / 64] &= ~(UINT64_C(1) << (i % 64));
+		struct tqrec r = t->q[i];
+		nq[w] = r;
+		nlive[w / 64] |= UINT64_C(1) << (w % 64);
+		r.n->qpos = w++;
+	}
+	if (nq != t->q) {
+		free(t->q);
+		free(t->qlive);
+		t->q = nq;
+		t->qlive = nlive;
+		t->qmask = nsize - 1;
+	}
+	t->qhead = 0;
+	t->qtail = w;
+}
+
+/* Appends n's record (its previous one, if any, is no longer live). */
+static void queue_push(struct table *t, struct tnode *n)
+{
+	if (t->qtail - t->qhead > t->qmask)
+		queue_squeeze(t);
+	size_t i = t->qtail & t->qmask;
+	t->q[i] = (struct tqrec){ n, n->seen_us };
+	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
+	n->qpos = t->qtail++;
+}
+
+void table_queue_slow(struct table *t, struct tnode *n)
+{
+	queue_push(t, n);
 }
 
 static size_t slot_of(const struct table *t, const struct tnode *n)
@@ -92,8 +269,9 @@ static void unlink_slot(struct table *t, size_t i)
 
 static void free_node(struct table *t, struct tnode *n, bool forced)
 {
+	size_t q = n->qpos & t->qmask;
 	unlink_slot(t, slot_of(t, n));
-	dl_unlink(&n->lru);
+	t->qlive[q / 64] &= ~(UINT64_C(1) << (q % 64));
 	t->n--;
 	if (t->drop)
 		t->drop(t->ud, n, forced);
@@ -108,12 +286,11 @@ void table_remove(struct table *t, struct tnode *n)
 
 void table_expire(struct table *t, int64_t before)
 {
-	struct dlink *l;
-	while ((l = dl_oldest(&t->lru))) {
-		struct tnode *n = container_of(l, struct tnode, lru);
-		if (n->seen_us >= before)
+	struct tqrec *r;
+	while ((r = queue_oldest(t))) {
+		if (r->seen_us >= before)
 			break;
-		free_node(t, n, false);
+		free_node(t, r->n, false);
 	}
 }
 
@@ -122,13 +299,14 @@ void table_done(struct table *t)
 	if (!t->slots)
 		return;
 	table_expire(t, INT64_MAX);
-	while (t->free_list) {
-		void *n = t->free_list;
-		t->free_list = *(void **)n;
-		free(n);
-	}
+	t->free_list = NULL;
+	arena_done(&t->mem);
 	free(t->slots);
+	free(t->q);
+	free(t->qlive);
 	t->slots = NULL;
+	t->q = NULL;
+	t->qlive = NULL;
 }
 
 struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const struct tnode *, const void *),
@@ -168,10 +346,10 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 	struct tnode *n;
 
 	if (t->n >= t->cap) {
-		struct dlink *l = dl_oldest(&t->lru);
+		struct tqrec *r = queue_oldest(t);
 		if (t->evictions)
 			(*t->evictions)++;
-		free_node(t, container_of(l, struct tnode, lru), true);
+		free_node(t, r->n, true);
 	}
 	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) < 0)
 		return NULL;
@@ -180,7 +358,7 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 		t->free_list = *(void **)n;
 		memset(n, 0, t->entry_size);
 	} else {
-		n = calloc(1, t->entry_size);
+		n = arena_alloc(&t->mem, t->entry_size);
 		if (!n)
 			return NULL;
 	}
@@ -190,7 +368,8 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 		i = (i + 1) & t->mask;
 	t->slots[i] = (struct tslot){ hash, n };
 	t->n++;
-	table_touch(t, n, now_us);
+	n->seen_us = now_us;
+	queue_push(t, n);
 	return n;
 }
 

@@ -108,8 +108,9 @@ int unusual_save(struct detect *d)
 	if (!d->st)
 		return 0;
 	/* oldest first: a deterministic order */
-	for (struct dlink *l = d->bases.lru.prev; l != &d->bases.lru; l = l->prev) {
-		struct bentry *e = container_of(l, struct bentry, node.lru);
+	uint64_t pos = 0;
+	for (struct tnode *n; (n = table_next_oldest(&d->bases, &pos));) {
+		struct bentry *e = (struct bentry *)n;
 		if (!e->dirty)
 			continue;
 		char *blob = baseline_to_json(&e->b);

@@ -168,12 +168,74 @@ static void test_sset(void **state)
 	sset_done(&s);
 }
 
+/* The recency queue against a model: after many touches (the queue is
+ * squeezed and grows several times) the walk, eviction and expiry follow
+ * the exact least-recently-seen order. */
+static uint64_t dropped[64];
+static size_t n_dropped;
+
+static void record_drop(void *ud, struct tnode *n, bool forced)
+{
+	(void)ud;
+	(void)forced;
+	dropped[n_dropped++] = n->hash;
+}
+
+static void test_recency_queue(void **state)
+{
+	(void)state;
+	struct table t;
+	uint64_t evictions = 0, model[16], pos = 0, x = 12345;
+	struct tnode *nodes[16];
+	int64_t now = 1;
+
+	assert_int_equal(table_init(&t, 16, sizeof(struct tnode), &evictions, record_drop, NULL), 0);
+	for (uint64_t i = 0; i < 16; i++) {
+		nodes[i] = table_insert(&t, i + 1, now++);
+		assert_non_null(nodes[i]);
+		model[i] = i + 1; /* model[0]: the least recently seen */
+	}
+	for (int k = 0; k < 5000; k++) {
+		/* touch a pseudo-random entry, skewed to a few hot ones */
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned j = (unsigned)(x >> 33) % ((x >> 20) & 1 ? 3 : 16);
+		table_touch(&t, nodes[j], now++);
+		size_t m = 0;
+		while (model[m] != j + 1)
+			m++;
+		memmove(&model[m], &model[m + 1], (15 - m) * sizeof(model[0]));
+		model[15] = j + 1;
+	}
+	for (size_t i = 0; i < 16; i++) {
+		struct tnode *n = table_next_oldest(&t, &pos);
+		assert_non_null(n);
+		assert_int_equal(n->hash, model[i]);
+	}
+	assert_null(table_next_oldest(&t, &pos));
+	/* a new key pushes out the least recently seen */
+	assert_non_null(table_insert(&t, 100, now++));
+	assert_int_equal(evictions, 1);
+	assert_int_equal(n_dropped, 1);
+	assert_int_equal(dropped[0], model[0]);
+	/* expiry: oldest first, up to the cut */
+	int64_t cut = nodes[model[8] - 1]->seen_us;
+	table_expire(&t, cut);
+	assert_int_equal(n_dropped, 8);
+	for (size_t i = 1; i < 8; i++)
+		assert_int_equal(dropped[i], model[i]);
+	assert_int_equal(t.n, 9);
+	table_done(&t);
+	assert_int_equal(n_dropped, 17);
+	assert_int_equal(dropped[16], 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eviction_counter),
 		cmocka_unit_test(test_flood_is_bounded),
 		cmocka_unit_test(test_sset),
+		cmocka_unit_test(test_recency_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
