@@ -23,12 +23,14 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_EVENT_INSERT] =
-		"INSERT INTO events (time_us, host, program, pid, kind, method, acct, flags, user, target,"
-		" source, source_name, port, key_type, key_fp, tty, command, detail, count, file_id, line,"
+		"INSERT INTO events (time_us, host_id, program_id, pid, kind, method, acct, flags, user_id,"
+		" target, source_id, source_name_id, port, key_type, key_fp, tty, command, detail, count, file_id, line,"
 		" offset, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
 		" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
 	[STMT_FILE_FIND] = "SELECT id FROM files WHERE path = ?1",
 	[STMT_FILE_INSERT] = "INSERT INTO files (path) VALUES (?1)",
+	[STMT_NAME_FIND] = "SELECT id FROM names WHERE value = ?1",
+	[STMT_NAME_INSERT] = "INSERT INTO names (value) VALUES (?1) ON CONFLICT (value) DO NOTHING",
 	[STMT_ALERT_INSERT] =
 		"INSERT OR IGNORE INTO alerts (kind, severity, host, source, user, first_us, last_us,"
 		" count, why, evidence, evidence_total, created, updated)"
@@ -418,6 +420,8 @@ struct store *store_free(struct store *s)
 	free(s->path);
 	free(s->last_file);
 	free(s->last_error);
+	store_names_clear(s);
+	free(s->names);
 	free(s);
 	return NULL;
 }

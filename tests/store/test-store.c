@@ -142,7 +142,8 @@ static void test_reopen_is_noop(void **state)
 	}
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_schema"), n_schema);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user = 'alice'"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events e JOIN names n ON n.id = e.user_id"
+					" WHERE n.value = 'alice'"), 1);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -494,15 +495,15 @@ static void test_event_roundtrip(void **state)
 
 	/* In the file: the NUL value is a BLOB with the exact bytes; the
 	 * offset is kept; the origin path is stored once. */
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE typeof(user) = 'blob'"
-					" AND user = CAST(X'726F6F74006576696C' AS BLOB)"),
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events e JOIN names n ON n.id = e.user_id"
+					" WHERE typeof(n.value) = 'blob' AND n.value = CAST(X'726F6F74006576696C' AS BLOB)"),
 			 1);
 	assert_int_equal(raw_int(f->db, "SELECT offset FROM events WHERE pid = 4242"), 987654321098LL);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM files"), 1);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = 'auth_success'"
-					" AND method = 'publickey' AND source = '203.0.113.9'"),
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events e JOIN names n ON n.id = e.source_id"
+					" WHERE kind = 'auth_success' AND method = 'publickey' AND n.value = '203.0.113.9'"),
 			 1);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user IS NULL"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user_id IS NULL"), 1);
 }
 
 static void add(struct store *s, const char *t, enum event_kind k, const char *host, int pid, const char *user,
@@ -641,9 +642,10 @@ static void test_query_plans(void **state)
 	static const struct {
 		const char *where, *index;
 	} cases[] = {
-		{ "e.user = 'a' AND e.time_us >= 0 AND e.time_us <= 9", "events_user_time" },
-		{ "e.source = '1.2.3.4' AND e.time_us >= 0 AND e.time_us <= 9", "events_source_time" },
-		{ "e.host = 'h' AND e.pid = 1 AND e.class = 1 AND e.kind IN ('auth_success')",
+		{ "e.user_id = 1 AND e.time_us >= 0 AND e.time_us <= 9", "events_user_time" },
+		{ "e.source_id = 2 AND e.time_us >= 0 AND e.time_us <= 9", "events_source_time" },
+		{ "e.source_name_id = 2 AND e.time_us >= 0 AND e.time_us <= 9", "events_source_name_time" },
+		{ "e.host_id = 3 AND e.pid = 1 AND e.class = 1 AND e.kind IN ('auth_success')",
 		  "events_host_pid_time" },
 		{ "e.time_us >= 0 AND e.time_us <= 9 AND e.class = 2 AND e.kind IN ('account_change')",
 		  "events_privileged_time" },
