@@ -164,6 +164,30 @@ static void test_newer_schema_refused(void **state)
 	free(err);
 }
 
+/* Schema 1 (text keys) was written by development builds only: refused
+ * with what to do, and the file is left alone. */
+static void test_dev_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	store_free(s);
+	raw_exec(f->db, "PRAGMA user_version = 1");
+	s = NULL;
+	assert_int_equal(store_open(f->db, &s, &err), -EPROTONOSUPPORT);
+	assert_null(s);
+	assert_non_null(strstr(err, "store schema 1 is from a development build; remove"));
+	assert_non_null(strstr(err, f->db));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_open_readonly(f->db, &s, &err), -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "development build"));
+	free(err);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
+}
+
 static void test_foreign_sqlite_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -863,6 +887,53 @@ static void test_transactions(void **state)
 
 /* Not a benchmark gate (valgrind and sanitizers are slow): it records the
  * rate and checks that a batch of many events lands completely. */
+/* More distinct names than the in-memory names cache holds (a dictionary
+ * attack): each name is still stored once and found by queries, before
+ * and after the cache was emptied. */
+static void test_names_cache_overflow(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL, user[32];
+	const int n = 70000;
+	struct collected c = { 0 };
+	struct event_filter flt;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_begin(s), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		add(s, "2026-03-01T10:00:00Z", EV_INVALID_USER, "web-1", 100, user, "192.0.2.1");
+	}
+	/* u0 and u69999 again: one evicted from the cache, one still in it. */
+	add(s, "2026-03-01T10:00:01Z", EV_AUTH_FAILURE, "web-1", 101, "u0", "192.0.2.2");
+	add(s, "2026-03-01T10:00:01Z", EV_AUTH_FAILURE, "web-1", 101, "u69999", "192.0.2.2");
+	assert_int_equal(store_commit(s), 0);
+
+	event_filter_init(&flt);
+	flt.user = "u0";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	assert_string_equal(c.e[0].user, "u0");
+	assert_string_equal(c.e[1].source, "192.0.2.2");
+	assert_string_equal(c.e[1].host, "web-1");
+	assert_string_equal(c.e[1].program, "sshd");
+	collected_free(&c);
+	flt.user = "u69999";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	collected_free(&c);
+	flt.user = "u70000";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 0);
+	event_filter_init(&flt);
+	flt.source = "192.0.2.2";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	collected_free(&c);
+	store_free(s);
+
+	/* n users, two sources, one host, one program: each stored once. */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM names"), n + 4);
+	assert_int_equal(raw_int(f->db, "SELECT count(DISTINCT user_id) FROM events"), n);
+}
+
 static void test_insert_rate(void **state)
 {
 	struct fixture *f = *state;
@@ -912,6 +983,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dev_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_file, setup, teardown),
@@ -924,6 +996,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baselines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_cache_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_rate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
