@@ -374,10 +374,14 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 		if (r < 0)
 			return open_fail(s, r, NULL);
 	} else {
+		/* 16 KiB pages (for a new file; an existing one keeps its own):
+		 * the events indexes take random keys, and bigger pages mean
+		 * fewer levels and splits per insert (about 15% of the cost of
+		 * recording an event, measured on a 1.1M-event scan). */
 		/* WAL: readers (moat trace) and the writer (moat scan) do not
 		 * block each other; NORMAL sync is durable across crashes of
 		 * moat, and loses at most the last commit on power loss. */
-		r = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		r = store_exec(s, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 				  " PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
 				  " PRAGMA cache_size = -32768");
 		if (r < 0) {
