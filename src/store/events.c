@@ -187,6 +187,23 @@ static int bind_name(struct store *s, sqlite3_stmt *st, int idx, struct sv v)
 	return 0;
 }
 
+/* events.source_id of an IPv4 address: the address itself, as a negative
+ * number (names ids are positive), so that the most common source never
+ * needs a names lookup, not even the first time it is seen. */
+static int64_t v4_key(const struct addr *a)
+{
+	uint32_t v = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 | (uint32_t)a->bytes[2] << 8 |
+		     a->bytes[3];
+	return -1 - (int64_t)v;
+}
+
+static void v4_from_key(int64_t key, struct addr *ret)
+{
+	uint32_t v = (uint32_t)(-1 - key);
+	*ret = (struct addr){ .family = ADDR_V4,
+			      .bytes = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v } };
+}
+
 static const char *name_or_null(const char *n)
 {
 	return n && *n ? n : NULL;
@@ -210,7 +227,9 @@ int store_add_event(struct store *s, const struct event *ev)
 	if (r < 0)
 		return r;
 
-	if (ev->source.family != ADDR_NONE) {
+	if (ev->source.family == ADDR_V4) {
+		(void)sqlite3_bind_int64(st, 11, v4_key(&ev->source));
+	} else if (ev->source.family != ADDR_NONE) {
 		const char *t = addr_format(&ev->source, ab);
 		r = bind_name(s, st, 11, (struct sv){ t, strlen(t) });
 	} else {
@@ -283,7 +302,7 @@ enum {
 #define EVENT_COLUMNS                                                                        \
 	"e.id, e.time_us, nh.value, np.value, e.pid, e.kind, e.method, e.acct, e.flags, nu.value," \
 	" e.target, ns.value, nn.value, e.port, e.key_type, e.key_fp, e.tty, e.command,"           \
-	" e.detail, e.count, f.path, e.line"
+	" e.detail, e.count, f.path, e.line, e.source_id"
 
 enum {
 	COL_ID,
@@ -308,6 +327,7 @@ enum {
 	COL_COUNT,
 	COL_FILE,
 	COL_LINE,
+	COL_SOURCE_ID,
 	COL_N
 };
 
@@ -396,6 +416,7 @@ static const char *col_text(sqlite3_stmt *st, int col, char **scratch)
 
 static int run_query(struct store *s, sqlite3_stmt *st, int (*fn)(void *, const struct stored_event *), void *ud)
 {
+	char ab[ADDR_STRLEN];
 	int rc, r = 0, n = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -423,7 +444,14 @@ static int run_query(struct store *s, sqlite3_stmt *st, int (*fn)(void *, const 
 		e.program = col_text(st, COL_PROGRAM, &scratch[COL_PROGRAM]);
 		e.user = col_text(st, COL_USER, &scratch[COL_USER]);
 		e.target = col_text(st, COL_TARGET, &scratch[COL_TARGET]);
-		e.source = col_text(st, COL_SOURCE, &scratch[COL_SOURCE]);
+		int64_t source_id = sqlite3_column_int64(st, COL_SOURCE_ID);
+		if (source_id < 0) {
+			struct addr v4;
+			v4_from_key(source_id, &v4);
+			e.source = addr_format(&v4, ab);
+		} else {
+			e.source = col_text(st, COL_SOURCE, &scratch[COL_SOURCE]);
+		}
 		e.source_name = col_text(st, COL_SOURCE_NAME, &scratch[COL_SOURCE_NAME]);
 		e.key_type = col_text(st, COL_KEY_TYPE, &scratch[COL_KEY_TYPE]);
 		e.key_fp = col_text(st, COL_KEY_FP, &scratch[COL_KEY_FP]);
@@ -450,6 +478,7 @@ int store_query_events(struct store *s, const struct event_filter *f,
 {
 	char sql[2048], ab[ADDR_STRLEN];
 	int64_t user_id = 0, source_id = 0, host_id = 0;
+	struct addr a = { 0 };
 	const char *source = NULL;
 	sqlite3_stmt *st = NULL;
 	unsigned shape = 0;
@@ -459,7 +488,6 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	if (f->user)
 		shape |= QF_USER;
 	if (f->source) {
-		struct addr a;
 		if (addr_parse(sv_cstr(f->source), &a) == 1) {
 			source = addr_format(&a, ab);
 			shape |= QF_SOURCE;
@@ -477,7 +505,9 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	/* Names no event carried: nothing can match. */
 	if (f->user && (r = store_name_find(s, f->user, &user_id)) <= 0)
 		return r;
-	if (source && (r = store_name_find(s, source, &source_id)) <= 0)
+	if ((shape & QF_SOURCE) && a.family == ADDR_V4)
+		source_id = v4_key(&a);
+	else if (source && (r = store_name_find(s, source, &source_id)) <= 0)
 		return r;
 	if (f->host && (r = store_name_find(s, f->host, &host_id)) <= 0)
 		return r;

@@ -33,8 +33,9 @@ static const char schema_sql[] =
 	"  id INTEGER PRIMARY KEY,"
 	"  value NOT NULL UNIQUE);"
 	/* One row per decoded event. Text columns are NULL when empty; kind,
-	 * method and acct hold the stable names of core/event.c; source_id
-	 * names the canonical address text. */
+	 * method and acct hold the stable names of core/event.c. source_id is
+	 * an IPv4 address itself as -1 - (the address as a 32-bit number), or
+	 * (IPv6) the names id of the canonical address text. */
 	"CREATE TABLE events ("
 	"  id INTEGER PRIMARY KEY,"
 	"  time_us INTEGER NOT NULL,"
@@ -47,7 +48,7 @@ static const char schema_sql[] =
 	"  flags INTEGER NOT NULL,"
 	"  user_id INTEGER REFERENCES names(id),"
 	"  target TEXT,"
-	"  source_id INTEGER REFERENCES names(id),"
+	"  source_id INTEGER,"
 	"  source_name_id INTEGER REFERENCES names(id),"
 	"  port INTEGER NOT NULL,"
 	"  key_type TEXT,"
