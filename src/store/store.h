@@ -14,10 +14,11 @@
  * stores.
  *
  * Tables: events (one row per decoded event; every field of struct event,
- * the source address as canonical text, the origin file and line), names
- * (host, program, user and source text, stored once: events keep ids, so
- * the per-line insert feeds small integer indexes), files (origin paths,
- * stored once), alerts (unique per kind, host, source, user
+ * the origin file and line), names (host, program, user, source host
+ * name and IPv6 source text, each stored once: events keep integer ids, an
+ * IPv4 source is its own integer key, so the per-line insert feeds small
+ * integer indexes; queries hand back the canonical address text), files
+ * (origin paths, stored once), alerts (unique per kind, host, source, user
  * and first time: storing the same alert again updates it instead of adding
  * a copy), baselines, cursors.
  *
