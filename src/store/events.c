@@ -48,6 +48,162 @@ static int file_id(struct store *s, const char *path, int64_t *ret)
 	return 0;
 }
 
+/* --- names: host, program, user and source text, stored once ---------- */
+
+static uint32_t name_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void store_names_clear(struct store *s)
+{
+	if (!s->names)
+		return;
+	for (size_t i = 0; i < STORE_NAME_CACHE_SLOTS; i++) {
+		free(s->names[i].key);
+		s->names[i].key = NULL;
+	}
+	s->names_used = 0;
+}
+
+/* The names table in SQL: insert, else find (a name the cache missed is
+ * most often new). */
+static int name_id_sql(struct store *s, struct sv v, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = store_stmt(s, STMT_NAME_INSERT, &st);
+	if (r < 0)
+		return r;
+	(void)store_bind_sv(st, 1, v);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "cannot record a name");
+	if (sqlite3_changes(s->db) == 1) {
+		*ret = sqlite3_last_insert_rowid(s->db);
+		return 0;
+	}
+	r = store_stmt(s, STMT_NAME_FIND, &st);
+	if (r < 0)
+		return r;
+	(void)store_bind_sv(st, 1, v);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return store_fail(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "cannot look up a name");
+}
+
+int store_name_id(struct store *s, struct sv v, int64_t *ret)
+{
+	struct store_name_slot *slot = NULL;
+	uint32_t h;
+	int r;
+
+	if (v.n == 0 || !v.p) {
+		*ret = 0;
+		return 0;
+	}
+	if (v.n > STORE_NAME_CACHE_KEY_MAX)
+		return name_id_sql(s, v, ret);
+	if (!s->names) {
+		s->names = calloc(STORE_NAME_CACHE_SLOTS, sizeof(*s->names));
+		if (!s->names)
+			return name_id_sql(s, v, ret);
+	}
+	h = name_hash(v.p, v.n);
+	for (size_t i = h & (STORE_NAME_CACHE_SLOTS - 1);; i = (i + 1) & (STORE_NAME_CACHE_SLOTS - 1)) {
+		slot = &s->names[i];
+		if (!slot->key)
+			break;
+		if (slot->hash == h && slot->len == v.n && memcmp(slot->key, v.p, v.n) == 0) {
+			*ret = slot->id;
+			return 0;
+		}
+	}
+	r = name_id_sql(s, v, ret);
+	if (r < 0)
+		return r;
+	if (s->names_used >= STORE_NAME_CACHE_MAX) {
+		/* Full (say, a dictionary attack's user names): start over
+		 * rather than grow; the names table still has them all. */
+		store_names_clear(s);
+		s->names_cache_resets++;
+		for (size_t i = h & (STORE_NAME_CACHE_SLOTS - 1);; i = (i + 1) & (STORE_NAME_CACHE_SLOTS - 1))
+			if (!(slot = &s->names[i])->key)
+				break;
+	}
+	slot->key = malloc(v.n);
+	if (!slot->key)
+		return 0; /* the id is right; it just is not cached */
+	memcpy(slot->key, v.p, v.n);
+	slot->len = (uint32_t)v.n;
+	slot->hash = h;
+	slot->id = *ret;
+	s->names_used++;
+	return 0;
+}
+
+int store_name_find(struct store *s, const char *name, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	r = store_stmt(s, STMT_NAME_FIND, &st);
+	if (r < 0)
+		return r;
+	(void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "cannot look up a name");
+	return 0;
+}
+
+/* Binds a name's id, NULL for empty text. */
+static int bind_name(struct store *s, sqlite3_stmt *st, int idx, struct sv v)
+{
+	int64_t id;
+	int r = store_name_id(s, v, &id);
+	if (r < 0)
+		return r;
+	if (id == 0)
+		(void)sqlite3_bind_null(st, idx);
+	else
+		(void)sqlite3_bind_int64(st, idx, id);
+	return 0;
+}
+
+/* events.source_id of an IPv4 address: the address itself, as a negative
+ * number (names ids are positive), so that the most common source never
+ * needs a names lookup, not even the first time it is seen. */
+static int64_t v4_key(const struct addr *a)
+{
+	uint32_t v = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 | (uint32_t)a->bytes[2] << 8 |
+		     a->bytes[3];
+	return -1 - (int64_t)v;
+}
+
+static void v4_from_key(int64_t key, struct addr *ret)
+{
+	uint32_t v = (uint32_t)(-1 - key);
+	*ret = (struct addr){ .family = ADDR_V4,
+			      .bytes = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v } };
+}
+
 static const char *name_or_null(const char *n)
 {
 	return n && *n ? n : NULL;
@@ -71,9 +227,27 @@ int store_add_event(struct store *s, const struct event *ev)
 	if (r < 0)
 		return r;
 
+	if (ev->source.family == ADDR_V4) {
+		(void)sqlite3_bind_int64(st, 11, v4_key(&ev->source));
+	} else if (ev->source.family != ADDR_NONE) {
+		const char *t = addr_format(&ev->source, ab);
+		r = bind_name(s, st, 11, (struct sv){ t, strlen(t) });
+	} else {
+		(void)sqlite3_bind_null(st, 11);
+	}
+	if (r >= 0)
+		r = bind_name(s, st, 2, ev->host);
+	if (r >= 0)
+		r = bind_name(s, st, 3, ev->program);
+	if (r >= 0)
+		r = bind_name(s, st, 9, ev->user);
+	if (r >= 0)
+		r = bind_name(s, st, 12, ev->source_name);
+	if (r < 0) {
+		(void)sqlite3_clear_bindings(st);
+		return r;
+	}
 	(void)sqlite3_bind_int64(st, 1, ev->time_us);
-	(void)store_bind_sv(st, 2, ev->host);
-	(void)store_bind_sv(st, 3, ev->program);
 	(void)sqlite3_bind_int(st, 4, ev->pid);
 	(void)sqlite3_bind_text(st, 5, event_kind_name(ev->kind), -1, SQLITE_STATIC);
 	const char *m = name_or_null(auth_method_name(ev->method));
@@ -87,13 +261,7 @@ int store_add_event(struct store *s, const struct event *ev)
 	else
 		(void)sqlite3_bind_null(st, 7);
 	(void)sqlite3_bind_int64(st, 8, ev->flags);
-	(void)store_bind_sv(st, 9, ev->user);
 	(void)store_bind_sv(st, 10, ev->target);
-	if (ev->source.family != ADDR_NONE)
-		(void)sqlite3_bind_text(st, 11, addr_format(&ev->source, ab), -1, SQLITE_STATIC);
-	else
-		(void)sqlite3_bind_null(st, 11);
-	(void)store_bind_sv(st, 12, ev->source_name);
 	(void)sqlite3_bind_int(st, 13, ev->port);
 	(void)store_bind_sv(st, 14, ev->key_type);
 	(void)store_bind_sv(st, 15, ev->key_fp);
@@ -132,9 +300,9 @@ enum {
 };
 
 #define EVENT_COLUMNS                                                                        \
-	"e.id, e.time_us, e.host, e.program, e.pid, e.kind, e.method, e.acct, e.flags, e.user," \
-	" e.target, e.source, e.source_name, e.port, e.key_type, e.key_fp, e.tty, e.command,"   \
-	" e.detail, e.count, f.path, e.line"
+	"e.id, e.time_us, nh.value, np.value, e.pid, e.kind, e.method, e.acct, e.flags, nu.value," \
+	" e.target, ns.value, nn.value, e.port, e.key_type, e.key_fp, e.tty, e.command,"           \
+	" e.detail, e.count, f.path, e.line, e.source_id"
 
 enum {
 	COL_ID,
@@ -159,6 +327,7 @@ enum {
 	COL_COUNT,
 	COL_FILE,
 	COL_LINE,
+	COL_SOURCE_ID,
 	COL_N
 };
 
@@ -176,15 +345,18 @@ static int build_sql(unsigned shape, uint64_t kinds, char *buf, size_t size)
 		n += (size_t)w;                                   \
 	} while (0)
 	ADD("SELECT " EVENT_COLUMNS " FROM events e LEFT JOIN files f ON f.id = e.file_id"
+	    " LEFT JOIN names nh ON nh.id = e.host_id LEFT JOIN names np ON np.id = e.program_id"
+	    " LEFT JOIN names nu ON nu.id = e.user_id LEFT JOIN names ns ON ns.id = e.source_id"
+	    " LEFT JOIN names nn ON nn.id = e.source_name_id"
 	    " WHERE e.time_us >= ?5 AND e.time_us <= ?6");
 	if (shape & QF_USER)
-		ADD(" AND e.user = ?1");
+		ADD(" AND e.user_id = ?1");
 	if (shape & QF_SOURCE)
-		ADD(" AND e.source = ?2");
+		ADD(" AND e.source_id = ?2");
 	if (shape & QF_SOURCE_NAME)
-		ADD(" AND e.source_name = ?2");
+		ADD(" AND e.source_name_id = ?2");
 	if (shape & QF_HOST)
-		ADD(" AND e.host = ?3");
+		ADD(" AND e.host_id = ?3");
 	if (shape & QF_PID)
 		ADD(" AND e.pid = ?4");
 	if (kinds) {
@@ -244,6 +416,7 @@ static const char *col_text(sqlite3_stmt *st, int col, char **scratch)
 
 static int run_query(struct store *s, sqlite3_stmt *st, int (*fn)(void *, const struct stored_event *), void *ud)
 {
+	char ab[ADDR_STRLEN];
 	int rc, r = 0, n = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -271,7 +444,14 @@ static int run_query(struct store *s, sqlite3_stmt *st, int (*fn)(void *, const 
 		e.program = col_text(st, COL_PROGRAM, &scratch[COL_PROGRAM]);
 		e.user = col_text(st, COL_USER, &scratch[COL_USER]);
 		e.target = col_text(st, COL_TARGET, &scratch[COL_TARGET]);
-		e.source = col_text(st, COL_SOURCE, &scratch[COL_SOURCE]);
+		int64_t source_id = sqlite3_column_int64(st, COL_SOURCE_ID);
+		if (source_id < 0) {
+			struct addr v4;
+			v4_from_key(source_id, &v4);
+			e.source = addr_format(&v4, ab);
+		} else {
+			e.source = col_text(st, COL_SOURCE, &scratch[COL_SOURCE]);
+		}
 		e.source_name = col_text(st, COL_SOURCE_NAME, &scratch[COL_SOURCE_NAME]);
 		e.key_type = col_text(st, COL_KEY_TYPE, &scratch[COL_KEY_TYPE]);
 		e.key_fp = col_text(st, COL_KEY_FP, &scratch[COL_KEY_FP]);
@@ -296,7 +476,9 @@ static int run_query(struct store *s, sqlite3_stmt *st, int (*fn)(void *, const 
 int store_query_events(struct store *s, const struct event_filter *f,
 		       int (*fn)(void *ud, const struct stored_event *e), void *ud)
 {
-	char sql[1024], ab[ADDR_STRLEN];
+	char sql[2048], ab[ADDR_STRLEN];
+	int64_t user_id = 0, source_id = 0, host_id = 0;
+	struct addr a = { 0 };
 	const char *source = NULL;
 	sqlite3_stmt *st = NULL;
 	unsigned shape = 0;
@@ -306,7 +488,6 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	if (f->user)
 		shape |= QF_USER;
 	if (f->source) {
-		struct addr a;
 		if (addr_parse(sv_cstr(f->source), &a) == 1) {
 			source = addr_format(&a, ab);
 			shape |= QF_SOURCE;
@@ -321,6 +502,15 @@ int store_query_events(struct store *s, const struct event_filter *f,
 		shape |= QF_PID;
 	if (f->since_us > f->until_us)
 		return 0;
+	/* Names no event carried: nothing can match. */
+	if (f->user && (r = store_name_find(s, f->user, &user_id)) <= 0)
+		return r;
+	if ((shape & QF_SOURCE) && a.family == ADDR_V4)
+		source_id = v4_key(&a);
+	else if (source && (r = store_name_find(s, source, &source_id)) <= 0)
+		return r;
+	if (f->host && (r = store_name_find(s, f->host, &host_id)) <= 0)
+		return r;
 
 	/* The cached statement for this shape, unless a caller up the stack is
 	 * walking it right now (fn may query again). */
@@ -341,11 +531,11 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	}
 
 	if (f->user)
-		(void)sqlite3_bind_text(st, 1, f->user, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_int64(st, 1, user_id);
 	if (source)
-		(void)sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_int64(st, 2, source_id);
 	if (f->host)
-		(void)sqlite3_bind_text(st, 3, f->host, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_int64(st, 3, host_id);
 	if (f->pid >= 0)
 		(void)sqlite3_bind_int(st, 4, f->pid);
 	(void)sqlite3_bind_int64(st, 5, f->since_us);

@@ -1,10 +1,8 @@
 /*
  * migrate: the schema, versioned with PRAGMA user_version.
  *
- * migrations[i] turns a version-i file into version i+1. Never edit a
- * shipped migration: append one. Each runs in its own transaction together
- * with the version bump, so a crash leaves the file at one version or the
- * next, never in between.
+ * An empty file gets the current schema and its version in one
+ * transaction, so a crash leaves it empty or complete, never in between.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,29 +16,40 @@
  * tell a moat store from any other SQLite file. */
 #define STORE_APPLICATION_ID 0x6d6f6174 /* = 1836015988, as written below */
 
-static const char *const migrations[] = {
-	/* 0 -> 1: the first schema. */
+/* The schema of an empty file, created in one step at the current
+ * version. Schema 1 (text keys in events) was only ever written by
+ * development builds: such files are refused with a word on what to do
+ * (see read_version), not migrated. */
+static const char schema_sql[] =
 	"PRAGMA application_id = 1836015988;"
 	"CREATE TABLE files ("
 	"  id INTEGER PRIMARY KEY,"
 	"  path TEXT NOT NULL UNIQUE);"
+	/* Host, program, user and source text (address or host name), each
+	 * stored once: events hold their ids, so the indexes on events compare
+	 * integers and stay small. value is TEXT, or a BLOB for text that held
+	 * a NUL byte; never empty (empty text is a NULL id in events). */
+	"CREATE TABLE names ("
+	"  id INTEGER PRIMARY KEY,"
+	"  value NOT NULL UNIQUE);"
 	/* One row per decoded event. Text columns are NULL when empty; kind,
-	 * method and acct hold the stable names of core/event.c; source is
-	 * the canonical address text. */
+	 * method and acct hold the stable names of core/event.c. source_id is
+	 * an IPv4 address itself as -1 - (the address as a 32-bit number), or
+	 * (IPv6) the names id of the canonical address text. */
 	"CREATE TABLE events ("
 	"  id INTEGER PRIMARY KEY,"
 	"  time_us INTEGER NOT NULL,"
-	"  host TEXT,"
-	"  program TEXT,"
+	"  host_id INTEGER REFERENCES names(id),"
+	"  program_id INTEGER REFERENCES names(id),"
 	"  pid INTEGER NOT NULL,"
 	"  kind TEXT NOT NULL,"
 	"  method TEXT,"
 	"  acct TEXT,"
 	"  flags INTEGER NOT NULL,"
-	"  user TEXT,"
+	"  user_id INTEGER REFERENCES names(id),"
 	"  target TEXT,"
-	"  source TEXT,"
-	"  source_name TEXT,"
+	"  source_id INTEGER,"
+	"  source_name_id INTEGER REFERENCES names(id),"
 	"  port INTEGER NOT NULL,"
 	"  key_type TEXT,"
 	"  key_fp TEXT,"
@@ -58,11 +67,11 @@ static const char *const migrations[] = {
 	 * changed it) by time. Indexes are partial so that the bulk of an
 	 * attacked host's log (failures, pre-auth noise) feeds two indexes, not
 	 * four: inserts stay fast (see STORE_CLASS_* for why 'class'). */
-	"CREATE INDEX events_user_time ON events (user, time_us) WHERE user IS NOT NULL;"
-	"CREATE INDEX events_source_time ON events (source, time_us) WHERE source IS NOT NULL;"
-	"CREATE INDEX events_source_name_time ON events (source_name, time_us)"
-	"  WHERE source_name IS NOT NULL;"
-	"CREATE INDEX events_host_pid_time ON events (host, pid, time_us) WHERE class = 1;"
+	"CREATE INDEX events_user_time ON events (user_id, time_us) WHERE user_id IS NOT NULL;"
+	"CREATE INDEX events_source_time ON events (source_id, time_us) WHERE source_id IS NOT NULL;"
+	"CREATE INDEX events_source_name_time ON events (source_name_id, time_us)"
+	"  WHERE source_name_id IS NOT NULL;"
+	"CREATE INDEX events_host_pid_time ON events (host_id, pid, time_us) WHERE class = 1;"
 	"CREATE INDEX events_privileged_time ON events (time_us) WHERE class = 2;"
 	/* Alerts are unique per (kind, host, source, user, first_us): storing
 	 * the same alert again (re-scan) updates, never duplicates. Key columns
@@ -95,11 +104,16 @@ static const char *const migrations[] = {
 	"  path TEXT NOT NULL,"
 	"  offset INTEGER NOT NULL,"
 	"  line INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL);",
-};
+	"  updated INTEGER NOT NULL);";
+
+/* Files at a schema older than this were written by development builds
+ * (see schema_sql). When a released schema changes, migrations from
+ * STORE_FIRST_SCHEMA on go here, each in its own transaction with the
+ * version bump; never edit a shipped one. */
+#define STORE_FIRST_SCHEMA 2
+_Static_assert(STORE_SCHEMA_VERSION == STORE_FIRST_SCHEMA, "a schema change needs a migration here");
 
 _Static_assert(STORE_CLASS_SESSION == 1 && STORE_CLASS_PRIVILEGED == 2, "the indexes above say 1 and 2");
-_Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION, "one migration per schema version");
 
 static int pragma_int(struct store *s, const char *sql, int64_t *ret)
 {
@@ -163,44 +177,47 @@ static int read_version(struct store *s, char **ret_err)
 				s->path, (long long)version, STORE_SCHEMA_VERSION);
 		return take_error(s, r, ret_err);
 	}
+	if (version > 0 && version < STORE_FIRST_SCHEMA) {
+		r = store_failf(s, -EPROTONOSUPPORT,
+				"store schema %lld is from a development build; remove %s (and its -wal and -shm "
+				"files) and scan again",
+				(long long)version, s->path);
+		return take_error(s, r, ret_err);
+	}
 	return (int)version;
 }
 
 int store_migrate(struct store *s, char **ret_err)
 {
 	int version = read_version(s, ret_err);
-	if (version < 0)
-		return version;
-	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
-		char bump[64];
-		int r = store_exec(s, "BEGIN IMMEDIATE");
-		if (r < 0) {
-			(void)store_failf(s, r, "cannot migrate %s: %s", s->path, s->last_error);
-			return take_error(s, r, ret_err);
-		}
-		/* Someone else may have migrated while we waited for the lock. */
-		int64_t now;
-		r = pragma_int(s, "PRAGMA user_version", &now);
-		if (r >= 0 && now != v) {
-			(void)store_exec(s, "ROLLBACK");
-			if (now > STORE_SCHEMA_VERSION)
-				return read_version(s, ret_err) < 0 ? -EPROTONOSUPPORT : 0;
-			v = (int)now - 1;
-			continue;
-		}
-		if (r >= 0)
-			r = store_exec(s, migrations[v]);
-		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-		if (r >= 0)
-			r = store_exec(s, bump);
-		if (r >= 0)
-			r = store_exec(s, "COMMIT");
-		if (r < 0) {
-			(void)store_failf(s, r, "cannot migrate %s from schema %d to %d: %s", s->path, v, v + 1,
-					  s->last_error);
-			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return take_error(s, r, ret_err);
-		}
+	if (version != 0)
+		return version < 0 ? version : 0;
+
+	char bump[64];
+	int64_t now;
+	int r = store_exec(s, "BEGIN IMMEDIATE");
+	if (r < 0) {
+		(void)store_failf(s, r, "cannot create the schema in %s: %s", s->path, s->last_error);
+		return take_error(s, r, ret_err);
+	}
+	/* Someone else may have created it while we waited for the lock. */
+	r = pragma_int(s, "PRAGMA user_version", &now);
+	if (r >= 0 && now != 0) {
+		(void)store_exec(s, "ROLLBACK");
+		version = read_version(s, ret_err);
+		return version < 0 ? version : 0;
+	}
+	if (r >= 0)
+		r = store_exec(s, schema_sql);
+	snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	if (r >= 0)
+		r = store_exec(s, bump);
+	if (r >= 0)
+		r = store_exec(s, "COMMIT");
+	if (r < 0) {
+		(void)store_failf(s, r, "cannot create the schema in %s: %s", s->path, s->last_error);
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return take_error(s, r, ret_err);
 	}
 	return 0;
 }

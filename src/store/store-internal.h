@@ -22,6 +22,8 @@ enum store_stmt_id {
 	STMT_EVENT_INSERT,
 	STMT_FILE_FIND,
 	STMT_FILE_INSERT,
+	STMT_NAME_FIND,
+	STMT_NAME_INSERT,
 	STMT_ALERT_INSERT,
 	STMT_ALERT_UPDATE,
 	STMT_CURSOR_GET,
@@ -54,6 +56,22 @@ enum {
  * source name, host, pid), without a kind restriction. */
 #define STORE_QUERY_SHAPES 32
 
+/* The names cache: text (host, program, user, source) -> its id in the
+ * names table, so that the per-line insert looks a repeated name up in
+ * memory instead of in SQL. Attacker text fills it: it holds at most
+ * STORE_NAME_CACHE_MAX names of at most STORE_NAME_CACHE_KEY_MAX bytes and
+ * is emptied when full (names_cache_resets counts that). */
+#define STORE_NAME_CACHE_SLOTS 131072 /* a power of two */
+#define STORE_NAME_CACHE_MAX (STORE_NAME_CACHE_SLOTS / 2)
+#define STORE_NAME_CACHE_KEY_MAX 256
+
+struct store_name_slot {
+	char *key; /* NULL = empty slot */
+	uint32_t len;
+	uint32_t hash;
+	int64_t id;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -67,7 +85,19 @@ struct store {
 	char *last_file;
 	int64_t last_file_id;
 	char *last_error; /* message of the last failure, for store_last_error() */
+	struct store_name_slot *names; /* STORE_NAME_CACHE_SLOTS, allocated on first use */
+	size_t names_used;
+	uint64_t names_cache_resets;
 };
+
+/* The id of name v in the names table, inserting it when new; 0 (no
+ * row) for empty text. Returns 0 or a negative errno. */
+int store_name_id(struct store *s, struct sv v, int64_t *ret);
+/* The id of an existing name (a query's filter): 1 and *ret when stored,
+ * 0 when no event ever carried it, or a negative errno. */
+int store_name_find(struct store *s, const char *name, int64_t *ret);
+/* Empties the names cache (store_free, and when it is full). */
+void store_names_clear(struct store *s);
 
 /* The statement for id, prepared on first use. Returns 0 or a negative
  * errno (message in s->last_error). */

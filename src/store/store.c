@@ -23,12 +23,14 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_EVENT_INSERT] =
-		"INSERT INTO events (time_us, host, program, pid, kind, method, acct, flags, user, target,"
-		" source, source_name, port, key_type, key_fp, tty, command, detail, count, file_id, line,"
+		"INSERT INTO events (time_us, host_id, program_id, pid, kind, method, acct, flags, user_id,"
+		" target, source_id, source_name_id, port, key_type, key_fp, tty, command, detail, count, file_id, line,"
 		" offset, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
 		" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
 	[STMT_FILE_FIND] = "SELECT id FROM files WHERE path = ?1",
 	[STMT_FILE_INSERT] = "INSERT INTO files (path) VALUES (?1)",
+	[STMT_NAME_FIND] = "SELECT id FROM names WHERE value = ?1",
+	[STMT_NAME_INSERT] = "INSERT INTO names (value) VALUES (?1) ON CONFLICT (value) DO NOTHING",
 	[STMT_ALERT_INSERT] =
 		"INSERT OR IGNORE INTO alerts (kind, severity, host, source, user, first_us, last_us,"
 		" count, why, evidence, evidence_total, created, updated)"
@@ -372,10 +374,14 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 		if (r < 0)
 			return open_fail(s, r, NULL);
 	} else {
+		/* 16 KiB pages (for a new file; an existing one keeps its own):
+		 * the events indexes take random keys, and bigger pages mean
+		 * fewer levels and splits per insert (about 15% of the cost of
+		 * recording an event, measured on a 1.1M-event scan). */
 		/* WAL: readers (moat trace) and the writer (moat scan) do not
 		 * block each other; NORMAL sync is durable across crashes of
 		 * moat, and loses at most the last commit on power loss. */
-		r = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		r = store_exec(s, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 				  " PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
 				  " PRAGMA cache_size = -32768");
 		if (r < 0) {
@@ -418,6 +424,8 @@ struct store *store_free(struct store *s)
 	free(s->path);
 	free(s->last_file);
 	free(s->last_error);
+	store_names_clear(s);
+	free(s->names);
 	free(s);
 	return NULL;
 }

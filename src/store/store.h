@@ -10,10 +10,14 @@
  * `moat scan` and `moat trace` wait for each other instead of failing. The
  * schema is versioned with PRAGMA user_version (and marked as moat's with
  * PRAGMA application_id); store_open() migrates older files forward and
- * refuses newer ones and files that are not moat stores.
+ * refuses newer ones, development schemas and files that are not moat
+ * stores.
  *
  * Tables: events (one row per decoded event; every field of struct event,
- * the source address as canonical text, the origin file and line), files
+ * the origin file and line), names (host, program, user, source host
+ * name and IPv6 source text, each stored once: events keep integer ids, an
+ * IPv4 source is its own integer key, so the per-line insert feeds small
+ * integer indexes; queries hand back the canonical address text), files
  * (origin paths, stored once), alerts (unique per kind, host, source, user
  * and first time: storing the same alert again updates it instead of adding
  * a copy), baselines, cursors.
@@ -41,7 +45,10 @@
 struct store;
 
 /* The schema version this moat writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+/* 2: names (host, program, user, source) in their own table, events hold
+ * their ids. Files at schema 1 came from development builds only and are
+ * refused ("remove FILE"), not migrated. */
+#define STORE_SCHEMA_VERSION 2
 
 /* The default path (caller frees), or NULL on OOM. */
 char *store_default_path(void);

@@ -142,7 +142,8 @@ static void test_reopen_is_noop(void **state)
 	}
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_schema"), n_schema);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user = 'alice'"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events e JOIN names n ON n.id = e.user_id"
+					" WHERE n.value = 'alice'"), 1);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -161,6 +162,30 @@ static void test_newer_schema_refused(void **state)
 	assert_non_null(strstr(err, "newer"));
 	assert_non_null(strstr(err, f->db));
 	free(err);
+}
+
+/* Schema 1 (text keys) was written by development builds only: refused
+ * with what to do, and the file is left alone. */
+static void test_dev_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	store_free(s);
+	raw_exec(f->db, "PRAGMA user_version = 1");
+	s = NULL;
+	assert_int_equal(store_open(f->db, &s, &err), -EPROTONOSUPPORT);
+	assert_null(s);
+	assert_non_null(strstr(err, "store schema 1 is from a development build; remove"));
+	assert_non_null(strstr(err, f->db));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_open_readonly(f->db, &s, &err), -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "development build"));
+	free(err);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
 }
 
 static void test_foreign_sqlite_refused(void **state)
@@ -494,15 +519,15 @@ static void test_event_roundtrip(void **state)
 
 	/* In the file: the NUL value is a BLOB with the exact bytes; the
 	 * offset is kept; the origin path is stored once. */
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE typeof(user) = 'blob'"
-					" AND user = CAST(X'726F6F74006576696C' AS BLOB)"),
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events e JOIN names n ON n.id = e.user_id"
+					" WHERE typeof(n.value) = 'blob' AND n.value = CAST(X'726F6F74006576696C' AS BLOB)"),
 			 1);
 	assert_int_equal(raw_int(f->db, "SELECT offset FROM events WHERE pid = 4242"), 987654321098LL);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM files"), 1);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = 'auth_success'"
-					" AND method = 'publickey' AND source = '203.0.113.9'"),
+					" AND method = 'publickey' AND source_id = -1 - 3405803785"),
 			 1);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user IS NULL"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE user_id IS NULL"), 1);
 }
 
 static void add(struct store *s, const char *t, enum event_kind k, const char *host, int pid, const char *user,
@@ -641,9 +666,10 @@ static void test_query_plans(void **state)
 	static const struct {
 		const char *where, *index;
 	} cases[] = {
-		{ "e.user = 'a' AND e.time_us >= 0 AND e.time_us <= 9", "events_user_time" },
-		{ "e.source = '1.2.3.4' AND e.time_us >= 0 AND e.time_us <= 9", "events_source_time" },
-		{ "e.host = 'h' AND e.pid = 1 AND e.class = 1 AND e.kind IN ('auth_success')",
+		{ "e.user_id = 1 AND e.time_us >= 0 AND e.time_us <= 9", "events_user_time" },
+		{ "e.source_id = 2 AND e.time_us >= 0 AND e.time_us <= 9", "events_source_time" },
+		{ "e.source_name_id = 2 AND e.time_us >= 0 AND e.time_us <= 9", "events_source_name_time" },
+		{ "e.host_id = 3 AND e.pid = 1 AND e.class = 1 AND e.kind IN ('auth_success')",
 		  "events_host_pid_time" },
 		{ "e.time_us >= 0 AND e.time_us <= 9 AND e.class = 2 AND e.kind IN ('account_change')",
 		  "events_privileged_time" },
@@ -861,6 +887,54 @@ static void test_transactions(void **state)
 
 /* Not a benchmark gate (valgrind and sanitizers are slow): it records the
  * rate and checks that a batch of many events lands completely. */
+/* More distinct names than the in-memory names cache holds (a dictionary
+ * attack): each name is still stored once and found by queries, before
+ * and after the cache was emptied. */
+static void test_names_cache_overflow(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL, user[32];
+	const int n = 70000;
+	struct collected c = { 0 };
+	struct event_filter flt;
+
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_begin(s), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		add(s, "2026-03-01T10:00:00Z", EV_INVALID_USER, "web-1", 100, user, "192.0.2.1");
+	}
+	/* u0 and u69999 again: one evicted from the cache, one still in it. */
+	add(s, "2026-03-01T10:00:01Z", EV_AUTH_FAILURE, "web-1", 101, "u0", "192.0.2.2");
+	add(s, "2026-03-01T10:00:01Z", EV_AUTH_FAILURE, "web-1", 101, "u69999", "192.0.2.2");
+	assert_int_equal(store_commit(s), 0);
+
+	event_filter_init(&flt);
+	flt.user = "u0";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	assert_string_equal(c.e[0].user, "u0");
+	assert_string_equal(c.e[1].source, "192.0.2.2");
+	assert_string_equal(c.e[1].host, "web-1");
+	assert_string_equal(c.e[1].program, "sshd");
+	collected_free(&c);
+	flt.user = "u69999";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	collected_free(&c);
+	flt.user = "u70000";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 0);
+	event_filter_init(&flt);
+	flt.source = "192.0.2.2";
+	assert_int_equal(store_query_events(s, &flt, collect, &c), 2);
+	collected_free(&c);
+	store_free(s);
+
+	/* n users, one host, one program: each stored once (IPv4 sources
+	 * are their own key). */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM names"), n + 2);
+	assert_int_equal(raw_int(f->db, "SELECT count(DISTINCT user_id) FROM events"), n);
+}
+
 static void test_insert_rate(void **state)
 {
 	struct fixture *f = *state;
@@ -910,6 +984,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dev_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_file, setup, teardown),
@@ -922,6 +997,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baselines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_cache_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_rate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
