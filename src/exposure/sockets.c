@@ -17,21 +17,26 @@
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
+/* The value of one hex digit, or -1. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 static bool hex_u32(const char *p, uint32_t *ret)
 {
 	uint32_t x = 0;
 	for (int i = 0; i < 8; i++) {
-		char c = p[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
+		int d = hex_digit(p[i]);
+		if (d < 0)
 			return false;
-		x = x << 4 | d;
+		x = x << 4 | (unsigned)d;
 	}
 	*ret = x;
 	return true;
@@ -51,17 +56,10 @@ static bool parse_endpoint(struct sv f, uint8_t family, uint8_t addr[16], uint16
 	}
 	uint32_t p = 0;
 	for (size_t i = words * 8 + 1; i < f.n; i++) {
-		char c = f.p[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
+		int d = hex_digit(f.p[i]);
+		if (d < 0)
 			return false;
-		p = p << 4 | d;
+		p = p << 4 | (unsigned)d;
 	}
 	*port = (uint16_t)p;
 	return true;
