@@ -5,6 +5,7 @@
  * script text).
  */
 #pragma once
+#include "../test-tmp.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -83,9 +84,7 @@ static inline int t_mkdirs(const char *path)
 /* A fresh temporary directory (caller frees the string). */
 static inline char *t_tmpdir(void)
 {
-	char tmpl[] = "/tmp/moat-test-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? strdup(d) : NULL;
+	return test_tmpdir("exposure");
 }
 
 /* Runs /bin/sh -c script with positional arguments ($1 ...), stdout to

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "../test-tmp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,10 +124,10 @@ static void rm_tree(const char *root)
 
 static char *make_tmp(void)
 {
-	char tmpl[] = "/tmp/moat-reach-XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
-	assert_int_equal(chmod(tmpl, 0755), 0); /* nobody must reach the copies inside */
-	return strdup(tmpl);
+	char *d = test_tmpdir("reach");
+	assert_non_null(d);
+	assert_int_equal(chmod(d, 0755), 0); /* nobody must reach the copies inside */
+	return d;
 }
 
 static void copy_file(const char *from, const char *to, mode_t mode)

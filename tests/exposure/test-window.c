@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "../test-tmp.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -66,14 +67,14 @@ static void write_file(const char *path, const char *data, size_t n, bool gz)
 
 static char *make_root(void)
 {
-	char tmpl[] = "/tmp/moat-window-XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
+	char *root = test_tmpdir("window");
+	assert_non_null(root);
 	char path[512];
-	snprintf(path, sizeof(path), "%s/var", tmpl);
+	snprintf(path, sizeof(path), "%s/var", root);
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/var/log", tmpl);
+	snprintf(path, sizeof(path), "%s/var/log", root);
 	assert_int_equal(mkdir(path, 0755), 0);
-	return strdup(tmpl);
+	return root;
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "../test-tmp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,10 +98,9 @@ static void rm_rf(char *d)
 
 static char *tmpdir_new(void)
 {
-	char t[] = "/tmp/moat-test-source-XXXXXX";
-	char *d = mkdtemp(t);
+	char *d = test_tmpdir("source");
 	assert_non_null(d);
-	return strdup(d);
+	return d;
 }
 
 static char *pj(const char *d, const char *n)

@@ -1,5 +1,6 @@
 /* Shared by the store and trace tests: temporary directories and events. */
 #pragma once
+#include "../test-tmp.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -22,15 +23,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 /* A fresh directory under $TMPDIR (or /tmp); caller frees and removes it. */
 static inline char *tmpdir_new(void)
 {
-	const char *t = getenv("TMPDIR");
-	char *d = NULL;
-	if (asprintf(&d, "%s/moat-test-XXXXXX", t && *t ? t : "/tmp") < 0)
-		return NULL;
-	if (!mkdtemp(d)) {
-		free(d);
-		return NULL;
-	}
-	return d;
+	return test_tmpdir("store");
 }
 
 static inline void tmpdir_remove(char *d)
