@@ -2,10 +2,7 @@
 # Installs what moat needs to build and test on Debian 12 (bookworm).
 # Safe to run again: apt-get skips what is already there.
 set -euo pipefail
-PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
-      libcmocka-dev libsqlite3-dev libsystemd-dev libsodium-dev libpcre2-dev
-      libjansson-dev libyaml-dev zlib1g-dev libcurl4-openssl-dev libnftables-dev
-      sqlite3 jq python3 valgrind gzip iproute2 util-linux)
+mapfile -t PKGS < <(grep -v '^#' "$(dirname "$0")/packages.txt" | tr ' ' '\n' | grep .)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
