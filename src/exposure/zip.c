@@ -20,6 +20,9 @@
 #define SIG_END64 0x06064b50u
 #define SIG_END64_LOCATOR 0x07064b50u
 
+/* deflate cannot expand data by more than about 1032:1 */
+#define DEFLATE_MAX_RATIO 1032u
+
 struct zip {
 	const unsigned char *buf;
 	size_t len;
@@ -167,6 +170,8 @@ int zip_foreach(struct zip *z, int (*fn)(void *ud, const char *name, const char 
 	uint64_t pos = z->cd_offset, end = z->cd_offset + z->cd_size;
 	unsigned char *out = NULL;
 	size_t out_cap = 0;
+	/* entries may share compressed data: bound the total work to the file size */
+	uint64_t inflated = 0, budget = (uint64_t)z->len * 1100 + ZIP_ENTRY_MAX;
 	char name[512];
 	int ret = 0;
 
@@ -214,6 +219,10 @@ int zip_foreach(struct zip *z, int (*fn)(void *ud, const char *name, const char 
 			why = "entry larger than 64 MB";
 		else if (method == 0 && csize != usize)
 			why = "stored entry with differing sizes";
+		else if (method == 8 && usize > csize * DEFLATE_MAX_RATIO + 1024)
+			why = "claims more than deflate can expand to";
+		else if (inflated + usize > budget)
+			why = "archive inflates to over 1100 times its size (entries sharing data?); rest refused";
 		else if (!within(z, loff, 30) || le32(z->buf + loff) != SIG_LOCAL)
 			why = "local header missing";
 		else {
@@ -238,6 +247,7 @@ int zip_foreach(struct zip *z, int (*fn)(void *ud, const char *name, const char 
 				memcpy(out, data, (size_t)usize);
 			else
 				why = inflate_entry(data, csize, out, usize);
+			inflated += usize;
 			if (!why && crc32(0L, out, (uInt)usize) != le32(h + 16))
 				why = "CRC mismatch";
 		}

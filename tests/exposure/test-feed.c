@@ -12,6 +12,7 @@
 #include "exposure-test.h"
 #include "core/macro.h"
 #include "exposure/feed.h"
+#include "exposure/zip.h"
 
 static char *shared(const char *rel)
 {
@@ -239,6 +240,84 @@ static void test_import_zip(void **state)
 	free(dir);
 }
 
+struct zip_tally {
+	unsigned ok, refused_ratio, refused_budget;
+};
+
+static int zip_ok(void *ud, const char *name, const char *data, size_t len)
+{
+	(void)name;
+	(void)data;
+	(void)len;
+	((struct zip_tally *)ud)->ok++;
+	return 0;
+}
+
+static void zip_bad(void *ud, const char *name, const char *why)
+{
+	struct zip_tally *t = ud;
+	(void)name;
+	if (strstr(why, "more than deflate can expand"))
+		t->refused_ratio++;
+	else if (strstr(why, "inflates to over 1100 times"))
+		t->refused_budget++;
+}
+
+/* Hostile archives: an entry claiming an impossible size, and a bomb whose
+ * central directory points 300 entries at the same 10 MB of zeros. */
+static void test_zip_hostile(void **state)
+{
+	char *dir = t_tmpdir(), path[4200];
+	const char *args[] = { NULL, NULL };
+	(void)state;
+	if (access("/usr/bin/python3", X_OK) != 0) {
+		skip();
+		return;
+	}
+	args[0] = dir;
+	assert_int_equal(t_run_sh("python3 - \"$1\" <<'PY'\n"
+				  "import sys, zipfile, struct\n"
+				  "out = sys.argv[1]\n"
+				  "with zipfile.ZipFile(out + '/ratio.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+				  "    z.writestr('a.json', '{}')\n"
+				  "b = bytearray(open(out + '/ratio.zip', 'rb').read())\n"
+				  "cd = b.rfind(b'PK\\x01\\x02')\n"
+				  "struct.pack_into('<I', b, cd + 24, 1000000)\n"
+				  "open(out + '/ratio.zip', 'wb').write(b)\n"
+				  "with zipfile.ZipFile(out + '/one.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+				  "    z.writestr('z.json', b'\\0' * (10 << 20))\n"
+				  "b = open(out + '/one.zip', 'rb').read()\n"
+				  "cd = b.rfind(b'PK\\x01\\x02'); end = b.rfind(b'PK\\x05\\x06')\n"
+				  "entry = b[cd:end]; n = 300\n"
+				  "eocd = bytearray(b[end:end + 22])\n"
+				  "struct.pack_into('<HHII', eocd, 8, n, n, len(entry) * n, cd)\n"
+				  "open(out + '/bomb.zip', 'wb').write(b[:cd] + entry * n + bytes(eocd))\n"
+				  "PY\n",
+				  NULL, args),
+			 0);
+	static const char *const names[] = { "ratio.zip", "bomb.zip" };
+	struct zip_tally t[2] = { { 0 } };
+	for (int i = 0; i < 2; i++) {
+		size_t len = 0;
+		char *err = NULL, *buf;
+		struct zip *z = NULL;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		buf = t_read_file(path, &len);
+		assert_non_null(buf);
+		assert_int_equal(zip_open_buffer(buf, len, &z, &err), 0);
+		assert_int_equal(zip_foreach(z, zip_ok, zip_bad, &t[i]), 0);
+		zip_free(z);
+		free(buf);
+	}
+	assert_int_equal(t[0].ok, 0);
+	assert_int_equal(t[0].refused_ratio, 1);
+	/* the bomb's file is ~30 KB: only the first few 10 MB inflations fit the budget */
+	assert_true(t[1].ok >= 1 && t[1].ok <= 10);
+	assert_int_equal(t[1].ok + t[1].refused_budget, 300);
+	t_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_import_dir),
 		cmocka_unit_test(test_import_tracker),
 		cmocka_unit_test(test_import_zip),
+		cmocka_unit_test(test_zip_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
