@@ -15,12 +15,21 @@ int cmd_exposure(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
-/* True when colour should be used on fd: a TTY, $NO_COLOR unset, $TERM not "dumb". */
-bool cli_use_color(int fd);
-
 /* Checks a --color argument (auto, always, never); logs and returns false
  * when it is none of them. */
 bool cli_color_valid(const char *when);
+
+/* True when a valid --color argument asks for colour on stdout: "always",
+ * or "auto" and stdout a TTY, $NO_COLOR unset, $TERM not "dumb". */
+bool cli_color_on(const char *when);
+
+/* The severity a --fail-on argument names; logs and returns -1 when it
+ * names none. */
+int cli_fail_on_severity(const char *arg);
+
+/* The configuration file to load: explicit, else the installed one when
+ * readable, else NULL (the built-in defaults). */
+const char *cli_config_path(const char *explicit_path);
 
 /* Resolves the store path: explicit, else store_default_path(). Caller frees. */
 char *cli_db_path(const char *explicit_path);

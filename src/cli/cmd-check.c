@@ -62,8 +62,7 @@ int cmd_check(int argc, char **argv)
 		log_error("unexpected argument '%s' (did you mean --config %s?)", argv[optind], argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!config && access(MOAT_SYSCONFDIR "/moat.yaml", R_OK) == 0)
-		config = MOAT_SYSCONFDIR "/moat.yaml";
+	config = cli_config_path(config);
 	if (detect_config_load(config, &cfg, &err) < 0) {
 		log_error("%s", err ? err : "cannot load the configuration");
 		return EXIT_USAGE;

@@ -326,11 +326,9 @@ int cmd_exposure(int argc, char **argv)
 			o.release = optarg;
 			break;
 		case O_FAIL_ON:
-			o.fail_on = severity_from_name(optarg);
-			if (o.fail_on < 0) {
-				log_error("--fail-on: '%s' is not a severity (low, medium, high, critical)", optarg);
+			o.fail_on = cli_fail_on_severity(optarg);
+			if (o.fail_on < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case O_JSON:
 			o.json = true;
@@ -467,8 +465,7 @@ int cmd_exposure(int argc, char **argv)
 	report_sort(&res);
 
 	struct report_opts ro = {
-		.color = !o.json && (strcmp(o.color, "always") == 0 ||
-				     (strcmp(o.color, "auto") == 0 && cli_use_color(STDOUT_FILENO))),
+		.color = !o.json && cli_color_on(o.color),
 		.release = release,
 		.now_s = now,
 	};

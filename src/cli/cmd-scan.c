@@ -165,11 +165,9 @@ int cmd_scan(int argc, char **argv)
 			s.events = true;
 			break;
 		case O_FAIL_ON:
-			s.fail_on = severity_from_name(optarg);
-			if (s.fail_on < 0) {
-				log_error("--fail-on: '%s' is not a severity (low, medium, high, critical)", optarg);
+			s.fail_on = cli_fail_on_severity(optarg);
+			if (s.fail_on < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case O_DB:
 			db = optarg;
@@ -199,13 +197,11 @@ int cmd_scan(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	s.out.color = !s.out.json &&
-		      (strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && cli_use_color(STDOUT_FILENO)));
+	s.out.color = !s.out.json && cli_color_on(color);
 	s.progress = !quiet && isatty(STDERR_FILENO);
 
 	/* the installed config file, when present, unless --config names another */
-	if (!config && access(MOAT_SYSCONFDIR "/moat.yaml", R_OK) == 0)
-		config = MOAT_SYSCONFDIR "/moat.yaml";
+	config = cli_config_path(config);
 	r = detect_config_load(config, &cfg, &err);
 	if (r < 0) {
 		log_error("%s", err ? err : "cannot load the configuration");

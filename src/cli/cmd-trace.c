@@ -228,8 +228,7 @@ int cmd_trace(int argc, char **argv)
 			fputs(" in that time range", stdout);
 		fputs(" (scan logs first: moat scan /var/log/auth.log*)\n", stdout);
 	} else {
-		bool col = strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && cli_use_color(STDOUT_FILENO));
-		trace_write_text(stdout, t, col);
+		trace_write_text(stdout, t, cli_color_on(color));
 	}
 	if (fflush(stdout) != 0) {
 		log_error("cannot write the output: %s", strerror(errno));

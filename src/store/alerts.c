@@ -65,9 +65,14 @@ out:
 	return r;
 }
 
-static void bind_alert(sqlite3_stmt *st, const struct alert *a, const char *src, const char *why,
-		       const char *evidence, int64_t now)
+/* Runs the alert INSERT or UPDATE: 1 when it changed a row, 0 when not. */
+static int write_alert(struct store *s, enum store_stmt_id id, const struct alert *a, const char *src,
+		       const char *why, const char *evidence, int64_t now)
 {
+	sqlite3_stmt *st;
+	int rc, r = store_stmt(s, id, &st);
+	if (r < 0)
+		return r;
 	(void)sqlite3_bind_text(st, 1, alert_kind_name(a->kind), -1, SQLITE_STATIC);
 	(void)sqlite3_bind_text(st, 2, severity_name(a->severity), -1, SQLITE_STATIC);
 	(void)store_bind_sv_notnull(st, 3, sv_cstr(a->host));
@@ -80,15 +85,19 @@ static void bind_alert(sqlite3_stmt *st, const struct alert *a, const char *src,
 	(void)sqlite3_bind_text(st, 10, evidence, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_int64(st, 11, (int64_t)a->evidence_total);
 	(void)sqlite3_bind_int64(st, 12, now);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, id == STMT_ALERT_INSERT ? "cannot record an alert" : "cannot update an alert");
+	return sqlite3_changes(s->db) > 0;
 }
 
 int store_add_alert(struct store *s, const struct alert *a)
 {
 	_cleanup_free_ char *why = NULL, *evidence = NULL;
 	char ab[ADDR_STRLEN];
-	sqlite3_stmt *st;
 	int64_t now = store_now_us();
-	int r, rc;
+	int r;
 
 	if (s->readonly)
 		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
@@ -97,25 +106,10 @@ int store_add_alert(struct store *s, const struct alert *a)
 		return store_failf(s, r, "out of memory");
 	addr_format(&a->source, ab);
 
-	r = store_stmt(s, STMT_ALERT_INSERT, &st);
-	if (r < 0)
+	r = write_alert(s, STMT_ALERT_INSERT, a, ab, why, evidence, now);
+	if (r != 0)
 		return r;
-	bind_alert(st, a, ab, why, evidence, now);
-	rc = sqlite3_step(st);
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, rc, "cannot record an alert");
-	if (sqlite3_changes(s->db) > 0)
-		return 1;
-
 	/* Known already: refresh it if this one has seen more. */
-	r = store_stmt(s, STMT_ALERT_UPDATE, &st);
-	if (r < 0)
-		return r;
-	bind_alert(st, a, ab, why, evidence, now);
-	rc = sqlite3_step(st);
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, rc, "cannot update an alert");
-	return 0;
+	r = write_alert(s, STMT_ALERT_UPDATE, a, ab, why, evidence, now);
+	return r < 0 ? r : 0;
 }
