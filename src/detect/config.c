@@ -265,6 +265,13 @@ static int next(struct parser *p, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&p->y, ev)) {
 		yaml_mark_t m = p->y.problem_mark;
+		/* libyaml leaves problem_mark zero for undecodable bytes; name the offset */
+		if (p->y.error == YAML_READER_ERROR) {
+			if (!p->err && asprintf(&p->err, "%s: byte %zu: %s", p->name, p->y.problem_offset,
+						p->y.problem ? p->y.problem : "unreadable input") < 0)
+				p->err = NULL;
+			return -EINVAL;
+		}
 		return perr(p, &m, "%s", p->y.problem ? p->y.problem : "YAML syntax error");
 	}
 	return 0;

@@ -120,6 +120,49 @@ static void test_empty_and_missing(void **state)
 	free(err);
 }
 
+/* Hostile shapes: NUL, bytes that are not UTF-8, overlong values, keys and
+ * lists, deep nesting. Each is refused with a bounded message. */
+static void test_hostile(void **state)
+{
+	(void)state;
+	static const char nul[] = "brute_force:\n  threshold: 5\0 6\n";
+	struct detect_config *c = NULL;
+	char *err = NULL, buf[6000];
+	int n;
+
+	assert_true(detect_config_load_string(nul, sizeof(nul) - 1, "t.yaml", &c, &err) < 0);
+	assert_null(c);
+	assert_string_equal(err, "t.yaml: byte 27: control characters are not allowed");
+	free(err);
+	err = NULL;
+	expect_error("brute_force:\n  threshold: \xc3\x28\n", "t.yaml: byte 27: invalid trailing UTF-8 octet");
+
+	n = snprintf(buf, sizeof(buf), "brute_force:\n  threshold: %05000d\n", 7);
+	assert_true(n > 5000 && (size_t)n < sizeof(buf));
+	memset(buf + 26, '9', 5000);
+	expect_error(buf, "t.yaml:2:14: brute_force.threshold: expected a whole number, not "
+			  "'9999999999999999999999999999999999999999'");
+
+	n = snprintf(buf, sizeof(buf), "brute_force:\n  %0200d: 1\n", 0);
+	memset(buf + 15, 'x', 200);
+	expect_error(buf, "t.yaml:2:3: unknown key 'brute_force.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
+
+	expect_error("account_change:\n  privileged_groups: [abcdefghijklmnopqrstuvwxyz0123456789]\n",
+		     "t.yaml:2:23: account_change.privileged_groups: 'abcdefghijklmnopqrstuvwxyz0123456789' is not a "
+		     "group name");
+	n = snprintf(buf, sizeof(buf), "account_change:\n  privileged_groups: [");
+	for (int i = 0; i < 33; i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%sg%d", i ? ", " : "", i);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "]\n");
+	expect_error(buf, "t.yaml:2:173: account_change.privileged_groups: more than 32 groups");
+
+	memset(buf, '[', 1000);
+	buf[1000] = '\0';
+	expect_error(buf, "t.yaml:1:1: top level: a list is not expected here");
+	memset(buf, '{', 1000);
+	expect_error(buf, "t.yaml:1:2: expected a key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
