@@ -1,8 +1,11 @@
 /* Configuration: defaults equal rules/moat.yaml, dump round-trip, errors with file:line:col. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../test-tmp.h"
 #include "helpers.h"
 
 static char *dump(const struct detect_config *c)
@@ -118,6 +121,30 @@ static void test_empty_and_missing(void **state)
 	assert_true(detect_config_load("/nonexistent/moat.yaml", &c, &err) < 0);
 	assert_non_null(strstr(err, "/nonexistent/moat.yaml"));
 	free(err);
+	err = NULL;
+
+	/* a file is read up to 1 MiB, no further */
+	c = NULL;
+	char *dir = test_tmpdir("config"), path[4096];
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/moat.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("brute_force:\n  threshold: 5\n", f);
+	for (int i = 0; i < (1 << 20) / 8; i++)
+		fputs("#commnt\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(detect_config_load(path, &c, &err), -EFBIG);
+	assert_null(c);
+	assert_non_null(strstr(err, ": larger than 1048576 bytes"));
+	free(err);
+	err = NULL;
+	assert_int_equal(truncate(path, 1 << 20), 0); /* exactly the cap: loads */
+	assert_int_equal(detect_config_load(path, &c, &err), 0);
+	detect_config_free(c);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(dir);
 }
 
 /* Hostile shapes: NUL, bytes that are not UTF-8, overlong values, keys and
