@@ -237,9 +237,15 @@ static bool group_name_ok(struct sv v)
 
 /* ---- YAML walk ---- */
 
+/* A configuration file larger than this is refused, not read to its end. */
+#define CONFIG_MAX_BYTES (1u << 20)
+
 struct parser {
 	yaml_parser_t y;
 	const char *name;
+	FILE *f;
+	size_t left; /* bytes f may still give before CONFIG_MAX_BYTES */
+	bool too_big;
 	struct detect_config *c;
 	char *err;
 };
@@ -265,6 +271,18 @@ static int next(struct parser *p, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&p->y, ev)) {
 		yaml_mark_t m = p->y.problem_mark;
+		/* libyaml leaves problem_mark zero for undecodable bytes; name the offset */
+		if (p->y.error == YAML_READER_ERROR) {
+			if (p->too_big) {
+				if (!p->err && asprintf(&p->err, "%s: larger than %u bytes", p->name, CONFIG_MAX_BYTES) < 0)
+					p->err = NULL;
+				return -EFBIG;
+			}
+			if (!p->err && asprintf(&p->err, "%s: byte %zu: %s", p->name, p->y.problem_offset,
+						p->y.problem ? p->y.problem : "unreadable input") < 0)
+				p->err = NULL;
+			return -EINVAL;
+		}
 		return perr(p, &m, "%s", p->y.problem ? p->y.problem : "YAML syntax error");
 	}
 	return 0;
@@ -498,9 +516,22 @@ static int validate(struct parser *p)
 	return 0;
 }
 
+/* libyaml read handler: the file, cut off at CONFIG_MAX_BYTES. */
+static int read_capped(void *data, unsigned char *buf, size_t size, size_t *size_read)
+{
+	struct parser *p = data;
+	*size_read = fread(buf, 1, MIN(size, p->left + 1), p->f);
+	if (*size_read > p->left) {
+		p->too_big = true;
+		return 0;
+	}
+	p->left -= *size_read;
+	return !ferror(p->f);
+}
+
 static int load(const char *name, FILE *f, const char *text, size_t len, struct detect_config **ret, char **ret_err)
 {
-	struct parser p = { .name = name };
+	struct parser p = { .name = name, .f = f, .left = CONFIG_MAX_BYTES };
 	int r;
 
 	p.c = calloc(1, sizeof(*p.c));
@@ -512,7 +543,7 @@ static int load(const char *name, FILE *f, const char *text, size_t len, struct 
 		return -ENOMEM;
 	}
 	if (f)
-		yaml_parser_set_input_file(&p.y, f);
+		yaml_parser_set_input(&p.y, read_capped, &p);
 	else
 		yaml_parser_set_input_string(&p.y, (const unsigned char *)text, len);
 	r = parse_stream(&p);

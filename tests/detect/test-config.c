@@ -1,8 +1,11 @@
 /* Configuration: defaults equal rules/moat.yaml, dump round-trip, errors with file:line:col. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../test-tmp.h"
 #include "helpers.h"
 
 static char *dump(const struct detect_config *c)
@@ -118,6 +121,73 @@ static void test_empty_and_missing(void **state)
 	assert_true(detect_config_load("/nonexistent/moat.yaml", &c, &err) < 0);
 	assert_non_null(strstr(err, "/nonexistent/moat.yaml"));
 	free(err);
+	err = NULL;
+
+	/* a file is read up to 1 MiB, no further */
+	c = NULL;
+	char *dir = test_tmpdir("config"), path[4096];
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/moat.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("brute_force:\n  threshold: 5\n", f);
+	for (int i = 0; i < (1 << 20) / 8; i++)
+		fputs("#commnt\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(detect_config_load(path, &c, &err), -EFBIG);
+	assert_null(c);
+	assert_non_null(strstr(err, ": larger than 1048576 bytes"));
+	free(err);
+	err = NULL;
+	assert_int_equal(truncate(path, 1 << 20), 0); /* exactly the cap: loads */
+	assert_int_equal(detect_config_load(path, &c, &err), 0);
+	detect_config_free(c);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(dir);
+}
+
+/* Hostile shapes: NUL, bytes that are not UTF-8, overlong values, keys and
+ * lists, deep nesting. Each is refused with a bounded message. */
+static void test_hostile(void **state)
+{
+	(void)state;
+	static const char nul[] = "brute_force:\n  threshold: 5\0 6\n";
+	struct detect_config *c = NULL;
+	char *err = NULL, buf[6000];
+	int n;
+
+	assert_true(detect_config_load_string(nul, sizeof(nul) - 1, "t.yaml", &c, &err) < 0);
+	assert_null(c);
+	assert_string_equal(err, "t.yaml: byte 27: control characters are not allowed");
+	free(err);
+	err = NULL;
+	expect_error("brute_force:\n  threshold: \xc3\x28\n", "t.yaml: byte 27: invalid trailing UTF-8 octet");
+
+	n = snprintf(buf, sizeof(buf), "brute_force:\n  threshold: %05000d\n", 7);
+	assert_true(n > 5000 && (size_t)n < sizeof(buf));
+	memset(buf + 26, '9', 5000);
+	expect_error(buf, "t.yaml:2:14: brute_force.threshold: expected a whole number, not "
+			  "'9999999999999999999999999999999999999999'");
+
+	n = snprintf(buf, sizeof(buf), "brute_force:\n  %0200d: 1\n", 0);
+	memset(buf + 15, 'x', 200);
+	expect_error(buf, "t.yaml:2:3: unknown key 'brute_force.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
+
+	expect_error("account_change:\n  privileged_groups: [abcdefghijklmnopqrstuvwxyz0123456789]\n",
+		     "t.yaml:2:23: account_change.privileged_groups: 'abcdefghijklmnopqrstuvwxyz0123456789' is not a "
+		     "group name");
+	n = snprintf(buf, sizeof(buf), "account_change:\n  privileged_groups: [");
+	for (int i = 0; i < 33; i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%sg%d", i ? ", " : "", i);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "]\n");
+	expect_error(buf, "t.yaml:2:173: account_change.privileged_groups: more than 32 groups");
+
+	memset(buf, '[', 1000);
+	buf[1000] = '\0';
+	expect_error(buf, "t.yaml:1:1: top level: a list is not expected here");
+	memset(buf, '{', 1000);
+	expect_error(buf, "t.yaml:1:2: expected a key");
 }
 
 int main(void)
@@ -127,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
