@@ -129,8 +129,11 @@ int decode(const struct syslog_header *h, struct event *ev)
 	ev->host = h->host;
 	ev->program = h->program;
 	ev->pid = h->pid;
-	if (h->repeat > 1)
-		ev->count *= h->repeat;
+	if (h->repeat > 1) {
+		/* both factors come from log text: saturate, never wrap */
+		uint64_t c = (uint64_t)ev->count * h->repeat;
+		ev->count = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+	}
 	if (h->time_guessed)
 		ev->flags |= EVF_TIME_GUESSED;
 	return 1;

@@ -768,17 +768,12 @@ static inline const char *parse_prog(const char *p, const char *e, struct sv *re
 static void unwrap_repeat(struct syslog_header *h)
 {
 	struct sv m = h->msg;
-	uint64_t n = 0;
-	size_t nd = 0;
-	if (!sv_consume(&m, "message repeated "))
+	unsigned long long n;
+	long i;
+	if (!sv_consume(&m, "message repeated ") || (i = sv_find(m, " times: [")) < 0 ||
+	    sv_to_u64(sv_make(m.p, (size_t)i), UINT32_MAX, &n) < 0 || n == 0)
 		return;
-	while (nd < m.n && digit(m.p[nd]) >= 0 && nd < 10)
-		n = n * 10 + (uint64_t)digit(m.p[nd++]);
-	if (nd == 0 || n == 0 || n > UINT32_MAX)
-		return;
-	m = sv_skip(m, nd);
-	if (!sv_consume(&m, " times: ["))
-		return;
+	m = sv_skip(m, (size_t)i + strlen(" times: ["));
 	(void)sv_consume(&m, " ");
 	if (sv_consume_end(&m, "]"))
 		(void)sv_consume_end(&m, " ");
@@ -1008,6 +1003,7 @@ static const char *field5424(const char *p, const char *e, size_t max, struct sv
 static int parse_5424(struct header_ctx *ctx, const char *p, const char *e, struct syslog_header *h)
 {
 	struct sv procid, msgid;
+	unsigned long long pid;
 	const char *q;
 	int n = 0;
 	while (p < e && digit(*p) >= 0 && n < 3) {
@@ -1030,14 +1026,8 @@ static int parse_5424(struct header_ctx *ctx, const char *p, const char *e, stru
 	if (!(p = field5424(p, e, HOST_MAX, &h->host)) || !(p = field5424(p, e, 48, &h->program)) ||
 	    !(p = field5424(p, e, 128, &procid)) || !(p = field5424(p, e, 32, &msgid)))
 		return 0;
-	if (procid.n > 0 && procid.n <= 10) {
-		int64_t v = 0;
-		size_t i;
-		for (i = 0; i < procid.n && digit(procid.p[i]) >= 0; i++)
-			v = v * 10 + digit(procid.p[i]);
-		if (i == procid.n && v <= INT32_MAX)
-			h->pid = (int32_t)v;
-	}
+	if (sv_to_u64(procid, INT32_MAX, &pid) == 0)
+		h->pid = (int32_t)pid;
 	/* STRUCTURED-DATA: "-" or one or more [id k="v" …] (\" \\ \] escaped) */
 	if (p < e && *p == '-') {
 		p++;
@@ -1108,26 +1098,10 @@ static bool json_field(struct header_ctx *ctx, json_t *v, size_t *used, struct s
 	return true;
 }
 
-static bool json_digits(json_t *v, uint64_t max, uint64_t *ret)
+static bool json_digits(json_t *v, unsigned long long max, unsigned long long *ret)
 {
-	const char *s;
-	size_t n;
-	uint64_t x = 0;
-	if (!json_is_string(v))
-		return false;
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n > 19)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (digit(s[i]) < 0)
-			return false;
-		x = x * 10 + (uint64_t)digit(s[i]);
-	}
-	if (x > max)
-		return false;
-	*ret = x;
-	return true;
+	return json_is_string(v) &&
+	       sv_to_u64(sv_make(json_string_value(v), json_string_length(v)), max, ret) == 0;
 }
 
 static int parse_json(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *h)
@@ -1135,7 +1109,7 @@ static int parse_json(struct header_ctx *ctx, const char *line, size_t len, stru
 	json_error_t jerr;
 	json_t *o, *v;
 	size_t used = 0;
-	uint64_t x;
+	unsigned long long x;
 	int r = 0;
 
 	if (len > SCRATCH_MAX)

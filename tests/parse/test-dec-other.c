@@ -95,6 +95,16 @@ static void test_header_fields(void **state)
 	assert_int_equal(ev.count, 12);
 	assert_true(ev.flags & EVF_TIME_GUESSED);
 
+	/* a repeat count the header accepts (up to UINT32_MAX) times the
+	 * line's own count saturates instead of wrapping (2 * 2^31 was 0) */
+	h.msg = SV_LIT("mike : 2 incorrect password attempts ; TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls");
+	h.repeat = 2147483648u;
+	assert_int_equal(decode(&h, &ev), 1);
+	assert_true(ev.count == UINT32_MAX);
+	h.repeat = UINT32_MAX;
+	assert_int_equal(decode(&h, &ev), 1);
+	assert_true(ev.count == UINT32_MAX);
+
 	/* the views point into the caller's message: no copies */
 	assert_int_equal(run_str("sudo", "alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/id", &ev, &buf), 1);
 	assert_ptr_equal(ev.user.p, buf);

@@ -105,6 +105,10 @@ static const struct hcase cases[] = {
 	OK("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut=\"3\" "
 	   "eventSource=\"Application\" eventID=\"1011\"] \xEF\xBB\xBF" "An application event log entry...",
 	   "2003-10-11T22:14:15.003Z", "mymachine.example.com", "evntslog", -1, "An application event log entry..."),
+	OK("<13>1 2026-11-01T00:00:01Z host app 2147483648 - - procid too big", "2026-11-01T00:00:01Z", "host", "app",
+	   -1, "procid too big"),
+	OK("<13>1 2026-11-01T00:00:01Z host app 2147483647 - - procid max", "2026-11-01T00:00:01Z", "host", "app",
+	   2147483647, "procid max"),
 	OK("<34>1 2026-11-01T00:00:01+02:00 host sshd 1 - - offset", "2026-10-31T22:00:01Z", "host", "sshd", 1, "offset"),
 	{ .line = "<34>1 - host app 7 - - no time", .ret = 1, .time = MTIME_DEFAULT, .host = "host", .program = "app",
 	  .pid = 7, .msg = "no time", .guessed = 1 },
@@ -141,6 +145,8 @@ static const struct hcase cases[] = {
 	   "\"MESSAGE\":[\"first\",\"second\"]}",
 	   "2026-11-01T00:00:01Z", "", "one", -1, "first"),
 	OK("{\"__REALTIME_TIMESTAMP\":\"1793491201000000\",\"MESSAGE\":\"\"}", "2026-11-01T00:00:01Z", "", "", -1, ""),
+	{ .line = "{\"MESSAGE\":\"big\",\"_PID\":\"2147483648\",\"__REALTIME_TIMESTAMP\":\"99999999999999999999\"}",
+	  .ret = 1, .time = MTIME_DEFAULT, .host = "", .program = "", .pid = -1, .msg = "big", .guessed = 1 },
 	{ .line = "{\"MESSAGE\":\"no time\",\"_PID\":\"x\"}", .ret = 1, .time = MTIME_DEFAULT, .host = "", .program = "",
 	  .pid = -1, .msg = "no time", .guessed = 1 },
 	/* zones: --tz Europe/Berlin (CET/CEST; 2026 changes: Mar 29, Oct 25) */
