@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/macro.h"
+#include "core/strview.h"
 #include "source/source-internal.h"
 
 #define HINT_EACCES "run moat with sudo, or as a member of group adm (sudo usermod -aG adm $USER, then log in again)"
@@ -175,7 +176,7 @@ static void rot_parse(struct cand *c)
 {
 	const char *s = c->name;
 	size_t e = strlen(s), d;
-	c->gz_name = e > 3 && memcmp(s + e - 3, ".gz", 3) == 0;
+	c->gz_name = e > 3 && sv_ends(sv_make(s, e), ".gz");
 	if (c->gz_name)
 		e -= 3;
 	c->cls = ROT_LIVE;
@@ -185,10 +186,8 @@ static void rot_parse(struct cand *c)
 		d--;
 	if (d == e || d < 2)
 		return;
-	if (s[d - 1] == '.' && e - d <= 18) {
-		uint64_t v = 0;
-		for (size_t i = d; i < e; i++)
-			v = v * 10 + (uint64_t)(s[i] - '0');
+	unsigned long long v;
+	if (s[d - 1] == '.' && sv_to_u64(sv_make(s + d, e - d), UINT64_MAX, &v) == 0) {
 		c->cls = ROT_NUM;
 		c->num = v;
 		c->base_len = d - 1;

@@ -1,0 +1,166 @@
+/*
+ * fuzz-source: source_read on arbitrary bytes written to a file, three ways:
+ *  - as they are (plain, or gzip when they start with its magic bytes);
+ *  - gzip-compressed as two concatenated members (split at the middle);
+ *  - that gzip stream cut short, which must end in -EBADMSG.
+ * Every line lent to the callback is checked against the input: at most
+ * SOURCE_LINE_MAX bytes, no '\n' inside, offsets and line numbers in order,
+ * and (when the decompressed bytes are known) the same bytes as the input
+ * at that offset, ended by '\n', the end of the input, or a cut.
+ * The file lives in one directory under $TMPDIR made at the first input and
+ * removed at exit (a directory per input made the run I/O-bound).
+ * Corpus: tests/fuzz/corpus/source/.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "source/source.h"
+#include "../test-tmp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct expect {
+	const uint8_t *data; /* the decompressed stream; NULL when unknown */
+	size_t size;
+	uint64_t next_off; /* where the next line may start, at the earliest */
+	uint64_t line;
+};
+
+static volatile unsigned sink;
+
+static int on_line(void *userdata, const char *line, size_t len, uint32_t flags, const struct origin *o)
+{
+	struct expect *x = userdata;
+	for (size_t i = 0; i < len; i++)
+		sink += (unsigned char)line[i]; /* ASan flags a view outside the buffer */
+	if (len > SOURCE_LINE_MAX || memchr(line, '\n', len))
+		abort();
+	if ((flags & EVF_TRUNCATED) && len != SOURCE_LINE_MAX)
+		abort();
+	if (o->line != ++x->line || o->offset < x->next_off)
+		abort();
+	if (x->data) {
+		if (o->offset + len > x->size || memcmp(line, x->data + o->offset, len) != 0)
+			abort();
+		size_t end = (size_t)o->offset + len;
+		if (!(flags & EVF_TRUNCATED) && end < x->size && x->data[end] != '\n')
+			abort();
+	}
+	x->next_off = o->offset + len + 1;
+	return 0;
+}
+
+static int write_all(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	const char *c = p;
+	while (n > 0) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return close(fd);
+}
+
+/* Appends one gzip member of p[0, n) to out (of capacity cap); its size, or 0. */
+static size_t gz_member(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream z = { 0 };
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	int zr = deflate(&z, Z_FINISH);
+	size_t got = cap - z.avail_out;
+	deflateEnd(&z);
+	return zr == Z_STREAM_END ? got : 0;
+}
+
+/* Reads path; returns source_read's result. */
+static int read_one(const char *path, bool gzip, struct expect *x)
+{
+	struct source_input in = { .path = (char *)(uintptr_t)path, .gzip = gzip };
+	struct source_opts opts = { .on_line = on_line, .userdata = x };
+	struct source_stats st = { 0 };
+	char *err = NULL;
+	int r = source_read(&in, &opts, &st, &err);
+	if (st.lines != x->line || st.truncated_lines > st.lines)
+		abort();
+	if ((r < 0) != (err != NULL))
+		abort();
+	if (x->data && r == 0 && st.bytes != x->size)
+		abort();
+	free(err);
+	return r;
+}
+
+static char *dir, *path;
+
+static void cleanup(void)
+{
+	if (path)
+		(void)unlink(path);
+	if (dir)
+		(void)rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *gz = NULL;
+	if (!dir) {
+		dir = test_tmpdir("fuzz-source");
+		if (!dir || asprintf(&path, "%s/in", dir) < 0 || atexit(cleanup) != 0)
+			abort();
+	}
+
+	/* as they are: gzip magic at the start makes them compressed input */
+	bool magic = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+	struct expect x = { .data = magic ? NULL : data, .size = size };
+	if (write_all(path, data, size) < 0)
+		abort();
+	int r = read_one(path, false, &x);
+	if (!magic && r != 0)
+		abort();
+
+	/* two gzip members, then the same cut short */
+	size_t half = size / 2, cap = 2 * (size_t)compressBound((uLong)size) + 64, n1, n2;
+	gz = malloc(cap);
+	if (!gz)
+		abort();
+	n1 = gz_member(data, half, gz, cap);
+	n2 = n1 ? gz_member(data + half, size - half, gz + n1, cap - n1) : 0;
+	if (!n2)
+		abort();
+	x = (struct expect){ .data = data, .size = size };
+	if (write_all(path, gz, n1 + n2) < 0)
+		abort();
+	if (read_one(path, true, &x) != 0)
+		abort();
+
+	x = (struct expect){ .data = data, .size = size };
+	if (write_all(path, gz, n1 + n2 - 5) < 0) /* inside the last trailer */
+		abort();
+	if (read_one(path, true, &x) != -EBADMSG)
+		abort();
+
+	free(gz);
+	return 0;
+}
