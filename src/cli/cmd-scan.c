@@ -258,6 +258,8 @@ int cmd_scan(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	/* judge each event a few dozen lines late: their state loads meanwhile */
+	detect_set_lookahead(s.det, 32);
 
 	ret = EXIT_DONE;
 	for (size_t i = 0; i < inputs.n; i++) {
@@ -273,6 +275,7 @@ int cmd_scan(int argc, char **argv)
 		free(err);
 		err = NULL;
 		r = source_read(&inputs.v[i], &so, &st, &err);
+		detect_flush(s.det); /* this input's alerts in this input's transaction */
 		if (s.store && store_commit(s.store) < 0)
 			s.n_store_errors++;
 		if (r < 0) {

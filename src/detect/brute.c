@@ -62,6 +62,11 @@ static uint32_t slow_hours(const struct detect_config *c)
 	return MAX(c->slow_window / 3600u, 1u);
 }
 
+static uint8_t *src_hours(const struct detect *d, struct src *s)
+{
+	return (uint8_t *)(s->hour_bits + d->hour_words);
+}
+
 static int64_t burst_gap_us(const struct detect_config *c)
 {
 	uint32_t g = c->bf_window;
@@ -72,12 +77,12 @@ static int64_t burst_gap_us(const struct detect_config *c)
 
 static bool src_eq(const struct tnode *n, const void *key)
 {
-	return addr_equal(&((const struct src *)n)->addr, key);
+	return src_equal(&((const struct src *)n)->addr, key);
 }
 
 struct src *brute_find(struct detect *d, const struct addr *a)
 {
-	return (struct src *)table_find(&d->srcs, addr_hash(a, d->seed), src_eq, a);
+	return (struct src *)table_find(&d->srcs, src_hash(a, d->seed), src_eq, a);
 }
 
 /* ---- windows ---- */
@@ -103,27 +108,56 @@ static uint32_t rate_add(struct src *s, int64_t now, int64_t width, uint32_t n)
 	return s->rate_sum;
 }
 
-static void hours_add(struct src *s, uint32_t nh, int64_t now, uint32_t n)
+/* Empties the ring's buckets from..to-1 (positions, from <= to <= nh):
+ * only those with failures are visited. */
+static void hours_clear(struct src *s, uint8_t *hours, uint32_t from, uint32_t to)
 {
+	for (uint32_t w = from / 64; w * 64 < to; w++) {
+		uint64_t m = s->hour_bits[w];
+		if (from > w * 64)
+			m &= ~UINT64_C(0) << (from - w * 64);
+		if (to < w * 64 + 64)
+			m &= (UINT64_C(1) << (to - w * 64)) - 1;
+		s->hour_bits[w] &= ~m;
+		while (m) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(m);
+			m &= m - 1;
+			s->hour_sum -= hours[i];
+			s->hour_nz--;
+			hours[i] = 0;
+		}
+	}
+}
+
+static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
+{
+	uint32_t nh = d->slow_nh;
+	uint8_t *hours = src_hours(d, s);
 	int64_t idx = now / HOUR_US;
 	if (s->hour_sum == 0 || idx - s->hour_base >= (int64_t)nh) {
-		memset(s->hours, 0, nh);
+		memset(hours, 0, nh);
+		memset(s->hour_bits, 0, d->hour_words * sizeof(uint64_t));
 		s->hour_sum = s->hour_nz = 0;
 		s->hour_base = idx;
 	}
-	while (s->hour_base < idx) {
-		s->hour_base++;
-		uint8_t *b = &s->hours[s->hour_base % nh];
-		s->hour_sum -= *b;
-		if (*b)
-			s->hour_nz--;
-		*b = 0;
+	if (s->hour_base < idx) {
+		/* the hours after hour_base up to idx leave the window */
+		uint32_t from = (uint32_t)((s->hour_base + 1) % nh), k = (uint32_t)(idx - s->hour_base);
+		if (from + k <= nh) {
+			hours_clear(s, hours, from, from + k);
+		} else {
+			hours_clear(s, hours, from, nh);
+			hours_clear(s, hours, 0, from + k - nh);
+		}
+		s->hour_base = idx;
 	}
-	uint8_t *b = &s->hours[s->hour_base % nh];
-	uint32_t add = MIN(n, 255u - *b);
-	if (*b == 0 && add)
+	uint32_t i = (uint32_t)(s->hour_base % nh);
+	uint32_t add = MIN(n, 255u - hours[i]);
+	if (hours[i] == 0 && add) {
 		s->hour_nz++;
-	*b = (uint8_t)(*b + add);
+		s->hour_bits[i / 64] |= UINT64_C(1) << (i % 64);
+	}
+	hours[i] = (uint8_t)(hours[i] + add);
 	s->hour_sum += add;
 }
 
@@ -216,11 +250,7 @@ static void src_drop(void *ud, struct tnode *n, bool forced)
 	spray_reset(s);
 	if (s->more) {
 		/* kept for the next source, with its name set's buffer */
-		struct sset *u = &s->more->users;
-		u->n = u->live = 0;
-		u->overflow = 0;
-		if (u->slot)
-			memset(u->slot, 0, ((size_t)u->mask + 1) * sizeof(*u->slot));
+		nset_clear(&s->more->users);
 		s->more->next_free = d->more_free;
 		d->more_free = s->more;
 		s->more = NULL;
@@ -232,7 +262,7 @@ void brute_done(struct detect *d)
 	while (d->more_free) {
 		struct src_more *m = d->more_free;
 		d->more_free = m->next_free;
-		sset_done(&m->users);
+		nset_done(&m->users);
 	}
 	arena_done(&d->more_mem);
 }
@@ -259,7 +289,7 @@ bool brute_only_user(const struct src *s, uint64_t uh)
 	if (!uh)
 		return false;
 	if (s->more)
-		return s->more->users.n == 1 && s->more->users.overflow == 0 && sset_find(&s->more->users, uh);
+		return s->more->users.n == 1 && s->more->users.overflow == 0 && nset_has(&s->more->users, uh);
 	return s->s_count && s->b_user1 == uh;
 }
 
@@ -290,9 +320,9 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		s->n_names = s->first_name[0] ? 1 : 0;
 		if (s->b_user1) {
 			bool fresh;
-			uint32_t prev;
-			if (!sset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
-					c->max_names_per_source, s->s_count, &fresh, &prev))
+			uint32_t prev, live;
+			if (!nset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
+					c->max_names_per_source, &fresh, &prev, &live))
 				s->users_ovf = true;
 		}
 	}
@@ -316,7 +346,10 @@ int brute_init(struct detect *d)
 		ttl = MAX(ttl, c->slow_window);
 	d->src_ttl_us = (int64_t)ttl * USEC_PER_SEC;
 	arena_init(&d->more_mem, (size_t)c->max_sources * sizeof(struct src_more));
-	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + slow_hours(c), &d->stats.evictions, src_drop,
+	d->slow_nh = slow_hours(c);
+	d->hour_words = (d->slow_nh + 63) / 64;
+	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + d->hour_words * sizeof(uint64_t) + d->slow_nh,
+			  &d->stats.evictions, src_drop,
 			  d);
 }
 
@@ -366,7 +399,7 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		if (sum >= c->bf_threshold)
 			s->burst_hit = true;
 	}
-	spray_note(d, s, ev->user, uh, n);
+	spray_note(d, s, ev->user, uh);
 
 	if (s->s_count == 0) {
 		s->s_first = now;
@@ -378,7 +411,7 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	if (m)
 		evid_add(&m->s_evid, &ev->origin);
 	if (c->slow_enabled && n) {
-		hours_add(s, slow_hours(c), now, n);
+		hours_add(d, s, now, n);
 		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
 			s->slow_hit = true;
 			if (s->hour_sum > s->s_peak_count) {
@@ -405,7 +438,7 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 	 * comes back hours later): each is loaded as soon as its address is
 	 * known, while independent work (the connection, the account) runs. */
 	if (ev->source.family != ADDR_NONE) {
-		h0 = addr_hash(&ev->source, d->seed);
+		h0 = src_hash(&ev->source, d->seed);
 		struct tnode *p = table_peek(&d->srcs, h0);
 		if (p)
 			prefetch_range(p, d->srcs.entry_size);
@@ -414,7 +447,7 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 		return;
 	if (n == 0)
 		return; /* a repeat of an attempt already counted (and in the evidence) */
-	h = ev->source.family != ADDR_NONE && addr_equal(&src, &ev->source) ? h0 : addr_hash(&src, d->seed);
+	h = ev->source.family != ADDR_NONE && src_equal(&src, &ev->source) ? h0 : src_hash(&src, d->seed);
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);
@@ -435,12 +468,6 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 			dist_feed(d, ac, ev, &src, n);
 	}
 	if (s) {
-		if (s->more && s->more->users.n) {
-			const struct sset *u = &s->more->users;
-			__builtin_prefetch(&u->v[u->head]);
-			__builtin_prefetch(&u->v[u->edge]);
-			__builtin_prefetch(&u->slot[uh ? ((uint32_t)(uh ^ (uh >> 32)) & u->mask) : 0]);
-		}
 		record(d, s, ev, n, uh);
 	}
 }

@@ -19,6 +19,7 @@
 #include "detect/internal.h"
 
 #define ACCT_NAME_MAX 256
+#define HELD_RING (2 * DETECT_LOOKAHEAD_MAX) /* look-ahead ring */
 
 /* ---- small shared helpers ---- */
 
@@ -241,6 +242,10 @@ struct detect *detect_free(struct detect *d)
 	table_done(&d->accts);
 	table_done(&d->bases);
 	attempt_done(d);
+	if (d->held)
+		for (unsigned i = 0; i < HELD_RING; i++)
+			free(d->held[i].buf);
+	free(d->held);
 	if (d->host_names)
 		for (uint32_t i = 0; i < d->n_hosts; i++)
 			free(d->host_names[i]);
@@ -260,7 +265,7 @@ static void sweep(struct detect *d, int64_t now)
 		table_expire(&d->accts, now - d->acct_ttl_us);
 }
 
-void detect_feed(struct detect *d, const struct event *ev)
+static void judge(struct detect *d, const struct event *ev)
 {
 	uint16_t host;
 
@@ -282,7 +287,7 @@ void detect_feed(struct detect *d, const struct event *ev)
 		host = detect_host_id(d, ev->host);
 		attempt_prefetch(d, ev, host);
 		if (ev->source.family != ADDR_NONE)
-			table_prefetch(&d->srcs, addr_hash(&ev->source, d->seed));
+			table_prefetch(&d->srcs, src_hash(&ev->source, d->seed));
 		sweep(d, d->now_us);
 		brute_feed(d, ev, host);
 		return;
@@ -335,10 +340,157 @@ void detect_feed(struct detect *d, const struct event *ev)
 	}
 }
 
+/* ---- look-ahead ----
+ *
+ * A failure reads a source entry last touched hours ago, and what hangs off
+ * it: a chain of cache misses, each waiting for the one before. Held back
+ * for a few dozen events, each step of the chain is started one stage
+ * before it is needed, so the misses of many events overlap instead of
+ * adding up. The stages only load memory (every pointer followed is to
+ * memory the detectors keep for the whole run); judging is unchanged. */
+
+void detect_set_lookahead(struct detect *d, unsigned n)
+{
+	if (n > DETECT_LOOKAHEAD_MAX)
+		n = DETECT_LOOKAHEAD_MAX;
+	if (n && !d->held) {
+		d->held = calloc(HELD_RING, sizeof(*d->held));
+		if (!d->held)
+			n = 0; /* judged at once: slower, the same alerts */
+	}
+	detect_flush(d);
+	d->ahead = n;
+}
+
+static void copy_view(struct sv *v, char **at)
+{
+	if (!v->n)
+		return;
+	memcpy(*at, v->p, v->n);
+	v->p = *at;
+	*at += v->n;
+}
+
+/* Copies ev into h, with its text. False on OOM. */
+static bool hold(struct held *h, const struct event *ev)
+{
+	size_t need = ev->host.n + ev->program.n + ev->user.n + ev->target.n + ev->source_name.n + ev->key_type.n +
+		      ev->key_fp.n + ev->tty.n + ev->command.n + ev->detail.n;
+	char *at;
+
+	if (need > h->cap) {
+		size_t cap = MAX(need, MAX(h->cap * 2, (size_t)256));
+		char *b = realloc(h->buf, cap);
+		if (!b)
+			return false;
+		h->buf = b;
+		h->cap = cap;
+	}
+	h->ev = *ev;
+	at = h->buf;
+	copy_view(&h->ev.host, &at);
+	copy_view(&h->ev.program, &at);
+	copy_view(&h->ev.user, &at);
+	copy_view(&h->ev.target, &at);
+	copy_view(&h->ev.source_name, &at);
+	copy_view(&h->ev.key_type, &at);
+	copy_view(&h->ev.key_fp, &at);
+	copy_view(&h->ev.tty, &at);
+	copy_view(&h->ev.command, &at);
+	copy_view(&h->ev.detail, &at);
+	return true;
+}
+
+/* Stage 1: the slot of the source's entry, and the connection record. */
+static void stage_slot(struct detect *d, struct held *h)
+{
+	const struct event *ev = &h->ev;
+	h->src_hash = 0;
+	h->src = NULL;
+	switch (ev->kind) {
+	case EV_AUTH_FAILURE:
+	case EV_INVALID_USER:
+	case EV_USER_NOT_ALLOWED:
+	case EV_ROOT_REFUSED:
+	case EV_MAX_AUTH:
+	case EV_PREAUTH_CLOSE:
+	case EV_PROTOCOL_ERROR:
+		attempt_prefetch(d, ev, detect_host_id(d, ev->host));
+		if (ev->source.family != ADDR_NONE) {
+			h->src_hash = src_hash(&ev->source, d->seed);
+			table_prefetch(&d->srcs, h->src_hash);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Stage 2: the entry the slot leads to. */
+static void stage_entry(struct detect *d, struct held *h)
+{
+	if (!h->src_hash)
+		return;
+	h->src = (const struct src *)table_peek(&d->srcs, h->src_hash);
+	if (h->src)
+		prefetch_range(h->src, d->srcs.entry_size);
+}
+
+/* Stage 3: what hangs off the entry. */
+static void stage_more(struct held *h)
+{
+	if (h->src && h->src->more)
+		prefetch_range(h->src->more, sizeof(struct src_more));
+}
+
+/* Stage 4: the entry's names beyond those kept inline. */
+static void stage_names(struct held *h)
+{
+	if (!h->src || !h->src->more)
+		return;
+	const struct nameset *u = &h->src->more->users;
+	if (u->more && u->n > NSET_INLINE)
+		prefetch_range(u->more, (size_t)(u->n - NSET_INLINE) * sizeof(*u->more));
+}
+
+static struct held *held_at(struct detect *d, uint64_t i)
+{
+	return &d->held[i % HELD_RING];
+}
+
+void detect_flush(struct detect *d)
+{
+	while (d->held_head < d->held_tail)
+		judge(d, &held_at(d, d->held_head++)->ev);
+}
+
+void detect_feed(struct detect *d, const struct event *ev)
+{
+	unsigned a = d->ahead, q = a / 4;
+	uint64_t t = d->held_tail;
+
+	if (!a || !hold(held_at(d, t), ev)) {
+		detect_flush(d);
+		judge(d, ev);
+		return;
+	}
+	d->held_tail = t + 1;
+	stage_slot(d, held_at(d, t));
+	if (t >= d->held_head + q)
+		stage_entry(d, held_at(d, t - q));
+	if (t >= d->held_head + 2 * q)
+		stage_more(held_at(d, t - 2 * q));
+	if (t >= d->held_head + 3 * q)
+		stage_names(held_at(d, t - 3 * q));
+	if (d->held_tail - d->held_head > a)
+		judge(d, &held_at(d, d->held_head++)->ev);
+}
+
 int detect_finish(struct detect *d)
 {
 	if (d->finished)
 		return d->baseline_err;
+	detect_flush(d);
 	sweep(d, INT64_MAX);
 	table_expire(&d->srcs, INT64_MAX);
 	table_expire(&d->accts, INT64_MAX);

@@ -42,6 +42,16 @@ struct detect *detect_free(struct detect *d);
 /* Feeds one event (borrowed: detectors copy what they keep). */
 void detect_feed(struct detect *d, const struct event *ev);
 
+/* Lets the detectors look ahead: up to n events (0: none, the default; at
+ * most DETECT_LOOKAHEAD_MAX) are copied and held back while the state they
+ * will touch is loaded into the cache, then judged in the same order. The
+ * alerts are the same, only handed to the sink up to n events later than
+ * without look-ahead. Call before the first event. */
+#define DETECT_LOOKAHEAD_MAX 64u
+void detect_set_lookahead(struct detect *d, unsigned n);
+/* Judges every held-back event now (detect_finish does it too). */
+void detect_flush(struct detect *d);
+
 /* End of input: emit what is pending, persist baselines. Returns 0 or a
  * negative errno (baseline persistence failed). */
 int detect_finish(struct detect *d);

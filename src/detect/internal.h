@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/alert.h"
 #include "core/event.h"
@@ -224,6 +225,32 @@ void table_expire(struct table *t, int64_t before);
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t hash_mix(uint64_t x);
 
+/* An address's hash for the detectors' tables (seeded: an attacker cannot
+ * aim addresses at one slot): v4 is one word, v6 two, then one avalanche. */
+static inline uint64_t src_hash(const struct addr *a, uint64_t seed)
+{
+	uint64_t w0 = 0, w1 = 0;
+	if (a->family == ADDR_V4) {
+		uint32_t v;
+		memcpy(&v, a->bytes, 4);
+		w0 = v;
+	} else {
+		memcpy(&w0, a->bytes, 8);
+		memcpy(&w1, a->bytes + 8, 8);
+	}
+	return hash_mix((w0 ^ seed) * 0x9e3779b97f4a7c15ULL ^ (w1 + a->family) * 0xc2b2ae3d27d4eb4fULL);
+}
+
+/* addr_equal, inline: the same family and bytes. */
+static inline bool src_equal(const struct addr *a, const struct addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == ADDR_V4)
+		return memcmp(a->bytes, b->bytes, 4) == 0;
+	return memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
 /* ---- bounded sets of keys with counts (a user's sources, a source's names) ----
  *
  * Keys are 64-bit hashes kept as 32 bits (a collision merges two names or
@@ -273,6 +300,39 @@ void sset_zero(struct sset *s, struct sitem *it);
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum);
 void sset_done(struct sset *s);
 
+/* ---- a source's user names: keys and when each was last tried ----
+ *
+ * A few dozen at most (limits.max_names_per_source), so a plain array
+ * scanned whole beats any index: the first NSET_INLINE live inside the
+ * source's storage (no pointer to follow), the rest on the heap. Keys are
+ * 64-bit hashes kept as 32 bits, as in struct sset. */
+
+#define NSET_INLINE 16
+
+struct nitem {
+	uint32_t key;
+	uint32_t last_s;
+};
+
+struct nameset {
+	struct nitem in[NSET_INLINE];
+	struct nitem *more; /* items NSET_INLINE.. alloc-1 (none while alloc is 0) */
+	uint16_t n, alloc;
+	uint32_t overflow; /* names not kept: the set was full of names tried within the window */
+};
+
+/* Notes that key was tried at now_s. *ret_new: it was not in the set, or
+ * last tried more than stale_s before (before the window); *ret_prev_s:
+ * when it was tried before (0: never). When the set holds cap keys, a new
+ * one takes the place of one tried before the window, else it counts an
+ * overflow and false is returned. *ret_live: the keys tried within the
+ * window, this one included (when true is returned). */
+bool nset_touch(struct nameset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
+		uint32_t *ret_prev_s, uint32_t *ret_live);
+bool nset_has(const struct nameset *s, uint64_t key);
+void nset_clear(struct nameset *s);
+void nset_done(struct nameset *s);
+
 /* ---- evidence kept before an alert exists ---- */
 
 #define EVID_KEEP 8
@@ -297,7 +357,7 @@ int evid_to_alert(const struct evid *e, struct alert *a);
  * make one attempt, and need no more than struct src holds. */
 struct src_more {
 	/* what most attempts touch first: the set and the next name's slot */
-	struct sset users; /* user-name hash -> attempts, last seen (for the entry's life) */
+	struct nameset users; /* user names tried (for the entry's life) */
 	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut): src.n_names of them */
 	struct evid b_evid, s_evid;
 	struct src_more *next_free;
@@ -333,7 +393,9 @@ struct src {
 	uint64_t first_line;
 	char first_name[SAMPLE_LEN + 1]; /* "" once its episode closed */
 
-	uint8_t hours[]; /* per-hour failure counts (ring of slow_window hours, saturating) */
+	/* the slow window's hours: a bit per hour with failures (hour_words
+	 * words), then the per-hour failure counts (a ring, saturating) */
+	uint64_t hour_bits[];
 };
 
 /* brute.c: the i-th sample name of the episode ("" none). */
@@ -417,6 +479,18 @@ char *baseline_to_json(const struct baseline *b);
 int baseline_from_json(struct baseline *b, const struct detect_config *c, const char *json);
 struct addr baseline_net_of(const struct detect_config *c, const struct addr *a, uint8_t *ret_prefix);
 
+/* ---- look-ahead (detect.c) ---- */
+
+/* An event held back, with copies of its text and what was found so far
+ * about the state it will touch (hints: re-checked when it is judged). */
+struct held {
+	struct event ev;
+	char *buf; /* the copied views */
+	size_t cap;
+	uint64_t src_hash; /* 0: not a failure with an address */
+	const struct src *src; /* the entry its hash led to (maybe another key's) */
+};
+
 /* ---- the detector set ---- */
 
 struct detect {
@@ -440,7 +514,13 @@ struct detect {
 	struct arena more_mem; /* where they come from */
 	struct dlink burst_open, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
+	uint32_t slow_nh, hour_words; /* hours in the slow window; words of struct src's hour bits */
 	int baseline_err;
+
+	/* look-ahead: ring of 2 × DETECT_LOOKAHEAD_MAX, events head..tail-1 held */
+	struct held *held;
+	unsigned ahead;
+	uint64_t held_head, held_tail;
 };
 
 /* a bounded sentence builder (truncates) */
@@ -499,7 +579,7 @@ void brute_evidence(const struct src *s, bool burst, struct alert *a);
 bool brute_only_user(const struct src *s, uint64_t uh);
 
 /* spray.c */
-void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, uint32_t n);
+void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh);
 void spray_why(struct detect *d, struct src *s, struct alert *a);
 bool spray_is_spray(const struct detect *d, const struct src *s);
 void spray_reset(struct src *s);

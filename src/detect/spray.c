@@ -34,14 +34,14 @@ static void copy_name(char *dst, struct sv user)
 	dst[len] = '\0';
 }
 
-void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, uint32_t n)
+void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh)
 {
 	const struct detect_config *c = d->cfg;
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
 	uint32_t prev_s, first_s = (uint32_t)(s->b_first / USEC_PER_SEC);
 	struct src_more *m = s->more;
-	bool fresh;
-	struct sitem *it;
+	bool fresh, kept;
+	uint32_t live;
 
 	if (user.n == 0)
 		return;
@@ -55,8 +55,8 @@ void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, ui
 			s->spray_hit = true;
 		return;
 	}
-	it = sset_touch(&m->users, uh, now_s, c->spray_window, c->max_names_per_source, n, &fresh, &prev_s);
-	if (!it)
+	kept = nset_touch(&m->users, uh, now_s, c->spray_window, c->max_names_per_source, &fresh, &prev_s, &live);
+	if (!kept)
 		s->users_ovf = true;
 	if (!fresh && prev_s >= first_s)
 		return; /* a name this burst already tried */
@@ -69,7 +69,7 @@ void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh, ui
 	if (!fresh)
 		return; /* seen within the window: not a new name for the spray count */
 	/* full of fresh names: at least that many (no need to count again) */
-	uint32_t active = it ? sset_live(&m->users, now_s, c->spray_window) : m->users.n;
+	uint32_t active = kept ? live : m->users.n;
 	if (active > s->b_users_peak)
 		s->b_users_peak = active;
 	if (c->spray_enabled && active >= c->spray_min_users)

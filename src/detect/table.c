@@ -592,6 +592,88 @@ void sset_done(struct sset *s)
 	*s = (struct sset){ 0 };
 }
 
+/* ---- name sets ---- */
+
+static struct nitem *nset_at(struct nameset *s, uint32_t i)
+{
+	return i < NSET_INLINE ? &s->in[i] : &s->more[i - NSET_INLINE];
+}
+
+static const struct nitem *nset_at_c(const struct nameset *s, uint32_t i)
+{
+	return i < NSET_INLINE ? &s->in[i] : &s->more[i - NSET_INLINE];
+}
+
+bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
+		uint32_t *ret_prev_s, uint32_t *ret_live)
+{
+	uint32_t key = fold(key64), since = since_of(now_s, stale_s), live = 0, n = s->n;
+	uint32_t found = UINT32_MAX, old = UINT32_MAX;
+
+	/* one pass: the key, the keys tried within the window, one that is not */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct nitem *it = nset_at_c(s, i);
+		if (it->key == key)
+			found = i;
+		if (it->last_s >= since)
+			live++;
+		else
+			old = i;
+	}
+	if (found != UINT32_MAX) {
+		struct nitem *it = nset_at(s, found);
+		*ret_prev_s = it->last_s;
+		*ret_new = it->last_s < since;
+		if (*ret_new)
+			live++;
+		it->last_s = now_s;
+		*ret_live = live;
+		return true;
+	}
+	*ret_prev_s = 0;
+	*ret_new = true;
+	if (n < cap) {
+		if (n >= MAX((uint32_t)s->alloc, (uint32_t)NSET_INLINE)) {
+			uint32_t na = MIN(MAX(s->alloc * 2u, 2u * NSET_INLINE), cap);
+			struct nitem *v = realloc(s->more, (size_t)(na - NSET_INLINE) * sizeof(*v));
+			if (!v) {
+				s->overflow++;
+				return false;
+			}
+			s->more = v;
+			s->alloc = (uint16_t)na;
+		}
+		old = s->n++;
+	} else if (old == UINT32_MAX) {
+		s->overflow++;
+		return false;
+	}
+	*nset_at(s, old) = (struct nitem){ .key = key, .last_s = now_s };
+	*ret_live = live + 1;
+	return true;
+}
+
+bool nset_has(const struct nameset *s, uint64_t key64)
+{
+	uint32_t key = fold(key64);
+	for (uint32_t i = 0; i < s->n; i++)
+		if (nset_at_c(s, i)->key == key)
+			return true;
+	return false;
+}
+
+void nset_clear(struct nameset *s)
+{
+	s->n = 0;
+	s->overflow = 0;
+}
+
+void nset_done(struct nameset *s)
+{
+	free(s->more);
+	*s = (struct nameset){ 0 };
+}
+
 /* ---- evidence ---- */
 
 void evid_add(struct evid *e, const struct origin *o)
