@@ -171,9 +171,13 @@ static uint64_t conn_key(const struct detect *d, const struct event *ev, uint16_
 	return k ? k : 1;
 }
 
-void attempt_prefetch(const struct detect *d, const struct event *ev, uint16_t host)
+uint64_t attempt_key(const struct detect *d, const struct event *ev, uint16_t host)
 {
-	uint64_t key = conn_key(d, ev, host, CC_SSHD, 0);
+	return conn_key(d, ev, host, CC_SSHD, 0);
+}
+
+void attempt_prefetch(const struct detect *d, uint64_t key)
+{
 	if (key)
 		__builtin_prefetch((const struct conn_set *)d->conns + (key & (CONN_SETS - 1)));
 }
@@ -242,15 +246,14 @@ static void conn_forget(struct conn_ref *r)
 	r->set->key[r->way] = 0;
 }
 
-bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
-		  struct addr *ret_src)
+static bool feed(struct detect *d, const struct event *ev, uint16_t host, bool have_key, uint64_t key, uint64_t uh,
+		 uint32_t *ret_n, struct addr *ret_src)
 {
 	enum stream st = stream_of(ev);
 	enum conn_class cls = class_of(ev->kind);
 	uint32_t n = ev->count ? ev->count : 1;
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
 	uint32_t u32 = (uint32_t)(uh >> 32);
-	uint64_t key;
 	struct conn *c;
 	struct conn_ref ref;
 	uint32_t total, add;
@@ -259,7 +262,8 @@ bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint6
 	*ret_n = 0;
 	if (st == ST_NONE)
 		return false;
-	key = conn_key(d, ev, host, cls, uh);
+	if (!have_key)
+		key = conn_key(d, ev, host, cls, uh);
 	if (!key || !(c = conn_get(d, key, ev, now_s, true, &ref))) {
 		/* no way to tell the connection: the line stands alone */
 		*ret_n = st == ST_FLOOR ? 1 : n;
@@ -303,6 +307,18 @@ bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint6
 	if (cls != CC_SSHD && st == ST_OWN)
 		conn_forget(&ref); /* su and sudo write their own line last: the invocation is over */
 	return true;
+}
+
+bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
+		  struct addr *ret_src)
+{
+	return feed(d, ev, host, false, 0, uh, ret_n, ret_src);
+}
+
+bool attempt_feed_key(struct detect *d, const struct event *ev, uint64_t key, uint64_t uh, uint32_t *ret_n,
+		      struct addr *ret_src)
+{
+	return feed(d, ev, 0, true, key, uh, ret_n, ret_src);
 }
 
 void attempt_end(struct detect *d, const struct event *ev, uint16_t host)

@@ -346,6 +346,7 @@ int brute_init(struct detect *d)
 		ttl = MAX(ttl, c->slow_window);
 	d->src_ttl_us = (int64_t)ttl * USEC_PER_SEC;
 	arena_init(&d->more_mem, (size_t)c->max_sources * sizeof(struct src_more));
+	d->burst_gap_us = burst_gap_us(c);
 	d->slow_nh = slow_hours(c);
 	d->hour_words = (d->slow_nh + 63) / 64;
 	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + d->hour_words * sizeof(uint64_t) + d->slow_nh,
@@ -425,11 +426,12 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		(void)src_more(d, s);
 }
 
-void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
+void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 {
 	const struct detect_config *c = d->cfg;
-	uint64_t uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	uint64_t h0 = 0, h;
+	uint16_t host = k->host;
+	uint64_t uh = k->uh;
+	uint64_t h0 = k->src_h, h;
 	struct addr src;
 	struct src *s;
 	uint32_t n;
@@ -437,17 +439,16 @@ void brute_feed(struct detect *d, const struct event *ev, uint16_t host)
 	/* The source's entry and what hangs off it are usually cold (a source
 	 * comes back hours later): each is loaded as soon as its address is
 	 * known, while independent work (the connection, the account) runs. */
-	if (ev->source.family != ADDR_NONE) {
-		h0 = src_hash(&ev->source, d->seed);
+	if (h0) {
 		struct tnode *p = table_peek(&d->srcs, h0);
 		if (p)
 			prefetch_range(p, d->srcs.entry_size);
 	}
-	if (!attempt_feed(d, ev, host, uh, &n, &src) || src.family == ADDR_NONE)
+	if (!attempt_feed_key(d, ev, k->conn, uh, &n, &src) || src.family == ADDR_NONE)
 		return;
 	if (n == 0)
 		return; /* a repeat of an attempt already counted (and in the evidence) */
-	h = ev->source.family != ADDR_NONE && src_equal(&src, &ev->source) ? h0 : src_hash(&src, d->seed);
+	h = h0 && src_equal(&src, &ev->source) ? h0 : src_hash(&src, d->seed);
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);

@@ -223,6 +223,9 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 		return detect_free(d);
 	d->n_hosts = 1;
 
+	d->swept_at = INT64_MIN;
+	d->dist_gap_us = (int64_t)cfg->dist_window * USEC_PER_SEC;
+	d->pe_gap_us = (int64_t)cfg->pe_window * USEC_PER_SEC;
 	d->acct_ttl_us = (int64_t)MAX(MAX(cfg->dist_window, cfg->after_window), MAX(cfg->pe_window, cfg->corr_window)) *
 			 USEC_PER_SEC;
 	if (table_init(&d->accts, cfg->max_accounts, sizeof(struct acct), &d->stats.evictions, acct_drop, d) < 0 ||
@@ -255,17 +258,79 @@ struct detect *detect_free(struct detect *d)
 	return NULL;
 }
 
+/* Whether the oldest of an open list (last activity at offset off of its
+ * element) ended more than gap ago. */
+static bool list_due(struct dlink *h, size_t off, int64_t now, int64_t gap)
+{
+	struct dlink *l = dl_oldest(h);
+	int64_t last;
+	if (!l)
+		return false;
+	memcpy(&last, (const char *)l + off, sizeof(last));
+	return now - last > gap;
+}
+
+static bool table_due(const struct table *t, int64_t now, int64_t ttl)
+{
+	/* the head record may be stale (its entry was touched since): then
+	 * table_expire skips it and finds nothing to drop, which is harmless */
+	return t->qhead < t->qtail && now - ttl > INT64_MIN + 1 && t->q[t->qhead & t->qmask].seen_us < now - ttl;
+}
+
 static void sweep(struct detect *d, int64_t now)
 {
-	brute_sweep(d, now);
-	dist_sweep(d, now);
-	privesc_sweep(d, now);
-	corr_sweep(d, now);
-	if (now - d->acct_ttl_us > INT64_MIN + 1)
+	/* every entry is stamped with the time of the event that made it: at
+	 * the same time as the last sweep, nothing more can have ended */
+	if (now == d->swept_at)
+		return;
+	d->swept_at = now;
+	if (list_due(&d->burst_open, offsetof(struct src, b_last) - offsetof(struct src, burst), now,
+		     d->burst_gap_us) ||
+	    table_due(&d->srcs, now, d->src_ttl_us))
+		brute_sweep(d, now);
+	if (list_due(&d->dist_open, offsetof(struct acct, d_last) - offsetof(struct acct, dist), now, d->dist_gap_us))
+		dist_sweep(d, now);
+	if (list_due(&d->pe_open, offsetof(struct acct, pe_last) - offsetof(struct acct, pe), now, d->pe_gap_us))
+		privesc_sweep(d, now);
+	if (!dl_empty(&d->pending))
+		corr_sweep(d, now);
+	if (table_due(&d->accts, now, d->acct_ttl_us))
 		table_expire(&d->accts, now - d->acct_ttl_us);
 }
 
-static void judge(struct detect *d, const struct event *ev)
+static bool is_attempt_kind(enum event_kind k)
+{
+	switch (k) {
+	case EV_AUTH_FAILURE:
+	case EV_INVALID_USER:
+	case EV_USER_NOT_ALLOWED:
+	case EV_ROOT_REFUSED:
+	case EV_MAX_AUTH:
+	case EV_PREAUTH_CLOSE:
+	case EV_PROTOCOL_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The keys of a failure line, and hints to load its connection and the
+ * slot of its source's entry. */
+static void failure_keys(struct detect *d, const struct event *ev, struct fkeys *k)
+{
+	k->host = detect_host_id(d, ev->host);
+	k->uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
+	k->conn = attempt_key(d, ev, k->host);
+	attempt_prefetch(d, k->conn);
+	k->src_h = 0;
+	if (ev->source.family != ADDR_NONE) {
+		k->src_h = src_hash(&ev->source, d->seed);
+		table_prefetch(&d->srcs, k->src_h);
+	}
+}
+
+/* k: the failure's keys when already known (else NULL). */
+static void judge(struct detect *d, const struct event *ev, const struct fkeys *k)
 {
 	uint16_t host;
 
@@ -274,25 +339,17 @@ static void judge(struct detect *d, const struct event *ev)
 	if (ev->time_us > d->now_us)
 		d->now_us = ev->time_us;
 
-	switch (ev->kind) {
-	case EV_AUTH_FAILURE:
-	case EV_INVALID_USER:
-	case EV_USER_NOT_ALLOWED:
-	case EV_ROOT_REFUSED:
-	case EV_MAX_AUTH:
-	case EV_PREAUTH_CLOSE:
-	case EV_PROTOCOL_ERROR:
+	if (is_attempt_kind(ev->kind)) {
 		/* a failure reads its connection and its source's entry, both
 		 * likely cold: start loading them before the sweep */
-		host = detect_host_id(d, ev->host);
-		attempt_prefetch(d, ev, host);
-		if (ev->source.family != ADDR_NONE)
-			table_prefetch(&d->srcs, src_hash(&ev->source, d->seed));
+		struct fkeys own;
+		if (!k) {
+			failure_keys(d, ev, &own);
+			k = &own;
+		}
 		sweep(d, d->now_us);
-		brute_feed(d, ev, host);
+		brute_feed(d, ev, k);
 		return;
-	default:
-		break;
 	}
 	sweep(d, d->now_us);
 
@@ -404,34 +461,18 @@ static bool hold(struct held *h, const struct event *ev)
 /* Stage 1: the slot of the source's entry, and the connection record. */
 static void stage_slot(struct detect *d, struct held *h)
 {
-	const struct event *ev = &h->ev;
-	h->src_hash = 0;
 	h->src = NULL;
-	switch (ev->kind) {
-	case EV_AUTH_FAILURE:
-	case EV_INVALID_USER:
-	case EV_USER_NOT_ALLOWED:
-	case EV_ROOT_REFUSED:
-	case EV_MAX_AUTH:
-	case EV_PREAUTH_CLOSE:
-	case EV_PROTOCOL_ERROR:
-		attempt_prefetch(d, ev, detect_host_id(d, ev->host));
-		if (ev->source.family != ADDR_NONE) {
-			h->src_hash = src_hash(&ev->source, d->seed);
-			table_prefetch(&d->srcs, h->src_hash);
-		}
-		break;
-	default:
-		break;
-	}
+	h->failure = is_attempt_kind(h->ev.kind);
+	if (h->failure)
+		failure_keys(d, &h->ev, &h->k);
 }
 
 /* Stage 2: the entry the slot leads to. */
 static void stage_entry(struct detect *d, struct held *h)
 {
-	if (!h->src_hash)
+	if (!h->failure || !h->k.src_h)
 		return;
-	h->src = (const struct src *)table_peek(&d->srcs, h->src_hash);
+	h->src = (const struct src *)table_peek(&d->srcs, h->k.src_h);
 	if (h->src)
 		prefetch_range(h->src, d->srcs.entry_size);
 }
@@ -458,10 +499,15 @@ static struct held *held_at(struct detect *d, uint64_t i)
 	return &d->held[i % HELD_RING];
 }
 
+static void judge_held(struct detect *d, struct held *h)
+{
+	judge(d, &h->ev, h->failure ? &h->k : NULL);
+}
+
 void detect_flush(struct detect *d)
 {
 	while (d->held_head < d->held_tail)
-		judge(d, &held_at(d, d->held_head++)->ev);
+		judge_held(d, held_at(d, d->held_head++));
 }
 
 void detect_feed(struct detect *d, const struct event *ev)
@@ -471,7 +517,7 @@ void detect_feed(struct detect *d, const struct event *ev)
 
 	if (!a || !hold(held_at(d, t), ev)) {
 		detect_flush(d);
-		judge(d, ev);
+		judge(d, ev, NULL);
 		return;
 	}
 	d->held_tail = t + 1;
@@ -483,7 +529,7 @@ void detect_feed(struct detect *d, const struct event *ev)
 	if (t >= d->held_head + 3 * q)
 		stage_names(held_at(d, t - 3 * q));
 	if (d->held_tail - d->held_head > a)
-		judge(d, &held_at(d, d->held_head++)->ev);
+		judge_held(d, held_at(d, d->held_head++));
 }
 
 int detect_finish(struct detect *d)

@@ -479,6 +479,14 @@ char *baseline_to_json(const struct baseline *b);
 int baseline_from_json(struct baseline *b, const struct detect_config *c, const char *json);
 struct addr baseline_net_of(const struct detect_config *c, const struct addr *a, uint8_t *ret_prefix);
 
+/* ---- what a failure is looked up by (detect.c), computed once ---- */
+struct fkeys {
+	uint16_t host;
+	uint64_t uh; /* the user name's hash (detect_name_hash), 0: none */
+	uint64_t src_h; /* the line's address's hash (src_hash), 0: none */
+	uint64_t conn; /* its sshd connection's key (attempt_key), 0: none */
+};
+
 /* ---- look-ahead (detect.c) ---- */
 
 /* An event held back, with copies of its text and what was found so far
@@ -487,7 +495,8 @@ struct held {
 	struct event ev;
 	char *buf; /* the copied views */
 	size_t cap;
-	uint64_t src_hash; /* 0: not a failure with an address */
+	bool failure;
+	struct fkeys k;
 	const struct src *src; /* the entry its hash led to (maybe another key's) */
 };
 
@@ -515,6 +524,8 @@ struct detect {
 	struct dlink burst_open, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
 	uint32_t slow_nh, hour_words; /* hours in the slow window; words of struct src's hour bits */
+	int64_t swept_at; /* the time of the last sweep: nothing more ends until time moves */
+	int64_t burst_gap_us, dist_gap_us, pe_gap_us;
 	int baseline_err;
 
 	/* look-ahead: ring of 2 × DETECT_LOOKAHEAD_MAX, events head..tail-1 held */
@@ -559,15 +570,21 @@ void attempt_done(struct detect *d);
  * user name's hash (detect_name_hash), 0 when none. */
 bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
 		  struct addr *ret_src);
-/* Starts loading the connection record of an sshd line (a hint). */
-void attempt_prefetch(const struct detect *d, const struct event *ev, uint16_t host);
+/* The same for an sshd failure line whose connection key is known (key:
+ * attempt_key's, 0 when it has none). */
+bool attempt_feed_key(struct detect *d, const struct event *ev, uint64_t key, uint64_t uh, uint32_t *ret_n,
+		      struct addr *ret_src);
+/* The connection key of an sshd line (0: the line does not say which
+ * connection it is), and a hint to start loading its record. */
+uint64_t attempt_key(const struct detect *d, const struct event *ev, uint16_t host);
+void attempt_prefetch(const struct detect *d, uint64_t key);
 /* A login succeeded (sshd: later pre-auth lines of that connection never
  * count), or a sudo or su invocation ended (its record is dropped). */
 void attempt_end(struct detect *d, const struct event *ev, uint16_t host);
 
 /* brute.c: sources */
 int brute_init(struct detect *d);
-void brute_feed(struct detect *d, const struct event *ev, uint16_t host);
+void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k);
 void brute_sweep(struct detect *d, int64_t now);
 struct src *brute_find(struct detect *d, const struct addr *a);
 void brute_forgive(struct detect *d, struct src *s);
