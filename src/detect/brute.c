@@ -439,7 +439,7 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	/* The source's entry and what hangs off it are usually cold (a source
 	 * comes back hours later): each is loaded as soon as its address is
 	 * known, while independent work (the connection, the account) runs. */
-	if (h0) {
+	if (h0 && !k->ahead) {
 		struct tnode *p = table_peek(&d->srcs, h0);
 		if (p)
 			prefetch_range(p, d->srcs.entry_size);
@@ -452,7 +452,7 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);
-		if (s->more)
+		if (s->more && !k->ahead)
 			prefetch_range(s->more, offsetof(struct src_more, s_evid) + 64);
 	} else {
 		s = (struct src *)table_insert(&d->srcs, h, d->now_us);

@@ -318,6 +318,7 @@ static bool is_attempt_kind(enum event_kind k)
  * slot of its source's entry. */
 static void failure_keys(struct detect *d, const struct event *ev, struct fkeys *k)
 {
+	k->ahead = false;
 	k->host = detect_host_id(d, ev->host);
 	k->uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
 	k->conn = attempt_key(d, ev, k->host);
@@ -463,8 +464,10 @@ static void stage_slot(struct detect *d, struct held *h)
 {
 	h->src = NULL;
 	h->failure = is_attempt_kind(h->ev.kind);
-	if (h->failure)
+	if (h->failure) {
 		failure_keys(d, &h->ev, &h->k);
+		h->k.ahead = true;
+	}
 }
 
 /* Stage 2: the entry the slot leads to. */
@@ -477,11 +480,24 @@ static void stage_entry(struct detect *d, struct held *h)
 		prefetch_range(h->src, d->srcs.entry_size);
 }
 
-/* Stage 3: what hangs off the entry. */
+/* Stage 3: what hangs off the entry: the names tried, the evidence counts
+ * and the next slots of the burst's evidence. */
 static void stage_more(struct held *h)
 {
-	if (h->src && h->src->more)
-		prefetch_range(h->src->more, sizeof(struct src_more));
+	const struct src_more *m;
+	if (!h->src || !(m = h->src->more))
+		return;
+	prefetch_range(m, offsetof(struct nameset, more) + 16);
+	if (m->users.n > 8)
+		prefetch_range(&m->users.in[8], 64);
+	prefetch_range(&m->b_evid, 64);
+	if (m->b_evid.n < EVID_KEEP) {
+		__builtin_prefetch(&m->b_evid.file[m->b_evid.n]);
+		__builtin_prefetch(&m->b_evid.line[m->b_evid.n]);
+	}
+	__builtin_prefetch(&m->s_evid);
+	if (h->src->n_names < SAMPLE_NAMES)
+		__builtin_prefetch(m->names[h->src->n_names]);
 }
 
 /* Stage 4: the entry's names beyond those kept inline. */

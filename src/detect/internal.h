@@ -485,6 +485,7 @@ struct fkeys {
 	uint64_t uh; /* the user name's hash (detect_name_hash), 0: none */
 	uint64_t src_h; /* the line's address's hash (src_hash), 0: none */
 	uint64_t conn; /* its sshd connection's key (attempt_key), 0: none */
+	bool ahead; /* the look-ahead already started loading the source's state */
 };
 
 /* ---- look-ahead (detect.c) ---- */
