@@ -181,6 +181,79 @@ static void record_drop(void *ud, struct tnode *n, bool forced)
 	dropped[n_dropped++] = n->hash;
 }
 
+/* A source's user names: new, known, stale, and the live count. */
+static void test_nameset(void **state)
+{
+	struct nameset s = { 0 };
+	bool fresh;
+	uint32_t prev, live;
+	(void)state;
+
+	assert_true(nset_touch(&s, 111, 1000, 3600, 64, &fresh, &prev, &live));
+	assert_true(fresh);
+	assert_int_equal(prev, 0);
+	assert_int_equal(live, 1);
+	/* the same name within the window: known, tried at 1000 */
+	assert_true(nset_touch(&s, 111, 2000, 3600, 64, &fresh, &prev, &live));
+	assert_false(fresh);
+	assert_int_equal(prev, 1000);
+	assert_int_equal(live, 1);
+	assert_true(nset_touch(&s, 222, 3000, 3600, 64, &fresh, &prev, &live));
+	assert_true(fresh);
+	assert_int_equal(live, 2);
+	/* 111 was last tried at 2000: at 5601 it is 3601 s old, out of the window */
+	assert_true(nset_touch(&s, 333, 5601, 3600, 64, &fresh, &prev, &live));
+	assert_int_equal(live, 2); /* 222 (3000) and 333 */
+	assert_true(nset_touch(&s, 111, 5601, 3600, 64, &fresh, &prev, &live));
+	assert_true(fresh); /* stale: counts as new again */
+	assert_int_equal(prev, 2000);
+	assert_int_equal(live, 3);
+	assert_int_equal(s.n, 3);
+	assert_true(nset_has(&s, 222));
+	assert_false(nset_has(&s, 444));
+
+	/* past the inline items, onto the heap, and back to empty */
+	for (uint64_t k = 1; k <= 40; k++)
+		assert_true(nset_touch(&s, k * 7919, 6000, 3600, 64, &fresh, &prev, &live));
+	assert_int_equal(s.n, 43);
+	assert_int_equal(live, 43);
+	for (uint64_t k = 1; k <= 40; k++)
+		assert_true(nset_has(&s, k * 7919));
+	assert_true(nset_touch(&s, 20 * 7919, 6001, 3600, 64, &fresh, &prev, &live));
+	assert_false(fresh);
+	assert_int_equal(prev, 6000);
+	nset_clear(&s);
+	assert_int_equal(s.n, 0);
+	assert_false(nset_has(&s, 7919));
+	nset_done(&s);
+}
+
+/* Full of names tried within the window: a new one is counted, not kept;
+ * once one is out of the window, a new one takes its place. */
+static void test_nameset_full(void **state)
+{
+	struct nameset s = { 0 };
+	bool fresh;
+	uint32_t prev, live;
+	(void)state;
+
+	for (uint64_t k = 1; k <= 20; k++)
+		assert_true(nset_touch(&s, k, k == 1 ? 100 : 1000, 3600, 20, &fresh, &prev, &live));
+	assert_false(nset_touch(&s, 99, 1500, 3600, 20, &fresh, &prev, &live));
+	assert_true(fresh);
+	assert_int_equal(s.overflow, 1);
+	assert_false(nset_has(&s, 99));
+	/* at 3701, key 1 (tried at 100) left the window: 99 replaces it */
+	assert_true(nset_touch(&s, 99, 3701, 3600, 20, &fresh, &prev, &live));
+	assert_true(fresh);
+	assert_int_equal(live, 20);
+	assert_int_equal(s.n, 20);
+	assert_true(nset_has(&s, 99));
+	assert_false(nset_has(&s, 1));
+	assert_int_equal(s.overflow, 1);
+	nset_done(&s);
+}
+
 static void test_recency_queue(void **state)
 {
 	(void)state;
@@ -236,6 +309,8 @@ int main(void)
 		cmocka_unit_test(test_flood_is_bounded),
 		cmocka_unit_test(test_sset),
 		cmocka_unit_test(test_recency_queue),
+		cmocka_unit_test(test_nameset),
+		cmocka_unit_test(test_nameset_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
