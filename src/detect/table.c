@@ -200,18 +200,22 @@ static void queue_squeeze(struct table *t)
 			nsize = size;
 		}
 	}
-	/* in place, the records move towards the head: a record is read
-	 * before its old slot can be written */
-	uint64_t w = 0;
+	/* Into a new ring the records go from position 0. In place they keep
+	 * their positions counted from the head (the ring may wrap): the k-th
+	 * live record moves to head + k, never ahead of where the records are
+	 * read, so none is overwritten before it is read. */
+	uint64_t base = nq == t->q ? t->qhead : 0, w = 0;
+	size_t nmask = nsize - 1;
 	for (uint64_t p = t->qhead; p < t->qtail; p++) {
 		size_t i = p & t->qmask;
 		if (!(t->qlive[i / 64] >> (i % 64) & 1))
 			continue;
 		t->qlive[i / 64] &= ~(UINT64_C(1) << (i % 64));
 		struct tqrec r = t->q[i];
-		nq[w] = r;
-		nlive[w / 64] |= UINT64_C(1) << (w % 64);
-		r.n->qpos = w++;
+		size_t j = (base + w) & nmask;
+		nq[j] = r;
+		nlive[j / 64] |= UINT64_C(1) << (j % 64);
+		r.n->qpos = base + w++;
 	}
 	if (nq != t->q) {
 		free(t->q);
@@ -220,8 +224,8 @@ static void queue_squeeze(struct table *t)
 		t->qlive = nlive;
 		t->qmask = nsize - 1;
 	}
-	t->qhead = 0;
-	t->qtail = w;
+	t->qhead = base;
+	t->qtail = base + w;
 }
 
 /* Appends n's record (its previous one, if any, is no longer live). */

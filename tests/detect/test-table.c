@@ -181,6 +181,53 @@ static void record_drop(void *ud, struct tnode *n, bool forced)
 	dropped[n_dropped++] = n->hash;
 }
 
+static unsigned wrap_drops;
+
+static void count_drop(void *ud, struct tnode *n, bool forced)
+{
+	(void)ud;
+	(void)n;
+	(void)forced;
+	wrap_drops++;
+}
+
+/* The recency queue is a ring: once its head has moved on, a squeeze in
+ * place wraps around it. Every entry must keep its record through that, or
+ * it would never expire (nor be dropped: what it holds would be lost). */
+static void test_queue_wraps(void **state)
+{
+	struct table t;
+	struct tnode *n[16];
+	uint64_t ev = 0, x = 12345;
+	(void)state;
+
+	wrap_drops = 0;
+	assert_int_equal(table_init(&t, 16, sizeof(struct tnode) + 8, &ev, count_drop, NULL), 0);
+	for (unsigned i = 0; i < 16; i++)
+		assert_non_null(n[i] = table_insert(&t, hash_mix(i + 1), 1000));
+	for (int64_t now = 2000; now < 2000 + 20000; now++) {
+		/* some entries touched often, others rarely: live records end
+		 * up on both sides of the ring's end; the expiry walk skips the
+		 * stale records at the head, so the head moves on */
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned i = (unsigned)(x >> 33) % 64;
+		table_touch(&t, n[i < 48 ? i % 4 : i % 16], now);
+		table_expire(&t, 0);
+		assert_int_equal(t.n, 16);
+	}
+	/* the least recently seen first, each once */
+	uint64_t pos = 0;
+	unsigned seen = 0;
+	for (struct tnode *y; (y = table_next_oldest(&t, &pos));)
+		seen++;
+	assert_int_equal(seen, 16);
+	table_expire(&t, INT64_MAX);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(wrap_drops, 16);
+	assert_int_equal(ev, 0);
+	table_done(&t);
+}
+
 /* A source's user names: new, known, stale, and the live count. */
 static void test_nameset(void **state)
 {
@@ -309,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_flood_is_bounded),
 		cmocka_unit_test(test_sset),
 		cmocka_unit_test(test_recency_queue),
+		cmocka_unit_test(test_queue_wraps),
 		cmocka_unit_test(test_nameset),
 		cmocka_unit_test(test_nameset_full),
 	};
