@@ -307,6 +307,10 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 		m->b_evid.total = m->s_evid.total = 0;
 		m->b_evid.n = m->s_evid.n = 0;
 		m->next_free = NULL;
+		/* dropped long ago, like the one the next source will take:
+		 * start loading that one now */
+		if (d->more_free)
+			prefetch_range(d->more_free, sizeof(*d->more_free));
 	} else {
 		m = arena_alloc(&d->more_mem, sizeof(*m));
 		if (!m)

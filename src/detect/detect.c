@@ -490,12 +490,14 @@ static void stage_more(struct held *h)
 	prefetch_range(m, offsetof(struct nameset, more) + 16);
 	if (m->users.n > 8)
 		prefetch_range(&m->users.in[8], 64);
-	prefetch_range(&m->b_evid, 64);
-	if (m->b_evid.n < EVID_KEEP) {
-		__builtin_prefetch(&m->b_evid.file[m->b_evid.n]);
-		__builtin_prefetch(&m->b_evid.line[m->b_evid.n]);
-	}
+	/* a burst that ended starts again from the first evidence slots */
+	unsigned bn = dl_linked(&h->src->burst) ? m->b_evid.n : 0;
+	__builtin_prefetch(&m->b_evid);
+	if (bn < EVID_KEEP)
+		__builtin_prefetch(&m->b_evid.kept[bn]);
 	__builtin_prefetch(&m->s_evid);
+	if (m->s_evid.n < EVID_KEEP)
+		__builtin_prefetch(&m->s_evid.kept[m->s_evid.n]);
 	if (h->src->n_names < SAMPLE_NAMES)
 		__builtin_prefetch(m->names[h->src->n_names]);
 }

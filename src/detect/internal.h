@@ -337,11 +337,15 @@ void nset_done(struct nameset *s);
 
 #define EVID_KEEP 8
 
+/* The counts first and each line next to its file: the first three lines
+ * kept share a cache line with the counts (most episodes are short). */
 struct evid {
 	uint64_t total;
-	uint32_t n; /* first: a full evid is touched in one cache line */
-	const char *file[EVID_KEEP]; /* origin.file lives for the whole run */
-	uint64_t line[EVID_KEEP];
+	uint32_t n;
+	struct {
+		const char *file; /* origin.file lives for the whole run */
+		uint64_t line;
+	} kept[EVID_KEEP];
 };
 
 void evid_add(struct evid *e, const struct origin *o);
@@ -359,7 +363,8 @@ struct src_more {
 	/* what most attempts touch first: the set and the next name's slot */
 	struct nameset users; /* user names tried (for the entry's life) */
 	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut): src.n_names of them */
-	struct evid b_evid, s_evid;
+	_Alignas(64) struct evid b_evid;
+	_Alignas(64) struct evid s_evid;
 	struct src_more *next_free;
 };
 

@@ -684,8 +684,8 @@ void evid_add(struct evid *e, const struct origin *o)
 {
 	e->total++;
 	if (e->n < EVID_KEEP) {
-		e->file[e->n] = o->file;
-		e->line[e->n] = o->line;
+		e->kept[e->n].file = o->file;
+		e->kept[e->n].line = o->line;
 		e->n++;
 	}
 }
@@ -693,7 +693,7 @@ void evid_add(struct evid *e, const struct origin *o)
 int evid_to_alert(const struct evid *e, struct alert *a)
 {
 	for (uint32_t i = 0; i < e->n; i++) {
-		struct origin o = { .file = e->file[i], .line = e->line[i] };
+		struct origin o = { .file = e->kept[i].file, .line = e->kept[i].line };
 		int r = alert_add_evidence(a, &o);
 		if (r < 0)
 			return r;
