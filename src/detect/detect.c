@@ -487,9 +487,8 @@ static void stage_more(struct held *h)
 	const struct src_more *m;
 	if (!h->src || !(m = h->src->more))
 		return;
-	prefetch_range(m, offsetof(struct nameset, more) + 16);
-	if (m->users.n > 8)
-		prefetch_range(&m->users.in[8], 64);
+	__builtin_prefetch(&m->users.n);
+	prefetch_range(m->users.in, MIN((size_t)m->users.n, (size_t)NSET_INLINE) * sizeof(struct nitem));
 	/* a burst that ended starts again from the first evidence slots */
 	unsigned bn = dl_linked(&h->src->burst) ? m->b_evid.n : 0;
 	__builtin_prefetch(&m->b_evid);

@@ -360,11 +360,11 @@ int evid_to_alert(const struct evid *e, struct alert *a);
 /* What a source keeps from its second attempt on: most sources of a flood
  * make one attempt, and need no more than struct src holds. */
 struct src_more {
-	/* what most attempts touch first: the set and the next name's slot */
+	/* the burst's evidence first: its counts and first lines fill the
+	 * first cache line (struct src_more is 64-byte aligned) */
+	struct evid b_evid, s_evid;
 	struct nameset users; /* user names tried (for the entry's life) */
 	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut): src.n_names of them */
-	_Alignas(64) struct evid b_evid;
-	_Alignas(64) struct evid s_evid;
 	struct src_more *next_free;
 };
 
