@@ -24,6 +24,8 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 
 	if (ev->user.n)
 		ac = detect_acct(d, host, ev->user, false);
+	if (s)
+		brute_settle(d, s);
 	if (s && brute_only_user(s, uh) && s->s_count <= c->bf_forgive) {
 		/* forget the mistypes on the account's side too */
 		struct sitem *it = ac ? sset_find(&ac->srcs, src_hash(&ev->source, d->seed)) : NULL;
@@ -34,7 +36,7 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	}
 	if (!c->after_enabled)
 		return;
-	src_reason = s && dl_linked(&s->burst) && now - s->b_last <= win && s->b_count >= c->after_min_failures;
+	src_reason = s && brute_burst_open(d, s) && now - s->b_last <= win && s->b_count >= c->after_min_failures;
 	if (ac)
 		other_n = sset_active(&ac->srcs, now_s >= c->after_window ? now_s - c->after_window : 0,
 				      ev->source.family != ADDR_NONE ? src_hash(&ev->source, d->seed) : 0, &other_sum);

@@ -204,8 +204,9 @@ static void emit_burst(struct detect *d, struct src *s)
 
 void brute_close_burst(struct detect *d, struct src *s)
 {
-	if (!dl_linked(&s->burst))
+	if (!s->b_open)
 		return;
+	s->b_open = false;
 	dl_unlink(&s->burst);
 	if (s->burst_hit || s->spray_hit)
 		emit_burst(d, s);
@@ -338,6 +339,7 @@ void brute_forgive(struct detect *d, struct src *s)
 {
 	/* a user who mistyped: forget the source without reporting it */
 	s->burst_hit = s->spray_hit = s->slow_hit = false;
+	s->b_open = false;
 	dl_unlink(&s->burst);
 	table_remove(&d->srcs, &s->node);
 }
@@ -373,13 +375,28 @@ void brute_sweep(struct detect *d, int64_t now)
 		table_expire(&d->srcs, now - d->src_ttl_us);
 }
 
+bool brute_burst_open(const struct detect *d, const struct src *s)
+{
+	return s->b_open && d->now_us - s->b_last <= d->burst_gap_us;
+}
+
+void brute_settle(struct detect *d, struct src *s)
+{
+	/* a burst with an alert is on d->burst_open: the sweep ends it */
+	if (s->b_open && !dl_linked(&s->burst) && !brute_burst_open(d, s))
+		brute_close_burst(d, s);
+}
+
 static void record(struct detect *d, struct src *s, const struct event *ev, uint32_t n, uint64_t uh)
 {
 	const struct detect_config *c = d->cfg;
 	int64_t now = d->now_us;
-	struct src_more *m = s->s_count ? src_more(d, s) : NULL;
+	struct src_more *m;
 
-	if (!dl_linked(&s->burst)) {
+	brute_settle(d, s); /* first, as the sweep would have */
+	m = s->s_count ? src_more(d, s) : NULL;
+	if (!s->b_open) {
+		s->b_open = true;
 		s->b_first = now;
 		s->b_count = s->b_peak = s->b_users = s->b_users_peak = 0;
 		s->b_user1 = uh;
@@ -390,7 +407,6 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 			m->b_evid.total = m->b_evid.n = 0;
 		spray_reset(s);
 	}
-	dl_push(&d->burst_open, &s->burst);
 	s->b_last = now;
 	s->b_count += n;
 	if (uh != s->b_user1)
@@ -428,6 +444,9 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	/* a first attempt that alone makes an alert: its evidence and name now */
 	if (!s->more && (s->burst_hit || s->spray_hit || s->slow_hit))
 		(void)src_more(d, s);
+	/* an alert is reported when the burst ends: the sweep must see it */
+	if (s->burst_hit || s->spray_hit)
+		dl_push(&d->burst_open, &s->burst);
 }
 
 void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)

@@ -490,7 +490,7 @@ static void stage_more(struct held *h)
 	__builtin_prefetch(&m->users.n);
 	prefetch_range(m->users.in, MIN((size_t)m->users.n, (size_t)NSET_INLINE) * sizeof(struct nitem));
 	/* a burst that ended starts again from the first evidence slots */
-	unsigned bn = dl_linked(&h->src->burst) ? m->b_evid.n : 0;
+	unsigned bn = h->src->b_open ? m->b_evid.n : 0;
 	__builtin_prefetch(&m->b_evid);
 	if (bn < EVID_KEEP)
 		__builtin_prefetch(&m->b_evid.kept[bn]);

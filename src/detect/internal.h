@@ -377,7 +377,12 @@ struct src {
 	uint8_t n_names; /* more->names kept for the episode */
 	bool users_ovf; /* more->users.overflow may be nonzero (reset with the episode) */
 
-	/* burst episode (fast brute force, spray) */
+	/* burst episode (fast brute force, spray); b_open: one is open (it
+	 * ends once no attempt came for the burst gap). Only bursts that made
+	 * an alert are on d->burst_open, to be reported when they end; the
+	 * others end unseen, and what ending resets is reset when the source
+	 * is next looked at (brute_settle) */
+	bool b_open;
 	struct dlink burst;
 	int64_t b_first, b_last;
 	uint32_t b_count, b_peak, b_users, b_users_peak;
@@ -595,6 +600,10 @@ void brute_sweep(struct detect *d, int64_t now);
 struct src *brute_find(struct detect *d, const struct addr *a);
 void brute_forgive(struct detect *d, struct src *s);
 void brute_close_burst(struct detect *d, struct src *s);
+/* Ends the source's burst if it went quiet for the burst gap (see b_open). */
+void brute_settle(struct detect *d, struct src *s);
+/* The source's burst is open at the current time. */
+bool brute_burst_open(const struct detect *d, const struct src *s);
 void brute_done(struct detect *d);
 /* Adds the evidence of the source's burst (or of its life) to a. */
 void brute_evidence(const struct src *s, bool burst, struct alert *a);
