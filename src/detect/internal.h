@@ -348,7 +348,15 @@ struct evid {
 	} kept[EVID_KEEP];
 };
 
-void evid_add(struct evid *e, const struct origin *o);
+static inline void evid_add(struct evid *e, const struct origin *o)
+{
+	e->total++;
+	if (e->n < EVID_KEEP) {
+		e->kept[e->n].file = o->file;
+		e->kept[e->n].line = o->line;
+		e->n++;
+	}
+}
 /* Adds the kept origins to a and sets its evidence_total. */
 int evid_to_alert(const struct evid *e, struct alert *a);
 

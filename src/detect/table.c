@@ -680,16 +680,6 @@ void nset_done(struct nameset *s)
 
 /* ---- evidence ---- */
 
-void evid_add(struct evid *e, const struct origin *o)
-{
-	e->total++;
-	if (e->n < EVID_KEEP) {
-		e->kept[e->n].file = o->file;
-		e->kept[e->n].line = o->line;
-		e->n++;
-	}
-}
-
 int evid_to_alert(const struct evid *e, struct alert *a)
 {
 	for (uint32_t i = 0; i < e->n; i++) {
