@@ -78,6 +78,13 @@ struct header_ctx {
 	unsigned yc_mon, yc_day; /* last (month, day) → yc_days; yc_mon 0: empty */
 	int64_t yc_days;
 
+	/* RFC 3164 times: the last "Mmm dd hh:" seen (fixed layout) and the
+	 * UTC second of its minute 0; hc_ok false: empty. Lines of one hour
+	 * share it, so most lines cost a 10-byte compare and two digit pairs. */
+	char hc_key[10];
+	bool hc_ok;
+	int64_t hc_base;
+
 	int64_t last_time_us; /* for lines without a usable time */
 
 	char *scratch; /* journal JSON: unescaped fields */
@@ -458,24 +465,39 @@ static int32_t local_offset(const struct header_ctx *ctx, int64_t l)
 	return before;
 }
 
-static int32_t offset_miss(struct header_ctx *ctx, int64_t l, int64_t hour, struct off_slot *slot)
+/* The offset of every second of local hour `hour`, when the zone has one
+ * offset for the whole hour (no change inside it): true and *ret. Looked
+ * up in the per-hour cache, computed and cached on a miss. */
+static bool hour_offset(struct header_ctx *ctx, int64_t hour, int32_t *ret)
 {
-	int32_t o0 = local_offset(ctx, hour * 3600), o1 = local_offset(ctx, hour * 3600 + 3599);
+	struct off_slot *slot;
+	int32_t o0, o1;
+	if (ctx->kind == TZK_UTC) {
+		*ret = 0;
+		return true;
+	}
+	slot = &ctx->cache[(uint64_t)hour % OFF_CACHE_SLOTS];
+	if (_likely_(slot->used && slot->hour == hour)) {
+		*ret = slot->off;
+		return true;
+	}
+	o0 = local_offset(ctx, hour * 3600);
+	o1 = local_offset(ctx, hour * 3600 + 3599);
 	if (o0 != o1)
-		return local_offset(ctx, l); /* a change inside this hour: no caching */
+		return false; /* a change inside this hour: no caching */
 	*slot = (struct off_slot){ hour, o0, true };
-	return o0;
+	*ret = o0;
+	return true;
 }
 
 static inline int64_t local_to_utc(struct header_ctx *ctx, int64_t l)
 {
+	int32_t off;
 	if (ctx->kind == TZK_UTC)
 		return l;
-	int64_t hour = floor_div(l, 3600);
-	struct off_slot *slot = &ctx->cache[(uint64_t)hour % OFF_CACHE_SLOTS];
-	if (_likely_(slot->used && slot->hour == hour))
-		return l - slot->off;
-	return l - offset_miss(ctx, l, hour, slot);
+	if (_likely_(hour_offset(ctx, floor_div(l, 3600), &off)))
+		return l - off;
+	return l - local_offset(ctx, l);
 }
 
 /* ---- context ----------------------------------------------------------- */
@@ -520,6 +542,7 @@ void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 	civil_from_days(ctx->mt_days, &y, &m, &d);
 	ctx->mt_year = (int)y;
 	ctx->yc_mon = 0;
+	ctx->hc_ok = false;
 	ctx->last_time_us = mtime_s * 1000000;
 }
 
@@ -608,15 +631,35 @@ static int64_t fraction(const char **pp, const char *e)
 }
 
 /* "Nov  1 00:00:01[.frac]" (day space- or zero-padded, or unpadded):
- * returns the end, and *ret_us the UTC time, or NULL. */
+ * returns the end, and *ret_us the UTC time, or NULL.
+ *
+ * Fast path: the fixed layout "Mmm dd hh:mm:ss" whose first 10 bytes are
+ * those of an earlier line this parser accepted (ctx->hc_key) differs from
+ * it only in minutes and seconds; within the hour the offset is the same
+ * (hc_ok is set only for hours without an offset change), so the time is
+ * the hour's base plus mm:ss. Second 60 (a leap second, which local_to_utc
+ * files under the next hour) and anything else unusual take the slow path,
+ * so the result is always the slow path's. */
 static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
 {
+	const char *start = p;
 	unsigned mon, day;
 	int64_t days, us;
-	int secs;
+	int secs, hour, m, s;
+	int32_t off;
+	bool fixed;
+
+	if (_likely_(ctx->hc_ok && e - p >= 15 && memcmp(p, ctx->hc_key, 10) == 0 && p[12] == ':' &&
+		     (m = two(p + 10)) >= 0 && m <= 59 && (s = two(p + 13)) >= 0 && s <= 59)) {
+		p += 15;
+		us = fraction(&p, e);
+		*ret_us = (ctx->hc_base + m * 60 + s) * 1000000 + us;
+		return p;
+	}
 	if (e - p < 14 || !(mon = month_of(p)) || p[3] != ' ')
 		return NULL;
 	p += 4;
+	fixed = true;
 	if (*p == ' ') {
 		if (digit(p[1]) < 0)
 			return NULL;
@@ -628,15 +671,25 @@ static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const c
 	} else if (digit(p[0]) >= 0) {
 		day = (unsigned)digit(p[0]);
 		p += 1;
+		fixed = false;
 	} else {
 		return NULL;
 	}
 	if (e - p < 9 || *p != ' ' || (secs = hms(p + 1)) < 0)
 		return NULL;
+	hour = two(p + 1);
 	p += 9;
 	us = fraction(&p, e);
 	if (!bsd_days(ctx, mon, day, &days))
 		return NULL;
+	if (fixed) {
+		int64_t l = days * 86400 + hour * 3600;
+		ctx->hc_ok = hour_offset(ctx, floor_div(l, 3600), &off);
+		if (ctx->hc_ok) {
+			memcpy(ctx->hc_key, start, sizeof(ctx->hc_key));
+			ctx->hc_base = l - off;
+		}
+	}
 	*ret_us = local_to_utc(ctx, days * 86400 + secs) * 1000000 + us;
 	return p;
 }
