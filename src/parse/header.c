@@ -640,22 +640,16 @@ static int64_t fraction(const char **pp, const char *e)
  * the hour's base plus mm:ss. Second 60 (a leap second, which local_to_utc
  * files under the next hour) and anything else unusual take the slow path,
  * so the result is always the slow path's. */
-static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+__attribute__((noinline)) static const char *parse_bsd_time_slow(struct header_ctx *ctx, const char *p,
+									 const char *e, int64_t *ret_us)
 {
 	const char *start = p;
 	unsigned mon, day;
 	int64_t days, us;
-	int secs, hour, m, s;
+	int secs, hour;
 	int32_t off;
 	bool fixed;
 
-	if (_likely_(ctx->hc_ok && e - p >= 15 && memcmp(p, ctx->hc_key, 10) == 0 && p[12] == ':' &&
-		     (m = two(p + 10)) >= 0 && m <= 59 && (s = two(p + 13)) >= 0 && s <= 59)) {
-		p += 15;
-		us = fraction(&p, e);
-		*ret_us = (ctx->hc_base + m * 60 + s) * 1000000 + us;
-		return p;
-	}
 	if (e - p < 14 || !(mon = month_of(p)) || p[3] != ' ')
 		return NULL;
 	p += 4;
@@ -692,6 +686,21 @@ static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const c
 	}
 	*ret_us = local_to_utc(ctx, days * 86400 + secs) * 1000000 + us;
 	return p;
+}
+
+static inline const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+{
+	int m, s;
+	if (_likely_(ctx->hc_ok && e - p >= 15 && memcmp(p, ctx->hc_key, 10) == 0 && p[12] == ':' &&
+		     (m = two(p + 10)) >= 0 && m <= 59 && (s = two(p + 13)) >= 0 && s <= 59)) {
+		int64_t us = 0;
+		p += 15;
+		if (_unlikely_(p < e && (*p == '.' || *p == ',')))
+			us = fraction(&p, e);
+		*ret_us = (ctx->hc_base + m * 60 + s) * 1000000 + us;
+		return p;
+	}
+	return parse_bsd_time_slow(ctx, p, e, ret_us);
 }
 
 /* "2026-11-01T00:00:01[.frac][Z|±HH:MM|±HHMM]": returns the end and
@@ -745,6 +754,9 @@ static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const c
 	return p;
 }
 
+/* The bytes that end a name token: ' ', '[' and ':'. */
+static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
+
 /* A program token at p: "name[pid]:", "name:", "[name]:" or "[name]".
  * Returns the end of the token (the byte after ':' or ']') when the token
  * is one and is followed by a space or the end of the line, else NULL.
@@ -754,7 +766,7 @@ static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_pro
 				bool no_colon)
 {
 	struct sv name;
-	const char *s, *q;
+	const char *s, *q, *lim;
 	int64_t pid = -1;
 
 	if (p < e && *p == '[') {
@@ -773,19 +785,20 @@ static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_pro
 		*ret_pid = -1;
 		return q;
 	}
+	/* the name: up to PROG_MAX bytes before ' ', '[' or ':' (one more
+	 * byte of name is too long) */
 	s = q = p;
-	while (q < e && *q != ' ' && *q != '[' && *q != ':') {
-		if (++q - s > PROG_MAX)
-			return NULL;
-	}
-	if (q == s || q >= e || *q == ' ')
+	lim = e - p > PROG_MAX ? p + PROG_MAX + 1 : e;
+	while (q < lim && !tok_stop[(unsigned char)*q])
+		q++;
+	if (q - s > PROG_MAX || q == s || q >= e || *q == ' ')
 		return NULL;
 	name = sv_make(s, (size_t)(q - s));
 	if (*q == '[') {
-		const char *ds = ++q;
+		const char *ds = ++q, *dlim = e - q > 10 ? q + 10 : e; /* at most 10 digits */
 		pid = 0;
-		while (q < e && digit(*q) >= 0 && q - ds < 10)
-			pid = pid * 10 + digit(*q++);
+		while (q < dlim && (unsigned)(*q - '0') <= 9)
+			pid = pid * 10 + (*q++ - '0');
 		if (q == ds || pid > INT32_MAX || q >= e || *q != ']')
 			return NULL;
 		q++;
@@ -858,9 +871,6 @@ static void strip_solaris_id(struct syslog_header *h)
 }
 
 /* ---- tokens ----------------------------------------------------------- */
-
-/* The bytes that end a name token: ' ', '[' and ':'. */
-static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
 
 static const char *token_end(const char *p, const char *e)
 {
@@ -1038,8 +1048,10 @@ static int parse_tail(struct header_ctx *ctx, const char *p, const char *e, stru
 	if (q)
 		p = q < e ? q + 1 : e;
 	h->msg = sv_make(p, (size_t)(e - p));
-	unwrap_repeat(h);
-	strip_solaris_id(h);
+	if (_unlikely_(p < e && (*p == 'm' || *p == '['))) {
+		unwrap_repeat(h);
+		strip_solaris_id(h);
+	}
 	return 1;
 }
 
