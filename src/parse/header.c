@@ -1257,6 +1257,28 @@ done:
 		return 0;
 	if (!h.time_guessed)
 		ctx->last_time_us = h.time_us;
-	*ret = h;
+	/* Copied one word at a time, as the parse stored them: a struct copy
+	 * becomes 16-byte loads of pairs of 8-byte stores still in the store
+	 * buffer, which cannot be forwarded (a stall on every line). The empty
+	 * asm statements keep the compiler from merging the copies again. */
+#define WORD_BARRIER() __asm__ volatile("" ::: "memory")
+	ret->time_us = h.time_us;
+	WORD_BARRIER();
+	ret->host.p = h.host.p;
+	WORD_BARRIER();
+	ret->host.n = h.host.n;
+	WORD_BARRIER();
+	ret->program.p = h.program.p;
+	WORD_BARRIER();
+	ret->program.n = h.program.n;
+	WORD_BARRIER();
+	ret->pid = h.pid;
+	ret->msg.p = h.msg.p;
+	WORD_BARRIER();
+	ret->msg.n = h.msg.n;
+	WORD_BARRIER();
+	ret->time_guessed = h.time_guessed;
+#undef WORD_BARRIER
+	ret->repeat = h.repeat;
 	return 1;
 }
