@@ -757,6 +757,39 @@ static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const c
 /* The bytes that end a name token: ' ', '[' and ':'. */
 static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
 
+/* The digits at p (8 bytes readable) when there are 1 to 7 of them (a
+ * pid): their count, and *ret their value; -1 otherwise (the caller reads
+ * them one by one). One 8-byte load finds where the digits end (SWAR: each
+ * byte compared at once) and three multiplications add them up, instead of
+ * a compare, a branch and a multiply per digit. */
+static inline int swar_pid(const char *p, int64_t *ret)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t w, low7, nondigit, v;
+	unsigned nd;
+
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	low7 = w & ~high;
+	/* high bit of a byte: below '0', above '9', or >= 0x80 */
+	nondigit = (~(low7 + ones * (0x80 - '0')) | (low7 + ones * (0x80 - '9' - 1)) | w) & high;
+	if (!nondigit)
+		return -1;
+	nd = (unsigned)__builtin_ctzll(nondigit) / 8;
+	if (nd == 0)
+		return -1;
+	/* the digits' values, moved to the top bytes: the bytes below them
+	 * are leading zeros (the first digit is the most significant) */
+	v = (w - ones * '0') << (8 * (8 - nd));
+	v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffull;
+	v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffull;
+	v = v * 10000 + (v >> 32);
+	*ret = (int64_t)(v & 0xffffffffull);
+	return (int)nd;
+}
+
 /* A program token at p: "name[pid]:", "name:", "[name]:" or "[name]".
  * Returns the end of the token (the byte after ':' or ']') when the token
  * is one and is followed by a space or the end of the line, else NULL.
@@ -796,9 +829,14 @@ static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_pro
 	name = sv_make(s, (size_t)(q - s));
 	if (*q == '[') {
 		const char *ds = ++q, *dlim = e - q > 10 ? q + 10 : e; /* at most 10 digits */
-		pid = 0;
-		while (q < dlim && (unsigned)(*q - '0') <= 9)
-			pid = pid * 10 + (*q++ - '0');
+		int nd = e - q >= 8 ? swar_pid(q, &pid) : -1;
+		if (nd >= 0) {
+			q += nd;
+		} else {
+			pid = 0;
+			while (q < dlim && (unsigned)(*q - '0') <= 9)
+				pid = pid * 10 + (*q++ - '0');
+		}
 		if (q == ds || pid > INT32_MAX || q >= e || *q != ']')
 			return NULL;
 		q++;
