@@ -25,6 +25,7 @@
 
 #include "core/macro.h"
 #include "core/timeutil.h"
+#include "parse/dec-util.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 #define TZ_NAME_MAX 255
@@ -764,29 +765,17 @@ static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
  * a compare, a branch and a multiply per digit. */
 static inline int swar_pid(const char *p, int64_t *ret)
 {
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t w, low7, nondigit, v;
+	uint64_t w = dec_load8(p), nondigit = dec_nondigits8(w);
 	unsigned nd;
 
-	memcpy(&w, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w = __builtin_bswap64(w);
-#endif
-	low7 = w & ~high;
-	/* high bit of a byte: below '0', above '9', or >= 0x80 */
-	nondigit = (~(low7 + ones * (0x80 - '0')) | (low7 + ones * (0x80 - '9' - 1)) | w) & high;
 	if (!nondigit)
 		return -1;
 	nd = (unsigned)__builtin_ctzll(nondigit) / 8;
 	if (nd == 0)
 		return -1;
 	/* the digits' values, moved to the top bytes: the bytes below them
-	 * are leading zeros (the first digit is the most significant) */
-	v = (w - ones * '0') << (8 * (8 - nd));
-	v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffull;
-	v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffull;
-	v = v * 10000 + (v >> 32);
-	*ret = (int64_t)(v & 0xffffffffull);
+	 * are leading zeros */
+	*ret = (int64_t)dec_value8((w - DEC_ONES * '0') << (8 * (8 - nd)));
 	return (int)nd;
 }
 
