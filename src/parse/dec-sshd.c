@@ -401,6 +401,8 @@ static bool key_info_plausible(struct sv info, enum auth_method m)
 static void apply_info(struct sv info, struct event *ev)
 {
 	struct sv type, fp, after;
+	if (info.n == 0)
+		return; /* most lines: nothing after " ssh2" */
 	if (split_key(info, &type, &fp, &after)) {
 		ev->key_type = type;
 		ev->key_fp = fp;
