@@ -784,7 +784,7 @@ static inline int swar_pid(const char *p, int64_t *ret)
  * is one and is followed by a space or the end of the line, else NULL.
  * no_colon: only "name[pid]" followed by a space (rsyslog templates that
  * drop the colon). */
-static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid,
+static inline __attribute__((always_inline)) const char *parse_prog_x(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid,
 				bool no_colon)
 {
 	struct sv name;
