@@ -89,7 +89,7 @@ static bool parse_uint(struct sv v, unsigned long max, unsigned long *ret)
 }
 
 /* Cuts " port N" off the end of *s. */
-static bool cut_port(struct sv *s, uint16_t *port)
+static inline __attribute__((always_inline)) bool cut_port(struct sv *s, uint16_t *port)
 {
 	size_t i = s->n;
 	if (s->n >= 8) {
