@@ -62,6 +62,7 @@ void event_init(struct event *ev)
 	 * stores that follow it) were a fifth of decoding a short line. Each
 	 * fixed-size memset becomes two 16-byte stores. */
 	size_t i = 0;
+#pragma GCC unroll 16
 	for (; i + 32 <= sizeof(*ev); i += 32)
 		memset((char *)ev + i, 0, 32);
 	memset((char *)ev + i, 0, sizeof(*ev) - i);

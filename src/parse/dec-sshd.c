@@ -89,9 +89,30 @@ static bool parse_uint(struct sv v, unsigned long max, unsigned long *ret)
 }
 
 /* Cuts " port N" off the end of *s. */
-static bool cut_port(struct sv *s, uint16_t *port)
+static inline __attribute__((always_inline)) bool cut_port(struct sv *s, uint16_t *port)
 {
 	size_t i = s->n;
+	if (s->n >= 8) {
+		/* the last 8 bytes at once: the digits at their end, and their
+		 * value (fewer than 8 digits: else the loop below decides) */
+		uint64_t w = dec_load8(s->p + s->n - 8), nondigit = dec_nondigits8(w), x;
+		if (nondigit) {
+			unsigned top = (63u - (unsigned)__builtin_clzll(nondigit)) / 8; /* last non-digit byte */
+			unsigned nd = 7 - top;
+			if (nd == 0)
+				return false;
+			i = s->n - nd;
+			if (i < 6 || memcmp(s->p + i - 6, " port ", 6) != 0)
+				return false;
+			/* the non-digit bytes masked off become leading zeros */
+			x = dec_value8((w >> (8 * (top + 1)) << (8 * (top + 1))) - ((DEC_ONES * '0') << (8 * (top + 1))));
+			if (x > 65535)
+				return false;
+			*port = (uint16_t)x;
+			s->n = i - 6;
+			return true;
+		}
+	}
 	uint64_t x = 0, mul = 1;
 	/* the number is read while scanning back to its start (as parse_uint
 	 * would read it: leading zeros allowed, at most 10 digits) */
@@ -380,6 +401,8 @@ static bool key_info_plausible(struct sv info, enum auth_method m)
 static void apply_info(struct sv info, struct event *ev)
 {
 	struct sv type, fp, after;
+	if (info.n == 0)
+		return; /* most lines: nothing after " ssh2" */
 	if (split_key(info, &type, &fp, &after)) {
 		ev->key_type = type;
 		ev->key_fp = fp;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/strview.h"
 
@@ -16,6 +17,39 @@
  * more than a handful of attempts per line, and a bound keeps the
  * multiplication by the header's repeat count far from overflow. */
 #define DEC_COUNT_MAX 100000u
+
+/* ---- 8 bytes at a time (SWAR) ------------------------------------------ */
+
+#define DEC_ONES 0x0101010101010101ull
+#define DEC_HIGH 0x8080808080808080ull
+
+/* 8 bytes of text as one word, the first byte in the low bits. */
+static inline uint64_t dec_load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* The high bit of each byte of w that is not '0'-'9' (exact per byte). */
+static inline uint64_t dec_nondigits8(uint64_t w)
+{
+	uint64_t low7 = w & ~DEC_HIGH;
+	return (~(low7 + DEC_ONES * (0x80 - '0')) | (low7 + DEC_ONES * (0x80 - '9' - 1)) | w) & DEC_HIGH;
+}
+
+/* The number written by 8 digit values 0-9, one per byte of v, the first
+ * byte the most significant (bytes of 0 before the digits are leading
+ * zeros): three multiplications instead of eight. */
+static inline uint64_t dec_value8(uint64_t v)
+{
+	v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffull;
+	v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffull;
+	return (v * 10000 + (v >> 32)) & 0xffffffffull;
+}
 
 /* Drops leading blanks (sudo pads its user name: "%8s : "). */
 static inline struct sv dec_ltrim(struct sv v)

@@ -25,6 +25,7 @@
 
 #include "core/macro.h"
 #include "core/timeutil.h"
+#include "parse/dec-util.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 #define TZ_NAME_MAX 255
@@ -77,6 +78,13 @@ struct header_ctx {
 	int64_t mt_days;
 	unsigned yc_mon, yc_day; /* last (month, day) → yc_days; yc_mon 0: empty */
 	int64_t yc_days;
+
+	/* RFC 3164 times: the last "Mmm dd hh:" seen (fixed layout) and the
+	 * UTC second of its minute 0; hc_ok false: empty. Lines of one hour
+	 * share it, so most lines cost a 10-byte compare and two digit pairs. */
+	char hc_key[10];
+	bool hc_ok;
+	int64_t hc_base;
 
 	int64_t last_time_us; /* for lines without a usable time */
 
@@ -458,24 +466,39 @@ static int32_t local_offset(const struct header_ctx *ctx, int64_t l)
 	return before;
 }
 
-static int32_t offset_miss(struct header_ctx *ctx, int64_t l, int64_t hour, struct off_slot *slot)
+/* The offset of every second of local hour `hour`, when the zone has one
+ * offset for the whole hour (no change inside it): true and *ret. Looked
+ * up in the per-hour cache, computed and cached on a miss. */
+static bool hour_offset(struct header_ctx *ctx, int64_t hour, int32_t *ret)
 {
-	int32_t o0 = local_offset(ctx, hour * 3600), o1 = local_offset(ctx, hour * 3600 + 3599);
+	struct off_slot *slot;
+	int32_t o0, o1;
+	if (ctx->kind == TZK_UTC) {
+		*ret = 0;
+		return true;
+	}
+	slot = &ctx->cache[(uint64_t)hour % OFF_CACHE_SLOTS];
+	if (_likely_(slot->used && slot->hour == hour)) {
+		*ret = slot->off;
+		return true;
+	}
+	o0 = local_offset(ctx, hour * 3600);
+	o1 = local_offset(ctx, hour * 3600 + 3599);
 	if (o0 != o1)
-		return local_offset(ctx, l); /* a change inside this hour: no caching */
+		return false; /* a change inside this hour: no caching */
 	*slot = (struct off_slot){ hour, o0, true };
-	return o0;
+	*ret = o0;
+	return true;
 }
 
 static inline int64_t local_to_utc(struct header_ctx *ctx, int64_t l)
 {
+	int32_t off;
 	if (ctx->kind == TZK_UTC)
 		return l;
-	int64_t hour = floor_div(l, 3600);
-	struct off_slot *slot = &ctx->cache[(uint64_t)hour % OFF_CACHE_SLOTS];
-	if (_likely_(slot->used && slot->hour == hour))
-		return l - slot->off;
-	return l - offset_miss(ctx, l, hour, slot);
+	if (_likely_(hour_offset(ctx, floor_div(l, 3600), &off)))
+		return l - off;
+	return l - local_offset(ctx, l);
 }
 
 /* ---- context ----------------------------------------------------------- */
@@ -520,6 +543,7 @@ void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 	civil_from_days(ctx->mt_days, &y, &m, &d);
 	ctx->mt_year = (int)y;
 	ctx->yc_mon = 0;
+	ctx->hc_ok = false;
 	ctx->last_time_us = mtime_s * 1000000;
 }
 
@@ -608,15 +632,29 @@ static int64_t fraction(const char **pp, const char *e)
 }
 
 /* "Nov  1 00:00:01[.frac]" (day space- or zero-padded, or unpadded):
- * returns the end, and *ret_us the UTC time, or NULL. */
-static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+ * returns the end, and *ret_us the UTC time, or NULL.
+ *
+ * Fast path: the fixed layout "Mmm dd hh:mm:ss" whose first 10 bytes are
+ * those of an earlier line this parser accepted (ctx->hc_key) differs from
+ * it only in minutes and seconds; within the hour the offset is the same
+ * (hc_ok is set only for hours without an offset change), so the time is
+ * the hour's base plus mm:ss. Second 60 (a leap second, which local_to_utc
+ * files under the next hour) and anything else unusual take the slow path,
+ * so the result is always the slow path's. */
+__attribute__((noinline)) static const char *parse_bsd_time_slow(struct header_ctx *ctx, const char *p,
+									 const char *e, int64_t *ret_us)
 {
+	const char *start = p;
 	unsigned mon, day;
 	int64_t days, us;
-	int secs;
+	int secs, hour;
+	int32_t off;
+	bool fixed;
+
 	if (e - p < 14 || !(mon = month_of(p)) || p[3] != ' ')
 		return NULL;
 	p += 4;
+	fixed = true;
 	if (*p == ' ') {
 		if (digit(p[1]) < 0)
 			return NULL;
@@ -628,17 +666,42 @@ static const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const c
 	} else if (digit(p[0]) >= 0) {
 		day = (unsigned)digit(p[0]);
 		p += 1;
+		fixed = false;
 	} else {
 		return NULL;
 	}
 	if (e - p < 9 || *p != ' ' || (secs = hms(p + 1)) < 0)
 		return NULL;
+	hour = two(p + 1);
 	p += 9;
 	us = fraction(&p, e);
 	if (!bsd_days(ctx, mon, day, &days))
 		return NULL;
+	if (fixed) {
+		int64_t l = days * 86400 + hour * 3600;
+		ctx->hc_ok = hour_offset(ctx, floor_div(l, 3600), &off);
+		if (ctx->hc_ok) {
+			memcpy(ctx->hc_key, start, sizeof(ctx->hc_key));
+			ctx->hc_base = l - off;
+		}
+	}
 	*ret_us = local_to_utc(ctx, days * 86400 + secs) * 1000000 + us;
 	return p;
+}
+
+static inline const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
+{
+	int m, s;
+	if (_likely_(ctx->hc_ok && e - p >= 15 && memcmp(p, ctx->hc_key, 10) == 0 && p[12] == ':' &&
+		     (m = two(p + 10)) >= 0 && m <= 59 && (s = two(p + 13)) >= 0 && s <= 59)) {
+		int64_t us = 0;
+		p += 15;
+		if (_unlikely_(p < e && (*p == '.' || *p == ',')))
+			us = fraction(&p, e);
+		*ret_us = (ctx->hc_base + m * 60 + s) * 1000000 + us;
+		return p;
+	}
+	return parse_bsd_time_slow(ctx, p, e, ret_us);
 }
 
 /* "2026-11-01T00:00:01[.frac][Z|±HH:MM|±HHMM]": returns the end and
@@ -692,16 +755,40 @@ static const char *parse_iso_time(struct header_ctx *ctx, const char *p, const c
 	return p;
 }
 
+/* The bytes that end a name token: ' ', '[' and ':'. */
+static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
+
+/* The digits at p (8 bytes readable) when there are 1 to 7 of them (a
+ * pid): their count, and *ret their value; -1 otherwise (the caller reads
+ * them one by one). One 8-byte load finds where the digits end (SWAR: each
+ * byte compared at once) and three multiplications add them up, instead of
+ * a compare, a branch and a multiply per digit. */
+static inline int swar_pid(const char *p, int64_t *ret)
+{
+	uint64_t w = dec_load8(p), nondigit = dec_nondigits8(w);
+	unsigned nd;
+
+	if (!nondigit)
+		return -1;
+	nd = (unsigned)__builtin_ctzll(nondigit) / 8;
+	if (nd == 0)
+		return -1;
+	/* the digits' values, moved to the top bytes: the bytes below them
+	 * are leading zeros */
+	*ret = (int64_t)dec_value8((w - DEC_ONES * '0') << (8 * (8 - nd)));
+	return (int)nd;
+}
+
 /* A program token at p: "name[pid]:", "name:", "[name]:" or "[name]".
  * Returns the end of the token (the byte after ':' or ']') when the token
  * is one and is followed by a space or the end of the line, else NULL.
  * no_colon: only "name[pid]" followed by a space (rsyslog templates that
  * drop the colon). */
-static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid,
+static inline __attribute__((always_inline)) const char *parse_prog_x(const char *p, const char *e, struct sv *ret_prog, int32_t *ret_pid,
 				bool no_colon)
 {
 	struct sv name;
-	const char *s, *q;
+	const char *s, *q, *lim;
 	int64_t pid = -1;
 
 	if (p < e && *p == '[') {
@@ -720,19 +807,25 @@ static const char *parse_prog_x(const char *p, const char *e, struct sv *ret_pro
 		*ret_pid = -1;
 		return q;
 	}
+	/* the name: up to PROG_MAX bytes before ' ', '[' or ':' (one more
+	 * byte of name is too long) */
 	s = q = p;
-	while (q < e && *q != ' ' && *q != '[' && *q != ':') {
-		if (++q - s > PROG_MAX)
-			return NULL;
-	}
-	if (q == s || q >= e || *q == ' ')
+	lim = e - p > PROG_MAX ? p + PROG_MAX + 1 : e;
+	while (q < lim && !tok_stop[(unsigned char)*q])
+		q++;
+	if (q - s > PROG_MAX || q == s || q >= e || *q == ' ')
 		return NULL;
 	name = sv_make(s, (size_t)(q - s));
 	if (*q == '[') {
-		const char *ds = ++q;
-		pid = 0;
-		while (q < e && digit(*q) >= 0 && q - ds < 10)
-			pid = pid * 10 + digit(*q++);
+		const char *ds = ++q, *dlim = e - q > 10 ? q + 10 : e; /* at most 10 digits */
+		int nd = e - q >= 8 ? swar_pid(q, &pid) : -1;
+		if (nd >= 0) {
+			q += nd;
+		} else {
+			pid = 0;
+			while (q < dlim && (unsigned)(*q - '0') <= 9)
+				pid = pid * 10 + (*q++ - '0');
+		}
 		if (q == ds || pid > INT32_MAX || q >= e || *q != ']')
 			return NULL;
 		q++;
@@ -805,9 +898,6 @@ static void strip_solaris_id(struct syslog_header *h)
 }
 
 /* ---- tokens ----------------------------------------------------------- */
-
-/* The bytes that end a name token: ' ', '[' and ':'. */
-static const bool tok_stop[256] = { [' '] = true, ['['] = true, [':'] = true };
 
 static const char *token_end(const char *p, const char *e)
 {
@@ -985,8 +1075,10 @@ static int parse_tail(struct header_ctx *ctx, const char *p, const char *e, stru
 	if (q)
 		p = q < e ? q + 1 : e;
 	h->msg = sv_make(p, (size_t)(e - p));
-	unwrap_repeat(h);
-	strip_solaris_id(h);
+	if (_unlikely_(p < e && (*p == 'm' || *p == '['))) {
+		unwrap_repeat(h);
+		strip_solaris_id(h);
+	}
 	return 1;
 }
 
@@ -1192,6 +1284,28 @@ done:
 		return 0;
 	if (!h.time_guessed)
 		ctx->last_time_us = h.time_us;
-	*ret = h;
+	/* Copied one word at a time, as the parse stored them: a struct copy
+	 * becomes 16-byte loads of pairs of 8-byte stores still in the store
+	 * buffer, which cannot be forwarded (a stall on every line). The empty
+	 * asm statements keep the compiler from merging the copies again. */
+#define WORD_BARRIER() __asm__ volatile("" ::: "memory")
+	ret->time_us = h.time_us;
+	WORD_BARRIER();
+	ret->host.p = h.host.p;
+	WORD_BARRIER();
+	ret->host.n = h.host.n;
+	WORD_BARRIER();
+	ret->program.p = h.program.p;
+	WORD_BARRIER();
+	ret->program.n = h.program.n;
+	WORD_BARRIER();
+	ret->pid = h.pid;
+	ret->msg.p = h.msg.p;
+	WORD_BARRIER();
+	ret->msg.n = h.msg.n;
+	WORD_BARRIER();
+	ret->time_guessed = h.time_guessed;
+#undef WORD_BARRIER
+	ret->repeat = h.repeat;
 	return 1;
 }

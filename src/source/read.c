@@ -25,6 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/macro.h"
 #include "source/source-internal.h"
@@ -276,6 +279,38 @@ static void fp_format(char out[static FP_STRLEN], const char *p, size_t n)
 	(void)snprintf(out, FP_STRLEN, "v1:%016" PRIx64 ":%zu", hash64(p, n), n);
 }
 
+#if defined(__SSE2__)
+/* Bit i set: p[i] is '\n', for i < 64 (four SSE2 compares). */
+static inline uint64_t nl_mask64(const char *p)
+{
+	const __m128i nl = _mm_set1_epi8('\n');
+	uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl));
+	uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), nl));
+	uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), nl));
+	uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), nl));
+	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+#endif
+
+/* The first '\n' in [p, e), or NULL. Log lines are mostly shorter than
+ * 128 bytes: where 128 bytes remain, two 64-byte masks answer without a
+ * call (memchr's set-up costs as much as the search on such lines). */
+static inline char *find_nl(char *p, char *e)
+{
+#if defined(__SSE2__)
+	if (e - p >= 128) {
+		uint64_t m = nl_mask64(p);
+		if (m)
+			return p + __builtin_ctzll(m);
+		m = nl_mask64(p + 64);
+		if (m)
+			return p + 64 + __builtin_ctzll(m);
+		p += 128;
+	}
+#endif
+	return memchr(p, '\n', (size_t)(e - p));
+}
+
 /* The line buffer: buf[start, end) is not yet delivered; buf[0] is byte
  * pos of the decompressed stream. */
 struct lines {
@@ -424,7 +459,7 @@ int source_read(const struct source_input *in, const struct source_opts *opts, s
 	for (;;) {
 		while (L.start < L.end) {
 			char *p = L.buf + L.start;
-			char *nl = memchr(p, '\n', L.end - L.start);
+			char *nl = find_nl(p, L.buf + L.end);
 			if (!nl)
 				break;
 			size_t len = (size_t)(nl - p);

@@ -198,6 +198,121 @@ static void test_v4_differential(void **state)
 	assert_true(n_accepted > 50000);
 }
 
+/* IPv6: addr_parse has its own inet_pton6; every answer must be glibc's. */
+static void test_v6_differential(void **state)
+{
+	static const char *const edge[] = {
+		"::", ":::", "::::", ":", "1::", "1:", ":1", "::1", "1::1", "1::1::1", "1:2:3:4:5:6:7:8",
+		"1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8::",
+		"::1:2:3:4:5:6:7:8", "1:2:3::4:5:6:7:8", "1:2:3:4::5:6:7", "12345::", "0000:0:0:0:0:0:0:1",
+		"00000::1", "ffff::", "FFFF::", "fffff::", "10000::", "g::", "::g", "1:2:3:4:5:6:1.2.3.4",
+		"1:2:3:4:5:6:7:1.2.3.4", "1:2:3:4:5:1.2.3.4", "::1.2.3.4", "::ffff:1.2.3.4", "::ffff:1.2.3",
+		"::ffff:1.2.3.4.5", "::ffff:01.2.3.4", "::ffff:1.2.3.04", "::ffff:256.2.3.4", "::1.2.3.4:1",
+		"1.2.3.4::", "::a1.2.3.4", "::1a.2.3.4", "::.1.2.3.4", "::1.2.3.4.", "1::2:3:4:5:6:1.2.3.4",
+		"1:2:3:4:5:6::1.2.3.4", "1:2:3:4:5:6:7::1.2.3.4", "::ffff:1.2.3.4%eth0", "fe80::1%eth0",
+		"fe80::1%", "fe80::1%%", "%", "%fe80::1", "fe80::1%eth0:1", "fe80%::1", "1.2.3.4%::",
+		"2001:db8::a11:beef:7ac0", "2001:DB8::A11:BEEF:7AC0", "2001:db8:0:0:1:0:0:1", " ::1", "::1 ",
+		"::1\n", "[::1]", "::-1", "::+1", "0x1::", "::0x1", "1:::2", ":1::", "1::2:", "::2:",
+		"1:2:3:4:5:6:7:8%x", "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::0.0.0.0", "::ffff:0:1.2.3.4",
+		"64:ff9b::1.2.3.4", "2001:db8:cfac:761b::1597", "a:b:c:d:e:f:a:b", "A:B:C:D:E:F:A:B",
+	};
+	static const char small[] = ":0f.1";
+	static const char alpha[] = "0123456789abcdefABCDEF:.";
+	static const char wild[] = "0123456789abcdefgABCDEFG:.%x \n\0/[]-";
+	char s[64];
+	unsigned long before = n_accepted;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		compare_str(edge[i]);
+	compare("::1\0", 4);
+	compare("::\0001", 4);
+	compare("fe80::1%e\0", 10);
+	/* every string of up to 7 bytes over ':' '0' 'f' '.' '1' */
+	for (size_t len = 0; len <= 7; len++) {
+		size_t total = 1;
+		for (size_t k = 0; k < len; k++)
+			total *= sizeof(small) - 1;
+		for (size_t c = 0; c < total; c++) {
+			size_t x = c;
+			for (size_t k = 0; k < len; k++) {
+				s[k] = small[x % (sizeof(small) - 1)];
+				x /= sizeof(small) - 1;
+			}
+			compare(s, len);
+		}
+	}
+	/* well-formed addresses (1-8 groups of 0-5 hex digits, a "::" or not,
+	 * a dotted-quad tail or not, a zone or not), then random damage */
+	for (int i = 0; i < 300000; i++) {
+		size_t n = 0;
+		int groups = 1 + (int)rnd(8), gap = rnd(3) == 0 ? -1 : (int)rnd((uint32_t)groups + 1);
+		bool quad = rnd(4) == 0;
+		for (int g = 0; g < groups && n < 40; g++) {
+			int digits = rnd(10) == 0 ? (int)rnd(6) : 1 + (int)rnd(4);
+			if (g == gap)
+				s[n++] = ':';
+			if (g)
+				s[n++] = ':';
+			if (g == groups - 1 && quad) {
+				n += (size_t)snprintf(s + n, sizeof(s) - n, "%u.%u.%u.%u", rnd(300), rnd(256), rnd(256),
+						      rnd(256));
+				break;
+			}
+			for (int k = 0; k < digits; k++)
+				s[n++] = "0123456789abcdefABCDEF"[rnd(22)];
+		}
+		if (gap == groups) {
+			s[n++] = ':';
+			s[n++] = ':';
+		}
+		if (rnd(10) == 0)
+			n += (size_t)snprintf(s + n, sizeof(s) - n, "%%eth%u", rnd(10));
+		switch (rnd(6)) {
+		case 0: /* replace a byte */
+			if (n)
+				s[rnd((uint32_t)n)] = wild[rnd(sizeof(wild) - 1)];
+			break;
+		case 1: /* drop a byte */
+			if (n) {
+				size_t at = rnd((uint32_t)n);
+				memmove(s + at, s + at + 1, n - at - 1);
+				n--;
+			}
+			break;
+		case 2: /* insert a byte */
+			if (n < sizeof(s) - 1) {
+				size_t at = rnd((uint32_t)n + 1);
+				memmove(s + at + 1, s + at, n - at);
+				s[at] = wild[rnd(sizeof(wild) - 1)];
+				n++;
+			}
+			break;
+		default:
+			break;
+		}
+		compare(s, n);
+	}
+	/* random strings over hex digits, colons and dots */
+	for (int i = 0; i < 300000; i++) {
+		size_t n = rnd(48);
+		const char *a = i & 1 ? alpha : wild;
+		size_t an = i & 1 ? sizeof(alpha) - 1 : sizeof(wild) - 1;
+		for (size_t k = 0; k < n; k++)
+			s[k] = a[rnd((uint32_t)an)];
+		compare(s, n);
+	}
+	/* any byte at any place of a valid address */
+	for (int b = 0; b < 256; b++)
+		for (size_t at = 0; at < 24; at++) {
+			memcpy(s, "2001:db8::ffff:1.2.3.4%x", 24);
+			s[at] = (char)b;
+			compare(s, 24);
+		}
+	print_message("addr v6 differential: %lu addresses accepted\n", n_accepted - before);
+	assert_true(n_accepted - before > 50000);
+}
+
 static void test_mask(void **state)
 {
 	struct addr a, m;
@@ -231,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_v4_differential),
+		cmocka_unit_test(test_v6_differential),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_equal_hash),
 	};

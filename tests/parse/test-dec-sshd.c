@@ -721,6 +721,57 @@ static struct coverage scan_file(const char *rel)
 	return c;
 }
 
+/* " port N" is cut from the right 8 bytes at a time where the message is
+ * long enough, digit by digit otherwise (8 or more digits): every port
+ * text must give one answer, the one of the rule (1-10 digits, leading
+ * zeros allowed, at most 65535). */
+static void test_port_forms(void **state)
+{
+	static const char *const fmt[] = {
+		"Connection closed by %s port %s",
+		"Connection closed by %s port %s [preauth]",
+		"Failed password for root from %s port %s ssh2",
+		"Invalid user admin from %s port %s",
+	};
+	static const char *const addrs[] = { "10.1.2.3", "::1", "2001:db8::7", "1.2.3.4" };
+	uint64_t rng = 0x452821e638d01377ull;
+	unsigned long n_ports = 0;
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		char port[24], msg[160];
+		size_t nd;
+		struct event ev;
+		unsigned long long want = 0;
+		bool all_digits = true;
+		int r;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		nd = (size_t)(rng % 14);
+		for (size_t k = 0; k < nd; k++) {
+			unsigned x = (unsigned)(rng >> (4 + 3 * k % 50)) % 12;
+			port[k] = x < 10 ? (char)('0' + x) : x == 10 ? 'x' : '\x80';
+			if (k < 3 && (rng >> 61) == 0)
+				port[k] = '0';
+			all_digits &= x < 10 || port[k] == '0';
+		}
+		port[nd] = '\0';
+		for (size_t k = 0; k < nd && all_digits; k++)
+			want = want * 10 + (unsigned)(port[k] - '0');
+		snprintf(msg, sizeof(msg), fmt[(rng >> 32) % 4], addrs[(rng >> 40) % 4], port);
+		r = dec(msg, &ev);
+		if (nd >= 1 && nd <= 10 && all_digits && want <= 65535) {
+			if (r != 1 || ev.port != want || ev.source.family == ADDR_NONE)
+				fail_msg("%s: r %d port %u, want port %llu", msg, r, ev.port, want);
+			n_ports++;
+		} else if (r == 1 && ev.port != 0) {
+			fail_msg("%s: took port %u", msg, ev.port);
+		}
+	}
+	assert_true(n_ports > 20000);
+}
+
 static void test_real_auth_log(void **state)
 {
 	struct coverage c = scan_file("auth-real-cseanburns/auth.log");
@@ -759,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_random_hostile_users),
 		cmocka_unit_test(test_random_hostile_both_sides),
 		cmocka_unit_test(test_truncation_and_flips),
+		cmocka_unit_test(test_port_forms),
 		cmocka_unit_test(test_real_auth_log),
 		cmocka_unit_test(test_real_loghub),
 	};

@@ -694,6 +694,60 @@ static void check_file(const char *dir, const char *rel, const char *mtime, cons
 	assert_int_equal(parsed, lines);
 }
 
+/* The pid of "prog[DIGITS]:" is read 8 bytes at a time where 8 bytes are
+ * left in the line and one by one elsewhere: both must give the one
+ * answer, for 0 to 12 digits, any byte after them, and every length of
+ * the line's rest (the message may be empty, the ']' may be the last byte). */
+static void test_pid_forms(void **state)
+{
+	struct header_ctx *ctx = header_ctx_new("UTC");
+	static const char tails[][8] = { "]: m", "]:", "] m", "]", "]x", "", "a]: m", "\x80]: m", "/]: m", ":]: m" };
+	uint64_t rng = 0x243f6a8885a308d3ull;
+	unsigned long n_ok = 0;
+	(void)state;
+	assert_non_null(ctx);
+	for (int i = 0; i < 200000; i++) {
+		char line[96], digits[16];
+		size_t nd, n, k;
+		const char *tail;
+		struct syslog_header h = { .pid = 12345 };
+		char *copy;
+		int r, want_r;
+		int64_t want_pid = 0;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		nd = (size_t)(rng % 13);
+		for (k = 0; k < nd; k++)
+			digits[k] = (char)('0' + (rng >> (8 + 4 * k % 48)) % 10);
+		if (nd && (rng >> 60) == 0)
+			digits[0] = '0'; /* leading zeros are fine in a pid */
+		tail = tails[(rng >> 40) % (sizeof(tails) / sizeof(tails[0]))];
+		n = (size_t)snprintf(line, sizeof(line), "Nov  1 00:00:01 host sshd[%.*s%s", (int)nd, digits, tail);
+		for (k = 0; k < nd; k++)
+			want_pid = want_pid * 10 + (digits[k] - '0');
+		/* the reference: 1-10 digits, at most INT32_MAX, then "]:" and the
+		 * end or a space, or "] " (rsyslog without the colon); anything
+		 * else is a host "host" and no program */
+		want_r = nd >= 1 && nd <= 10 && want_pid <= INT32_MAX && tail[0] == ']' &&
+			 ((tail[1] == ':' && (tail[2] == '\0' || tail[2] == ' ')) || tail[1] == ' ');
+		r = parse_copy(ctx, line, n, &h, &copy);
+		assert_int_equal(r, 1);
+		if (want_r) {
+			if (h.pid != want_pid || !sv_eq(h.program, "sshd"))
+				fail_msg("%s: pid %d program %.*s, want %lld sshd", line, (int)h.pid, (int)h.program.n,
+					 h.program.p, (long long)want_pid);
+			n_ok++;
+		} else if (h.program.n != 0 || h.pid != -1) {
+			fail_msg("%s: took pid %d program %.*s", line, (int)h.pid, (int)h.program.n, h.program.p);
+		}
+		free(copy);
+	}
+	assert_true(n_ok > 10000);
+	header_ctx_free(ctx);
+}
+
 static void test_real_logs(void **state)
 {
 	const char *dir = getenv("MOAT_SHARED_DATA");
@@ -728,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_zones_vs_libc),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_pid_forms),
 		cmocka_unit_test(test_real_logs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

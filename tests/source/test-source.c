@@ -699,6 +699,53 @@ static void test_read_hostile_content(void **state)
 	rm_rf(d);
 }
 
+/* Line ends are found 64 bytes at a time where 128 bytes remain and with
+ * memchr elsewhere: lines of every length around those sizes (0-300
+ * bytes, newline-free bytes of every value, a '\n'-adjacent 0x0a-like
+ * byte 0x8a), across several read chunks and their carried-over tails,
+ * must come out exactly as written, with their offsets. */
+static void test_read_line_lengths(void **state)
+{
+	(void)state;
+	char *d = tmpdir_new(), *p = pj(d, "lens.log");
+	size_t cap = 3u << 20, len = 0, n_lines = 0;
+	char *data = malloc(cap);
+	uint64_t rng = 0x13198a2e03707344ull;
+	struct coll c = { 0 };
+	struct source_stats st = { 0 };
+	char *err;
+
+	assert_non_null(data);
+	while (len + 400 < cap) {
+		size_t n;
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		/* mostly near the 64/128-byte edges, sometimes anything to 300 */
+		n = (rng & 3) ? (size_t)(56 + (rng >> 8) % 80) : (size_t)((rng >> 8) % 301);
+		for (size_t k = 0; k < n; k++) {
+			unsigned char b = (unsigned char)(rng >> (16 + (k % 6) * 8)) ^ (unsigned char)k;
+			data[len + k] = (char)(b == '\n' ? 0x8a : b);
+		}
+		len += n;
+		data[len++] = '\n';
+		n_lines++;
+	}
+	put_file(p, data, len);
+	assert_int_equal(read_path(p, NULL, &c, &st, &err), 0);
+	assert_int_equal(c.n, n_lines);
+	assert_lines_are(&c, data, len);
+	for (size_t i = 0, off = 0; i < c.n; i++) {
+		assert_int_equal(c.v[i].offset, off);
+		assert_int_equal(c.v[i].line, i + 1);
+		off += c.v[i].len + 1;
+	}
+	coll_reset(&c);
+	free(data);
+	rm_rf(d);
+	free(p);
+}
+
 static void test_read_long_lines(void **state)
 {
 	(void)state;
@@ -1386,6 +1433,7 @@ int main(void)
 		cmocka_unit_test(test_expand_default),
 		cmocka_unit_test(test_expand_default_unreadable),
 		cmocka_unit_test(test_read_hostile_content),
+		cmocka_unit_test(test_read_line_lengths),
 		cmocka_unit_test(test_read_long_lines),
 		cmocka_unit_test(test_read_big_and_progress),
 		cmocka_unit_test(test_read_gzip_damaged),
