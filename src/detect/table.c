@@ -614,15 +614,14 @@ bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stal
 	uint32_t key = fold(key64), since = since_of(now_s, stale_s), live = 0, n = s->n;
 	uint32_t found = UINT32_MAX, old = UINT32_MAX;
 
-	/* one pass: the key, the keys tried within the window, one that is not */
+	/* one pass: the key, the keys tried within the window, one that is
+	 * not; without branches (whether a name is recent is a coin toss) */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct nitem *it = nset_at_c(s, i);
-		if (it->key == key)
-			found = i;
-		if (it->last_s >= since)
-			live++;
-		else
-			old = i;
+		uint32_t recent = it->last_s >= since;
+		found = it->key == key ? i : found;
+		live += recent;
+		old = recent ? old : i;
 	}
 	if (found != UINT32_MAX) {
 		struct nitem *it = nset_at(s, found);
