@@ -184,8 +184,14 @@ struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
 static void queue_squeeze(struct table *t)
 {
 	size_t size = t->qmask + 1, live = 0;
-	for (uint64_t p = t->qhead; p < t->qtail; p++)
-		live += qlive(t, p);
+	if (t->qtail - t->qhead == size) {
+		/* full (the usual case): every bit of the ring is in range */
+		for (size_t k = 0; k < size / 64; k++)
+			live += (size_t)__builtin_popcountll(t->qlive[k]);
+	} else {
+		for (uint64_t p = t->qhead; p < t->qtail; p++)
+			live += qlive(t, p);
+	}
 	size_t nsize = live * 8 > size ? size * 2 : size;
 	struct tqrec *nq = t->q;
 	uint64_t *nlive = t->qlive;
@@ -206,16 +212,27 @@ static void queue_squeeze(struct table *t)
 	 * read, so none is overwritten before it is read. */
 	uint64_t base = nq == t->q ? t->qhead : 0, w = 0;
 	size_t nmask = nsize - 1;
-	for (uint64_t p = t->qhead; p < t->qtail; p++) {
-		size_t i = p & t->qmask;
-		if (!(t->qlive[i / 64] >> (i % 64) & 1))
-			continue;
-		t->qlive[i / 64] &= ~(UINT64_C(1) << (i % 64));
-		struct tqrec r = t->q[i];
-		size_t j = (base + w) & nmask;
-		nq[j] = r;
-		nlive[j / 64] |= UINT64_C(1) << (j % 64);
-		r.n->qpos = base + w++;
+	/* a word of live bits at a time: the stale records cost nothing */
+	for (uint64_t p = t->qhead; p < t->qtail;) {
+		size_t i0 = p & t->qmask;
+		unsigned b = (unsigned)(i0 % 64), span = 64 - b;
+		if (span > t->qtail - p)
+			span = (unsigned)(t->qtail - p);
+		/* a copy: the moves below only write behind the position read */
+		uint64_t bits = t->qlive[i0 / 64] >> b;
+		if (span < 64)
+			bits &= (UINT64_C(1) << span) - 1;
+		while (bits) {
+			size_t i = i0 + (size_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			t->qlive[i / 64] &= ~(UINT64_C(1) << (i % 64));
+			struct tqrec r = t->q[i];
+			size_t j = (base + w) & nmask;
+			nq[j] = r;
+			nlive[j / 64] |= UINT64_C(1) << (j % 64);
+			r.n->qpos = base + w++;
+		}
+		p += span;
 	}
 	if (nq != t->q) {
 		free(t->q);
