@@ -20,6 +20,7 @@
 
 #define ACCT_NAME_MAX 256
 #define HELD_RING (2 * DETECT_LOOKAHEAD_MAX) /* look-ahead ring */
+#define HELD_TEXT_MAX 4096 /* longer events are judged at once: the ring stays small */
 
 /* ---- small shared helpers ---- */
 
@@ -436,6 +437,8 @@ static bool hold(struct held *h, const struct event *ev)
 		      ev->key_fp.n + ev->tty.n + ev->command.n + ev->detail.n;
 	char *at;
 
+	if (need > HELD_TEXT_MAX)
+		return false;
 	if (need > h->cap) {
 		size_t cap = MAX(need, MAX(h->cap * 2, (size_t)256));
 		char *b = realloc(h->buf, cap);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../test-tmp.h"
 #include "helpers.h"
 #include "parse/decoder.h"
 #include "parse/header.h"
@@ -81,6 +82,49 @@ static char *run(const char *const *paths, unsigned ahead, size_t *ret_n)
 	return t.buf;
 }
 
+/* Attacks with some lines far longer than the look-ahead keeps (those are
+ * judged at once, after the held ones): the same alerts in the same order. */
+static void test_long_lines(void **state)
+{
+	char *dir = test_tmpdir("lookahead"), path[4096];
+	size_t n0, n32;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/auth.log", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 3000; i++) {
+		int src = i % 7, mm = i / 60 % 60, ss = i % 60;
+		if (i % 97 == 0) {
+			/* a user name of 6,000 bytes, and a sudo command of 9,000 */
+			fprintf(f, "Mar  2 01:%02d:%02d web1 sshd[%d]: Failed password for invalid user ", mm, ss, 100 + i);
+			for (int k = 0; k < 6000; k++)
+				fputc('a' + k % 26, f);
+			fprintf(f, " from 203.0.113.%d port %d ssh2\n", src, 40000 + i);
+			fprintf(f, "Mar  2 01:%02d:%02d web1 sudo:    alice : user NOT in sudoers ; TTY=pts/1 ; PWD=/ ; "
+				   "USER=root ; COMMAND=/bin/echo ", mm, ss);
+			for (int k = 0; k < 9000; k++)
+				fputc('x', f);
+			fputc('\n', f);
+		} else {
+			fprintf(f, "Mar  2 01:%02d:%02d web1 sshd[%d]: Failed password for %s from 203.0.113.%d port %d ssh2\n",
+				mm, ss, 100 + i, i % 3 ? "root" : "admin", src, 40000 + i);
+		}
+	}
+	fclose(f);
+	const char *paths[] = { path, NULL };
+	char *a0 = run(paths, 0, &n0);
+	char *a32 = run(paths, 32, &n32);
+	assert_true(n0 >= 7); /* every source brute forces */
+	assert_int_equal(n32, n0);
+	assert_string_equal(a32, a0);
+	free(a0);
+	free(a32);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
 static void test_same_alerts(void **state)
 {
 	const char *root = getenv("MOAT_SOURCE_ROOT"), *shared = getenv("MOAT_SHARED_DATA");
@@ -113,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_alerts),
+		cmocka_unit_test(test_long_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
