@@ -111,6 +111,27 @@ static void compare_str(const char *s)
 	compare(s, strlen(s));
 }
 
+/* compare() on every string of up to max_len bytes over alphabet. */
+static void compare_all_strings(const char *alphabet, size_t max_len)
+{
+	size_t na = strlen(alphabet);
+	char s[16];
+	assert_true(max_len <= sizeof(s));
+	for (size_t len = 0; len <= max_len; len++) {
+		size_t total = 1;
+		for (size_t k = 0; k < len; k++)
+			total *= na;
+		for (size_t c = 0; c < total; c++) {
+			size_t x = c;
+			for (size_t k = 0; k < len; k++) {
+				s[k] = alphabet[x % na];
+				x /= na;
+			}
+			compare(s, len);
+		}
+	}
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint32_t rnd(uint32_t n)
@@ -145,22 +166,7 @@ static void test_v4_differential(void **state)
 	compare("::1\0", 4);
 
 	/* every string of up to 5 bytes over digits and dots that matter */
-	{
-		static const char small[] = "0129.";
-		for (size_t len = 0; len <= 5; len++) {
-			size_t total = 1;
-			for (size_t k = 0; k < len; k++)
-				total *= sizeof(small) - 1;
-			for (size_t c = 0; c < total; c++) {
-				size_t x = c;
-				for (size_t k = 0; k < len; k++) {
-					s[k] = small[x % (sizeof(small) - 1)];
-					x /= sizeof(small) - 1;
-				}
-				compare(s, len);
-			}
-		}
-	}
+	compare_all_strings("0129.", 5);
 	/* dotted quads with parts 0-999, random leading zeros, random damage */
 	for (int i = 0; i < 300000; i++) {
 		size_t n = 0;
@@ -216,7 +222,6 @@ static void test_v6_differential(void **state)
 		"1:2:3:4:5:6:7:8%x", "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::0.0.0.0", "::ffff:0:1.2.3.4",
 		"64:ff9b::1.2.3.4", "2001:db8:cfac:761b::1597", "a:b:c:d:e:f:a:b", "A:B:C:D:E:F:A:B",
 	};
-	static const char small[] = ":0f.1";
 	static const char alpha[] = "0123456789abcdefABCDEF:.";
 	static const char wild[] = "0123456789abcdefgABCDEFG:.%x \n\0/[]-";
 	char s[64];
@@ -229,19 +234,7 @@ static void test_v6_differential(void **state)
 	compare("::\0001", 4);
 	compare("fe80::1%e\0", 10);
 	/* every string of up to 7 bytes over ':' '0' 'f' '.' '1' */
-	for (size_t len = 0; len <= 7; len++) {
-		size_t total = 1;
-		for (size_t k = 0; k < len; k++)
-			total *= sizeof(small) - 1;
-		for (size_t c = 0; c < total; c++) {
-			size_t x = c;
-			for (size_t k = 0; k < len; k++) {
-				s[k] = small[x % (sizeof(small) - 1)];
-				x /= sizeof(small) - 1;
-			}
-			compare(s, len);
-		}
-	}
+	compare_all_strings(":0f.1", 7);
 	/* well-formed addresses (1-8 groups of 0-5 hex digits, a "::" or not,
 	 * a dotted-quad tail or not, a zone or not), then random damage */
 	for (int i = 0; i < 300000; i++) {
