@@ -17,7 +17,7 @@ N=${1:-60000}
 PKGS=${2:-2000}
 MOAT=${MOAT:-build/moat}
 SHARED=${MOAT_SHARED_DATA:-../shared/data}
-W=$(mktemp -d /tmp/moat-bench-XXXXXX)
+W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
 python3 - "$SHARED/osv-debian12-greenbone" "$W" "$N" "$PKGS" <<'PY'

@@ -170,9 +170,16 @@ static void test_hostile(void **state)
 	expect_error(buf, "t.yaml:2:14: brute_force.threshold: expected a whole number, not "
 			  "'9999999999999999999999999999999999999999'");
 
+	/* a 200-byte key: the message quotes its first 72 bytes */
 	n = snprintf(buf, sizeof(buf), "brute_force:\n  %0200d: 1\n", 0);
-	memset(buf + 15, 'x', 200);
-	expect_error(buf, "t.yaml:2:3: unknown key 'brute_force.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
+	memset(buf + 15, 'k', 200);
+	{
+		char want[128];
+		int w = snprintf(want, sizeof(want), "t.yaml:2:3: unknown key 'brute_force.%060d'", 0);
+		assert_true(w > 0 && (size_t)w < sizeof(want));
+		memset(want + strlen("t.yaml:2:3: unknown key 'brute_force."), 'k', 60);
+		expect_error(buf, want);
+	}
 
 	expect_error("account_change:\n  privileged_groups: [abcdefghijklmnopqrstuvwxyz0123456789]\n",
 		     "t.yaml:2:23: account_change.privileged_groups: 'abcdefghijklmnopqrstuvwxyz0123456789' is not a "

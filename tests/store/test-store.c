@@ -234,7 +234,7 @@ static void test_corrupt_file(void **state)
 	store_free(s);
 	int fd = open(q, O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "XXXXXXXXXXXXXXXX", 16, 0), 16);
+	assert_int_equal(pwrite(fd, "this is garbage!", 16, 0), 16);
 	close(fd);
 	err = NULL;
 	assert_int_equal(store_open(q, &s, &err), -EBADMSG);
