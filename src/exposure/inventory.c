@@ -3,6 +3,8 @@
  * "Field: value" lines with continuation lines starting with a blank) and
  * os-release. See inventory.h.
  */
+#include "core/array.h"
+#include "core/fileio.h"
 #include "exposure/inventory.h"
 
 #include <errno.h>
@@ -139,14 +141,8 @@ static int finish_stanza(struct inventory *inv, struct stanza *st)
 		if (!*st->source)
 			st->source = NULL;
 	}
-	if (inv->n == inv->cap) {
-		size_t nc = inv->cap ? inv->cap * 2 : 256;
-		struct inv_pkg *np = realloc(inv->pkgs, nc * sizeof(*np));
-		if (!np)
-			return -ENOMEM;
-		inv->pkgs = np;
-		inv->cap = nc;
-	}
+	if (array_reserve(&inv->pkgs, &inv->cap, inv->n + 1, sizeof(*inv->pkgs), 256) < 0)
+		return -ENOMEM;
 	inv->pkgs[inv->n++] = (struct inv_pkg){
 		.name = st->package,
 		.arch = st->arch ? st->arch : "",
@@ -247,55 +243,17 @@ int inventory_parse(const char *data, size_t len, const char *name, struct inven
 
 static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	size_t n = 0, cap = 0;
 	char *buf = NULL;
-	struct stat stt;
-	if (fstat(fd, &stt) == 0 && S_ISREG(stt.st_mode) && stt.st_size > 0)
-		cap = (size_t)stt.st_size + 1;
-	if (cap > max + 1)
-		return -EFBIG;
-	if (cap) {
-		buf = malloc(cap);
-		if (!buf)
-			return -ENOMEM;
+	size_t cap = 0;
+	ssize_t n = read_to_end(fd, &buf, &cap, max);
+	*ret = NULL;
+	*ret_len = 0;
+	if (n < 0) {
+		free(buf);
+		return (int)n;
 	}
-	for (;;) {
-		if (n + 1 >= cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			if (nc > max + 1)
-				nc = max + 1;
-			if (n + 1 >= nc) {
-				free(buf);
-				return -EFBIG;
-			}
-			char *nb = realloc(buf, nc);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap = nc;
-		}
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = -errno;
-			free(buf);
-			return e;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf)
-			return -ENOMEM;
-	}
-	buf[n] = '\0';
 	*ret = buf;
-	*ret_len = n;
+	*ret_len = (size_t)n;
 	return 0;
 }
 

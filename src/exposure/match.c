@@ -2,6 +2,7 @@
  * match: judging installed source packages against advisory entries (see
  * match.h for the rules).
  */
+#include "core/array.h"
 #include "exposure/match.h"
 
 #include <errno.h>
@@ -252,14 +253,8 @@ static int add_finding(struct matcher *m, const struct adv_row *row, enum findin
 {
 	struct match_result *r = m->res;
 	struct finding *f;
-	if (r->n == m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 64;
-		struct finding *nv = realloc(r->v, nc * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		r->v = nv;
-		m->cap = nc;
-	}
+	if (array_reserve(&r->v, &m->cap, r->n + 1, sizeof(*r->v), 64) < 0)
+		return -ENOMEM;
 	f = &r->v[r->n];
 	*f = (struct finding){ .status = st, .severity = -1, .days_exposed = -1 };
 	f->source = strdup(m->g->source);

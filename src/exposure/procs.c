@@ -21,6 +21,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "core/array.h"
+#include "core/fileio.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
@@ -34,42 +36,14 @@ static uint64_t hash_sv(struct sv v)
 	return x;
 }
 
-ssize_t reach_read_at(struct reach_snapshot *s, int dirfd, const char *name, size_t cap)
+ssize_t reach_read_at(struct reach_snapshot *s, int dirfd, const char *name, size_t max)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	size_t n = 0;
-	for (;;) {
-		if (s->buf_cap - n < 4096) {
-			if (s->buf_cap >= cap) {
-				close(fd);
-				return -EFBIG;
-			}
-			size_t nc = s->buf_cap ? s->buf_cap * 2 : 64 * 1024;
-			char *b = realloc(s->buf, nc);
-			if (!b) {
-				close(fd);
-				return -ENOMEM;
-			}
-			s->buf = b;
-			s->buf_cap = nc;
-		}
-		ssize_t k = read(fd, s->buf + n, s->buf_cap - n - 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			int r = -errno;
-			close(fd);
-			return r;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
+	ssize_t n = read_to_end(fd, &s->buf, &s->buf_cap, max);
 	close(fd);
-	s->buf[n] = '\0';
-	return (ssize_t)n;
+	return n;
 }
 
 /* ---- paths ---- */
@@ -146,14 +120,8 @@ int reach_path_intern(struct reach_snapshot *s, struct sv raw, size_t *ret)
 	}
 	if ((s->n_paths + 1) * 2 > s->cap_index && index_grow(s) < 0)
 		return -ENOMEM;
-	if (s->n_paths == s->cap_paths) {
-		size_t cap = s->cap_paths ? s->cap_paths * 2 : 1024;
-		struct rpath *p = realloc(s->paths, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		s->paths = p;
-		s->cap_paths = cap;
-	}
+	if (array_reserve(&s->paths, &s->cap_paths, s->n_paths + 1, sizeof(*s->paths), 1024) < 0)
+		return -ENOMEM;
 	char *dup = sv_dup(k);
 	if (!dup)
 		return -ENOMEM;
@@ -197,14 +165,8 @@ static int add_use(struct reach_snapshot *s, size_t pi, struct sv raw, bool dele
 		s->dropped++;
 		return 0;
 	}
-	if (s->n_uses == s->cap_uses) {
-		size_t cap = s->cap_uses ? s->cap_uses * 2 : 4096;
-		struct ruse *u = realloc(s->uses, cap * sizeof(*u));
-		if (!u)
-			return -ENOMEM;
-		s->uses = u;
-		s->cap_uses = cap;
-	}
+	if (array_reserve(&s->uses, &s->cap_uses, s->n_uses + 1, sizeof(*s->uses), 4096) < 0)
+		return -ENOMEM;
 	size_t ui = s->n_uses++;
 	s->uses[ui] = (struct ruse){ .proc = pi, .path = path, .next = p->first_use, .major = major,
 				     .minor = minor, .ino = ino, .has_ino = has_ino, .deleted = deleted,

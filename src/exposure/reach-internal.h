@@ -116,8 +116,9 @@ int reach_path_intern(struct reach_snapshot *s, struct sv raw, size_t *ret);
 size_t reach_path_key(const struct reach_snapshot *s, struct sv path, char *buf, size_t size);
 /* Looks a key up; SIZE_MAX when no process uses it. */
 size_t reach_path_find(const struct reach_snapshot *s, struct sv key);
-/* Reads a whole (small, /proc) file into s->buf; returns its length or a negative errno. */
-ssize_t reach_read_at(struct reach_snapshot *s, int dirfd, const char *name, size_t cap);
+/* Reads a whole (small, /proc) file into s->buf; returns its length or a negative errno
+ * (-EFBIG past max bytes). */
+ssize_t reach_read_at(struct reach_snapshot *s, int dirfd, const char *name, size_t max);
 
 /* sockets.c */
 /* Parses one line of /proc/net/{tcp,tcp6,udp,udp6}; returns 1 and *ret when the socket listens

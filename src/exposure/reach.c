@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "core/array.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
@@ -250,14 +251,9 @@ static int info_index(struct reach_snapshot *s)
 		struct sv n = sv_cstr(de->d_name);
 		if (!sv_consume_end(&n, ".list") || n.n == 0)
 			continue;
-		if (s->n_info_multi == cap) {
-			cap = cap ? cap * 2 : 1024;
-			char **v = realloc(s->info_multi, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			s->info_multi = v;
+		if (array_reserve(&s->info_multi, &cap, s->n_info_multi + 1, sizeof(*s->info_multi), 1024) < 0) {
+			r = -ENOMEM;
+			break;
 		}
 		char *name = sv_dup(n);
 		if (!name) {
@@ -311,15 +307,9 @@ static int scan_list(struct reach_snapshot *s, const char *name, bool only_stale
 			if (p->gen != s->gen) {
 				p->gen = s->gen;
 				p->stale_path = SIZE_MAX;
-				if (h->n == h->cap) {
-					size_t cap = h->cap ? h->cap * 2 : 16;
-					size_t *v = realloc(h->v, cap * sizeof(*v));
-					if (!v) {
-						r = -ENOMEM;
-						goto out;
-					}
-					h->v = v;
-					h->cap = cap;
+				if (array_reserve(&h->v, &h->cap, h->n + 1, sizeof(*h->v), 16) < 0) {
+					r = -ENOMEM;
+					goto out;
 				}
 				h->v[h->n++] = u->proc;
 			}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
@@ -164,14 +165,8 @@ int reach_sock_table_read(struct reach_snapshot *s, int dirfd, struct sock_table
 			struct sock_entry e;
 			if (reach_parse_net_line(line, files[f].proto, files[f].family, &e) != 1)
 				continue;
-			if (t->n == t->cap) {
-				size_t cap = t->cap ? t->cap * 2 : 64;
-				struct sock_entry *v = realloc(t->v, cap * sizeof(*v));
-				if (!v)
-					return -ENOMEM;
-				t->v = v;
-				t->cap = cap;
-			}
+			if (array_reserve(&t->v, &t->cap, t->n + 1, sizeof(*t->v), 64) < 0)
+				return -ENOMEM;
 			t->v[t->n++] = e;
 		}
 	}

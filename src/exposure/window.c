@@ -19,6 +19,7 @@
  * Lines are read into a fixed buffer and parsed as views; only what is
  * kept (names, versions) is copied, into an arena.
  */
+#include "core/array.h"
 #include "exposure/window.h"
 
 #include <dirent.h>
@@ -343,14 +344,8 @@ static int add_rec(struct dpkg_history *h, int64_t t, struct pkg_slot *slot, str
 		h->bad_lines++;
 		return 0;
 	}
-	if (h->n_recs == h->cap_recs) {
-		size_t cap = h->cap_recs ? h->cap_recs * 2 : 256;
-		struct rec *r = realloc(h->recs, cap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		h->recs = r;
-		h->cap_recs = cap;
-	}
+	if (array_reserve(&h->recs, &h->cap_recs, h->n_recs + 1, sizeof(*h->recs), 256) < 0)
+		return -ENOMEM;
 	const char *o = arena_dup(&h->arena, old);
 	const char *n = sv_eq_sv(old, new) ? o : arena_dup(&h->arena, new);
 	if (!o || !n)

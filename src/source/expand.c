@@ -7,6 +7,7 @@
  * Whether a file is gzip is decided by its magic bytes when it is opened
  * here to check that it can be read.
  */
+#include "core/array.h"
 #include "source/source.h"
 
 #include <dirent.h>
@@ -62,27 +63,12 @@ static void builder_done(struct builder *b)
 	*b = (struct builder){ 0 };
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void *nv = reallocarray(*v, ncap, elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 _printf_(2, 3) static int builder_warn(struct builder *b, const char *fmt, ...)
 {
 	char *s;
 	va_list ap;
 	int r;
-	if (grow((void **)&b->warn, &b->cap_warn, b->n_warn + 1, sizeof(*b->warn)) < 0)
+	if (array_reserve(&b->warn, &b->cap_warn, b->n_warn + 1, sizeof(*b->warn), 16) < 0)
 		return -ENOMEM;
 	va_start(ap, fmt);
 	r = vasprintf(&s, fmt, ap);
@@ -96,7 +82,7 @@ _printf_(2, 3) static int builder_warn(struct builder *b, const char *fmt, ...)
 /* Takes ownership of path. */
 static int builder_add(struct builder *b, char *path, const struct stat *st, bool gzip)
 {
-	if (grow((void **)&b->v, &b->cap, b->n + 1, sizeof(*b->v)) < 0) {
+	if (array_reserve(&b->v, &b->cap, b->n + 1, sizeof(*b->v), 16) < 0) {
 		free(path);
 		return -ENOMEM;
 	}
@@ -271,7 +257,7 @@ static int list_dir(const char *dir, struct cands *cs)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (grow((void **)&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v)) < 0)
+		if (array_reserve(&cs->v, &cs->cap, cs->n + 1, sizeof(*cs->v), 16) < 0)
 			goto oom;
 		char *p = path_join(dir, de->d_name);
 		if (!p)

@@ -1,4 +1,5 @@
 /* trace: sessions, attribution and verdicts from the store's events. */
+#include "core/array.h"
 #include "trace/trace.h"
 
 #include <errno.h>
@@ -132,14 +133,8 @@ static struct trace_event *pool_get(struct trace *t, const struct stored_event *
 	}
 	if ((p->n + 1) * 2 > p->n_slots && pool_grow(p) < 0)
 		return NULL;
-	if (p->n == p->cap) {
-		size_t c = p->cap ? p->cap * 2 : 256;
-		struct trace_event **v = realloc(p->v, c * sizeof(*v));
-		if (!v)
-			return NULL;
-		p->v = v;
-		p->cap = c;
-	}
+	if (array_reserve(&p->v, &p->cap, p->n + 1, sizeof(*p->v), 256) < 0)
+		return NULL;
 	const char *strs[] = { e->host, e->program, e->user, e->target, e->source, e->source_name, e->key_type,
 			       e->key_fp, e->tty, e->command, e->detail, e->file };
 	size_t len = 0;
@@ -340,18 +335,10 @@ static void failures_done(struct fail_acc *a, bool by_source)
 
 /* --- sessions ---------------------------------------------------------- */
 
+/* Room for one more element after the n there are. */
 static int grow(void *pv, size_t *cap, size_t n, size_t size)
 {
-	void **p = pv;
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
+	return array_reserve(pv, cap, n + 1, size, 16);
 }
 
 static int session_add(struct trace_session *ss, const struct trace_event *ev)
