@@ -197,12 +197,6 @@ const char *addr_format(const struct addr *a, char buf[static ADDR_STRLEN])
 	return buf;
 }
 
-bool addr_equal(const struct addr *a, const struct addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	return memcmp(a->bytes, b->bytes, a->family == ADDR_V4 ? 4 : 16) == 0;
-}
 
 struct addr addr_mask(const struct addr *a, unsigned prefix)
 {
@@ -225,18 +219,3 @@ bool addr_is_loopback(const struct addr *a)
 	return false;
 }
 
-uint64_t addr_hash(const struct addr *a, uint64_t seed)
-{
-	/* FNV-1a over family and bytes, then a final avalanche (splitmix64). */
-	uint64_t h = 1469598103934665603ULL ^ seed;
-	size_t n = a->family == ADDR_V4 ? 4 : 16;
-	h = (h ^ a->family) * 1099511628211ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ a->bytes[i]) * 1099511628211ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
-}

@@ -28,7 +28,7 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 		brute_settle(d, s);
 	if (s && brute_only_user(s, uh) && s->s_count <= c->bf_forgive) {
 		/* forget the mistypes on the account's side too */
-		struct sitem *it = ac ? sset_find(&ac->srcs, src_hash(&ev->source, d->seed)) : NULL;
+		struct sitem *it = ac ? sset_find(&ac->srcs, addr_hash(&ev->source, d->seed)) : NULL;
 		if (it)
 			sset_zero(&ac->srcs, it);
 		brute_forgive(d, s);
@@ -39,7 +39,7 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	src_reason = s && brute_burst_open(d, s) && now - s->b_last <= win && s->b_count >= c->after_min_failures;
 	if (ac)
 		other_n = sset_active(&ac->srcs, now_s >= c->after_window ? now_s - c->after_window : 0,
-				      ev->source.family != ADDR_NONE ? src_hash(&ev->source, d->seed) : 0, &other_sum);
+				      ev->source.family != ADDR_NONE ? addr_hash(&ev->source, d->seed) : 0, &other_sum);
 	user_reason = other_n >= 1 && other_sum >= c->after_min_failures;
 	if (!src_reason && !user_reason)
 		return;

@@ -158,7 +158,7 @@ static uint64_t conn_key(const struct detect *d, const struct event *ev, uint16_
 	if (ev->pid >= 0)
 		k = hash_mix(k ^ (uint64_t)(uint32_t)ev->pid ^ d->seed);
 	else if (cls == CC_SSHD && ev->port && ev->source.family != ADDR_NONE)
-		k = hash_mix(k ^ src_hash(&ev->source, d->seed) ^ ((uint64_t)ev->port << 20));
+		k = hash_mix(k ^ addr_hash(&ev->source, d->seed) ^ ((uint64_t)ev->port << 20));
 	else if (cls != CC_SSHD && uh) {
 		/* sudo without a pid: one invocation per user and terminal
 		 * (pam_unix writes "tty=/dev/pts/0", sudo "TTY=pts/0") */
@@ -211,7 +211,7 @@ static struct conn *conn_get(struct detect *d, uint64_t key, const struct event 
 		c = &set->c[w];
 		/* a logged-in connection's record is kept as long as nothing needs its way */
 		if ((!live(set, w, now_s) && !(c->flags & CF_AUTHED)) ||
-		    (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !src_equal(&c->src, &ev->source)) ||
+		    (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
 		    (ev->port && c->port && ev->port != c->port))
 			*c = (struct conn){ 0 }; /* the same key, another connection */
 	} else {

@@ -77,12 +77,12 @@ static int64_t burst_gap_us(const struct detect_config *c)
 
 static bool src_eq(const struct tnode *n, const void *key)
 {
-	return src_equal(&((const struct src *)n)->addr, key);
+	return addr_equal(&((const struct src *)n)->addr, key);
 }
 
 struct src *brute_find(struct detect *d, const struct addr *a)
 {
-	return (struct src *)table_find(&d->srcs, src_hash(a, d->seed), src_eq, a);
+	return (struct src *)table_find(&d->srcs, addr_hash(a, d->seed), src_eq, a);
 }
 
 /* ---- windows ---- */
@@ -471,7 +471,7 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 		return;
 	if (n == 0)
 		return; /* a repeat of an attempt already counted (and in the evidence) */
-	h = h0 && src_equal(&src, &ev->source) ? h0 : src_hash(&src, d->seed);
+	h = h0 && addr_equal(&src, &ev->source) ? h0 : addr_hash(&src, d->seed);
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);

@@ -112,7 +112,7 @@ static bool same_session(const struct pending *p, const struct event *ev)
 	if (ev->kind == EV_SESSION_CLOSE)
 		return sv_starts(ev->program, "sshd") && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
 	/* a disconnect names the address */
-	return src_equal(&p->source, &ev->source) && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
+	return addr_equal(&p->source, &ev->source) && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
 }
 
 bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n)

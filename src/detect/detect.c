@@ -326,7 +326,7 @@ static void failure_keys(struct detect *d, const struct event *ev, struct fkeys 
 	attempt_prefetch(d, k->conn);
 	k->src_h = 0;
 	if (ev->source.family != ADDR_NONE) {
-		k->src_h = src_hash(&ev->source, d->seed);
+		k->src_h = addr_hash(&ev->source, d->seed);
 		table_prefetch(&d->srcs, k->src_h);
 	}
 }

@@ -29,7 +29,7 @@ void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const 
 	ac->d_count += n;
 	evid_add(&ac->d_evid, &ev->origin);
 
-	struct sitem *it = sset_touch(&ac->srcs, src_hash(src, d->seed), now_s, c->dist_window,
+	struct sitem *it = sset_touch(&ac->srcs, addr_hash(src, d->seed), now_s, c->dist_window,
 				      c->max_sources_per_account, n, &fresh, &prev_s);
 	if (!fresh)
 		return;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/alert.h"
+#include "core/hash.h"
 #include "core/event.h"
 #include "detect/detect.h"
 
@@ -221,35 +222,6 @@ struct tnode *table_next_oldest(const struct table *t, uint64_t *pos);
 void table_remove(struct table *t, struct tnode *n);
 /* Drops entries not seen since before `before`, oldest first. */
 void table_expire(struct table *t, int64_t before);
-
-uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
-uint64_t hash_mix(uint64_t x);
-
-/* An address's hash for the detectors' tables (seeded: an attacker cannot
- * aim addresses at one slot): v4 is one word, v6 two, then one avalanche. */
-static inline uint64_t src_hash(const struct addr *a, uint64_t seed)
-{
-	uint64_t w0 = 0, w1 = 0;
-	if (a->family == ADDR_V4) {
-		uint32_t v;
-		memcpy(&v, a->bytes, 4);
-		w0 = v;
-	} else {
-		memcpy(&w0, a->bytes, 8);
-		memcpy(&w1, a->bytes + 8, 8);
-	}
-	return hash_mix((w0 ^ seed) * 0x9e3779b97f4a7c15ULL ^ (w1 + a->family) * 0xc2b2ae3d27d4eb4fULL);
-}
-
-/* addr_equal, inline: the same family and bytes. */
-static inline bool src_equal(const struct addr *a, const struct addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == ADDR_V4)
-		return memcmp(a->bytes, b->bytes, 4) == 0;
-	return memcmp(a->bytes, b->bytes, 16) == 0;
-}
 
 /* ---- bounded sets of keys with counts (a user's sources, a source's names) ----
  *
@@ -501,7 +473,7 @@ struct addr baseline_net_of(const struct detect_config *c, const struct addr *a,
 struct fkeys {
 	uint16_t host;
 	uint64_t uh; /* the user name's hash (detect_name_hash), 0: none */
-	uint64_t src_h; /* the line's address's hash (src_hash), 0: none */
+	uint64_t src_h; /* the line's address's hash (addr_hash), 0: none */
 	uint64_t conn; /* its sshd connection's key (attempt_key), 0: none */
 	bool ahead; /* the look-ahead already started loading the source's state */
 };

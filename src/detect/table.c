@@ -13,34 +13,6 @@
 
 #include "detect/internal.h"
 
-uint64_t hash_mix(uint64_t x)
-{
-	/* splitmix64's finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
-{
-	const unsigned char *b = p;
-	uint64_t h = 1469598103934665603ULL ^ seed;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, b, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-		b += 8;
-		n -= 8;
-	}
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ULL;
-	return hash_mix(h);
-}
-
 /* ---- arena ---- */
 
 #define HUGE_CHUNK ((size_t)2 << 20)

@@ -22,18 +22,14 @@
 #include <unistd.h>
 
 #include "core/array.h"
+#include "core/hash.h"
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
 static uint64_t hash_sv(struct sv v)
 {
-	uint64_t x = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < v.n; i++) {
-		x ^= (unsigned char)v.p[i];
-		x *= 1099511628211ULL;
-	}
-	return x;
+	return hash_bytes(v.p, v.n, 0);
 }
 
 ssize_t reach_read_at(struct reach_snapshot *s, int dirfd, const char *name, size_t max)

@@ -20,6 +20,7 @@
  * kept (names, versions) is copied, into an arena.
  */
 #include "core/array.h"
+#include "core/hash.h"
 #include "exposure/window.h"
 
 #include <dirent.h>
@@ -168,12 +169,7 @@ int64_t dpkg_history_start(const struct dpkg_history *h)
 
 static uint64_t hash_sv(struct sv v)
 {
-	uint64_t x = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < v.n; i++) {
-		x ^= (unsigned char)v.p[i];
-		x *= 1099511628211ULL;
-	}
-	return x;
+	return hash_bytes(v.p, v.n, 0);
 }
 
 static int slots_grow(struct dpkg_history *h)

@@ -259,6 +259,9 @@ static int reader_rewind(struct reader *r)
 }
 
 /* 64-bit FNV-1a with a murmur3 finaliser. */
+/* The fingerprint stored in the cursors table: its own fixed function
+ * (FNV-1a, murmur3's finaliser), not core/hash.h's, whose values may change
+ * between versions; changing it would make every stored cursor unknown. */
 static uint64_t hash64(const char *p, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;

@@ -148,7 +148,7 @@ static int take_error(struct store *s, int r, char **ret_err)
  * store this binary understands. Returns the version or a negative errno. */
 static int read_version(struct store *s, char **ret_err)
 {
-	int64_t version, app, n_tables;
+	int64_t version = 0, app = 0, n_tables = 0;
 	int r;
 
 	r = pragma_int(s, "PRAGMA user_version", &version);

@@ -1,5 +1,6 @@
 /* trace: sessions, attribution and verdicts from the store's events. */
 #include "core/array.h"
+#include "core/hash.h"
 #include "trace/trace.h"
 
 #include <errno.h>
@@ -184,12 +185,9 @@ struct strset {
 	bool capped;
 };
 
-static uint64_t fnv(const char *s)
+static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
+	return hash_bytes(s, strlen(s), 0);
 }
 
 static void strset_clear(struct strset *s)
@@ -208,7 +206,7 @@ static void strset_add(struct strset *s, const char *v)
 	if ((s->n + 1) * 2 > s->n_slots) {
 		if (s->n >= TRACE_USERS_MAX) {
 			/* Full: still recognise known values, count no more. */
-			size_t j = fnv(v) & (s->n_slots - 1);
+			size_t j = str_hash(v) & (s->n_slots - 1);
 			while (s->slots[j] && strcmp(s->slots[j], v) != 0)
 				j = (j + 1) & (s->n_slots - 1);
 			if (!s->slots[j])
@@ -222,7 +220,7 @@ static void strset_add(struct strset *s, const char *v)
 		for (size_t i = 0; i < s->n_slots; i++) {
 			if (!s->slots[i])
 				continue;
-			size_t j = fnv(s->slots[i]) & (n - 1);
+			size_t j = str_hash(s->slots[i]) & (n - 1);
 			while (sl[j])
 				j = (j + 1) & (n - 1);
 			sl[j] = s->slots[i];
@@ -231,7 +229,7 @@ static void strset_add(struct strset *s, const char *v)
 		s->slots = sl;
 		s->n_slots = n;
 	}
-	size_t j = fnv(v) & (s->n_slots - 1);
+	size_t j = str_hash(v) & (s->n_slots - 1);
 	while (s->slots[j]) {
 		if (strcmp(s->slots[j], v) == 0)
 			return;
@@ -262,8 +260,8 @@ static bool is_marker(enum event_kind k)
 /* How many attempts a failure line adds to tries. */
 static uint64_t failure_tries(struct fail_acc *a, const struct stored_event *e, uint32_t c)
 {
-	uint64_t conn = e->pid >= 0 ? fnv(e->host) ^ ((uint64_t)(uint32_t)e->pid + 1) * 0x9e3779b97f4a7c15ULL : 0;
-	uint64_t user = e->user[0] ? fnv(e->user) : 0;
+	uint64_t conn = e->pid >= 0 ? str_hash(e->host) ^ ((uint64_t)(uint32_t)e->pid + 1) * 0x9e3779b97f4a7c15ULL : 0;
+	uint64_t user = e->user[0] ? str_hash(e->user) : 0;
 	bool same = conn && conn == a->last_conn && e->time_us - a->last_us <= MERGE_US &&
 		    (a->last_port == e->port || !a->last_port || !e->port) &&
 		    (a->last_user == user || !a->last_user || !user);
