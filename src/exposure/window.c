@@ -576,6 +576,16 @@ static int rec_cmp(const void *a, const void *b)
 }
 
 /* Sorts the records into groups per name, plus per-arch views for names with several arches. */
+/* The arch of the group's i-th change already came earlier in the group. */
+static bool arch_seen_before(const struct dpkg_history *h, const struct pkg_group *grp, size_t i)
+{
+	const char *a = h->changes[grp->start + i].arch;
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(h->changes[grp->start + k].arch, a) == 0)
+			return true;
+	return false;
+}
+
 static int build_index(struct dpkg_history *h)
 {
 	if (h->n_recs == 0)
@@ -612,10 +622,7 @@ static int build_index(struct dpkg_history *h)
 		struct pkg_group *grp = &h->groups[g];
 		for (size_t i = 0; i < grp->n; i++) {
 			const char *a = h->changes[grp->start + i].arch;
-			bool seen = false;
-			for (size_t k = 0; k < i && !seen; k++)
-				seen = strcmp(h->changes[grp->start + k].arch, a) == 0;
-			if (seen || a[0] == '\0')
+			if (a[0] == '\0' || arch_seen_before(h, grp, i))
 				continue;
 			need_views++;
 			for (size_t k = 0; k < grp->n; k++) {
@@ -638,10 +645,7 @@ static int build_index(struct dpkg_history *h)
 		grp->view_start = h->n_views;
 		for (size_t i = 0; i < grp->n; i++) {
 			const char *a = h->changes[grp->start + i].arch;
-			bool seen = false;
-			for (size_t k = 0; k < i && !seen; k++)
-				seen = strcmp(h->changes[grp->start + k].arch, a) == 0;
-			if (seen || a[0] == '\0')
+			if (a[0] == '\0' || arch_seen_before(h, grp, i))
 				continue;
 			struct arch_view *v = &h->views[h->n_views++];
 			v->arch = a;
