@@ -93,6 +93,16 @@ static size_t pow2_at_least(size_t x)
 	return p;
 }
 
+static void free_arrays(struct table *t)
+{
+	free(t->slots);
+	free(t->q);
+	free(t->qlive);
+	t->slots = NULL;
+	t->q = NULL;
+	t->qlive = NULL;
+}
+
 int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictions,
 	       void (*drop)(void *, struct tnode *, bool), void *ud)
 {
@@ -101,18 +111,13 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
 	t->slots = calloc(slots, sizeof(*t->slots));
-	/* the queue too: it grows while more than half of it is live */
+	/* the queue too: it grows while more than an eighth of it is live (queue_squeeze) */
 	size_t qsize = MAX(slots, (size_t)64);
 	arena_init(&t->mem, t->cap * entry_size);
 	t->q = malloc(qsize * sizeof(*t->q));
 	t->qlive = calloc(qsize / 64, sizeof(*t->qlive));
 	if (!t->slots || !t->q || !t->qlive) {
-		free(t->slots);
-		free(t->q);
-		free(t->qlive);
-		t->slots = NULL;
-		t->q = NULL;
-		t->qlive = NULL;
+		free_arrays(t);
 		return -ENOMEM;
 	}
 	t->mask = slots - 1;
@@ -294,12 +299,7 @@ void table_done(struct table *t)
 	table_expire(t, INT64_MAX);
 	t->free_list = NULL;
 	arena_done(&t->mem);
-	free(t->slots);
-	free(t->q);
-	free(t->qlive);
-	t->slots = NULL;
-	t->q = NULL;
-	t->qlive = NULL;
+	free_arrays(t);
 }
 
 struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const struct tnode *, const void *),
