@@ -77,16 +77,13 @@ struct conn_set {
 
 int attempt_init(struct detect *d)
 {
-	d->conns = aligned_alloc(64, (size_t)CONN_SETS * sizeof(struct conn_set));
-	if (!d->conns)
-		return -1;
-	memset(d->conns, 0, (size_t)CONN_SETS * sizeof(struct conn_set));
-	return 0;
+	d->conns = big_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
+	return d->conns ? 0 : -1;
 }
 
 void attempt_done(struct detect *d)
 {
-	free(d->conns);
+	big_free(d->conns, (size_t)CONN_SETS * sizeof(struct conn_set));
 	d->conns = NULL;
 }
 

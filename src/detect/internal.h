@@ -118,6 +118,10 @@ struct arena {
 	size_t left, chunk;
 };
 
+/* Zeroed memory for big arrays (huge pages from 1 MB up); big_free needs the same size. */
+void *big_alloc(size_t size);
+void big_free(void *p, size_t size);
+
 /* expect: about how many bytes will be carved in all (sizes the chunks). */
 void arena_init(struct arena *a, size_t expect);
 /* size zeroed bytes, aligned to 64 when size is 64 or more (else 16); NULL on OOM. */

@@ -16,6 +16,7 @@
 /* ---- arena ---- */
 
 #define HUGE_CHUNK ((size_t)2 << 20)
+#define BIG_MIN ((size_t)1 << 20)
 
 void arena_init(struct arena *a, size_t expect)
 {
@@ -23,31 +24,48 @@ void arena_init(struct arena *a, size_t expect)
 	*a = (struct arena){ .chunk = MIN(HUGE_CHUNK, (expect + 64 + page - 1) / page * page) };
 }
 
-static void *chunk_new(size_t size)
+/* Sizes from 1 MB up are mapped in 2 MB units backed by huge pages where
+ * the kernel allows it: the big tables are read at random, and with small
+ * pages nearly every read would also miss the TLB. */
+static size_t big_size(size_t size)
 {
-	if (size < HUGE_CHUNK)
-		return calloc(1, size);
-	/* a 2 MB aligned chunk: map twice that and trim */
-	char *p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return size < BIG_MIN ? size : (size + HUGE_CHUNK - 1) / HUGE_CHUNK * HUGE_CHUNK;
+}
+
+void *big_alloc(size_t size)
+{
+	if (size < BIG_MIN) {
+		/* cache-line aligned, like the mapped ones */
+		size_t sz = (size + 63) / 64 * 64;
+		void *p = aligned_alloc(64, sz ? sz : 64);
+		if (p)
+			memset(p, 0, sz ? sz : 64);
+		return p;
+	}
+	size = big_size(size);
+	/* 2 MB aligned: map that much more and trim */
+	char *p = mmap(NULL, size + HUGE_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	char *q = (char *)(((uintptr_t)p + size - 1) & ~(uintptr_t)(size - 1));
+	char *q = (char *)(((uintptr_t)p + HUGE_CHUNK - 1) & ~(uintptr_t)(HUGE_CHUNK - 1));
 	if (q > p)
 		munmap(p, (size_t)(q - p));
-	if (q + size < p + 2 * size)
-		munmap(q + size, (size_t)(p + 2 * size - (q + size)));
+	if (q + size < p + size + HUGE_CHUNK)
+		munmap(q + size, (size_t)(p + size + HUGE_CHUNK - (q + size)));
 #ifdef MADV_HUGEPAGE
 	(void)madvise(q, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
 #endif
 	return q;
 }
 
-static void chunk_free(void *p, size_t size)
+void big_free(void *p, size_t size)
 {
-	if (size < HUGE_CHUNK)
+	if (!p)
+		return;
+	if (size < BIG_MIN)
 		free(p);
 	else
-		munmap(p, size);
+		munmap(p, big_size(size));
 }
 
 void *arena_alloc(struct arena *a, size_t size)
@@ -57,7 +75,7 @@ void *arena_alloc(struct arena *a, size_t size)
 
 	if (!a->cur || a->left < pad + size) {
 		size_t csize = MAX(a->chunk, (size + 128 + 4095) / 4096 * 4096);
-		char *c = chunk_new(csize);
+		char *c = big_alloc(csize);
 		if (!c)
 			return NULL;
 		*(void **)c = a->chunks;
@@ -80,7 +98,7 @@ void arena_done(struct arena *a)
 	while (a->chunks) {
 		char *c = a->chunks;
 		a->chunks = *(void **)c;
-		chunk_free(c, *(size_t *)(c + sizeof(void *)));
+		big_free(c, *(size_t *)(c + sizeof(void *)));
 	}
 	*a = (struct arena){ 0 };
 }
@@ -95,9 +113,9 @@ static size_t pow2_at_least(size_t x)
 
 static void free_arrays(struct table *t)
 {
-	free(t->slots);
-	free(t->q);
-	free(t->qlive);
+	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
+	big_free(t->q, (t->qmask + 1) * sizeof(*t->q));
+	big_free(t->qlive, (t->qmask + 1) / 64 * sizeof(*t->qlive));
 	t->slots = NULL;
 	t->q = NULL;
 	t->qlive = NULL;
@@ -110,18 +128,18 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 			     .ud = ud };
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
-	t->slots = calloc(slots, sizeof(*t->slots));
 	/* the queue too: it grows while more than an eighth of it is live (queue_squeeze) */
 	size_t qsize = MAX(slots, (size_t)64);
+	t->mask = slots - 1;
+	t->qmask = qsize - 1;
 	arena_init(&t->mem, t->cap * entry_size);
-	t->q = malloc(qsize * sizeof(*t->q));
-	t->qlive = calloc(qsize / 64, sizeof(*t->qlive));
+	t->slots = big_alloc(slots * sizeof(*t->slots));
+	t->q = big_alloc(qsize * sizeof(*t->q));
+	t->qlive = big_alloc(qsize / 64 * sizeof(*t->qlive));
 	if (!t->slots || !t->q || !t->qlive) {
 		free_arrays(t);
 		return -ENOMEM;
 	}
-	t->mask = slots - 1;
-	t->qmask = qsize - 1;
 	return 0;
 }
 
@@ -173,11 +191,11 @@ static void queue_squeeze(struct table *t)
 	struct tqrec *nq = t->q;
 	uint64_t *nlive = t->qlive;
 	if (nsize != size) {
-		nq = malloc(nsize * sizeof(*nq));
-		nlive = calloc(nsize / 64, sizeof(*nlive));
+		nq = big_alloc(nsize * sizeof(*nq));
+		nlive = big_alloc(nsize / 64 * sizeof(*nlive));
 		if (!nq || !nlive) {
-			free(nq);
-			free(nlive);
+			big_free(nq, nsize * sizeof(*nq));
+			big_free(nlive, nsize / 64 * sizeof(*nlive));
 			nq = t->q;
 			nlive = t->qlive;
 			nsize = size;
@@ -212,8 +230,8 @@ static void queue_squeeze(struct table *t)
 		p += span;
 	}
 	if (nq != t->q) {
-		free(t->q);
-		free(t->qlive);
+		big_free(t->q, size * sizeof(*t->q));
+		big_free(t->qlive, size / 64 * sizeof(*t->qlive));
 		t->q = nq;
 		t->qlive = nlive;
 		t->qmask = nsize - 1;
@@ -317,7 +335,7 @@ struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const 
 static int grow(struct table *t)
 {
 	size_t nslots = (t->mask + 1) * 2;
-	struct tslot *s = calloc(nslots, sizeof(*s));
+	struct tslot *s = big_alloc(nslots * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i <= t->mask; i++) {
@@ -328,7 +346,7 @@ static int grow(struct table *t)
 			j = (j + 1) & (nslots - 1);
 		s[j] = t->slots[i];
 	}
-	free(t->slots);
+	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
 	t->slots = s;
 	t->mask = nslots - 1;
 	return 0;
