@@ -483,28 +483,19 @@ static void stage_entry(struct detect *d, struct held *h)
 		prefetch_range(h->src, d->srcs.entry_size);
 }
 
-/* Stage 3: what hangs off the entry: the names tried, the evidence counts
- * and the next slots of the burst's evidence. */
+/* Stage 3: what hangs off the entry (its evidence, names tried and sample
+ * names), whole: which parts the event will use depends on counts kept in
+ * that same memory, and reading them here would wait for it. */
 static void stage_more(struct held *h)
 {
 	const struct src_more *m;
 	if (!h->src || !(m = h->src->more))
 		return;
-	__builtin_prefetch(&m->users.n);
-	prefetch_range(m->users.in, MIN((size_t)m->users.n, (size_t)NSET_INLINE) * sizeof(struct nitem));
-	/* a burst that ended starts again from the first evidence slots */
-	unsigned bn = h->src->b_open ? m->b_evid.n : 0;
-	__builtin_prefetch(&m->b_evid);
-	if (bn < EVID_KEEP)
-		__builtin_prefetch(&m->b_evid.kept[bn]);
-	__builtin_prefetch(&m->s_evid);
-	if (m->s_evid.n < EVID_KEEP)
-		__builtin_prefetch(&m->s_evid.kept[m->s_evid.n]);
-	if (h->src->n_names < SAMPLE_NAMES)
-		__builtin_prefetch(m->names[h->src->n_names]);
+	prefetch_range(m, sizeof(*m));
 }
 
-/* Stage 4: the entry's names beyond those kept inline. */
+/* Stage 4: the entry's names beyond those kept inline (the count has
+ * arrived by now). */
 static void stage_names(struct held *h)
 {
 	if (!h->src || !h->src->more)
