@@ -77,6 +77,6 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	}
 	(void)alert_add_evidence(a, &ev->origin);
 	if (src_reason)
-		brute_evidence(s, true, a);
+		brute_evidence(d, s, true, a);
 	detect_emit(d, a);
 }

@@ -197,7 +197,7 @@ static void emit_burst(struct detect *d, struct src *s)
 			(void)alert_add_why(a, "%u failed login attempts in %s", s->b_count, span);
 		spray_why(d, s, a);
 	}
-	brute_evidence(s, true, a);
+	brute_evidence(d, s, true, a);
 	s->alerted_burst = true;
 	detect_emit(d, a);
 }
@@ -236,7 +236,7 @@ static void emit_slow(struct detect *d, struct src *s)
 			    s->s_peak_count, s->s_peak_hours, win, c->slow_threshold, c->slow_min_hours);
 	(void)alert_add_why(a, "%u attempts in all over %s, for %u user name%s", s->s_count, span, names,
 			    names == 1 ? "" : "s");
-	brute_evidence(s, false, a);
+	brute_evidence(d, s, false, a);
 	detect_emit(d, a);
 }
 
@@ -275,13 +275,13 @@ const char *src_name(const struct src *s, unsigned i)
 	return i == 0 ? s->first_name : "";
 }
 
-void brute_evidence(const struct src *s, bool burst, struct alert *a)
+void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a)
 {
 	if (s->more) {
-		(void)evid_to_alert(burst ? &s->more->b_evid : &s->more->s_evid, a);
+		(void)evid_to_alert(d, burst ? &s->more->b_evid : &s->more->s_evid, a);
 	} else if (s->s_count) {
-		struct origin o = { .file = s->first_file, .line = s->first_line };
-		(void)alert_add_evidence(a, &o);
+		struct evid e = { .total = 1, .n = s->first_ref != 0, .kept = { s->first_ref } };
+		(void)evid_to_alert(d, &e, a);
 	}
 }
 
@@ -318,9 +318,8 @@ static struct src_more *src_more(struct detect *d, struct src *s)
 			return NULL;
 	}
 	if (s->s_count) {
-		struct origin o = { .file = s->first_file, .line = s->first_line };
-		evid_add(&m->s_evid, &o);
-		evid_add(&m->b_evid, &o); /* reset below if the episode closed */
+		evid_add(&m->s_evid, s->first_ref);
+		evid_add(&m->b_evid, s->first_ref); /* reset below if the episode closed */
 		memcpy(m->names[0], s->first_name, sizeof(s->first_name));
 		s->n_names = s->first_name[0] ? 1 : 0;
 		if (s->b_user1) {
@@ -412,7 +411,7 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 	if (uh != s->b_user1)
 		s->b_multi = true;
 	if (m)
-		evid_add(&m->b_evid, &ev->origin);
+		evid_add(&m->b_evid, d->ref);
 	if (c->bf_enabled && n) {
 		uint32_t sum = rate_add(s, now, MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1), n);
 		if (sum > s->b_peak)
@@ -424,13 +423,12 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 
 	if (s->s_count == 0) {
 		s->s_first = now;
-		s->first_file = ev->origin.file;
-		s->first_line = ev->origin.line;
+		s->first_ref = d->ref;
 	}
 	s->s_last = now;
 	s->s_count += n;
 	if (m)
-		evid_add(&m->s_evid, &ev->origin);
+		evid_add(&m->s_evid, d->ref);
 	if (c->slow_enabled && n) {
 		hours_add(d, s, now, n);
 		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
@@ -489,7 +487,7 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	if (ev->user.n && (c->dist_enabled || c->after_enabled)) {
 		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
 		if (ac)
-			dist_feed(d, ac, ev, &src, n);
+			dist_feed(d, ac, &src, n);
 	}
 	if (s) {
 		record(d, s, ev, n, uh);

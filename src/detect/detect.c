@@ -255,6 +255,7 @@ struct detect *detect_free(struct detect *d)
 			free(d->host_names[i]);
 	free(d->host_names);
 	free(d->host_slots);
+	free(d->files);
 	free(d);
 	return NULL;
 }
@@ -331,12 +332,43 @@ static void failure_keys(struct detect *d, const struct event *ev, struct fkeys 
 	}
 }
 
+/* The file's number for struct evid (1 on; 0: the table cannot grow). */
+static uint32_t file_id(struct detect *d, const char *file)
+{
+	/* lines come file after file: the last one is usually right */
+	if (d->last_file && d->files[d->last_file - 1] == file)
+		return d->last_file;
+	for (uint32_t i = d->n_files; i > 0; i--)
+		if (d->files[i - 1] == file)
+			return d->last_file = i;
+	if (d->n_files >= (UINT32_C(1) << EVID_FILE_BITS) - 1)
+		return 0;
+	if (d->n_files == d->files_cap) {
+		uint32_t cap = d->files_cap ? d->files_cap * 2 : 16;
+		const char **f = realloc(d->files, cap * sizeof(*f));
+		if (!f)
+			return 0;
+		d->files = f;
+		d->files_cap = cap;
+	}
+	d->files[d->n_files++] = file;
+	return d->last_file = d->n_files;
+}
+
+/* The line of o as struct evid keeps it (0: it cannot be kept, only counted). */
+static uint64_t detect_ref(struct detect *d, const struct origin *o)
+{
+	uint32_t id = o->file && o->line < (UINT64_C(1) << EVID_LINE_BITS) ? file_id(d, o->file) : 0;
+	return id ? (uint64_t)id << EVID_LINE_BITS | o->line : 0;
+}
+
 /* k: the failure's keys when already known (else NULL). */
 static void judge(struct detect *d, const struct event *ev, const struct fkeys *k)
 {
 	uint16_t host;
 
 	d->stats.events++;
+	d->ref = detect_ref(d, &ev->origin);
 	/* time never goes backwards inside the detectors: lists stay ordered */
 	if (ev->time_us > d->now_us)
 		d->now_us = ev->time_us;

@@ -8,7 +8,7 @@
  */
 #include "detect/internal.h"
 
-void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const struct addr *src, uint32_t n)
+void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint32_t n)
 {
 	const struct detect_config *c = d->cfg;
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC), prev_s;
@@ -27,7 +27,7 @@ void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const 
 	dl_push(&d->dist_open, &ac->dist);
 	ac->d_last = d->now_us;
 	ac->d_count += n;
-	evid_add(&ac->d_evid, &ev->origin);
+	evid_add(&ac->d_evid, d->ref);
 
 	struct sitem *it = sset_touch(&ac->srcs, addr_hash(src, d->seed), now_s, c->dist_window,
 				      c->max_sources_per_account, n, &fresh, &prev_s);
@@ -76,7 +76,7 @@ void dist_close(struct detect *d, struct acct *ac)
 		sb_printf(&sb, "%s%s", i ? ", " : "", addr_format(&ac->d_sample[i], ab));
 	(void)alert_add_why(a, "%u failed attempts in %s, from %s%s", ac->d_count, span, sb.b,
 			    ac->d_peak > ac->n_d_sample ? ", …" : "");
-	(void)evid_to_alert(&ac->d_evid, a);
+	(void)evid_to_alert(d, &ac->d_evid, a);
 	detect_emit(d, a);
 }
 

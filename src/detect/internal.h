@@ -313,28 +313,29 @@ void nset_done(struct nameset *s);
 
 #define EVID_KEEP 8
 
-/* The counts first and each line next to its file: the first three lines
- * kept share a cache line with the counts (most episodes are short). */
+/* A line as evidence in 8 bytes: its file's number (detect_ref) in the
+ * high EVID_FILE_BITS bits, its line number below; 0 when the line cannot
+ * be written so (then it is counted, not kept). */
+#define EVID_LINE_BITS 40
+#define EVID_FILE_BITS 24
+
+/* The counts first, then the lines: the first five kept share a cache
+ * line with the counts (most episodes are short). */
 struct evid {
 	uint64_t total;
 	uint32_t n;
-	struct {
-		const char *file; /* origin.file lives for the whole run */
-		uint64_t line;
-	} kept[EVID_KEEP];
+	uint64_t kept[EVID_KEEP];
 };
 
-static inline void evid_add(struct evid *e, const struct origin *o)
+static inline void evid_add(struct evid *e, uint64_t ref)
 {
 	e->total++;
-	if (e->n < EVID_KEEP) {
-		e->kept[e->n].file = o->file;
-		e->kept[e->n].line = o->line;
-		e->n++;
-	}
+	if (e->n < EVID_KEEP && ref)
+		e->kept[e->n++] = ref;
 }
-/* Adds the kept origins to a and sets its evidence_total. */
-int evid_to_alert(const struct evid *e, struct alert *a);
+struct detect;
+/* Adds the kept lines to a and sets its evidence_total. */
+int evid_to_alert(const struct detect *d, const struct evid *e, struct alert *a);
 
 /* ---- per-source state (brute.c, spray.c) ---- */
 
@@ -383,8 +384,7 @@ struct src {
 	/* evidence and names: allocated at the second attempt (or when the first
 	 * alone makes an alert); until then the first attempt's line and name */
 	struct src_more *more;
-	const char *first_file;
-	uint64_t first_line;
+	uint64_t first_ref;
 	char first_name[SAMPLE_LEN + 1]; /* "" once its episode closed */
 
 	/* the slow window's hours: a bit per hour with failures (hour_words
@@ -523,6 +523,12 @@ struct detect {
 	int64_t burst_gap_us, dist_gap_us, pe_gap_us;
 	int baseline_err;
 
+	/* the files lines come from, numbered for struct evid (origin.file
+	 * lives for the whole run): ref is the line being judged */
+	const char **files;
+	uint32_t n_files, files_cap, last_file;
+	uint64_t ref;
+
 	/* look-ahead: ring of 2 × DETECT_LOOKAHEAD_MAX, events head..tail-1 held */
 	struct held *held;
 	unsigned ahead;
@@ -590,7 +596,7 @@ void brute_settle(struct detect *d, struct src *s);
 bool brute_burst_open(const struct detect *d, const struct src *s);
 void brute_done(struct detect *d);
 /* Adds the evidence of the source's burst (or of its life) to a. */
-void brute_evidence(const struct src *s, bool burst, struct alert *a);
+void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a);
 /* The source tried no user name but uh (all its attempts so far). */
 bool brute_only_user(const struct src *s, uint64_t uh);
 
@@ -601,7 +607,7 @@ bool spray_is_spray(const struct detect *d, const struct src *s);
 void spray_reset(struct src *s);
 
 /* distributed.c */
-void dist_feed(struct detect *d, struct acct *ac, const struct event *ev, const struct addr *src, uint32_t n);
+void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint32_t n);
 void dist_close(struct detect *d, struct acct *ac);
 void dist_sweep(struct detect *d, int64_t now);
 

@@ -47,7 +47,7 @@ void privesc_feed(struct detect *d, const struct event *ev, uint16_t host, uint3
 	}
 	dl_push(&d->pe_open, &ac->pe);
 	ac->pe_last = d->now_us;
-	evid_add(&ac->pe_evid, &ev->origin);
+	evid_add(&ac->pe_evid, d->ref);
 	switch (ev->kind) {
 	case EV_SUDO_REFUSED:
 		ac->pe_refused += n;
@@ -112,7 +112,7 @@ void privesc_close(struct detect *d, struct acct *ac)
 		sb.b[0] = '\0';
 		privesc_describe(&sb, ac->pe_refused, ac->pe_detail, ac->pe_sudo_fail, ac->pe_su_fail, ac->pe_target);
 		(void)alert_add_why(a, "%s", sb.b);
-		(void)evid_to_alert(&ac->pe_evid, a);
+		(void)evid_to_alert(d, &ac->pe_evid, a);
 		detect_emit(d, a);
 	}
 	reset(ac);

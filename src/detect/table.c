@@ -686,10 +686,11 @@ void nset_done(struct nameset *s)
 
 /* ---- evidence ---- */
 
-int evid_to_alert(const struct evid *e, struct alert *a)
+int evid_to_alert(const struct detect *d, const struct evid *e, struct alert *a)
 {
 	for (uint32_t i = 0; i < e->n; i++) {
-		struct origin o = { .file = e->kept[i].file, .line = e->kept[i].line };
+		uint64_t id = e->kept[i] >> EVID_LINE_BITS;
+		struct origin o = { .file = d->files[id - 1], .line = e->kept[i] & ((UINT64_C(1) << EVID_LINE_BITS) - 1) };
 		int r = alert_add_evidence(a, &o);
 		if (r < 0)
 			return r;

@@ -42,6 +42,38 @@ static void test_threshold(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* Evidence is kept as (file, line) in 8 bytes: lines from several files
+ * come back with their own file, and a line number too large for that
+ * form is counted without being kept. */
+static void test_evidence_files_and_huge_lines(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	for (int i = 0; i < 10; i++) {
+		struct event ev = tev(EV_AUTH_FAILURE, i * 10, "root", "203.0.113.20", (uint16_t)(40000 + i));
+		ev.origin.file = i < 5 ? "a.log" : "b.log";
+		ev.origin.line = i < 5 ? (uint64_t)i + 1 : i == 5 ? (UINT64_C(1) << 40) + 3 : (uint64_t)100 + i;
+		feed(d, ev);
+	}
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->evidence_total, 10);
+	assert_int_equal(a->n_evidence, 8);
+	for (int i = 0; i < 5; i++) {
+		assert_string_equal(a->evidence[i].file, "a.log");
+		assert_int_equal(a->evidence[i].line, i + 1);
+	}
+	for (int i = 5; i < 8; i++) {
+		assert_string_equal(a->evidence[i].file, "b.log");
+		assert_int_equal(a->evidence[i].line, 101 + i);
+	}
+	tdone(d, cfg, &c);
+}
+
 static void test_spread_out_is_not_fast(void **state)
 {
 	(void)state;
@@ -241,6 +273,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_evidence_files_and_huge_lines),
 		cmocka_unit_test(test_spread_out_is_not_fast),
 		cmocka_unit_test(test_one_alert_per_episode_and_high),
 		cmocka_unit_test(test_invalid_user_pair_counts_once),
