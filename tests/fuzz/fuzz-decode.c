@@ -59,7 +59,12 @@ static void check(const struct event *ev, const uint8_t *msg, size_t n)
 		fail("count < 1");
 	if (ev->source.family != ADDR_NONE && ev->source.family != ADDR_V4 && ev->source.family != ADDR_V6)
 		fail("bad address family");
-	inside(ev->user, msg, n, "user outside the message");
+	/* user: a view into the message, or a decoder's constant ("root" for
+	 * "ROOT LOGIN REFUSED FROM A", which names no user) */
+	if (ev->user.n && ev->user.p >= b && ev->user.p <= b + n)
+		inside(ev->user, msg, n, "user overruns the message");
+	else if (ev->user.n && (ev->kind != EV_ROOT_REFUSED || !sv_eq(ev->user, "root")))
+		fail("user outside the message");
 	inside(ev->target, msg, n, "target outside the message");
 	inside(ev->source_name, msg, n, "source_name outside the message");
 	inside(ev->tty, msg, n, "tty outside the message");
