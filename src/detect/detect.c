@@ -56,23 +56,6 @@ void fmt_duration(char *buf, size_t n, int64_t us)
 		snprintf(buf, n, "%lld days", (long long)((s + 43200) / 86400));
 }
 
-void fmt_clock(char *buf, size_t n, int64_t us)
-{
-	time_t t = (time_t)(us / USEC_PER_SEC);
-	struct tm tm;
-	if (!localtime_r(&t, &tm)) {
-		snprintf(buf, n, "??:??");
-		return;
-	}
-	snprintf(buf, n, "%02d:%02d", tm.tm_hour, tm.tm_min);
-}
-
-bool is_failure_kind(enum event_kind k)
-{
-	return k == EV_AUTH_FAILURE || k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED ||
-	       k == EV_MAX_AUTH;
-}
-
 void detect_emit(struct detect *d, struct alert *a)
 {
 	if (!a)

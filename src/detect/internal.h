@@ -203,21 +203,25 @@ static inline void prefetch_range(const void *p, size_t n)
 /* Adds a zeroed entry with this hash (the caller checked it is absent),
  * evicting the least recently seen entry when the table is full. NULL on OOM. */
 struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us);
-/* Appends a record when the queue has room (else table.c squeezes it). */
-void table_queue_slow(struct table *t, struct tnode *n);
+/* Makes room in a full queue by dropping its stale records (table.c). */
+void table_squeeze(struct table *t);
+/* Appends n's record, stamped n->seen_us: a write at the tail and a bit. */
+static inline void table_queue_push(struct table *t, struct tnode *n)
+{
+	if (t->qtail - t->qhead > t->qmask)
+		table_squeeze(t);
+	size_t i = t->qtail & t->qmask;
+	t->q[i] = (struct tqrec){ n, n->seen_us };
+	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
+	n->qpos = t->qtail++;
+}
 static inline void table_touch(struct table *t, struct tnode *n, int64_t now_us)
 {
+	/* the entry's previous record is no longer live */
 	size_t old = n->qpos & t->qmask;
 	t->qlive[old / 64] &= ~(UINT64_C(1) << (old % 64));
 	n->seen_us = now_us;
-	if (t->qtail - t->qhead > t->qmask) {
-		table_queue_slow(t, n);
-		return;
-	}
-	size_t i = t->qtail & t->qmask;
-	t->q[i] = (struct tqrec){ n, now_us };
-	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
-	n->qpos = t->qtail++;
+	table_queue_push(t, n);
 }
 /* Walks the entries from the least recently seen: start with *pos = 0;
  * NULL at the end. The table must not change during the walk. */
@@ -555,9 +559,6 @@ struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool c
 struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create);
 /* "4 min", "1 h", "3 days" */
 void fmt_duration(char *buf, size_t n, int64_t us);
-/* "HH:MM" local */
-void fmt_clock(char *buf, size_t n, int64_t us);
-bool is_failure_kind(enum event_kind k);
 
 /* attempt.c: which lines are new attempts (the rule: brute.c) */
 int attempt_init(struct detect *d);

@@ -128,7 +128,7 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 			     .ud = ud };
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
-	/* the queue too: it grows while more than an eighth of it is live (queue_squeeze) */
+	/* the queue too: it grows while more than an eighth of it is live (table_squeeze) */
 	size_t qsize = MAX(slots, (size_t)64);
 	t->mask = slots - 1;
 	t->qmask = qsize - 1;
@@ -176,7 +176,7 @@ struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
  * enough that this costs at most 1/7 of a write per touch. The live
  * records are at most cap, so the ring stops growing below 16 x cap
  * records. On OOM the ring stays and is squeezed in place. */
-static void queue_squeeze(struct table *t)
+void table_squeeze(struct table *t)
 {
 	size_t size = t->qmask + 1, live = 0;
 	if (t->qtail - t->qhead == size) {
@@ -238,22 +238,6 @@ static void queue_squeeze(struct table *t)
 	}
 	t->qhead = base;
 	t->qtail = base + w;
-}
-
-/* Appends n's record (its previous one, if any, is no longer live). */
-static void queue_push(struct table *t, struct tnode *n)
-{
-	if (t->qtail - t->qhead > t->qmask)
-		queue_squeeze(t);
-	size_t i = t->qtail & t->qmask;
-	t->q[i] = (struct tqrec){ n, n->seen_us };
-	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
-	n->qpos = t->qtail++;
-}
-
-void table_queue_slow(struct table *t, struct tnode *n)
-{
-	queue_push(t, n);
 }
 
 static size_t slot_of(const struct table *t, const struct tnode *n)
@@ -380,7 +364,7 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 	t->slots[i] = (struct tslot){ hash, n };
 	t->n++;
 	n->seen_us = now_us;
-	queue_push(t, n);
+	table_queue_push(t, n);
 	return n;
 }
 
