@@ -142,6 +142,37 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
+/* compare() on count random strings of up to max_len - 1 bytes, every
+ * other one over alpha, the others over wild (each without its final NUL). */
+static void compare_random_strings(const char *alpha, size_t alpha_n, const char *wild, size_t wild_n,
+				   uint32_t max_len, int count)
+{
+	char s[64];
+	assert_true(max_len <= sizeof(s));
+	for (int i = 0; i < count; i++) {
+		size_t n = rnd(max_len);
+		const char *a = i & 1 ? alpha : wild;
+		size_t an = i & 1 ? alpha_n : wild_n;
+		for (size_t k = 0; k < n; k++)
+			s[k] = a[rnd((uint32_t)an)];
+		compare(s, n);
+	}
+}
+
+/* compare() on valid with each of its bytes in turn replaced by every byte value. */
+static void compare_every_byte(const char *valid)
+{
+	size_t n = strlen(valid);
+	char s[64];
+	assert_true(n <= sizeof(s));
+	for (int b = 0; b < 256; b++)
+		for (size_t at = 0; at < n; at++) {
+			memcpy(s, valid, n);
+			s[at] = (char)b;
+			compare(s, n);
+		}
+}
+
 static void test_v4_differential(void **state)
 {
 	static const char *const edge[] = {
@@ -185,21 +216,9 @@ static void test_v4_differential(void **state)
 		compare(s, n);
 	}
 	/* random strings over digits and dots, and over a wilder alphabet */
-	for (int i = 0; i < 300000; i++) {
-		size_t n = rnd(20);
-		const char *a = i & 1 ? alpha : wild;
-		size_t an = i & 1 ? sizeof(alpha) - 1 : sizeof(wild) - 1;
-		for (size_t k = 0; k < n; k++)
-			s[k] = a[rnd((uint32_t)an)];
-		compare(s, n);
-	}
+	compare_random_strings(alpha, sizeof(alpha) - 1, wild, sizeof(wild) - 1, 20, 300000);
 	/* any byte at any place of a valid address */
-	for (int b = 0; b < 256; b++)
-		for (size_t at = 0; at <= 11; at++) {
-			memcpy(s, "10.200.30.4", 11);
-			s[at] = (char)b;
-			compare(s, 11);
-		}
+	compare_every_byte("10.200.30.4");
 	print_message("addr differential: %lu strings, %lu addresses\n", n_compared, n_accepted);
 	assert_true(n_accepted > 50000);
 }
@@ -287,21 +306,9 @@ static void test_v6_differential(void **state)
 		compare(s, n);
 	}
 	/* random strings over hex digits, colons and dots */
-	for (int i = 0; i < 300000; i++) {
-		size_t n = rnd(48);
-		const char *a = i & 1 ? alpha : wild;
-		size_t an = i & 1 ? sizeof(alpha) - 1 : sizeof(wild) - 1;
-		for (size_t k = 0; k < n; k++)
-			s[k] = a[rnd((uint32_t)an)];
-		compare(s, n);
-	}
+	compare_random_strings(alpha, sizeof(alpha) - 1, wild, sizeof(wild) - 1, 48, 300000);
 	/* any byte at any place of a valid address */
-	for (int b = 0; b < 256; b++)
-		for (size_t at = 0; at < 24; at++) {
-			memcpy(s, "2001:db8::ffff:1.2.3.4%x", 24);
-			s[at] = (char)b;
-			compare(s, 24);
-		}
+	compare_every_byte("2001:db8::ffff:1.2.3.4%x");
 	print_message("addr v6 differential: %lu addresses accepted\n", n_accepted - before);
 	assert_true(n_accepted - before > 50000);
 }
