@@ -16,6 +16,7 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	uint32_t now_s = (uint32_t)(now / USEC_PER_SEC);
 	uint64_t uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
 	struct src *s = ev->source.family != ADDR_NONE ? brute_find(d, &ev->source) : NULL;
+	struct sburst *b = NULL;
 	struct acct *ac = NULL;
 	uint32_t other_n = 0, other_sum = 0;
 	bool src_reason, user_reason, attacking = false;
@@ -24,8 +25,6 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 
 	if (ev->user.n)
 		ac = detect_acct(d, host, ev->user, false);
-	if (s)
-		brute_settle(d, s);
 	if (s && brute_only_user(s, uh) && s->s_count <= c->bf_forgive) {
 		/* forget the mistypes on the account's side too */
 		struct sitem *it = ac ? sset_find(&ac->srcs, addr_hash(&ev->source, d->seed)) : NULL;
@@ -36,7 +35,9 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	}
 	if (!c->after_enabled)
 		return;
-	src_reason = s && brute_burst_open(d, s) && now - s->b_last <= win && s->b_count >= c->after_min_failures;
+	/* the source's open burst (a one-attempt burst is given a block to read) */
+	b = s && brute_burst_open(d, s) && now - s->last <= win ? brute_burst(d, s) : NULL;
+	src_reason = b && b->count >= c->after_min_failures;
 	if (ac)
 		other_n = sset_active(&ac->srcs, now_s >= c->after_window ? now_s - c->after_window : 0,
 				      ev->source.family != ADDR_NONE ? addr_hash(&ev->source, d->seed) : 0, &other_sum);
@@ -44,7 +45,7 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	if (!src_reason && !user_reason)
 		return;
 
-	if (src_reason && (s->burst_hit || s->spray_hit || s->slow_hit))
+	if (src_reason && (b->burst_hit || b->spray_hit || s->slow_hit))
 		attacking = true;
 	if (user_reason && ac->d_hit)
 		attacking = true;
@@ -58,16 +59,16 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	a->count = 1;
 	fmt_duration(wins, sizeof(wins), win);
 	if (src_reason) {
-		fmt_duration(span, sizeof(span), now - s->b_first);
-		alert_touch(a, s->b_first);
-		a->count += s->b_count;
+		fmt_duration(span, sizeof(span), now - b->first);
+		alert_touch(a, b->first);
+		a->count += b->count;
 		(void)alert_add_why(a, "logged in after %u failed login attempts from %s in the %s before%s",
-				    s->b_count, addr_format(&ev->source, ab), span,
-				    s->burst_hit || s->spray_hit ? ", which was brute forcing"
+				    b->count, addr_format(&ev->source, ab), span,
+				    b->burst_hit || b->spray_hit ? ", which was brute forcing"
 				    : s->slow_hit		 ? ", which was slowly brute forcing"
 								 : "");
-		if (s->b_multi)
-			(void)alert_add_why(a, "that address had tried %u different user names", s->b_users);
+		if (b->multi)
+			(void)alert_add_why(a, "that address had tried %u different user names", b->users);
 	}
 	if (user_reason) {
 		a->count += other_sum;

@@ -55,16 +55,10 @@
 #include "detect/internal.h"
 
 #define HOUR_US (3600 * USEC_PER_SEC)
-#define RATE_BUCKETS 8
 
 static uint32_t slow_hours(const struct detect_config *c)
 {
 	return MAX(c->slow_window / 3600u, 1u);
-}
-
-static uint8_t *src_hours(const struct detect *d, struct src *s)
-{
-	return (uint8_t *)(s->hour_bits + d->hour_words);
 }
 
 static int64_t burst_gap_us(const struct detect_config *c)
@@ -73,6 +67,11 @@ static int64_t burst_gap_us(const struct detect_config *c)
 	if (c->spray_enabled && c->spray_window > g)
 		g = c->spray_window;
 	return (int64_t)g * USEC_PER_SEC;
+}
+
+static int64_t rate_width(const struct detect_config *c)
+{
+	return MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1);
 }
 
 static bool src_eq(const struct tnode *n, const void *key)
@@ -87,56 +86,46 @@ struct src *brute_find(struct detect *d, const struct addr *a)
 
 /* ---- windows ---- */
 
-static uint32_t rate_add(struct src *s, int64_t now, int64_t width, uint32_t n)
+static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t n)
 {
 	int64_t idx = now / width;
-	if (s->rate_sum == 0 || idx - s->rate_base >= RATE_BUCKETS) {
-		memset(s->rate, 0, sizeof(s->rate));
-		s->rate_sum = 0;
-		s->rate_base = idx;
+	if (b->rate_sum == 0 || idx - b->rate_base >= RATE_BUCKETS) {
+		memset(b->rate, 0, sizeof(b->rate));
+		b->rate_sum = 0;
+		b->rate_base = idx;
 	}
-	while (s->rate_base < idx) {
-		s->rate_base++;
-		uint32_t *b = &s->rate[s->rate_base % RATE_BUCKETS];
-		s->rate_sum -= *b;
-		*b = 0;
+	while (b->rate_base < idx) {
+		b->rate_base++;
+		uint32_t *k = &b->rate[b->rate_base % RATE_BUCKETS];
+		b->rate_sum -= *k;
+		*k = 0;
 	}
-	uint32_t *b = &s->rate[s->rate_base % RATE_BUCKETS];
-	uint32_t add = MIN(n, UINT32_MAX - s->rate_sum);
-	*b += add;
-	s->rate_sum += add;
-	return s->rate_sum;
+	uint32_t *k = &b->rate[b->rate_base % RATE_BUCKETS];
+	uint32_t add = MIN(n, UINT32_MAX - b->rate_sum);
+	*k += add;
+	b->rate_sum += add;
+	return b->rate_sum;
 }
 
-/* Empties the ring's buckets from..to-1 (positions, from <= to <= nh):
- * only those with failures are visited. */
-static void hours_clear(struct src *s, uint8_t *hours, uint32_t from, uint32_t to)
+/* Empties the ring's buckets from..to-1 (positions, from <= to <= nh). */
+static void hours_clear(struct src *s, uint32_t from, uint32_t to)
 {
-	for (uint32_t w = from / 64; w * 64 < to; w++) {
-		uint64_t m = s->hour_bits[w];
-		if (from > w * 64)
-			m &= ~UINT64_C(0) << (from - w * 64);
-		if (to < w * 64 + 64)
-			m &= (UINT64_C(1) << (to - w * 64)) - 1;
-		s->hour_bits[w] &= ~m;
-		while (m) {
-			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(m);
-			m &= m - 1;
-			s->hour_sum -= hours[i];
-			s->hour_nz--;
-			hours[i] = 0;
-		}
+	uint32_t sum = 0, nz = 0;
+	for (uint32_t i = from; i < to; i++) {
+		sum += s->hours[i];
+		nz += s->hours[i] != 0;
 	}
+	memset(s->hours + from, 0, to - from);
+	s->hour_sum -= sum;
+	s->hour_nz -= nz;
 }
 
 static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 {
 	uint32_t nh = d->slow_nh;
-	uint8_t *hours = src_hours(d, s);
 	int64_t idx = now / HOUR_US;
 	if (s->hour_sum == 0 || idx - s->hour_base >= (int64_t)nh) {
-		memset(hours, 0, nh);
-		memset(s->hour_bits, 0, d->hour_words * sizeof(uint64_t));
+		memset(s->hours, 0, nh);
 		s->hour_sum = s->hour_nz = 0;
 		s->hour_base = idx;
 	}
@@ -144,74 +133,208 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 		/* the hours after hour_base up to idx leave the window */
 		uint32_t from = (uint32_t)((s->hour_base + 1) % nh), k = (uint32_t)(idx - s->hour_base);
 		if (from + k <= nh) {
-			hours_clear(s, hours, from, from + k);
+			hours_clear(s, from, from + k);
 		} else {
-			hours_clear(s, hours, from, nh);
-			hours_clear(s, hours, 0, from + k - nh);
+			hours_clear(s, from, nh);
+			hours_clear(s, 0, from + k - nh);
 		}
 		s->hour_base = idx;
 	}
 	uint32_t i = (uint32_t)(s->hour_base % nh);
-	uint32_t add = MIN(n, 255u - hours[i]);
-	if (hours[i] == 0 && add) {
+	uint32_t add = MIN(n, 255u - s->hours[i]);
+	if (s->hours[i] == 0 && add)
 		s->hour_nz++;
-		s->hour_bits[i / 64] |= UINT64_C(1) << (i % 64);
-	}
-	hours[i] = (uint8_t)(hours[i] + add);
+	s->hours[i] = (uint8_t)(s->hours[i] + add);
 	s->hour_sum += add;
+}
+
+/* ---- the user names of the entry's life ---- */
+
+static uint32_t name_key(uint64_t uh)
+{
+	uint32_t k = (uint32_t)(uh ^ (uh >> 32));
+	return k ? k : 1;
+}
+
+static uint32_t *lname_at(struct src *s, uint32_t i)
+{
+	return i < LNAMES_INLINE ? &s->lkeys[i] : &s->lmore[i - LNAMES_INLINE];
+}
+
+static bool lnames_has(const struct src *s, uint32_t key)
+{
+	for (uint32_t i = 0; i < s->ln; i++)
+		if ((i < LNAMES_INLINE ? s->lkeys[i] : s->lmore[i - LNAMES_INLINE]) == key)
+			return true;
+	return false;
+}
+
+static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
+{
+	uint32_t key = name_key(uh), cap = d->cfg->max_names_per_source;
+	if (lnames_has(s, key))
+		return;
+	if (s->ln >= cap) {
+		s->lovf++;
+		return;
+	}
+	if (s->ln >= MAX((uint32_t)s->lalloc, (uint32_t)LNAMES_INLINE)) {
+		uint32_t na = MIN(MAX(s->lalloc * 2u, 2u * LNAMES_INLINE), cap);
+		uint32_t *v = realloc(s->lmore, (size_t)(na - LNAMES_INLINE) * sizeof(*v));
+		if (!v) {
+			s->lovf++;
+			return;
+		}
+		s->lmore = v;
+		s->lalloc = (uint16_t)na;
+	}
+	*lname_at(s, s->ln++) = key;
+}
+
+bool brute_only_user(const struct src *s, uint64_t uh)
+{
+	return uh && s->ln == 1 && s->lovf == 0 && s->lkeys[0] == name_key(uh);
+}
+
+/* ---- bursts ---- */
+
+static void burst_free(struct detect *d, struct sburst *b)
+{
+	dl_unlink(&b->link);
+	b->gen++;
+	b->s = NULL;
+	nset_clear(&b->names_tried);
+	b->link.next = (struct dlink *)d->burst_free;
+	d->burst_free = b;
+}
+
+/* A block for a burst of s that starts at first (NULL on OOM). */
+static struct sburst *burst_new(struct detect *d, struct src *s, int64_t first)
+{
+	struct sburst *b = d->burst_free;
+	if (b) {
+		d->burst_free = (struct sburst *)b->link.next;
+		b->link.next = NULL;
+	} else {
+		b = arena_alloc(&d->burst_mem, sizeof(*b));
+		if (!b)
+			return NULL;
+	}
+	/* all before the name set (emptied when the block was freed, its
+	 * buffer kept) starts over but the generation; names[] past n_names
+	 * are never read */
+	uint32_t gen = b->gen;
+	memset(b, 0, offsetof(struct sburst, names_tried));
+	b->gen = gen;
+	b->s = s;
+	b->first = first;
+	s->b = b;
+	s->b_gen = gen;
+	return b;
+}
+
+/* One attempt's part in the burst: n attempts at now by user (hash uh), line ref. */
+static void burst_add(struct detect *d, struct sburst *b, int64_t now, uint32_t n, struct sv user, uint64_t uh,
+		      uint64_t ref)
+{
+	const struct detect_config *c = d->cfg;
+
+	if (b->evid.total == 0) /* its first attempt */
+		b->user1 = uh;
+	b->last = now;
+	b->count += n;
+	if (uh != b->user1)
+		b->multi = true;
+	evid_add(&b->evid, ref);
+	if (c->bf_enabled && n) {
+		uint32_t sum = rate_add(b, now, rate_width(c), n);
+		if (sum > b->peak)
+			b->peak = sum;
+		if (sum >= c->bf_threshold)
+			b->burst_hit = true;
+	}
+	spray_note(d, b, user, uh, (uint32_t)(now / USEC_PER_SEC));
+	/* the sweep ends it once quiet, and reports it if it made an alert */
+	dl_push(&d->bursts, &b->link);
+}
+
+/* The lite burst (one attempt) moved into a block. */
+static struct sburst *burst_promote(struct detect *d, struct src *s)
+{
+	int64_t t = s->last;
+	struct sburst *b = burst_new(d, s, t);
+	if (!b)
+		return NULL;
+	s->lite = false;
+	/* the name with its NUL: one cut to nothing still names a user */
+	burst_add(d, b, t, s->lite_n,
+		  s->lite_user ? sv_make(s->lite_name, strlen(s->lite_name) + 1) : (struct sv){ 0 }, s->lite_user1,
+		  s->lite_ref);
+	return b;
+}
+
+bool brute_burst_open(const struct detect *d, const struct src *s)
+{
+	if (src_burst(s))
+		return true; /* the sweep ends it when it goes quiet */
+	return s->lite && d->now_us - s->last <= d->burst_gap_us;
+}
+
+struct sburst *brute_burst(struct detect *d, struct src *s)
+{
+	struct sburst *b = src_burst(s);
+	if (b)
+		return b;
+	return brute_burst_open(d, s) ? burst_promote(d, s) : NULL;
 }
 
 /* ---- alerts ---- */
 
-static void emit_burst(struct detect *d, struct src *s)
+static void emit_burst(struct detect *d, struct src *s, struct sburst *b)
 {
 	const struct detect_config *c = d->cfg;
-	bool spray = spray_is_spray(d, s);
+	bool spray = spray_is_spray(d, b);
 	char span[32], win[32];
 	struct alert *a;
 
 	if (spray)
-		a = alert_new(AK_PASSWORD_SPRAY, s->b_users_peak >= c->spray_high_users ? SEV_HIGH : SEV_MEDIUM);
+		a = alert_new(AK_PASSWORD_SPRAY, b->users_peak >= c->spray_high_users ? SEV_HIGH : SEV_MEDIUM);
 	else
-		a = alert_new(AK_BRUTE_FORCE, s->b_peak >= c->bf_high ? SEV_HIGH : SEV_MEDIUM);
+		a = alert_new(AK_BRUTE_FORCE, b->peak >= c->bf_high ? SEV_HIGH : SEV_MEDIUM);
 	if (!a)
 		return;
 	a->source = s->addr;
 	detect_alert_host(d, a, s->host);
-	alert_touch(a, s->b_first);
-	alert_touch(a, s->b_last);
-	a->count = s->b_count;
-	if (!s->b_multi && src_name(s, 0)[0])
-		(void)alert_set_user(a, sv_cstr(src_name(s, 0)));
-	fmt_duration(span, sizeof(span), s->b_last - s->b_first);
+	alert_touch(a, b->first);
+	alert_touch(a, b->last);
+	a->count = b->count;
+	if (!b->multi && b->n_names)
+		(void)alert_set_user(a, sv_cstr(b->names[0]));
+	fmt_duration(span, sizeof(span), b->last - b->first);
 	fmt_duration(win, sizeof(win), (int64_t)c->bf_window * USEC_PER_SEC);
 	if (spray) {
-		spray_why(d, s, a);
+		spray_why(d, b, a);
 	} else {
-		if (s->burst_hit)
+		if (b->burst_hit)
 			(void)alert_add_why(a,
 					    "%u failed login attempts in %s, up to %u within %s (threshold: %u; "
 					    "high from %u)",
-					    s->b_count, span, s->b_peak, win, c->bf_threshold, c->bf_high);
+					    b->count, span, b->peak, win, c->bf_threshold, c->bf_high);
 		else
-			(void)alert_add_why(a, "%u failed login attempts in %s", s->b_count, span);
-		spray_why(d, s, a);
+			(void)alert_add_why(a, "%u failed login attempts in %s", b->count, span);
+		spray_why(d, b, a);
 	}
-	brute_evidence(d, s, true, a);
+	(void)evid_to_alert(d, &b->evid, a);
 	s->alerted_burst = true;
 	detect_emit(d, a);
 }
 
-void brute_close_burst(struct detect *d, struct src *s)
+/* Ends a burst with a block: reported if it made an alert, then recycled. */
+static void close_burst(struct detect *d, struct sburst *b)
 {
-	if (!s->b_open)
-		return;
-	s->b_open = false;
-	dl_unlink(&s->burst);
-	if (s->burst_hit || s->spray_hit)
-		emit_burst(d, s);
-	s->burst_hit = s->spray_hit = false;
-	spray_reset(s);
+	if (b->burst_hit || b->spray_hit)
+		emit_burst(d, b->s, b);
+	burst_free(d, b);
 }
 
 static void emit_slow(struct detect *d, struct src *s)
@@ -219,23 +342,22 @@ static void emit_slow(struct detect *d, struct src *s)
 	const struct detect_config *c = d->cfg;
 	char win[32], span[32];
 	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
-	uint32_t names = s->more ? s->more->users.n + s->more->users.overflow : s->b_user1 != 0;
 
 	if (!a)
 		return;
 	a->source = s->addr;
 	detect_alert_host(d, a, s->host);
 	alert_touch(a, s->s_first);
-	alert_touch(a, s->s_last);
+	alert_touch(a, s->last);
 	a->count = s->s_count;
 	fmt_duration(win, sizeof(win), (int64_t)c->slow_window * USEC_PER_SEC);
-	fmt_duration(span, sizeof(span), s->s_last - s->s_first);
+	fmt_duration(span, sizeof(span), s->last - s->s_first);
 	(void)alert_add_why(a,
 			    "slow brute force: %u failed login attempts spread over %u distinct hours within %s "
 			    "(threshold: %u over %u hours)",
 			    s->s_peak_count, s->s_peak_hours, win, c->slow_threshold, c->slow_min_hours);
-	(void)alert_add_why(a, "%u attempts in all over %s, for %u user name%s", s->s_count, span, names,
-			    names == 1 ? "" : "s");
+	(void)alert_add_why(a, "%u attempts in all over %s, for %s%u user name%s", s->s_count, span,
+			    s->lovf ? "more than " : "", s->ln, s->ln == 1 && !s->lovf ? "" : "s");
 	brute_evidence(d, s, false, a);
 	detect_emit(d, a);
 }
@@ -244,102 +366,57 @@ static void src_drop(void *ud, struct tnode *n, bool forced)
 {
 	struct detect *d = ud;
 	struct src *s = (struct src *)n;
+	struct sburst *b = src_burst(s);
 	(void)forced;
-	brute_close_burst(d, s);
+	if (b)
+		close_burst(d, b);
 	if (s->slow_hit && !s->alerted_burst)
 		emit_slow(d, s);
-	spray_reset(s);
-	if (s->more) {
-		/* kept for the next source, with its name set's buffer */
-		nset_clear(&s->more->users);
-		s->more->next_free = d->more_free;
-		d->more_free = s->more;
-		s->more = NULL;
-	}
+	free(s->lmore); /* the entry is zeroed when it is used again */
+	s->lmore = NULL;
 }
 
 void brute_done(struct detect *d)
 {
-	while (d->more_free) {
-		struct src_more *m = d->more_free;
-		d->more_free = m->next_free;
-		nset_done(&m->users);
+	while (d->burst_free) {
+		struct sburst *b = d->burst_free;
+		d->burst_free = (struct sburst *)b->link.next;
+		nset_done(&b->names_tried);
 	}
-	arena_done(&d->more_mem);
-}
-
-const char *src_name(const struct src *s, unsigned i)
-{
-	if (s->more)
-		return i < s->n_names ? s->more->names[i] : "";
-	return i == 0 ? s->first_name : "";
+	arena_done(&d->burst_mem);
 }
 
 void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a)
 {
-	if (s->more) {
-		(void)evid_to_alert(d, burst ? &s->more->b_evid : &s->more->s_evid, a);
-	} else if (s->s_count) {
-		struct evid e = { .total = 1, .n = s->first_ref != 0, .kept = { s->first_ref } };
-		(void)evid_to_alert(d, &e, a);
+	const struct sburst *b = burst ? src_burst(s) : NULL;
+	struct evid e = { 0 };
+
+	if (b) {
+		(void)evid_to_alert(d, &b->evid, a);
+		return;
 	}
-}
-
-bool brute_only_user(const struct src *s, uint64_t uh)
-{
-	if (!uh)
-		return false;
-	if (s->more)
-		return s->more->users.n == 1 && s->more->users.overflow == 0 && nset_has(&s->more->users, uh);
-	return s->s_count && s->b_user1 == uh;
-}
-
-/* The storage of a source's second attempt, holding what its first left. */
-static struct src_more *src_more(struct detect *d, struct src *s)
-{
-	const struct detect_config *c = d->cfg;
-	struct src_more *m = d->more_free;
-
-	if (s->more)
-		return s->more;
-	if (m) {
-		d->more_free = m->next_free;
-		/* the set was emptied when the entry went; names past n_names are never read */
-		m->b_evid.total = m->s_evid.total = 0;
-		m->b_evid.n = m->s_evid.n = 0;
-		m->next_free = NULL;
-		/* dropped long ago, like the one the next source will take:
-		 * start loading that one now */
-		if (d->more_free)
-			prefetch_range(d->more_free, sizeof(*d->more_free));
+	if (burst) {
+		if (!s->lite)
+			return;
+		e.total = 1;
+		if (s->lite_ref)
+			e.kept[e.n++] = s->lite_ref;
 	} else {
-		m = arena_alloc(&d->more_mem, sizeof(*m));
-		if (!m)
-			return NULL;
+		e.total = s->s_total;
+		e.n = s->s_n;
+		memcpy(e.kept, s->s_kept, sizeof(e.kept));
 	}
-	if (s->s_count) {
-		evid_add(&m->s_evid, s->first_ref);
-		evid_add(&m->b_evid, s->first_ref); /* reset below if the episode closed */
-		memcpy(m->names[0], s->first_name, sizeof(s->first_name));
-		s->n_names = s->first_name[0] ? 1 : 0;
-		if (s->b_user1) {
-			bool fresh;
-			uint32_t prev, live;
-			if (!nset_touch(&m->users, s->b_user1, (uint32_t)(s->s_first / USEC_PER_SEC), c->spray_window,
-					c->max_names_per_source, &fresh, &prev, &live))
-				s->users_ovf = true;
-		}
-	}
-	s->more = m;
-	return m;
+	(void)evid_to_alert(d, &e, a);
 }
 
 void brute_forgive(struct detect *d, struct src *s)
 {
 	/* a user who mistyped: forget the source without reporting it */
-	s->burst_hit = s->spray_hit = s->slow_hit = false;
-	s->b_open = false;
-	dl_unlink(&s->burst);
+	struct sburst *b = src_burst(s);
+	if (b)
+		burst_free(d, b);
+	s->lite = false;
+	s->slow_hit = false;
 	table_remove(&d->srcs, &s->node);
 }
 
@@ -350,85 +427,66 @@ int brute_init(struct detect *d)
 	if (c->slow_enabled)
 		ttl = MAX(ttl, c->slow_window);
 	d->src_ttl_us = (int64_t)ttl * USEC_PER_SEC;
-	arena_init(&d->more_mem, (size_t)c->max_sources * sizeof(struct src_more));
+	arena_init(&d->burst_mem, (size_t)MIN(c->max_sources, 65536u) * sizeof(struct sburst));
 	d->burst_gap_us = burst_gap_us(c);
 	d->slow_nh = slow_hours(c);
-	d->hour_words = (d->slow_nh + 63) / 64;
-	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + d->hour_words * sizeof(uint64_t) + d->slow_nh,
-			  &d->stats.evictions, src_drop,
+	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + d->slow_nh, &d->stats.evictions, src_drop,
 			  d);
 }
 
 void brute_sweep(struct detect *d, int64_t now)
 {
-	int64_t gap = burst_gap_us(d->cfg);
+	int64_t gap = d->burst_gap_us;
 	struct dlink *l;
 
-	while ((l = dl_oldest(&d->burst_open))) {
-		struct src *s = container_of(l, struct src, burst);
-		if (now - s->b_last <= gap)
+	while ((l = dl_oldest(&d->bursts))) {
+		struct sburst *b = container_of(l, struct sburst, link);
+		if (now - b->last <= gap)
 			break;
-		brute_close_burst(d, s);
+		close_burst(d, b);
 	}
 	if (now > INT64_MIN + d->src_ttl_us)
 		table_expire(&d->srcs, now - d->src_ttl_us);
-}
-
-bool brute_burst_open(const struct detect *d, const struct src *s)
-{
-	return s->b_open && d->now_us - s->b_last <= d->burst_gap_us;
-}
-
-void brute_settle(struct detect *d, struct src *s)
-{
-	/* a burst with an alert is on d->burst_open: the sweep ends it */
-	if (s->b_open && !dl_linked(&s->burst) && !brute_burst_open(d, s))
-		brute_close_burst(d, s);
 }
 
 static void record(struct detect *d, struct src *s, const struct event *ev, uint32_t n, uint64_t uh)
 {
 	const struct detect_config *c = d->cfg;
 	int64_t now = d->now_us;
-	struct src_more *m;
+	struct sburst *b = src_burst(s);
 
-	brute_settle(d, s); /* first, as the sweep would have */
-	m = s->s_count ? src_more(d, s) : NULL;
-	if (!s->b_open) {
-		s->b_open = true;
-		s->b_first = now;
-		s->b_count = s->b_peak = s->b_users = s->b_users_peak = 0;
-		s->b_user1 = uh;
-		s->b_multi = false;
-		s->burst_hit = s->spray_hit = false;
-		s->rate_sum = 0;
-		if (m) /* the kept origins past n are never read */
-			m->b_evid.total = m->b_evid.n = 0;
-		spray_reset(s);
+	/* the burst: a block when it has one or this is its second attempt,
+	 * else the lite fields (a burst that went quiet ended: the sweep ended
+	 * those with a block) */
+	if (!b && brute_burst_open(d, s))
+		b = burst_promote(d, s); /* NULL on OOM: the attempt still counts below */
+	if (b) {
+		burst_add(d, b, now, n, ev->user, uh, d->ref);
+	} else {
+		bool burst_hit = c->bf_enabled && n && n >= c->bf_threshold;
+		bool spray_hit = c->spray_enabled && ev->user.n && 1 >= c->spray_min_users;
+		s->lite = true;
+		s->lite_n = n;
+		s->lite_user = ev->user.n != 0;
+		s->lite_user1 = uh;
+		s->lite_ref = d->ref;
+		spray_copy_name(s->lite_name, ev->user);
+		s->last = now;
+		/* a first attempt that alone makes an alert needs a block: the
+		 * sweep reports it */
+		if (burst_hit || spray_hit)
+			(void)burst_promote(d, s);
 	}
-	s->b_last = now;
-	s->b_count += n;
-	if (uh != s->b_user1)
-		s->b_multi = true;
-	if (m)
-		evid_add(&m->b_evid, d->ref);
-	if (c->bf_enabled && n) {
-		uint32_t sum = rate_add(s, now, MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1), n);
-		if (sum > s->b_peak)
-			s->b_peak = sum;
-		if (sum >= c->bf_threshold)
-			s->burst_hit = true;
-	}
-	spray_note(d, s, ev->user, uh);
 
-	if (s->s_count == 0) {
+	if (s->s_count == 0)
 		s->s_first = now;
-		s->first_ref = d->ref;
-	}
-	s->s_last = now;
+	s->last = now;
 	s->s_count += n;
-	if (m)
-		evid_add(&m->s_evid, d->ref);
+	s->s_total++;
+	if (s->s_n < EVID_KEEP && d->ref)
+		s->s_kept[s->s_n++] = d->ref;
+	if (ev->user.n)
+		lnames_add(d, s, uh);
 	if (c->slow_enabled && n) {
 		hours_add(d, s, now, n);
 		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
@@ -439,12 +497,6 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 			}
 		}
 	}
-	/* a first attempt that alone makes an alert: its evidence and name now */
-	if (!s->more && (s->burst_hit || s->spray_hit || s->slow_hit))
-		(void)src_more(d, s);
-	/* an alert is reported when the burst ends: the sweep must see it */
-	if (s->burst_hit || s->spray_hit)
-		dl_push(&d->burst_open, &s->burst);
 }
 
 void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
@@ -457,9 +509,9 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	struct src *s;
 	uint32_t n;
 
-	/* The source's entry and what hangs off it are usually cold (a source
-	 * comes back hours later): each is loaded as soon as its address is
-	 * known, while independent work (the connection, the account) runs. */
+	/* The source's entry is usually cold (a source comes back hours
+	 * later): it is loaded as soon as its address is known, while
+	 * independent work (the connection, the account) runs. */
 	if (h0 && !k->ahead) {
 		struct tnode *p = table_peek(&d->srcs, h0);
 		if (p)
@@ -473,8 +525,6 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);
-		if (s->more && !k->ahead)
-			prefetch_range(s->more, offsetof(struct src_more, s_evid) + 64);
 	} else {
 		s = (struct src *)table_insert(&d->srcs, h, d->now_us);
 		if (s) {
@@ -489,7 +539,6 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 		if (ac)
 			dist_feed(d, ac, &src, n);
 	}
-	if (s) {
+	if (s)
 		record(d, s, ev, n, uh);
-	}
 }

@@ -190,7 +190,7 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 	d->sink = sink;
 	if (getrandom(&d->seed, sizeof(d->seed), GRND_NONBLOCK) != (ssize_t)sizeof(d->seed))
 		d->seed = hash_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d);
-	dl_init(&d->burst_open);
+	dl_init(&d->bursts);
 	dl_init(&d->dist_open);
 	dl_init(&d->pe_open);
 	dl_init(&d->pending);
@@ -269,8 +269,7 @@ static void sweep(struct detect *d, int64_t now)
 	if (now == d->swept_at)
 		return;
 	d->swept_at = now;
-	if (list_due(&d->burst_open, offsetof(struct src, b_last) - offsetof(struct src, burst), now,
-		     d->burst_gap_us) ||
+	if (list_due(&d->bursts, offsetof(struct sburst, last) - offsetof(struct sburst, link), now, d->burst_gap_us) ||
 	    table_due(&d->srcs, now, d->src_ttl_us))
 		brute_sweep(d, now);
 	if (list_due(&d->dist_open, offsetof(struct acct, d_last) - offsetof(struct acct, dist), now, d->dist_gap_us))
@@ -488,36 +487,29 @@ static void stage_slot(struct detect *d, struct held *h)
 	}
 }
 
-/* Stage 2: the entry the slot leads to. */
+/* Stage 2: the entry the slot leads to: the lines a failure reads (see
+ * struct src) and the hour of the ring it will count in. */
 static void stage_entry(struct detect *d, struct held *h)
 {
 	if (!h->failure || !h->k.src_h)
 		return;
 	h->src = (const struct src *)table_peek(&d->srcs, h->k.src_h);
-	if (h->src)
-		prefetch_range(h->src, d->srcs.entry_size);
+	if (h->src) {
+		prefetch_range(h->src, offsetof(struct src, s_kept));
+		__builtin_prefetch(&h->src->hours[(uint64_t)h->ev.time_us / (UINT64_C(3600) * USEC_PER_SEC) % d->slow_nh]);
+	}
 }
 
-/* Stage 3: what hangs off the entry (its evidence, names tried and sample
- * names), whole: which parts the event will use depends on counts kept in
- * that same memory, and reading them here would wait for it. */
+/* Stage 3: what hangs off the entry: its user names past those kept
+ * inline, and its burst's block (recently used: usually cached). */
 static void stage_more(struct held *h)
 {
-	const struct src_more *m;
-	if (!h->src || !(m = h->src->more))
+	if (!h->src)
 		return;
-	prefetch_range(m, sizeof(*m));
-}
-
-/* Stage 4: the entry's names beyond those kept inline (the count has
- * arrived by now). */
-static void stage_names(struct held *h)
-{
-	if (!h->src || !h->src->more)
-		return;
-	const struct nameset *u = &h->src->more->users;
-	if (u->more && u->n > NSET_INLINE)
-		prefetch_range(u->more, (size_t)(u->n - NSET_INLINE) * sizeof(*u->more));
+	if (h->src->lmore)
+		prefetch_range(h->src->lmore, (size_t)(h->src->ln - MIN(h->src->ln, LNAMES_INLINE)) * sizeof(uint32_t));
+	if (h->src->b)
+		prefetch_range(h->src->b, offsetof(struct sburst, names_tried) + 64);
 }
 
 static struct held *held_at(struct detect *d, uint64_t i)
@@ -552,8 +544,6 @@ void detect_feed(struct detect *d, const struct event *ev)
 		stage_entry(d, held_at(d, t - q));
 	if (t >= d->held_head + 2 * q)
 		stage_more(held_at(d, t - 2 * q));
-	if (t >= d->held_head + 3 * q)
-		stage_names(held_at(d, t - 3 * q));
 	if (d->held_tail - d->held_head > a)
 		judge_held(d, held_at(d, d->held_head++));
 }

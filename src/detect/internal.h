@@ -341,63 +341,89 @@ struct detect;
 /* Adds the kept lines to a and sets its evidence_total. */
 int evid_to_alert(const struct detect *d, const struct evid *e, struct alert *a);
 
-/* ---- per-source state (brute.c, spray.c) ---- */
+/* ---- per-source state (brute.c, spray.c) ----
+ *
+ * A source is remembered for the slow window (72 h by default) after its
+ * last failure, but it is attacking (a burst: brute force, spray) only
+ * while its failures come less than the burst gap apart. So what a source
+ * keeps is in two parts:
+ *
+ *  - struct src, the table entry, for the entry's life: the slow episode,
+ *    its first lines, the user names tried, and a one-attempt burst
+ *    (most bursts of a flood are one attempt: the "lite" fields);
+ *  - struct sburst, from a burst's second attempt (or a first that alone
+ *    makes an alert) until the burst ends: its counts, sliding window,
+ *    lines, names and the name set the spray count needs. The blocks are
+ *    recycled most recently freed first: only the sources attacking now
+ *    hold one, so they stay in cache while the entries of the thousands of
+ *    quiet sources are read once per failure. */
 
 #define SAMPLE_NAMES 3
 #define SAMPLE_LEN 32
+#define LNAMES_INLINE 16
+#define RATE_BUCKETS 8
 
-/* What a source keeps from its second attempt on: most sources of a flood
- * make one attempt, and need no more than struct src holds. */
-struct src_more {
-	/* the burst's evidence first: its counts and first lines fill the
-	 * first cache line (struct src_more is 64-byte aligned) */
-	struct evid b_evid, s_evid;
-	struct nameset users; /* user names tried (for the entry's life) */
-	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* first user names of the episode (cut): src.n_names of them */
-	struct src_more *next_free;
+struct sburst {
+	struct dlink link; /* on d->bursts, by last attempt (the oldest ends first) */
+	int64_t last; /* the last attempt */
+	struct src *s; /* its source */
+	uint32_t gen; /* bumped when the block is freed: the source's b_gen must match */
+	bool burst_hit, spray_hit;
+	bool multi; /* more than one user name */
+	bool users_ovf; /* names.overflow is nonzero */
+	uint8_t n_names; /* names[] kept */
+	int64_t first;
+	uint32_t count, peak, users, users_peak;
+	uint64_t user1; /* the first user name's hash */
+	int64_t rate_base;
+	uint32_t rate_sum, rate[RATE_BUCKETS];
+	struct evid evid;
+	struct nameset names_tried; /* the burst's user names and when each was last tried */
+	char names[SAMPLE_NAMES][SAMPLE_LEN + 1]; /* its first user names (cut) */
 };
 
 struct src {
+	/* laid out for the failure of a source that comes back now and then:
+	 * it reads the first four cache lines and the hour of the ring it
+	 * falls in */
 	struct tnode node;
+	struct sburst *b; /* the burst's block while b->gen == b_gen */
+	int64_t s_first, last; /* the slow episode (the entry's life); last: the last attempt */
+	int64_t hour_base;
+	uint64_t s_total; /* lines of the slow episode */
+
 	struct addr addr;
+	bool slow_hit;
+	bool alerted_burst; /* a burst of this source was reported (the slow episode then is not) */
+	bool lite; /* a one-attempt burst is in the lite fields (open while last is within the gap) */
+	bool lite_user; /* its line named a user */
+	uint8_t s_n; /* s_kept used */
 	uint16_t host;
-	bool burst_hit, spray_hit, slow_hit, alerted_burst;
-	bool b_multi; /* more than one user name in the episode */
-	uint8_t n_names; /* more->names kept for the episode */
-	bool users_ovf; /* more->users.overflow may be nonzero (reset with the episode) */
-
-	/* burst episode (fast brute force, spray); b_open: one is open (it
-	 * ends once no attempt came for the burst gap). Only bursts that made
-	 * an alert are on d->burst_open, to be reported when they end; the
-	 * others end unseen, and what ending resets is reset when the source
-	 * is next looked at (brute_settle) */
-	bool b_open;
-	struct dlink burst;
-	int64_t b_first, b_last;
-	uint32_t b_count, b_peak, b_users, b_users_peak;
-	uint64_t b_user1; /* the first user name of the episode */
-	int64_t rate_base;
-	uint32_t rate[8], rate_sum;
-
-	/* slow episode: the entry's life (it expires slow_window after its last failure) */
-	int64_t s_first, s_last;
+	uint32_t b_gen;
 	uint32_t s_count, s_peak_count, s_peak_hours;
 	uint32_t hour_sum, hour_nz;
-	int64_t hour_base;
+	uint32_t lite_n; /* attempts the one line counted */
+	uint32_t lovf; /* attempts whose user name could not be kept (lkeys and lmore were full) */
+	uint64_t lite_user1, lite_ref;
+	uint32_t *lmore;
+	char lite_name[SAMPLE_LEN + 1];
 
-	/* evidence and names: allocated at the second attempt (or when the first
-	 * alone makes an alert); until then the first attempt's line and name */
-	struct src_more *more;
-	uint64_t first_ref;
-	char first_name[SAMPLE_LEN + 1]; /* "" once its episode closed */
+	/* user names tried in the entry's life: 32-bit keys, the first
+	 * LNAMES_INLINE here, the rest in lmore */
+	uint16_t ln, lalloc;
+	uint32_t lkeys[LNAMES_INLINE];
+	uint64_t s_kept[EVID_KEEP]; /* the slow episode's first lines (struct evid's form) */
 
-	/* the slow window's hours: a bit per hour with failures (hour_words
-	 * words), then the per-hour failure counts (a ring, saturating) */
-	uint64_t hour_bits[];
+	/* the slow window's failures per hour (a ring, saturating) */
+	uint8_t hours[];
 };
 
-/* brute.c: the i-th sample name of the episode ("" none). */
-const char *src_name(const struct src *s, unsigned i);
+/* The source's open burst with a block, or NULL (brute.c). */
+static inline struct sburst *src_burst(const struct src *s)
+{
+	return s->b && s->b->gen == s->b_gen && s->b->s == s ? s->b : NULL;
+}
+
 
 /* ---- per-account state (host + user name) ---- */
 
@@ -518,11 +544,11 @@ struct detect {
 
 	struct table srcs, accts, bases;
 	void *conns; /* attempt.c: recent connections (fixed size) */
-	struct src_more *more_free; /* recycled struct src_more */
-	struct arena more_mem; /* where they come from */
-	struct dlink burst_open, dist_open, pe_open, pending;
+	struct sburst *burst_free; /* recycled blocks (linked by link.next) */
+	struct arena burst_mem; /* where they come from */
+	struct dlink bursts, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
-	uint32_t slow_nh, hour_words; /* hours in the slow window; words of struct src's hour bits */
+	uint32_t slow_nh; /* hours in the slow window: the length of struct src's ring */
 	int64_t swept_at; /* the time of the last sweep: nothing more ends until time moves */
 	int64_t burst_gap_us, dist_gap_us, pe_gap_us;
 	int baseline_err;
@@ -590,22 +616,23 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 void brute_sweep(struct detect *d, int64_t now);
 struct src *brute_find(struct detect *d, const struct addr *a);
 void brute_forgive(struct detect *d, struct src *s);
-void brute_close_burst(struct detect *d, struct src *s);
-/* Ends the source's burst if it went quiet for the burst gap (see b_open). */
-void brute_settle(struct detect *d, struct src *s);
 /* The source's burst is open at the current time. */
 bool brute_burst_open(const struct detect *d, const struct src *s);
+/* The open burst's block (a one-attempt burst is given one); NULL when
+ * none is open, or on OOM. */
+struct sburst *brute_burst(struct detect *d, struct src *s);
 void brute_done(struct detect *d);
 /* Adds the evidence of the source's burst (or of its life) to a. */
 void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a);
 /* The source tried no user name but uh (all its attempts so far). */
 bool brute_only_user(const struct src *s, uint64_t uh);
 
-/* spray.c */
-void spray_note(struct detect *d, struct src *s, struct sv user, uint64_t uh);
-void spray_why(struct detect *d, struct src *s, struct alert *a);
-bool spray_is_spray(const struct detect *d, const struct src *s);
-void spray_reset(struct src *s);
+/* spray.c: the burst's user names (now_s: the attempt's time) */
+void spray_note(struct detect *d, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s);
+void spray_why(struct detect *d, const struct sburst *b, struct alert *a);
+bool spray_is_spray(const struct detect *d, const struct sburst *b);
+/* A user name cut to SAMPLE_LEN bytes (and at a NUL), for the reader. */
+void spray_copy_name(char *dst, struct sv user);
 
 /* distributed.c */
 void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint32_t n);

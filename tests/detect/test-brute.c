@@ -1,4 +1,5 @@
 /* Brute force, fast and slow: thresholds, one alert per episode, what counts as an attempt. */
+#include <stdio.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -244,6 +245,103 @@ static void test_slow_brute_force(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* A source that comes back every two hours makes a one-attempt burst each
+ * time: its slow episode still has every attempt, each user name once
+ * and its first lines in order. */
+static void test_slow_names_and_lines(void **state)
+{
+	(void)state;
+	static const char *const users[] = { "root", "admin", "oracle" };
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+	uint64_t lines[36];
+
+	for (int i = 0; i < 36; i++) {
+		struct event ev = tev(EV_AUTH_FAILURE, i * 2 * HOUR_S, users[i % 3], "203.0.113.210", (uint16_t)(41000 + i));
+		lines[i] = ev.origin.line;
+		feed(d, ev);
+	}
+	detect_finish(d);
+	if (c.n != 1)
+		dump_alerts(&c);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 36);
+	assert_why(a, "36 attempts in all over 70 h, for 3 user names");
+	assert_int_equal(a->evidence_total, 36);
+	assert_int_equal(a->n_evidence, 8);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(a->evidence[i].line, lines[i]);
+	tdone(d, cfg, &c);
+}
+
+/* More user names than a source remembers: the count says so. */
+static void test_slow_names_beyond_the_cap(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect("limits: {max_names_per_source: 4}\npassword_spray: {min_users: 2, high_users: 4}\n", &c,
+				   &cfg, NULL);
+	char names[36][8];
+
+	for (int i = 0; i < 36; i++) {
+		snprintf(names[i], sizeof(names[i]), "u%d", i);
+		feed(d, tev(EV_AUTH_FAILURE, i * 2 * HOUR_S, names[i], "203.0.113.211", (uint16_t)(41000 + i)));
+	}
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_why(a, "36 attempts in all over 70 h, for more than 4 user names");
+	tdone(d, cfg, &c);
+}
+
+/* A first attempt that alone reaches the threshold is reported like any
+ * burst: its user, its line. */
+static void test_first_attempt_alone_alerts(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect("brute_force: {threshold: 1}\n", &c, &cfg, NULL);
+	struct event ev = tev(EV_AUTH_FAILURE, 0, "root", "203.0.113.212", 41000);
+
+	feed(d, ev);
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 1);
+	assert_string_equal(a->user, "root");
+	assert_why(a, "1 failed login attempts in 0 s, up to 1 within 10 min (threshold: 1; high from 100)");
+	assert_int_equal(a->n_evidence, 1);
+	assert_int_equal(a->evidence[0].line, ev.origin.line);
+	tdone(d, cfg, &c);
+}
+
+/* A user name cut to nothing (a NUL first) still counts as a name tried,
+ * though there is nothing to show of it; when the burst's first attempt
+ * has it, the burst's second attempt must not lose it. */
+static void test_name_cut_to_nothing_first(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+	struct event ev = tev(EV_AUTH_FAILURE, 0, "x", "203.0.113.213", 41000);
+
+	ev.user = sv_make("\0evil", 5);
+	feed(d, ev);
+	for (int i = 1; i < 10; i++)
+		feed(d, tev(EV_AUTH_FAILURE, i * 10, "root", "203.0.113.213", (uint16_t)(41000 + i)));
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 10);
+	assert_why(a, "for 2 different user names: root, …");
+	tdone(d, cfg, &c);
+}
+
 static void test_deterministic(void **state)
 {
 	(void)state;
@@ -280,6 +378,10 @@ int main(void)
 		cmocka_unit_test(test_repeat_count_and_max_auth),
 		cmocka_unit_test(test_mistyping_user_not_blamed),
 		cmocka_unit_test(test_slow_brute_force),
+		cmocka_unit_test(test_slow_names_and_lines),
+		cmocka_unit_test(test_slow_names_beyond_the_cap),
+		cmocka_unit_test(test_first_attempt_alone_alerts),
+		cmocka_unit_test(test_name_cut_to_nothing_first),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
