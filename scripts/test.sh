@@ -15,6 +15,10 @@ for a in "$@"; do
 done
 bash scripts/deps.sh || exit 2
 
+# a sanitizer report is a failure, not a line in a log
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
+
 passed=0 failed=0
 run_suite() { # dir, meson setup args...
 	local dir=$1

@@ -16,7 +16,12 @@
 void spray_copy_name(char *dst, struct sv user)
 {
 	size_t len = MIN(user.n, (size_t)SAMPLE_LEN);
-	const char *nul = memchr(user.p, '\0', len);
+	const char *nul;
+	if (len == 0) { /* no name (its view may be NULL) */
+		dst[0] = '\0';
+		return;
+	}
+	nul = memchr(user.p, '\0', len);
 	if (nul)
 		len = (size_t)(nul - user.p);
 	memcpy(dst, user.p, len);

@@ -342,6 +342,28 @@ static void test_name_cut_to_nothing_first(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* Attempts that name no user (a failed key exchange with a source): a
+ * brute force without a user, and no name to show. */
+static void test_attempts_without_a_user(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+
+	for (int i = 0; i < 12; i++) {
+		struct event ev = tev(EV_PROTOCOL_ERROR, i * 10, NULL, "203.0.113.214", (uint16_t)(41000 + i));
+		ev.detail = SV_LIT("Unable to negotiate: no matching key exchange method found");
+		feed(d, ev);
+	}
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 12);
+	assert_null(a->user);
+	tdone(d, cfg, &c);
+}
+
 static void test_deterministic(void **state)
 {
 	(void)state;
@@ -382,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_slow_names_beyond_the_cap),
 		cmocka_unit_test(test_first_attempt_alone_alerts),
 		cmocka_unit_test(test_name_cut_to_nothing_first),
+		cmocka_unit_test(test_attempts_without_a_user),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
