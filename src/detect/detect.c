@@ -487,16 +487,14 @@ static void stage_slot(struct detect *d, struct held *h)
 	}
 }
 
-/* Stage 2: the entry the slot leads to: the lines a failure reads (see
- * struct src) and the hour of the ring it will count in. */
+/* Stage 2: the entry the slot leads to. */
 static void stage_entry(struct detect *d, struct held *h)
 {
 	if (!h->failure || !h->k.src_h)
 		return;
 	h->src = (const struct src *)table_peek(&d->srcs, h->k.src_h);
 	if (h->src) {
-		prefetch_range(h->src, offsetof(struct src, s_kept));
-		__builtin_prefetch(&h->src->hours[(uint64_t)h->ev.time_us / (UINT64_C(3600) * USEC_PER_SEC) % d->slow_nh]);
+		prefetch_range(h->src, d->srcs.entry_size);
 	}
 }
 

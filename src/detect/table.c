@@ -376,31 +376,14 @@ static uint32_t fold(uint64_t key)
 	return k ? k : 1;
 }
 
-static size_t sset_slot_of(const struct sset *s, uint32_t key)
+/* The index of key in s->keys, or -1: every key compared, no branch (the
+ * keys are distinct: at most one matches). */
+static long sset_index(const struct sset *s, uint32_t key)
 {
-	size_t i = key & s->mask;
-	while (s->slot[i] && s->v[s->slot[i] - 1].key != key)
-		i = (i + 1) & s->mask;
-	return i;
-}
-
-/* Backward-shift deletion of slot i (no tombstones). */
-static void sset_unslot(struct sset *s, size_t i)
-{
-	size_t j = i;
-	s->slot[i] = 0;
-	for (;;) {
-		j = (j + 1) & s->mask;
-		if (!s->slot[j])
-			return;
-		size_t k = s->v[s->slot[j] - 1].key & s->mask;
-		bool stay = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-		if (!stay) {
-			s->slot[i] = s->slot[j];
-			s->slot[j] = 0;
-			i = j;
-		}
-	}
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		at |= s->keys[i] == key ? i + 1 : 0;
+	return (long)at - 1;
 }
 
 static void sset_unlink(struct sset *s, uint16_t i)
@@ -433,31 +416,25 @@ static int sset_grow(struct sset *s, uint32_t cap)
 	/* start at 16: a source's names and an account's sources usually
 	 * number a few dozen, and each growth is a malloc, a copy and a free */
 	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
-	uint32_t nslots = 8;
-	while (nslots < na * 2)
-		nslots <<= 1;
-	struct sitem *v = malloc((size_t)na * sizeof(*v) + nslots * sizeof(uint16_t));
+	struct sitem *v = malloc((size_t)na * (sizeof(*v) + sizeof(uint32_t)));
 	if (!v)
 		return -1;
-	if (s->n)
+	uint32_t *keys = (uint32_t *)(v + na);
+	if (s->n) {
 		memcpy(v, s->v, (size_t)s->n * sizeof(*v));
+		memcpy(keys, s->keys, (size_t)s->n * sizeof(*keys));
+	}
 	free(s->v);
 	s->v = v;
-	s->slot = (uint16_t *)(v + na);
-	memset(s->slot, 0, nslots * sizeof(uint16_t));
+	s->keys = keys;
 	s->alloc = (uint16_t)na;
-	s->mask = (uint16_t)(nslots - 1);
-	for (uint16_t i = 0; i < s->n; i++)
-		s->slot[sset_slot_of(s, s->v[i].key)] = (uint16_t)(i + 1);
 	return 0;
 }
 
 struct sitem *sset_find(const struct sset *s, uint64_t key)
 {
-	if (!s->n)
-		return NULL;
-	uint16_t x = s->slot[sset_slot_of(s, fold(key))];
-	return x ? &s->v[x - 1] : NULL;
+	long i = sset_index(s, fold(key));
+	return i >= 0 ? &s->v[i] : NULL;
 }
 
 /* Drops from the live prefix the items older than since. */
@@ -489,10 +466,10 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	if (s->n == 0)
 		s->head = s->tail = s->edge = SS_NIL;
 	sset_advance(s, since_of(now_s, stale_s));
-	if (s->n) {
-		size_t sl = sset_slot_of(s, key);
-		if (s->slot[sl]) {
-			i = (uint16_t)(s->slot[sl] - 1);
+	{
+		long at = sset_index(s, key);
+		if (at >= 0) {
+			i = (uint16_t)at;
 			it = &s->v[i];
 			*ret_prev_s = it->last_s;
 			/* a key last seen before the window starts counts as new again */
@@ -530,12 +507,11 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 			return NULL;
 		}
 		i = s->tail;
-		sset_unslot(s, sset_slot_of(s, old->key));
 		sset_unlink(s, i);
 	}
 	it = &s->v[i];
-	*it = (struct sitem){ .key = key, .count = n, .last_s = now_s };
-	s->slot[sset_slot_of(s, key)] = (uint16_t)(i + 1);
+	*it = (struct sitem){ .count = n, .last_s = now_s };
+	s->keys[i] = key;
 	sset_push(s, i);
 live:
 	if (s->edge == SS_NIL)
@@ -571,7 +547,7 @@ uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, 
 		const struct sitem *it = &s->v[i];
 		if (it->last_s < since_s)
 			break; /* the rest are older */
-		if (it->key == skip || it->count == 0)
+		if (s->keys[i] == skip || it->count == 0)
 			continue;
 		n++;
 		sum += it->count;
