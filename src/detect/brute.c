@@ -150,12 +150,6 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 
 /* ---- the user names of the entry's life ---- */
 
-static uint32_t name_key(uint64_t uh)
-{
-	uint32_t k = (uint32_t)(uh ^ (uh >> 32));
-	return k ? k : 1;
-}
-
 static uint32_t *lname_at(struct src *s, uint32_t i)
 {
 	return i < LNAMES_INLINE ? &s->lkeys[i] : &s->lmore[i - LNAMES_INLINE];
@@ -171,7 +165,7 @@ static bool lnames_has(const struct src *s, uint32_t key)
 
 static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
 {
-	uint32_t key = name_key(uh), cap = d->cfg->max_names_per_source;
+	uint32_t key = key32(uh), cap = d->cfg->max_names_per_source;
 	if (lnames_has(s, key))
 		return;
 	if (s->ln >= cap) {
@@ -193,7 +187,7 @@ static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
 
 bool brute_only_user(const struct src *s, uint64_t uh)
 {
-	return uh && s->ln == 1 && s->lovf == 0 && s->lkeys[0] == name_key(uh);
+	return uh && s->ln == 1 && s->lovf == 0 && s->lkeys[0] == key32(uh);
 }
 
 /* ---- bursts ---- */

@@ -243,6 +243,13 @@ void table_expire(struct table *t, int64_t before);
 
 #define SS_NIL 0xffffu
 
+/* A 64-bit key as the sets keep it (never 0: 0 marks "none"). */
+static inline uint32_t key32(uint64_t k)
+{
+	uint32_t x = (uint32_t)(k ^ (k >> 32));
+	return x ? x : 1;
+}
+
 struct sitem {
 	uint32_t count;
 	uint32_t last_s; /* seconds since the epoch */
@@ -281,12 +288,12 @@ void sset_zero(struct sset *s, struct sitem *it);
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum);
 void sset_done(struct sset *s);
 
-/* ---- a source's user names: keys and when each was last tried ----
+/* ---- a burst's user names: keys and when each was last tried ----
  *
  * A few dozen at most (limits.max_names_per_source), so a plain array
  * scanned whole beats any index: the first NSET_INLINE live inside the
- * source's storage (no pointer to follow), the rest on the heap. Keys are
- * 64-bit hashes kept as 32 bits, as in struct sset. */
+ * burst's block (no pointer to follow), the rest on the heap. Keys are
+ * 64-bit hashes kept as 32 bits (key32), as in struct sset. */
 
 #define NSET_INLINE 16
 
@@ -310,7 +317,6 @@ struct nameset {
  * window, this one included (when true is returned). */
 bool nset_touch(struct nameset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
 		uint32_t *ret_prev_s, uint32_t *ret_live);
-bool nset_has(const struct nameset *s, uint64_t key);
 void nset_clear(struct nameset *s);
 void nset_done(struct nameset *s);
 

@@ -370,12 +370,6 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 
 /* ---- small bounded sets ---- */
 
-static uint32_t fold(uint64_t key)
-{
-	uint32_t k = (uint32_t)(key ^ (key >> 32));
-	return k ? k : 1;
-}
-
 /* The index of key in s->keys, or -1: every key compared, no branch (the
  * keys are distinct: at most one matches). */
 static long sset_index(const struct sset *s, uint32_t key)
@@ -433,7 +427,7 @@ static int sset_grow(struct sset *s, uint32_t cap)
 
 struct sitem *sset_find(const struct sset *s, uint64_t key)
 {
-	long i = sset_index(s, fold(key));
+	long i = sset_index(s, key32(key));
 	return i >= 0 ? &s->v[i] : NULL;
 }
 
@@ -458,7 +452,7 @@ static uint32_t since_of(uint32_t now_s, uint32_t stale_s)
 struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t n,
 			 bool *ret_new, uint32_t *ret_prev_s)
 {
-	uint32_t key = fold(key64);
+	uint32_t key = key32(key64);
 	struct sitem *it;
 	uint16_t i;
 
@@ -542,7 +536,7 @@ void sset_zero(struct sset *s, struct sitem *it)
 
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum)
 {
-	uint32_t n = 0, sum = 0, skip = skip_key ? fold(skip_key) : 0;
+	uint32_t n = 0, sum = 0, skip = skip_key ? key32(skip_key) : 0;
 	for (uint16_t i = s->n ? s->head : SS_NIL; i != SS_NIL; i = s->v[i].next) {
 		const struct sitem *it = &s->v[i];
 		if (it->last_s < since_s)
@@ -578,7 +572,7 @@ static const struct nitem *nset_at_c(const struct nameset *s, uint32_t i)
 bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
 		uint32_t *ret_prev_s, uint32_t *ret_live)
 {
-	uint32_t key = fold(key64), since = since_of(now_s, stale_s), live = 0, n = s->n;
+	uint32_t key = key32(key64), since = since_of(now_s, stale_s), live = 0, n = s->n;
 	uint32_t found = UINT32_MAX, old = UINT32_MAX;
 
 	/* one pass: the key, the keys tried within the window, one that is
@@ -621,15 +615,6 @@ bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stal
 	*nset_at(s, old) = (struct nitem){ .key = key, .last_s = now_s };
 	*ret_live = live + 1;
 	return true;
-}
-
-bool nset_has(const struct nameset *s, uint64_t key64)
-{
-	uint32_t key = fold(key64);
-	for (uint32_t i = 0; i < s->n; i++)
-		if (nset_at_c(s, i)->key == key)
-			return true;
-	return false;
 }
 
 void nset_clear(struct nameset *s)
