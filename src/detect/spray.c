@@ -1,9 +1,12 @@
 /*
  * Password spraying: one source, many user names, few tries each.
  *
- * User names are attacker text: a source keeps a bounded set of their
- * hashes (limits.max_names_per_source; names beyond it are counted, not
- * kept) and copies of the first three, cut to 32 bytes, for the reader.
+ * User names are attacker text: a burst keeps a bounded set of their
+ * hashes with when each was last tried (limits.max_names_per_source; names
+ * beyond it are counted, not kept) and copies of the first three, cut to
+ * 32 bytes, for the reader. The names within the window are all of the
+ * burst's (the burst gap is at least the window), so the set starts empty
+ * with each burst.
  * A burst that reaches password_spray.min_users names within the window
  * and averages at most max_tries_per_user attempts per name is reported as
  * a spray; more tries per name make it a brute force with a user list.
