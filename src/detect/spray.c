@@ -4,9 +4,10 @@
  * User names are attacker text: a burst keeps a bounded set of their
  * hashes with when each was last tried (limits.max_names_per_source; names
  * beyond it are counted, not kept) and copies of the first three, cut to
- * 32 bytes, for the reader. The names within the window are all of the
- * burst's (the burst gap is at least the window), so the set starts empty
- * with each burst.
+ * 32 bytes, for the reader. The set starts empty with each burst: with
+ * spraying detected the burst gap is at least the window, so every name
+ * tried within the window is one of the burst's (with it off, only the
+ * burst's own name count is read, which does not depend on older names).
  * A burst that reaches password_spray.min_users names within the window
  * and averages at most max_tries_per_user attempts per name is reported as
  * a spray; more tries per name make it a brute force with a user list.
