@@ -58,7 +58,7 @@ static struct bentry *bentry_new(struct detect *d, uint16_t host, struct sv name
 	if (!e)
 		return NULL;
 	e->host = host;
-	e->name = strndup(name.p, name.n);
+	e->name = sv_dup(name);
 	e->name_len = name.n;
 	if (!e->name || baseline_init(&e->b, d->cfg) < 0) {
 		table_remove(&d->bases, &e->node);
@@ -268,7 +268,9 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 	struct tm tm;
 	time_t t = (time_t)(ev->time_us / USEC_PER_SEC);
 
-	if (!c->ul_enabled || ev->user.n == 0 || ev->user.n > 256)
+	/* a name with a NUL byte is no account (sshd cannot log one in, and the
+	 * store keys baselines by the name as text): nothing to learn or judge */
+	if (!c->ul_enabled || ev->user.n == 0 || ev->user.n > 256 || memchr(ev->user.p, '\0', ev->user.n))
 		return;
 	e = (struct bentry *)table_find(&d->bases, bentry_hash(d, host, ev->user), bentry_eq, &k);
 	if (e) {

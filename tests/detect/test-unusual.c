@@ -218,6 +218,28 @@ static void test_minimum_history(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* A user name holding a NUL byte is no account: no baseline is learned
+ * for it (the store keys baselines by the name as text), so nothing is
+ * judged unusual, and the name is never read past its end. */
+static void test_name_with_a_nul(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct detect *d = tdetect("unusual_login: {min_logins: 4}\n", &c, &cfg, NULL);
+	for (int i = 0; i < 5; i++) {
+		struct event ev = login(DAY_S + i * (DAY_S / 2), "x", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA");
+		ev.user = sv_make("ro\0ot", 5);
+		feed(d, ev);
+	}
+	struct event ev = login(4 * DAY_S + 3 * HOUR_S, "x", "203.0.113.5", AM_PASSWORD, NULL);
+	ev.user = sv_make("ro\0ot", 5);
+	feed(d, ev);
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_UNUSUAL_LOGIN, NULL), 0);
+	tdone(d, cfg, &c);
+}
+
 static void test_session_close_releases(void **state)
 {
 	(void)state;
@@ -336,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_all_habits_high),
 		cmocka_unit_test(test_minimum_history),
+		cmocka_unit_test(test_name_with_a_nul),
 		cmocka_unit_test(test_session_close_releases),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_bounded_networks),

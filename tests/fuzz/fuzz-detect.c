@@ -1,0 +1,102 @@
+/*
+ * fuzz-detect: hostile log lines through decode() and every detector, with
+ * tables so small that every path runs within a few lines: a one-attempt
+ * burst given a block, bursts ending in the sweep, entries evicted with a
+ * burst open, the user-name and source caps, baselines replaced.
+ *
+ * Input: lines ("\n"-separated). Per line, byte 0 moves the clock by a
+ * step from a table (0 s to 4 days: bursts end, slow windows pass), byte 1
+ * picks the program (low bits) and the host (high bit), the rest is the
+ * message. The events go through the look-ahead, which copies them. Every
+ * alert is checked against the sink's contract.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detect.h"
+#include "parse/decoder.h"
+
+static const char *const programs[] = {
+	"sshd", "sshd-session", "sudo", "su", "systemd-logind", "useradd", "usermod", "gpasswd",
+};
+
+static const int64_t steps_s[] = { 0, 0, 0, 1, 1, 2, 5, 30, 61, 599, 601, 1801, 3601, 4 * 3600, 7 * 3600, 4 * 86400 };
+
+static const char config[] =
+	"limits: {max_sources: 16, max_accounts: 16, max_baselines: 16, max_hosts: 2, max_names_per_source: 4,"
+	" max_sources_per_account: 4}\n"
+	"brute_force: {window: 10m, threshold: 3, high: 6, mistypes_forgiven: 2}\n"
+	"slow_brute_force: {window: 6h, threshold: 4, min_hours: 2}\n"
+	"password_spray: {window: 30m, min_users: 2, high_users: 4, max_tries_per_user: 2}\n"
+	"distributed: {window: 30m, min_sources: 2, high_sources: 4}\n"
+	"login_after_failures: {window: 1h, min_failures: 1}\n"
+	"unusual_login: {min_logins: 2, min_days: 1, max_networks: 2, max_keys: 2}\n"
+	"privilege_escalation: {window: 30m}\n"
+	"correlation: {window: 1h}\n";
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "fuzz-detect: %s\n", what);
+	abort();
+}
+
+static void check(void *ud, struct alert *a)
+{
+	(void)ud;
+	if ((unsigned)a->kind >= AK_MAX || (unsigned)a->severity >= SEV_MAX)
+		fail("kind or severity out of range");
+	if (a->first_us > a->last_us)
+		fail("first after last");
+	if (a->n_why == 0)
+		fail("an alert without a reason");
+	if (a->n_evidence > a->evidence_total)
+		fail("more lines kept than counted");
+	for (unsigned i = 0; i < a->n_evidence; i++)
+		if (!a->evidence[i].file || a->evidence[i].line == 0)
+			fail("evidence without a file or line");
+	alert_free(a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct detect_config *cfg;
+	char *err = NULL;
+	int64_t now_s = 1700000000;
+	uint64_t line = 0;
+
+	if (!cfg && detect_config_load_string(config, strlen(config), "fuzz.yaml", &cfg, &err) < 0)
+		fail(err ? err : "config");
+	struct detect *d = detect_new(cfg, NULL, (struct alert_sink){ check, NULL });
+	if (!d)
+		return 0;
+	detect_set_lookahead(d, 8);
+	for (size_t at = 0; at < size;) {
+		const uint8_t *p = data + at, *nl = memchr(p, '\n', size - at);
+		size_t n = nl ? (size_t)(nl - p) : size - at;
+		at += n + 1;
+		line++;
+		if (n < 2)
+			continue;
+		now_s += steps_s[p[0] % (sizeof(steps_s) / sizeof(steps_s[0]))];
+		struct syslog_header h = {
+			.time_us = now_s * INT64_C(1000000),
+			.host = p[1] & 0x80 ? SV_LIT("web2") : SV_LIT("web1"),
+			.program = sv_cstr(programs[p[1] % (sizeof(programs) / sizeof(programs[0]))]),
+			.pid = 100 + (p[0] >> 4),
+			.msg = sv_make((const char *)p + 2, n - 2),
+			.repeat = 1,
+		};
+		struct event ev;
+		if (decode(&h, &ev) > 0) {
+			ev.origin.file = "fuzz.log";
+			ev.origin.line = line;
+			detect_feed(d, &ev);
+		}
+	}
+	detect_free(d);
+	return 0;
+}
