@@ -299,6 +299,8 @@ static void failures_text(const struct out *o, const char *indent, const char *l
 
 static void verdict_text(const struct out *o, const char *label, const char *v)
 {
+	if (!v)
+		v = ""; /* a trace that found nothing has no verdict */
 	const char *col = strncmp(v, "PRIVILEGE", 9) == 0 ? C_RED
 			  : strstr(v, "PRIVILEGE GAINED") ? C_RED
 			  : strncmp(v, "no privilege", 12) == 0 ? C_GREEN
