@@ -8,7 +8,8 @@
  * step from a table (0 s to 4 days: bursts end, slow windows pass), byte 1
  * picks the program (low bits) and the host (high bit), the rest is the
  * message. The events go through the look-ahead, which copies them. Every
- * alert is checked against the sink's contract.
+ * alert is checked against the sink's contract and written as text (with
+ * colour) and JSON; every event is written too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "detect/detect.h"
 #include "parse/decoder.h"
+#include "report/output.h"
 
 static const char *const programs[] = {
 	"sshd", "sshd-session", "sudo", "su", "systemd-logind", "useradd", "usermod", "gpasswd",
@@ -35,6 +37,8 @@ static const char config[] =
 	"unusual_login: {min_logins: 2, min_days: 1, max_networks: 2, max_keys: 2}\n"
 	"privilege_escalation: {window: 30m}\n"
 	"correlation: {window: 1h}\n";
+
+static FILE *sink;
 
 static void fail(const char *what)
 {
@@ -56,6 +60,8 @@ static void check(void *ud, struct alert *a)
 	for (unsigned i = 0; i < a->n_evidence; i++)
 		if (!a->evidence[i].file || a->evidence[i].line == 0)
 			fail("evidence without a file or line");
+	output_alert(sink, &(struct output_opts){ .json = false, .color = true }, a);
+	output_alert(sink, &(struct output_opts){ .json = true }, a);
 	alert_free(a);
 }
 
@@ -70,6 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!cfg && detect_config_load_string(config, strlen(config), "fuzz.yaml", &cfg, &err) < 0)
 		fail(err ? err : "config");
+	if (!sink && !(sink = fopen("/dev/null", "w")))
+		fail("/dev/null");
 	struct detect *d = detect_new(cfg, NULL, (struct alert_sink){ check, NULL });
 	if (!d)
 		return 0;
@@ -94,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (decode(&h, &ev) > 0) {
 			ev.origin.file = "fuzz.log";
 			ev.origin.line = line;
+			output_event(sink, &(struct output_opts){ .json = (line & 1) != 0 }, &ev);
 			detect_feed(d, &ev);
 		}
 	}
