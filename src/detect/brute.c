@@ -195,7 +195,6 @@ bool brute_only_user(const struct src *s, uint64_t uh)
 static void burst_free(struct detect *d, struct sburst *b)
 {
 	dl_unlink(&b->link);
-	b->gen++;
 	b->s = NULL;
 	nset_clear(&b->names_tried);
 	b->link.next = (struct dlink *)d->burst_free;
@@ -215,15 +214,11 @@ static struct sburst *burst_new(struct detect *d, struct src *s, int64_t first)
 			return NULL;
 	}
 	/* all before the name set (emptied when the block was freed, its
-	 * buffer kept) starts over but the generation; names[] past n_names
-	 * are never read */
-	uint32_t gen = b->gen;
+	 * buffer kept) starts over; names[] past n_names are never read */
 	memset(b, 0, offsetof(struct sburst, names_tried));
-	b->gen = gen;
 	b->s = s;
 	b->first = first;
 	s->b = b;
-	s->b_gen = gen;
 	return b;
 }
 

@@ -373,8 +373,7 @@ int evid_to_alert(const struct detect *d, const struct evid *e, struct alert *a)
 struct sburst {
 	struct dlink link; /* on d->bursts, by last attempt (the oldest ends first) */
 	int64_t last; /* the last attempt */
-	struct src *s; /* its source */
-	uint32_t gen; /* bumped when the block is freed: the source's b_gen must match */
+	struct src *s; /* its source (NULL while the block is free) */
 	bool burst_hit, spray_hit;
 	bool multi; /* more than one user name */
 	bool users_ovf; /* names.overflow is nonzero */
@@ -394,7 +393,7 @@ struct src {
 	 * it reads the first four cache lines and the hour of the ring it
 	 * falls in */
 	struct tnode node;
-	struct sburst *b; /* the burst's block while b->gen == b_gen */
+	struct sburst *b; /* the burst's block while b->s is this entry (see src_burst) */
 	int64_t s_first, last; /* the slow episode (the entry's life); last: the last attempt */
 	int64_t hour_base;
 	uint64_t s_total; /* lines of the slow episode */
@@ -406,7 +405,6 @@ struct src {
 	bool lite_user; /* its line named a user */
 	uint8_t s_n; /* s_kept used */
 	uint16_t host;
-	uint32_t b_gen;
 	uint32_t s_count, s_peak_count, s_peak_hours;
 	uint32_t hour_sum, hour_nz;
 	uint32_t lite_n; /* attempts the one line counted */
@@ -425,10 +423,12 @@ struct src {
 	uint8_t hours[];
 };
 
-/* The source's open burst with a block, or NULL (brute.c). */
+/* The source's open burst with a block, or NULL (brute.c). A block freed
+ * when its burst ended may since belong to another source, or be free:
+ * either way its s is not this entry. */
 static inline struct sburst *src_burst(const struct src *s)
 {
-	return s->b && s->b->gen == s->b_gen && s->b->s == s ? s->b : NULL;
+	return s->b && s->b->s == s ? s->b : NULL;
 }
 
 
