@@ -4,10 +4,8 @@
  * burst given a block, bursts ending in the sweep, entries evicted with a
  * burst open, the user-name and source caps, baselines replaced.
  *
- * Input: lines ("\n"-separated). Per line, byte 0 moves the clock by a
- * step from a table (0 s to 4 days: bursts end, slow windows pass), byte 1
- * picks the program (low bits) and the host (high bit), the rest is the
- * message. The events go through the look-ahead, which copies them. Every
+ * Input: lines, as fuzz-lines.h reads them. The events go through the
+ * look-ahead, which copies them. Every
  * alert is checked against the sink's contract and written as text (with
  * colour) and JSON; every event is written too.
  */
@@ -17,14 +15,8 @@
 #include <string.h>
 
 #include "detect/detect.h"
-#include "parse/decoder.h"
+#include "fuzz-lines.h"
 #include "report/output.h"
-
-static const char *const programs[] = {
-	"sshd", "sshd-session", "sudo", "su", "systemd-logind", "useradd", "usermod", "gpasswd",
-};
-
-static const int64_t steps_s[] = { 0, 0, 0, 1, 1, 2, 5, 30, 61, 599, 601, 1801, 3601, 4 * 3600, 7 * 3600, 4 * 86400 };
 
 static const char config[] =
 	"limits: {max_sources: 16, max_accounts: 16, max_baselines: 16, max_hosts: 2, max_names_per_source: 4,"
@@ -67,12 +59,16 @@ static void check(void *ud, struct alert *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void on_event(void *ud, struct event *ev)
+{
+	output_event(sink, &(struct output_opts){ .json = (ev->origin.line & 1) != 0 }, ev);
+	detect_feed(ud, ev);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct detect_config *cfg;
 	char *err = NULL;
-	int64_t now_s = 1700000000;
-	uint64_t line = 0;
 
 	if (!cfg && detect_config_load_string(config, strlen(config), "fuzz.yaml", &cfg, &err) < 0)
 		fail(err ? err : "config");
@@ -82,30 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!d)
 		return 0;
 	detect_set_lookahead(d, 8);
-	for (size_t at = 0; at < size;) {
-		const uint8_t *p = data + at, *nl = memchr(p, '\n', size - at);
-		size_t n = nl ? (size_t)(nl - p) : size - at;
-		at += n + 1;
-		line++;
-		if (n < 2)
-			continue;
-		now_s += steps_s[p[0] % (sizeof(steps_s) / sizeof(steps_s[0]))];
-		struct syslog_header h = {
-			.time_us = now_s * INT64_C(1000000),
-			.host = p[1] & 0x80 ? SV_LIT("web2") : SV_LIT("web1"),
-			.program = sv_cstr(programs[p[1] % (sizeof(programs) / sizeof(programs[0]))]),
-			.pid = 100 + (p[0] >> 4),
-			.msg = sv_make((const char *)p + 2, n - 2),
-			.repeat = 1,
-		};
-		struct event ev;
-		if (decode(&h, &ev) > 0) {
-			ev.origin.file = "fuzz.log";
-			ev.origin.line = line;
-			output_event(sink, &(struct output_opts){ .json = (line & 1) != 0 }, &ev);
-			detect_feed(d, &ev);
-		}
-	}
+	fuzz_events(data, size, on_event, d);
 	detect_free(d);
 	return 0;
 }

@@ -2,9 +2,7 @@
  * fuzz-trace: hostile log lines through decode(), into a store in memory,
  * then every kind of trace built from it and written as text and JSON.
  *
- * Input: lines, as fuzz-detect reads them: byte 0 moves the clock by a step
- * from a table (0 s to 2 days), byte 1 picks the program (low bits), the host
- * (high bit) and the pid (middle bits), the rest is the message. Traced:
+ * Input: lines, as fuzz-lines.h reads them. Traced:
  * the recent sessions, the first user name seen, the first source address
  * seen and the session of the first login (an attacker's text is what
  * names each of them).
@@ -15,15 +13,9 @@
 #include <string.h>
 
 #include "core/addr.h"
-#include "parse/decoder.h"
+#include "fuzz-lines.h"
 #include "store/store.h"
 #include "trace/trace.h"
-
-static const char *const programs[] = {
-	"sshd", "sshd-session", "sudo", "su", "systemd-logind", "useradd", "CRON", "sshd(pam_unix)",
-};
-
-static const int64_t steps_s[] = { 0, 0, 1, 1, 2, 5, 30, 61, 300, 601, 1801, 3601, 4 * 3600, 86400, 2 * 86400, 0 };
 
 static FILE *sink;
 
@@ -51,58 +43,49 @@ static void run(struct store *st, enum trace_by by, const char *value)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What is stored, and the first user, source and login seen (the subjects). */
+struct subjects {
+	struct store *st;
+	char user[300], source[ADDR_STRLEN], session[400];
+};
+
+static void on_event(void *ud, struct event *ev)
+{
+	struct subjects *sj = ud;
+
+	(void)store_add_event(sj->st, ev);
+	if (!sj->user[0] && ev->user.n && ev->user.n < sizeof(sj->user) && !memchr(ev->user.p, '\0', ev->user.n)) {
+		memcpy(sj->user, ev->user.p, ev->user.n);
+		sj->user[ev->user.n] = '\0';
+	}
+	if (!sj->source[0] && ev->source.family != ADDR_NONE)
+		(void)addr_format(&ev->source, sj->source);
+	if (!sj->session[0] && ev->kind == EV_AUTH_SUCCESS)
+		snprintf(sj->session, sizeof(sj->session), "%.*s:%d:%lld", (int)ev->host.n, ev->host.p, (int)ev->pid,
+			 (long long)(ev->time_us / 1000000));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct store *st = NULL;
-	char *err = NULL, user[300] = "", source[ADDR_STRLEN] = "", session[400] = "";
-	int64_t now_s = 1700000000;
-	uint64_t line = 0;
+	struct subjects sj = { 0 };
+	char *err = NULL;
 
 	if (!sink && !(sink = fopen("/dev/null", "w")))
 		abort();
-	if (store_open(":memory:", &st, &err) < 0) {
+	if (store_open(":memory:", &sj.st, &err) < 0) {
 		free(err);
 		return 0;
 	}
-	(void)store_begin(st);
-	for (size_t at = 0; at < size;) {
-		const uint8_t *p = data + at, *nl = memchr(p, '\n', size - at);
-		size_t n = nl ? (size_t)(nl - p) : size - at;
-		at += n + 1;
-		line++;
-		if (n < 2)
-			continue;
-		now_s += steps_s[p[0] % (sizeof(steps_s) / sizeof(steps_s[0]))];
-		struct syslog_header h = {
-			.time_us = now_s * INT64_C(1000000),
-			.host = p[1] & 0x80 ? SV_LIT("web2") : SV_LIT("web1"),
-			.program = sv_cstr(programs[p[1] % (sizeof(programs) / sizeof(programs[0]))]),
-			.pid = 100 + ((p[1] >> 3) & 0xf),
-			.msg = sv_make((const char *)p + 2, n - 2),
-			.repeat = 1,
-		};
-		struct event ev;
-		if (decode(&h, &ev) <= 0)
-			continue;
-		ev.origin.file = "fuzz.log";
-		ev.origin.line = line;
-		(void)store_add_event(st, &ev);
-		if (!user[0] && ev.user.n && ev.user.n < sizeof(user) && !memchr(ev.user.p, '\0', ev.user.n))
-			memcpy(user, ev.user.p, ev.user.n), user[ev.user.n] = '\0';
-		if (!source[0] && ev.source.family != ADDR_NONE)
-			(void)addr_format(&ev.source, source);
-		if (!session[0] && ev.kind == EV_AUTH_SUCCESS)
-			snprintf(session, sizeof(session), "%.*s:%d:%lld", (int)ev.host.n, ev.host.p, (int)ev.pid,
-				 (long long)now_s);
-	}
-	(void)store_commit(st);
-	run(st, TRACE_RECENT, NULL);
-	if (user[0])
-		run(st, TRACE_USER, user);
-	if (source[0])
-		run(st, TRACE_SOURCE, source);
-	if (session[0])
-		run(st, TRACE_SESSION, session);
-	store_free(st);
+	(void)store_begin(sj.st);
+	fuzz_events(data, size, on_event, &sj);
+	(void)store_commit(sj.st);
+	run(sj.st, TRACE_RECENT, NULL);
+	if (sj.user[0])
+		run(sj.st, TRACE_USER, sj.user);
+	if (sj.source[0])
+		run(sj.st, TRACE_SOURCE, sj.source);
+	if (sj.session[0])
+		run(sj.st, TRACE_SESSION, sj.session);
+	store_free(sj.st);
 	return 0;
 }
