@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "detect/internal.h"
 
 #define HOUR_US (3600 * USEC_PER_SEC)
@@ -172,15 +173,13 @@ static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
 		s->lovf++;
 		return;
 	}
-	if (s->ln >= MAX((uint32_t)s->lalloc, (uint32_t)LNAMES_INLINE)) {
-		uint32_t na = MIN(MAX(s->lalloc * 2u, 2u * LNAMES_INLINE), cap);
-		uint32_t *v = realloc(s->lmore, (size_t)(na - LNAMES_INLINE) * sizeof(*v));
-		if (!v) {
+	if (s->ln >= LNAMES_INLINE) {
+		size_t room = s->lmore_cap; /* kept as 32 bits: the entry is tight */
+		if (array_reserve(&s->lmore, &room, s->ln + 1u - LNAMES_INLINE, sizeof(*s->lmore), LNAMES_INLINE) < 0) {
 			s->lovf++;
 			return;
 		}
-		s->lmore = v;
-		s->lalloc = (uint16_t)na;
+		s->lmore_cap = (uint32_t)room;
 	}
 	*lname_at(s, s->ln++) = key;
 }

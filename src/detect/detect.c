@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/array.h"
 #include "core/macro.h"
 #include "detect/internal.h"
 
@@ -325,14 +326,8 @@ static uint32_t file_id(struct detect *d, const char *file)
 			return d->last_file = i;
 	if (d->n_files >= (UINT32_C(1) << EVID_FILE_BITS) - 1)
 		return 0;
-	if (d->n_files == d->files_cap) {
-		uint32_t cap = d->files_cap ? d->files_cap * 2 : 16;
-		const char **f = realloc(d->files, cap * sizeof(*f));
-		if (!f)
-			return 0;
-		d->files = f;
-		d->files_cap = cap;
-	}
+	if (array_reserve(&d->files, &d->files_cap, (size_t)d->n_files + 1, sizeof(*d->files), 16) < 0)
+		return 0;
 	d->files[d->n_files++] = file;
 	return d->last_file = d->n_files;
 }
@@ -453,14 +448,8 @@ static bool hold(struct held *h, const struct event *ev)
 
 	if (need > HELD_TEXT_MAX)
 		return false;
-	if (need > h->cap) {
-		size_t cap = MAX(need, MAX(h->cap * 2, (size_t)256));
-		char *b = realloc(h->buf, cap);
-		if (!b)
-			return false;
-		h->buf = b;
-		h->cap = cap;
-	}
+	if (array_reserve(&h->buf, &h->cap, need, 1, 256) < 0)
+		return false;
 	h->ev = *ev;
 	at = h->buf;
 	copy_view(&h->ev.host, &at);

@@ -304,8 +304,9 @@ struct nitem {
 
 struct nameset {
 	struct nitem in[NSET_INLINE];
-	struct nitem *more; /* items NSET_INLINE.. alloc-1 (none while alloc is 0) */
-	uint16_t n, alloc;
+	struct nitem *more; /* items NSET_INLINE.. (room for more_cap of them) */
+	size_t more_cap;
+	uint16_t n;
 	uint32_t overflow; /* names not kept: the set was full of names tried within the window */
 };
 
@@ -410,12 +411,13 @@ struct src {
 	uint32_t lite_n; /* attempts the one line counted */
 	uint32_t lovf; /* attempts whose user name could not be kept (lkeys and lmore were full) */
 	uint64_t lite_user1, lite_ref;
-	uint32_t *lmore;
+	uint32_t *lmore; /* room for lmore_cap keys */
+	uint32_t lmore_cap;
 	char lite_name[SAMPLE_LEN + 1];
 
 	/* user names tried in the entry's life: 32-bit keys, the first
 	 * LNAMES_INLINE here, the rest in lmore */
-	uint16_t ln, lalloc;
+	uint16_t ln;
 	uint32_t lkeys[LNAMES_INLINE];
 	uint64_t s_kept[EVID_KEEP]; /* the slow episode's first lines (struct evid's form) */
 
@@ -563,7 +565,8 @@ struct detect {
 	/* the files lines come from, numbered for struct evid (origin.file
 	 * lives for the whole run): ref is the line being judged */
 	const char **files;
-	uint32_t n_files, files_cap, last_file;
+	uint32_t n_files, last_file;
+	size_t files_cap;
 	uint64_t ref;
 
 	/* look-ahead: ring of 2 × DETECT_LOOKAHEAD_MAX, events head..tail-1 held */

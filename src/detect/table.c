@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/array.h"
 #include "detect/internal.h"
 
 /* ---- arena ---- */
@@ -597,15 +598,10 @@ bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stal
 	*ret_prev_s = 0;
 	*ret_new = true;
 	if (n < cap) {
-		if (n >= MAX((uint32_t)s->alloc, (uint32_t)NSET_INLINE)) {
-			uint32_t na = MIN(MAX(s->alloc * 2u, 2u * NSET_INLINE), cap);
-			struct nitem *v = realloc(s->more, (size_t)(na - NSET_INLINE) * sizeof(*v));
-			if (!v) {
-				s->overflow++;
-				return false;
-			}
-			s->more = v;
-			s->alloc = (uint16_t)na;
+		if (n >= NSET_INLINE &&
+		    array_reserve(&s->more, &s->more_cap, n + 1 - NSET_INLINE, sizeof(*s->more), NSET_INLINE) < 0) {
+			s->overflow++;
+			return false;
 		}
 		old = s->n++;
 	} else if (old == UINT32_MAX) {
