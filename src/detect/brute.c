@@ -151,15 +151,16 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 
 /* ---- the user names of the entry's life ---- */
 
-static uint32_t *lname_at(struct src *s, uint32_t i)
+/* The i-th key (i < ln): the first LNAMES_INLINE inline, the rest in lmore. */
+static uint32_t lname(const struct src *s, uint32_t i)
 {
-	return i < LNAMES_INLINE ? &s->lkeys[i] : &s->lmore[i - LNAMES_INLINE];
+	return i < LNAMES_INLINE ? s->lkeys[i] : s->lmore[i - LNAMES_INLINE];
 }
 
 static bool lnames_has(const struct src *s, uint32_t key)
 {
 	for (uint32_t i = 0; i < s->ln; i++)
-		if ((i < LNAMES_INLINE ? s->lkeys[i] : s->lmore[i - LNAMES_INLINE]) == key)
+		if (lname(s, i) == key)
 			return true;
 	return false;
 }
@@ -181,7 +182,11 @@ static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
 		}
 		s->lmore_cap = (uint32_t)room;
 	}
-	*lname_at(s, s->ln++) = key;
+	if (s->ln < LNAMES_INLINE)
+		s->lkeys[s->ln] = key;
+	else
+		s->lmore[s->ln - LNAMES_INLINE] = key;
+	s->ln++;
 }
 
 bool brute_only_user(const struct src *s, uint64_t uh)
@@ -525,7 +530,7 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	if (ev->user.n && (c->dist_enabled || c->after_enabled)) {
 		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
 		if (ac)
-			dist_feed(d, ac, &src, n);
+			dist_feed(d, ac, &src, h, n);
 	}
 	if (s)
 		record(d, s, ev, n, uh);

@@ -8,7 +8,7 @@
  */
 #include "detect/internal.h"
 
-void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint32_t n)
+void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint64_t src_h, uint32_t n)
 {
 	const struct detect_config *c = d->cfg;
 	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC), prev_s;
@@ -29,7 +29,7 @@ void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint32
 	ac->d_count += n;
 	evid_add(&ac->d_evid, d->ref);
 
-	struct sitem *it = sset_touch(&ac->srcs, addr_hash(src, d->seed), now_s, c->dist_window,
+	struct sitem *it = sset_touch(&ac->srcs, src_h, now_s, c->dist_window,
 				      c->max_sources_per_account, n, &fresh, &prev_s);
 	if (!fresh)
 		return;

@@ -645,7 +645,8 @@ bool spray_is_spray(const struct detect *d, const struct sburst *b);
 void spray_copy_name(char *dst, struct sv user);
 
 /* distributed.c */
-void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint32_t n);
+/* src_h: addr_hash(src) (computed once for the source table). */
+void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint64_t src_h, uint32_t n);
 void dist_close(struct detect *d, struct acct *ac);
 void dist_sweep(struct detect *d, int64_t now);
 
