@@ -482,9 +482,10 @@ static void stage_entry(struct detect *d, struct held *h)
 	if (!h->failure || !h->k.src_h)
 		return;
 	h->src = (const struct src *)table_peek(&d->srcs, h->k.src_h);
-	if (h->src) {
+	if (h->src)
 		prefetch_range(h->src, d->srcs.entry_size);
-	}
+	else
+		table_prefetch_free(&d->srcs); /* a new source: the entry it will reuse */
 }
 
 /* Stage 3: what hangs off the entry: its user names past those kept

@@ -163,6 +163,9 @@ struct table {
 	uint64_t *qlive; /* one bit per ring slot: the record is its entry's newest */
 	uint64_t qhead, qtail;
 	size_t qmask;
+	/* the next entries to expire are loaded ahead (table.c): queue
+	 * positions up to which their first lines, and their slots, are */
+	uint64_t pf_ent, pf_slot;
 	void *free_list; /* dropped entries kept for reuse (at most cap): no malloc per new key */
 	struct arena mem; /* where the entries come from */
 	uint64_t *evictions; /* counter bumped when a live entry is pushed out */
@@ -199,6 +202,12 @@ static inline void prefetch_range(const void *p, size_t n)
 {
 	for (size_t o = 0; o < n; o += 64)
 		__builtin_prefetch((const char *)p + o);
+}
+/* Starts loading the entry the next table_insert will reuse (a hint). */
+static inline void table_prefetch_free(const struct table *t)
+{
+	if (t->free_list)
+		prefetch_range(t->free_list, t->entry_size);
 }
 /* Adds a zeroed entry with this hash (the caller checked it is absent),
  * evicting the least recently seen entry when the table is full. NULL on OOM. */
@@ -258,8 +267,9 @@ struct sitem {
 };
 
 struct sset {
-	struct sitem *v; /* alloc items, then their keys */
+	struct sitem *v; /* alloc items, then their keys, then their tags */
 	uint32_t *keys; /* keys[i] is v[i]'s */
+	uint8_t *tags; /* tags[i]: the top byte of keys[i], scanned 16 at a time */
 	uint16_t n, alloc, head, tail;
 	/* the items touched within the window (stale_s) with a count form a
 	 * prefix of the recency list: edge is its oldest item, live their number */

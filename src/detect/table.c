@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/array.h"
 #include "detect/internal.h"
@@ -129,8 +132,13 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 			     .ud = ud };
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
-	/* the queue too: it grows while more than an eighth of it is live (table_squeeze) */
-	size_t qsize = MAX(slots, (size_t)64);
+	/* The queue is written in order from its start, so only the part
+	 * reached is ever touched: it starts large enough (two records per
+	 * entry the table may hold, up to 2^18) that a busy table does not go
+	 * through a series of squeezes (each a write to every live entry) and
+	 * discarded rings on its way up. It grows while more than an eighth
+	 * of it is live (table_squeeze). */
+	size_t qsize = MAX(pow2_at_least(MIN(t->cap * 2, (size_t)1 << 18)), (size_t)64);
 	t->mask = slots - 1;
 	t->qmask = qsize - 1;
 	arena_init(&t->mem, t->cap * entry_size);
@@ -239,6 +247,7 @@ void table_squeeze(struct table *t)
 	}
 	t->qhead = base;
 	t->qtail = base + w;
+	t->pf_ent = t->pf_slot = base; /* the positions changed */
 }
 
 static size_t slot_of(const struct table *t, const struct tnode *n)
@@ -285,6 +294,60 @@ void table_remove(struct table *t, struct tnode *n)
 	free_node(t, n, false);
 }
 
+/* How many entries ahead of the head of the queue are being loaded for
+ * table_expire and eviction: first their first lines (what free_node and
+ * the drop callbacks read), then, once those have arrived, their slots. */
+#define PF_ENTRIES 6
+#define PF_SLOTS 3
+#define PF_SCAN 512 /* records looked at per call, at most */
+#define PF_BYTES 192
+
+/* The live records at positions from..to-1: a word of bits at a time. */
+static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
+{
+	unsigned n = 0;
+	while (from < to) {
+		size_t i = from & t->qmask;
+		unsigned b = (unsigned)(i % 64), span = 64 - b;
+		if (span > to - from)
+			span = (unsigned)(to - from);
+		uint64_t bits = t->qlive[i / 64] >> b;
+		if (span < 64)
+			bits &= (UINT64_C(1) << span) - 1;
+		n += (unsigned)__builtin_popcountll(bits);
+		from += span;
+	}
+	return n;
+}
+
+/* An entry that expires or is evicted has usually not been read for as
+ * long as the table remembers: its lines and its slot would be a chain of
+ * misses each. The queue says which entries go next, so they are loaded
+ * before their turn comes. */
+static void expire_prefetch(struct table *t)
+{
+	unsigned ahead, budget = PF_SCAN;
+
+	if (t->pf_slot < t->qhead || t->pf_slot > t->qtail)
+		t->pf_slot = t->qhead;
+	if (t->pf_ent < t->pf_slot || t->pf_ent > t->qtail)
+		t->pf_ent = t->pf_slot;
+	ahead = live_between(t, t->qhead, t->pf_slot);
+	for (; ahead < PF_SLOTS && t->pf_slot < t->pf_ent; t->pf_slot++) {
+		if (qlive(t, t->pf_slot)) {
+			table_prefetch(t, t->q[t->pf_slot & t->qmask].n->hash);
+			ahead++;
+		}
+	}
+	ahead += live_between(t, t->pf_slot, t->pf_ent);
+	for (; ahead < PF_ENTRIES && t->pf_ent < t->qtail && budget; t->pf_ent++, budget--) {
+		if (qlive(t, t->pf_ent)) {
+			prefetch_range(t->q[t->pf_ent & t->qmask].n, MIN(t->entry_size, (size_t)PF_BYTES));
+			ahead++;
+		}
+	}
+}
+
 void table_expire(struct table *t, int64_t before)
 {
 	struct tqrec *r;
@@ -292,6 +355,7 @@ void table_expire(struct table *t, int64_t before)
 		if (r->seen_us >= before)
 			break;
 		free_node(t, r->n, false);
+		expire_prefetch(t);
 	}
 }
 
@@ -346,6 +410,7 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 		if (t->evictions)
 			(*t->evictions)++;
 		free_node(t, r->n, true);
+		expire_prefetch(t);
 	}
 	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) < 0)
 		return NULL;
@@ -371,14 +436,31 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 
 /* ---- small bounded sets ---- */
 
-/* The index of key in s->keys, or -1: every key compared, no branch (the
- * keys are distinct: at most one matches). */
+/* The index of key in s->keys, or -1. The tags (each key's top byte) are
+ * compared sixteen at a time; only a key whose tag matches is compared
+ * (about one in 256 of the others). */
 static long sset_index(const struct sset *s, uint32_t key)
 {
-	uint32_t at = 0;
+	uint8_t tag = (uint8_t)(key >> 24);
+#ifdef __SSE2__
+	const __m128i want = _mm_set1_epi8((char)tag);
+	for (uint32_t b = 0; b < s->n; b += 16) {
+		__m128i t = _mm_loadu_si128((const __m128i *)(const void *)(s->tags + b));
+		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(t, want));
+		if (s->n - b < 16)
+			m &= (1u << (s->n - b)) - 1;
+		for (; m; m &= m - 1) {
+			uint32_t i = b + (uint32_t)__builtin_ctz(m);
+			if (s->keys[i] == key)
+				return (long)i;
+		}
+	}
+#else
 	for (uint32_t i = 0; i < s->n; i++)
-		at |= s->keys[i] == key ? i + 1 : 0;
-	return (long)at - 1;
+		if (s->tags[i] == tag && s->keys[i] == key)
+			return (long)i;
+#endif
+	return -1;
 }
 
 static void sset_unlink(struct sset *s, uint16_t i)
@@ -411,17 +493,23 @@ static int sset_grow(struct sset *s, uint32_t cap)
 	/* start at 16: a source's names and an account's sources usually
 	 * number a few dozen, and each growth is a malloc, a copy and a free */
 	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
-	struct sitem *v = malloc((size_t)na * (sizeof(*v) + sizeof(uint32_t)));
+	/* the tags are read sixteen at a time: room for whole blocks */
+	size_t nt = ((size_t)na + 15) / 16 * 16;
+	struct sitem *v = malloc((size_t)na * (sizeof(*v) + sizeof(uint32_t)) + nt);
 	if (!v)
 		return -1;
 	uint32_t *keys = (uint32_t *)(v + na);
+	uint8_t *tags = (uint8_t *)(keys + na);
+	memset(tags, 0, nt);
 	if (s->n) {
 		memcpy(v, s->v, (size_t)s->n * sizeof(*v));
 		memcpy(keys, s->keys, (size_t)s->n * sizeof(*keys));
+		memcpy(tags, s->tags, s->n);
 	}
 	free(s->v);
 	s->v = v;
 	s->keys = keys;
+	s->tags = tags;
 	s->alloc = (uint16_t)na;
 	return 0;
 }
@@ -507,6 +595,7 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	it = &s->v[i];
 	*it = (struct sitem){ .count = n, .last_s = now_s };
 	s->keys[i] = key;
+	s->tags[i] = (uint8_t)(key >> 24);
 	sset_push(s, i);
 live:
 	if (s->edge == SS_NIL)

@@ -1,5 +1,9 @@
 /*
  * download: libcurl, conditional GET, progress bar (see download.h).
+ *
+ * libcurl is loaded (dlopen) when a download starts, not linked: it brings
+ * two dozen libraries (TLS, Kerberos, LDAP, …) whose loading cost every
+ * start of moat about 12 ms, for the one command that downloads.
  */
 #include "exposure/download.h"
 
@@ -13,6 +17,55 @@
 
 #if HAVE_LIBCURL
 #include <curl/curl.h>
+#include <dlfcn.h>
+
+/* The libcurl functions used, once loaded. */
+static struct {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+/* Loads libcurl (the OpenSSL or the GnuTLS build, as Debian packages
+ * them). 0, or -ENOENT with *ret_err saying what to install. */
+static int curl_load(const char *url, char **ret_err)
+{
+	static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
+	void *h = NULL;
+
+	if (cu.easy_init)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !h; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (h) {
+		/* POSIX: a function pointer from dlsym goes through a data pointer */
+#define SYM(field, name) *(void **)(&cu.field) = dlsym(h, name)
+		SYM(easy_setopt, "curl_easy_setopt");
+		SYM(easy_perform, "curl_easy_perform");
+		SYM(easy_getinfo, "curl_easy_getinfo");
+		SYM(easy_strerror, "curl_easy_strerror");
+		SYM(easy_cleanup, "curl_easy_cleanup");
+		SYM(slist_append, "curl_slist_append");
+		SYM(slist_free_all, "curl_slist_free_all");
+		SYM(easy_init, "curl_easy_init"); /* last: it marks cu as complete */
+#undef SYM
+		if (cu.easy_setopt && cu.easy_perform && cu.easy_getinfo && cu.easy_strerror && cu.easy_cleanup &&
+		    cu.slist_append && cu.slist_free_all && cu.easy_init)
+			return 0;
+		cu.easy_init = NULL;
+	}
+	if (ret_err && asprintf(ret_err,
+				"%s: cannot load libcurl (%s); install the libcurl4 package, or download the file "
+				"elsewhere and use 'moat feed import FILE'",
+				url, h ? "a function is missing" : dlerror()) < 0)
+		*ret_err = NULL;
+	return -ENOENT;
+}
 
 struct dl {
 	FILE *f;
@@ -92,6 +145,9 @@ int download_file(const char *url, const char *dest, const char *etag, const cha
 	int r = 0;
 
 	*ret = (struct download_result){ 0 };
+	r = curl_load(url, ret_err);
+	if (r < 0)
+		return r;
 	if (asprintf(&part, "%s.part", dest) < 0)
 		return -ENOMEM;
 	d.f = fopen(part, "wb");
@@ -102,7 +158,7 @@ int download_file(const char *url, const char *dest, const char *etag, const cha
 		free(part);
 		return r;
 	}
-	c = curl_easy_init();
+	c = cu.easy_init();
 	if (!c) {
 		fclose(d.f);
 		unlink(part);
@@ -112,42 +168,42 @@ int download_file(const char *url, const char *dest, const char *etag, const cha
 	if (etag) {
 		char *h = NULL;
 		if (asprintf(&h, "If-None-Match: %s", etag) >= 0)
-			hdrs = curl_slist_append(hdrs, h);
+			hdrs = cu.slist_append(hdrs, h);
 		free(h);
 	}
 	if (last_modified) {
 		char *h = NULL;
 		if (asprintf(&h, "If-Modified-Since: %s", last_modified) >= 0)
-			hdrs = curl_slist_append(hdrs, h);
+			hdrs = cu.slist_append(hdrs, h);
 		free(h);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "moat/" MOAT_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &d);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	cr = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+	cu.easy_setopt(c, CURLOPT_USERAGENT, "moat/" MOAT_VERSION);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
+	cu.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	cu.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	cu.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(c, CURLOPT_HEADERDATA, &d);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &d);
+	cu.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	cu.easy_setopt(c, CURLOPT_XFERINFODATA, &d);
+	cu.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	cr = cu.easy_perform(c);
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (d.drew)
 		fputs("\r\033[K", stderr);
 	if (fclose(d.f) != 0 && cr == CURLE_OK)
 		cr = CURLE_WRITE_ERROR;
 	if (cr != CURLE_OK) {
 		if (ret_err &&
-		    asprintf(ret_err, "%s: %s%s", url, errbuf[0] ? errbuf : curl_easy_strerror(cr),
+		    asprintf(ret_err, "%s: %s%s", url, errbuf[0] ? errbuf : cu.easy_strerror(cr),
 			     cr == CURLE_COULDNT_RESOLVE_HOST || cr == CURLE_COULDNT_CONNECT
 				     ? " (no network here? download the file elsewhere and use 'moat feed import FILE')"
 				     : "") < 0)
@@ -177,8 +233,8 @@ int download_file(const char *url, const char *dest, const char *etag, const cha
 	}
 	free(d.etag);
 	free(d.last_modified);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+	cu.slist_free_all(hdrs);
+	cu.easy_cleanup(c);
 	free(part);
 	return r;
 }
