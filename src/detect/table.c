@@ -132,13 +132,8 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 			     .ud = ud };
 	/* start small; grow up to twice the cap (load factor <= 1/2) */
 	size_t slots = pow2_at_least(MIN(t->cap * 2, (size_t)1024));
-	/* The queue is written in order from its start, so only the part
-	 * reached is ever touched: it starts large enough (two records per
-	 * entry the table may hold, up to 2^18) that a busy table does not go
-	 * through a series of squeezes (each a write to every live entry) and
-	 * discarded rings on its way up. It grows while more than an eighth
-	 * of it is live (table_squeeze). */
-	size_t qsize = MAX(pow2_at_least(MIN(t->cap * 2, (size_t)1 << 18)), (size_t)64);
+	/* the queue too: it grows while more than an eighth of it is live (table_squeeze) */
+	size_t qsize = MAX(slots, (size_t)64);
 	t->mask = slots - 1;
 	t->qmask = qsize - 1;
 	arena_init(&t->mem, t->cap * entry_size);
@@ -150,6 +145,16 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* The bits set in x, without a call (the x86-64 baseline has no popcnt
+ * instruction: the builtin would call libgcc). */
+static inline unsigned bits_set(uint64_t x)
+{
+	x -= x >> 1 & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + (x >> 2 & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
 }
 
 static bool qlive(const struct table *t, uint64_t pos)
@@ -191,7 +196,7 @@ void table_squeeze(struct table *t)
 	if (t->qtail - t->qhead == size) {
 		/* full (the usual case): every bit of the ring is in range */
 		for (size_t k = 0; k < size / 64; k++)
-			live += (size_t)__builtin_popcountll(t->qlive[k]);
+			live += bits_set(t->qlive[k]);
 	} else {
 		for (uint64_t p = t->qhead; p < t->qtail; p++)
 			live += qlive(t, p);
@@ -314,7 +319,7 @@ static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
 		uint64_t bits = t->qlive[i / 64] >> b;
 		if (span < 64)
 			bits &= (UINT64_C(1) << span) - 1;
-		n += (unsigned)__builtin_popcountll(bits);
+		n += bits_set(bits);
 		from += span;
 	}
 	return n;
