@@ -184,12 +184,16 @@ struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
 	return NULL;
 }
 
-/* The queue is full: squeeze out the stale records, into a ring twice as
- * large when more than an eighth of them are live. A squeeze rewrites each
- * live entry's position (a cache miss each), so the ring is kept large
- * enough that this costs at most 1/7 of a write per touch. The live
- * records are at most cap, so the ring stops growing below 16 x cap
- * records. On OOM the ring stays and is squeezed in place. */
+/* The queue is full: into a ring twice as large when more than an eighth
+ * of its records are live, else squeezed in place (the stale records
+ * dropped). Records keep their positions in a larger ring (position p is
+ * at index p & qmask, and a run of the old ring's length has no two
+ * positions on one index of the new one), so growing is a copy in order
+ * and touches no entry. A squeeze rewrites each live entry's position (a
+ * cache miss each): the ring is kept large enough that this costs at most
+ * 1/7 of a write per touch. The live records are at most cap, so the ring
+ * stops growing below 16 x cap records. On OOM the ring stays and is
+ * squeezed in place. */
 void table_squeeze(struct table *t)
 {
 	size_t size = t->qmask + 1, live = 0;
@@ -201,26 +205,31 @@ void table_squeeze(struct table *t)
 		for (uint64_t p = t->qhead; p < t->qtail; p++)
 			live += qlive(t, p);
 	}
-	size_t nsize = live * 8 > size ? size * 2 : size;
-	struct tqrec *nq = t->q;
-	uint64_t *nlive = t->qlive;
-	if (nsize != size) {
-		nq = big_alloc(nsize * sizeof(*nq));
-		nlive = big_alloc(nsize / 64 * sizeof(*nlive));
-		if (!nq || !nlive) {
-			big_free(nq, nsize * sizeof(*nq));
-			big_free(nlive, nsize / 64 * sizeof(*nlive));
-			nq = t->q;
-			nlive = t->qlive;
-			nsize = size;
+	if (live * 8 > size) {
+		size_t nsize = size * 2, nmask = nsize - 1;
+		struct tqrec *nq = big_alloc(nsize * sizeof(*nq));
+		uint64_t *nlive = big_alloc(nsize / 64 * sizeof(*nlive));
+		if (nq && nlive) {
+			for (uint64_t p = t->qhead; p < t->qtail; p++) {
+				size_t i = p & t->qmask, j = p & nmask;
+				nq[j] = t->q[i];
+				nlive[j / 64] |= (t->qlive[i / 64] >> (i % 64) & 1) << (j % 64);
+			}
+			big_free(t->q, size * sizeof(*t->q));
+			big_free(t->qlive, size / 64 * sizeof(*t->qlive));
+			t->q = nq;
+			t->qlive = nlive;
+			t->qmask = nmask;
+			return;
 		}
+		big_free(nq, nsize * sizeof(*nq));
+		big_free(nlive, nsize / 64 * sizeof(*nlive));
 	}
-	/* Into a new ring the records go from position 0. In place they keep
-	 * their positions counted from the head (the ring may wrap): the k-th
-	 * live record moves to head + k, never ahead of where the records are
-	 * read, so none is overwritten before it is read. */
-	uint64_t base = nq == t->q ? t->qhead : 0, w = 0;
-	size_t nmask = nsize - 1;
+	/* In place the records keep their positions counted from the head
+	 * (the ring may wrap): the k-th live record moves to head + k, never
+	 * ahead of where the records are read, so none is overwritten before
+	 * it is read. */
+	uint64_t base = t->qhead, w = 0;
 	/* a word of live bits at a time: the stale records cost nothing */
 	for (uint64_t p = t->qhead; p < t->qtail;) {
 		size_t i0 = p & t->qmask;
@@ -236,21 +245,13 @@ void table_squeeze(struct table *t)
 			bits &= bits - 1;
 			t->qlive[i / 64] &= ~(UINT64_C(1) << (i % 64));
 			struct tqrec r = t->q[i];
-			size_t j = (base + w) & nmask;
-			nq[j] = r;
-			nlive[j / 64] |= UINT64_C(1) << (j % 64);
+			size_t j = (base + w) & t->qmask;
+			t->q[j] = r;
+			t->qlive[j / 64] |= UINT64_C(1) << (j % 64);
 			r.n->qpos = base + w++;
 		}
 		p += span;
 	}
-	if (nq != t->q) {
-		big_free(t->q, size * sizeof(*t->q));
-		big_free(t->qlive, size / 64 * sizeof(*t->qlive));
-		t->q = nq;
-		t->qlive = nlive;
-		t->qmask = nsize - 1;
-	}
-	t->qhead = base;
 	t->qtail = base + w;
 	t->pf_ent = t->pf_slot = base; /* the positions changed */
 }
