@@ -111,23 +111,29 @@ static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t 
 /* Empties the ring's buckets from..to-1 (positions, from <= to <= nh). */
 static void hours_clear(struct src *s, uint32_t from, uint32_t to)
 {
-	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL;
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL, zero = 0;
 	uint32_t sum = 0, nz = 0, i = from;
 
-	/* eight buckets at a time: a source back after hours clears many */
+	/* Eight buckets at a time, and only the non-empty ones written: a
+	 * source back after hours clears many, most of them already empty. */
 	for (; i + 8 <= to; i += 8) {
 		uint64_t w, pairs;
 		memcpy(&w, s->hours + i, sizeof(w));
+		if (!w)
+			continue;
 		pairs = (w & even) + (w >> 8 & even); /* four sums of two, each < 511 */
 		sum += (uint32_t)((pairs * 0x0001000100010001ULL) >> 48);
 		/* a byte's top bit set when it is not zero; the bits added up */
 		nz += (uint32_t)((((((w & lo7) + lo7) | w) & ~lo7) >> 7) * 0x0101010101010101ULL >> 56);
+		memcpy(s->hours + i, &zero, sizeof(zero));
 	}
 	for (; i < to; i++) {
-		sum += s->hours[i];
-		nz += s->hours[i] != 0;
+		if (s->hours[i]) {
+			sum += s->hours[i];
+			nz++;
+			s->hours[i] = 0;
+		}
 	}
-	memset(s->hours + from, 0, to - from);
 	s->hour_sum -= sum;
 	s->hour_nz -= nz;
 }

@@ -326,31 +326,52 @@ static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
 	return n;
 }
 
+/* The first live record at a position in from..to-1, or to: a word of
+ * bits at a time (most records near the head are stale). */
+static uint64_t next_live(const struct table *t, uint64_t from, uint64_t to)
+{
+	while (from < to) {
+		size_t i = from & t->qmask;
+		unsigned b = (unsigned)(i % 64), span = 64 - b;
+		if (span > to - from)
+			span = (unsigned)(to - from);
+		uint64_t bits = t->qlive[i / 64] >> b;
+		if (span < 64)
+			bits &= (UINT64_C(1) << span) - 1;
+		if (bits)
+			return from + (unsigned)__builtin_ctzll(bits);
+		from += span;
+	}
+	return to;
+}
+
 /* An entry that expires or is evicted has usually not been read for as
  * long as the table remembers: its lines and its slot would be a chain of
  * misses each. The queue says which entries go next, so they are loaded
  * before their turn comes. */
 static void expire_prefetch(struct table *t)
 {
-	unsigned ahead, budget = PF_SCAN;
+	unsigned ahead;
+	uint64_t lim;
 
 	if (t->pf_slot < t->qhead || t->pf_slot > t->qtail)
 		t->pf_slot = t->qhead;
 	if (t->pf_ent < t->pf_slot || t->pf_ent > t->qtail)
 		t->pf_ent = t->pf_slot;
 	ahead = live_between(t, t->qhead, t->pf_slot);
-	for (; ahead < PF_SLOTS && t->pf_slot < t->pf_ent; t->pf_slot++) {
-		if (qlive(t, t->pf_slot)) {
-			table_prefetch(t, t->q[t->pf_slot & t->qmask].n->hash);
-			ahead++;
-		}
+	for (; ahead < PF_SLOTS; ahead++) {
+		t->pf_slot = next_live(t, t->pf_slot, t->pf_ent);
+		if (t->pf_slot >= t->pf_ent)
+			break;
+		table_prefetch(t, t->q[t->pf_slot++ & t->qmask].n->hash);
 	}
 	ahead += live_between(t, t->pf_slot, t->pf_ent);
-	for (; ahead < PF_ENTRIES && t->pf_ent < t->qtail && budget; t->pf_ent++, budget--) {
-		if (qlive(t, t->pf_ent)) {
-			prefetch_range(t->q[t->pf_ent & t->qmask].n, MIN(t->entry_size, (size_t)PF_BYTES));
-			ahead++;
-		}
+	lim = t->qtail - t->pf_ent > PF_SCAN ? t->pf_ent + PF_SCAN : t->qtail;
+	for (; ahead < PF_ENTRIES; ahead++) {
+		t->pf_ent = next_live(t, t->pf_ent, lim);
+		if (t->pf_ent >= lim)
+			break;
+		prefetch_range(t->q[t->pf_ent++ & t->qmask].n, MIN(t->entry_size, (size_t)PF_BYTES));
 	}
 }
 
