@@ -171,14 +171,16 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 /* The keys: the first LNAMES_INLINE inline in lkeys, the rest in lmore. */
 static bool lnames_has(const struct src *s, uint32_t key)
 {
-	/* every key compared, no branch per key: vector compares */
-	uint32_t n = MIN(s->ln, (uint32_t)LNAMES_INLINE), more = s->ln - n;
-	bool hit = false;
+	/* Every inline key compared, no branch per key: a few vector
+	 * compares. The unused ones are 0 (the entry is zeroed when it is
+	 * taken), which no key is (key32). */
+	uint32_t more = s->ln > LNAMES_INLINE ? s->ln - LNAMES_INLINE : 0;
+	uint32_t hit = 0;
 	for (uint32_t i = 0; i < LNAMES_INLINE; i++)
-		hit |= (i < n) & (s->lkeys[i] == key);
+		hit |= s->lkeys[i] == key;
 	for (uint32_t i = 0; i < more; i++)
 		hit |= s->lmore[i] == key;
-	return hit;
+	return hit != 0;
 }
 
 static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
