@@ -84,12 +84,17 @@ void detect_alert_host(struct detect *d, struct alert *a, uint16_t host)
 	(void)alert_set_host(a, sv_cstr(detect_host_name(d, host)));
 }
 
+static bool host_is(const struct detect *d, uint16_t id, struct sv h)
+{
+	return h.n == d->host_lens[id] && memcmp(h.p, d->host_names[id], h.n) == 0;
+}
+
 uint16_t detect_host_id(struct detect *d, struct sv h)
 {
 	if (h.n == 0)
 		return 0;
 	/* logs come from few hosts: the previous answer is usually right */
-	if (d->last_host && sv_eq(h, d->host_names[d->last_host]))
+	if (d->last_host && host_is(d, d->last_host, h))
 		return d->last_host;
 	uint64_t hh = host_hash(d, h);
 	size_t i = hh & d->host_mask;
@@ -97,7 +102,7 @@ uint16_t detect_host_id(struct detect *d, struct sv h)
 		uint16_t id = d->host_slots[i];
 		if (id == 0)
 			break;
-		if (sv_eq(h, d->host_names[id]))
+		if (host_is(d, id, h))
 			return d->last_host = id;
 	}
 	/* the table holds max_hosts names; beyond that hosts share id 0 */
@@ -107,6 +112,7 @@ uint16_t detect_host_id(struct detect *d, struct sv h)
 	if (!name)
 		return 0;
 	d->host_names[d->n_hosts] = name;
+	d->host_lens[d->n_hosts] = (uint32_t)h.n;
 	d->host_slots[i] = (uint16_t)d->n_hosts;
 	d->last_host = (uint16_t)d->n_hosts;
 	return (uint16_t)d->n_hosts++;
@@ -201,7 +207,8 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 	d->host_mask = hslots - 1;
 	d->host_slots = calloc(hslots, sizeof(*d->host_slots));
 	d->host_names = calloc((size_t)cfg->max_hosts + 1, sizeof(*d->host_names));
-	if (!d->host_slots || !d->host_names)
+	d->host_lens = calloc((size_t)cfg->max_hosts + 1, sizeof(*d->host_lens));
+	if (!d->host_slots || !d->host_names || !d->host_lens)
 		return detect_free(d);
 	d->host_names[0] = strdup("");
 	if (!d->host_names[0])
@@ -238,6 +245,7 @@ struct detect *detect_free(struct detect *d)
 		for (uint32_t i = 0; i < d->n_hosts; i++)
 			free(d->host_names[i]);
 	free(d->host_names);
+	free(d->host_lens);
 	free(d->host_slots);
 	free(d->files);
 	free(d);

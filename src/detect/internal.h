@@ -557,6 +557,7 @@ struct detect {
 
 	/* hosts: interned names, id 0 is "" (no host or the table is full) */
 	char **host_names;
+	uint32_t *host_lens; /* strlen of each host name */
 	uint16_t *host_slots; /* open addressing of ids */
 	uint32_t n_hosts, host_mask;
 	uint16_t last_host;
