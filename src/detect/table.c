@@ -163,6 +163,22 @@ static bool qlive(const struct table *t, uint64_t pos)
 	return t->qlive[i / 64] >> (i % 64) & 1;
 }
 
+/* The live bits of the records at positions p..end-1 that share p's word
+ * of qlive, shifted down so that bit 0 is p's; *ret_span: how many
+ * positions they cover (at least 1 when p < end). */
+static uint64_t live_word(const struct table *t, uint64_t p, uint64_t end, unsigned *ret_span)
+{
+	size_t i = p & t->qmask;
+	unsigned b = (unsigned)(i % 64), span = 64 - b;
+	uint64_t bits = t->qlive[i / 64] >> b;
+	if (span > end - p)
+		span = (unsigned)(end - p);
+	if (span < 64)
+		bits &= (UINT64_C(1) << span) - 1;
+	*ret_span = span;
+	return bits;
+}
+
 /* The oldest live record's entry (dropping the stale records before it), or NULL. */
 static struct tqrec *queue_oldest(struct table *t)
 {
@@ -233,13 +249,9 @@ void table_squeeze(struct table *t)
 	/* a word of live bits at a time: the stale records cost nothing */
 	for (uint64_t p = t->qhead; p < t->qtail;) {
 		size_t i0 = p & t->qmask;
-		unsigned b = (unsigned)(i0 % 64), span = 64 - b;
-		if (span > t->qtail - p)
-			span = (unsigned)(t->qtail - p);
+		unsigned span;
 		/* a copy: the moves below only write behind the position read */
-		uint64_t bits = t->qlive[i0 / 64] >> b;
-		if (span < 64)
-			bits &= (UINT64_C(1) << span) - 1;
+		uint64_t bits = live_word(t, p, t->qtail, &span);
 		while (bits) {
 			size_t i = i0 + (size_t)__builtin_ctzll(bits);
 			bits &= bits - 1;
@@ -311,18 +323,9 @@ void table_remove(struct table *t, struct tnode *n)
 /* The live records at positions from..to-1: a word of bits at a time. */
 static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
 {
-	unsigned n = 0;
-	while (from < to) {
-		size_t i = from & t->qmask;
-		unsigned b = (unsigned)(i % 64), span = 64 - b;
-		if (span > to - from)
-			span = (unsigned)(to - from);
-		uint64_t bits = t->qlive[i / 64] >> b;
-		if (span < 64)
-			bits &= (UINT64_C(1) << span) - 1;
-		n += bits_set(bits);
-		from += span;
-	}
+	unsigned n = 0, span;
+	for (; from < to; from += span)
+		n += bits_set(live_word(t, from, to, &span));
 	return n;
 }
 
@@ -330,17 +333,11 @@ static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
  * bits at a time (most records near the head are stale). */
 static uint64_t next_live(const struct table *t, uint64_t from, uint64_t to)
 {
-	while (from < to) {
-		size_t i = from & t->qmask;
-		unsigned b = (unsigned)(i % 64), span = 64 - b;
-		if (span > to - from)
-			span = (unsigned)(to - from);
-		uint64_t bits = t->qlive[i / 64] >> b;
-		if (span < 64)
-			bits &= (UINT64_C(1) << span) - 1;
+	unsigned span;
+	for (; from < to; from += span) {
+		uint64_t bits = live_word(t, from, to, &span);
 		if (bits)
 			return from + (unsigned)__builtin_ctzll(bits);
-		from += span;
 	}
 	return to;
 }
