@@ -215,7 +215,7 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 		return detect_free(d);
 	d->n_hosts = 1;
 
-	d->swept_at = INT64_MIN;
+	d->sweep_after = INT64_MIN;
 	d->dist_gap_us = (int64_t)cfg->dist_window * USEC_PER_SEC;
 	d->pe_gap_us = (int64_t)cfg->pe_window * USEC_PER_SEC;
 	d->acct_ttl_us = (int64_t)MAX(MAX(cfg->dist_window, cfg->after_window), MAX(cfg->pe_window, cfg->corr_window)) *
@@ -223,6 +223,9 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 	if (table_init(&d->accts, cfg->max_accounts, sizeof(struct acct), &d->stats.evictions, acct_drop, d) < 0 ||
 	    brute_init(d) < 0 || unusual_init(d) < 0 || attempt_init(d) < 0)
 		return detect_free(d);
+	/* after brute_init, which sets the burst gap and the sources' ttl */
+	d->min_gap_us = MIN(MIN(d->burst_gap_us, d->src_ttl_us), MIN(d->dist_gap_us, d->pe_gap_us));
+	d->min_gap_us = MIN(d->min_gap_us, MIN((int64_t)cfg->corr_window * USEC_PER_SEC, d->acct_ttl_us));
 	return d;
 }
 
@@ -252,43 +255,62 @@ struct detect *detect_free(struct detect *d)
 	return NULL;
 }
 
-/* Whether the oldest of an open list (last activity at offset off of its
- * element) ended more than gap ago. */
-static bool list_due(struct dlink *h, size_t off, int64_t now, int64_t gap)
+static int64_t add_sat(int64_t t, int64_t d)
+{
+	return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+/* When the oldest of an open list (last activity at offset off of its
+ * element) ends: gap after that activity (INT64_MAX: the list is empty). */
+static int64_t list_end(struct dlink *h, size_t off, int64_t gap)
 {
 	struct dlink *l = dl_oldest(h);
 	int64_t last;
 	if (!l)
-		return false;
+		return INT64_MAX;
 	memcpy(&last, (const char *)l + off, sizeof(last));
-	return now - last > gap;
+	return add_sat(last, gap);
 }
 
-static bool table_due(const struct table *t, int64_t now, int64_t ttl)
+/* When the table's oldest entry expires. The head record may be stale
+ * (its entry was touched since): then this is too early, and
+ * table_expire skips it and finds nothing to drop, which is harmless. */
+static int64_t table_end(const struct table *t, int64_t ttl)
 {
-	/* the head record may be stale (its entry was touched since): then
-	 * table_expire skips it and finds nothing to drop, which is harmless */
-	return t->qhead < t->qtail && now - ttl > INT64_MIN + 1 && t->q[t->qhead & t->qmask].seen_us < now - ttl;
+	return t->qhead < t->qtail ? add_sat(t->q[t->qhead & t->qmask].seen_us, ttl) : INT64_MAX;
 }
 
+#define BURST_LAST (offsetof(struct sburst, last) - offsetof(struct sburst, link))
+#define DIST_LAST (offsetof(struct acct, d_last) - offsetof(struct acct, dist))
+#define PE_LAST (offsetof(struct acct, pe_last) - offsetof(struct acct, pe))
+
+/* Ends what went quiet before now. Something ends when now passes its
+ * end; after a sweep, what stays open ends later, and what opens from
+ * now on (events come in time order) ends at least min_gap_us after now:
+ * until the earliest of these, no sweep has anything to do. */
 static void sweep(struct detect *d, int64_t now)
 {
-	/* every entry is stamped with the time of the event that made it: at
-	 * the same time as the last sweep, nothing more can have ended */
-	if (now == d->swept_at)
+	if (now <= d->sweep_after)
 		return;
-	d->swept_at = now;
-	if (list_due(&d->bursts, offsetof(struct sburst, last) - offsetof(struct sburst, link), now, d->burst_gap_us) ||
-	    table_due(&d->srcs, now, d->src_ttl_us))
+	if (now > list_end(&d->bursts, BURST_LAST, d->burst_gap_us) || now > table_end(&d->srcs, d->src_ttl_us))
 		brute_sweep(d, now);
-	if (list_due(&d->dist_open, offsetof(struct acct, d_last) - offsetof(struct acct, dist), now, d->dist_gap_us))
+	if (now > list_end(&d->dist_open, DIST_LAST, d->dist_gap_us))
 		dist_sweep(d, now);
-	if (list_due(&d->pe_open, offsetof(struct acct, pe_last) - offsetof(struct acct, pe), now, d->pe_gap_us))
+	if (now > list_end(&d->pe_open, PE_LAST, d->pe_gap_us))
 		privesc_sweep(d, now);
-	if (!dl_empty(&d->pending))
+	if (now > corr_deadline(d))
 		corr_sweep(d, now);
-	if (table_due(&d->accts, now, d->acct_ttl_us))
+	if (now > table_end(&d->accts, d->acct_ttl_us))
 		table_expire(&d->accts, now - d->acct_ttl_us);
+
+	int64_t next = add_sat(now, d->min_gap_us);
+	next = MIN(next, list_end(&d->bursts, BURST_LAST, d->burst_gap_us));
+	next = MIN(next, table_end(&d->srcs, d->src_ttl_us));
+	next = MIN(next, list_end(&d->dist_open, DIST_LAST, d->dist_gap_us));
+	next = MIN(next, list_end(&d->pe_open, PE_LAST, d->pe_gap_us));
+	next = MIN(next, corr_deadline(d));
+	next = MIN(next, table_end(&d->accts, d->acct_ttl_us));
+	d->sweep_after = next;
 }
 
 static bool is_attempt_kind(enum event_kind k)

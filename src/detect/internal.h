@@ -569,7 +569,10 @@ struct detect {
 	struct dlink bursts, dist_open, pe_open, pending;
 	int64_t src_ttl_us, acct_ttl_us;
 	uint32_t slow_nh; /* hours in the slow window: the length of struct src's ring */
-	int64_t swept_at; /* the time of the last sweep: nothing more ends until time moves */
+	/* nothing can end (sweep has nothing to do) until time passes this:
+	 * the earliest end of what is open, and of what may open later */
+	int64_t sweep_after;
+	int64_t min_gap_us; /* the shortest time from an event to an end it starts */
 	int64_t burst_gap_us, dist_gap_us, pe_gap_us;
 	int baseline_err;
 
@@ -688,3 +691,5 @@ void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct 
 bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n);
 void corr_close(struct detect *d, struct acct *ac);
 void corr_sweep(struct detect *d, int64_t now);
+/* When the oldest pending alert is due (INT64_MAX: none is pending). */
+int64_t corr_deadline(const struct detect *d);
