@@ -110,8 +110,16 @@ static int on_line(void *ud, const char *line, size_t len, uint32_t flags, const
 		output_event(stdout, &s->out, &ev);
 	if (s->store && store_add_event(s->store, &ev) < 0)
 		s->n_store_errors++;
-	detect_feed(s->det, &ev);
+	/* the line stays as it is until on_release: the look-ahead keeps
+	 * its pieces without copying them */
+	detect_feed_from(s->det, &ev, line, len);
 	return 0;
+}
+
+static void on_release(void *ud)
+{
+	struct scan *s = ud;
+	detect_flush(s->det);
 }
 
 static void on_progress(void *ud, const struct source_input *in, uint64_t done)
@@ -267,6 +275,7 @@ int cmd_scan(int argc, char **argv)
 			.store = s.store,
 			.on_line = on_line,
 			.on_progress = on_progress,
+			.on_release = on_release,
 			.userdata = &s,
 		};
 		header_ctx_set_mtime(s.hdr, inputs.v[i].mtime_s);

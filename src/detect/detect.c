@@ -460,38 +460,39 @@ void detect_set_lookahead(struct detect *d, unsigned n)
 	d->ahead = n;
 }
 
-static void copy_view(struct sv *v, char **at)
+/* Copies ev into h, with the text of its views that lie outside lo..hi-1
+ * (views inside stay where they are: the caller keeps those bytes). False
+ * on OOM. */
+static bool hold(struct held *h, const struct event *ev, uintptr_t lo, uintptr_t hi)
 {
-	if (!v->n)
-		return;
-	memcpy(*at, v->p, v->n);
-	v->p = *at;
-	*at += v->n;
-}
-
-/* Copies ev into h, with its text. False on OOM. */
-static bool hold(struct held *h, const struct event *ev)
-{
-	size_t need = ev->host.n + ev->program.n + ev->user.n + ev->target.n + ev->source_name.n + ev->key_type.n +
-		      ev->key_fp.n + ev->tty.n + ev->command.n + ev->detail.n;
+	struct sv *const views[] = { &h->ev.host,	 &h->ev.program, &h->ev.user,	&h->ev.target,
+				     &h->ev.source_name, &h->ev.key_type, &h->ev.key_fp, &h->ev.tty,
+				     &h->ev.command,	 &h->ev.detail };
+	bool copy[ELEMENTSOF(views)];
+	size_t need = 0;
 	char *at;
 
+	h->ev = *ev;
+	for (size_t i = 0; i < ELEMENTSOF(views); i++) {
+		const struct sv *v = views[i];
+		uintptr_t p = (uintptr_t)v->p;
+		copy[i] = v->n && (p < lo || p + v->n > hi);
+		need += copy[i] ? v->n : 0;
+	}
+	if (!need)
+		return true;
 	if (need > HELD_TEXT_MAX)
 		return false;
 	if (array_reserve(&h->buf, &h->cap, need, 1, 256) < 0)
 		return false;
-	h->ev = *ev;
 	at = h->buf;
-	copy_view(&h->ev.host, &at);
-	copy_view(&h->ev.program, &at);
-	copy_view(&h->ev.user, &at);
-	copy_view(&h->ev.target, &at);
-	copy_view(&h->ev.source_name, &at);
-	copy_view(&h->ev.key_type, &at);
-	copy_view(&h->ev.key_fp, &at);
-	copy_view(&h->ev.tty, &at);
-	copy_view(&h->ev.command, &at);
-	copy_view(&h->ev.detail, &at);
+	for (size_t i = 0; i < ELEMENTSOF(views); i++) {
+		if (!copy[i])
+			continue;
+		memcpy(at, views[i]->p, views[i]->n);
+		views[i]->p = at;
+		at += views[i]->n;
+	}
 	return true;
 }
 
@@ -548,10 +549,16 @@ void detect_flush(struct detect *d)
 
 void detect_feed(struct detect *d, const struct event *ev)
 {
+	detect_feed_from(d, ev, NULL, 0);
+}
+
+void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n)
+{
 	unsigned a = d->ahead, q = a / 4;
 	uint64_t t = d->held_tail;
+	uintptr_t lo = (uintptr_t)text;
 
-	if (!a || !hold(held_at(d, t), ev)) {
+	if (!a || !hold(held_at(d, t), ev, lo, lo + n)) {
 		detect_flush(d);
 		judge(d, ev, NULL);
 		return;

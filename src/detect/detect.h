@@ -41,9 +41,15 @@ struct detect *detect_free(struct detect *d);
 
 /* Feeds one event (borrowed: detectors copy what they keep). */
 void detect_feed(struct detect *d, const struct event *ev);
+/* The same, but the look-ahead keeps the event's views that lie in
+ * text[0, n) (its line) by reference instead of copying them: the caller
+ * keeps those bytes unchanged until it calls detect_flush (or
+ * detect_finish). */
+void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n);
 
 /* Lets the detectors look ahead: up to n events (0: none, the default; at
- * most DETECT_LOOKAHEAD_MAX) are copied and held back while the state they
+ * most DETECT_LOOKAHEAD_MAX) are copied (their text too, but for what
+ * detect_feed_from lets them keep) and held back while the state they
  * will touch is loaded into the cache, then judged in the same order. The
  * alerts are the same, only handed to the sink up to n events later than
  * without look-ahead. Call before the first event. */

@@ -508,6 +508,8 @@ int source_read(const struct source_input *in, const struct source_opts *opts, s
 				goto done;
 			}
 		}
+		if (opts->on_release)
+			opts->on_release(opts->userdata);
 		if (L.start) {
 			memmove(L.buf, L.buf + L.start, rem);
 			L.pos += L.start;
@@ -551,6 +553,8 @@ done:
 	}
 	progress(&r, true);
 out:
+	if (opts->on_release)
+		opts->on_release(opts->userdata);
 	reader_end_gz(&r);
 	free(r.zin);
 	free(L.buf);

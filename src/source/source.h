@@ -82,7 +82,8 @@ struct source_stats {
 };
 
 /* Called for each line, without its '\n' (a trailing '\r' is kept).
- * line is lent until the callback returns. Return < 0 to stop reading. */
+ * line is lent until the callback returns (or, with on_release, until
+ * on_release is called). Return < 0 to stop reading. */
 typedef int (*source_line_fn)(void *userdata, const char *line, size_t len, uint32_t flags,
 			      const struct origin *o);
 
@@ -90,10 +91,16 @@ typedef int (*source_line_fn)(void *userdata, const char *line, size_t len, uint
  * bytes, i.e. compressed for .gz) of the current file. */
 typedef void (*source_progress_fn)(void *userdata, const struct source_input *in, uint64_t done);
 
+/* Called before the bytes of the lines delivered so far change (the buffer
+ * is refilled) or are freed (the input is done): a caller that kept
+ * pointers into those lines must stop using them now. */
+typedef void (*source_release_fn)(void *userdata);
+
 struct source_opts {
 	struct store *store; /* NULL: no cursors, read everything */
 	source_line_fn on_line;
 	source_progress_fn on_progress; /* may be NULL */
+	source_release_fn on_release; /* may be NULL: lines are lent only during on_line */
 	void *userdata;
 };
 

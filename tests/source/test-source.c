@@ -876,6 +876,88 @@ static void test_read_big_and_progress(void **state)
 	rm_rf(d);
 }
 
+/* on_release: lines are lent until it is called. The lines delivered
+ * since the last call are kept by pointer, with a copy of their bytes; at
+ * each call (and at the end) the bytes behind every pointer must still be
+ * what was delivered, and the last line of the input must be released. */
+struct lent {
+	const char **p;
+	char **copy;
+	size_t *len;
+	size_t n, cap, total, releases, checked;
+	bool bad;
+};
+
+static int keep_line(void *ud, const char *line, size_t len, uint32_t flags, const struct origin *o)
+{
+	struct lent *l = ud;
+	(void)flags;
+	(void)o;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->p = realloc(l->p, l->cap * sizeof(*l->p));
+		l->copy = realloc(l->copy, l->cap * sizeof(*l->copy));
+		l->len = realloc(l->len, l->cap * sizeof(*l->len));
+		assert_non_null(l->p);
+		assert_non_null(l->copy);
+		assert_non_null(l->len);
+	}
+	l->p[l->n] = line;
+	l->len[l->n] = len;
+	l->copy[l->n] = malloc(len ? len : 1);
+	assert_non_null(l->copy[l->n]);
+	memcpy(l->copy[l->n], line, len);
+	l->n++;
+	l->total++;
+	return 0;
+}
+
+static void release_lines(void *ud)
+{
+	struct lent *l = ud;
+	for (size_t i = 0; i < l->n; i++) {
+		if (memcmp(l->p[i], l->copy[i], l->len[i]) != 0)
+			l->bad = true;
+		free(l->copy[i]);
+	}
+	l->checked += l->n;
+	l->n = 0;
+	l->releases++;
+}
+
+static void test_read_lent_until_release(void **state)
+{
+	(void)state;
+	char *d = tmpdir_new(), *p = pj(d, "big.log"), *pz = pj(d, "big.log.1.gz");
+	size_t len;
+	char *data = gen_lines(0, 40000, &len); /* ~4.5 MB: several refills */
+	/* without its last '\n': the last line comes after the last refill */
+	put_file(p, data, len - 1);
+	put_gz(pz, data, len - 1);
+
+	const char *paths[] = { p, pz };
+	for (int i = 0; i < 2; i++) {
+		struct lent l = { 0 };
+		struct source_stats st = { 0 };
+		struct source_input in = { .path = (char *)paths[i] };
+		struct source_opts o = { .on_line = keep_line, .on_release = release_lines, .userdata = &l };
+		char *err = NULL;
+		assert_int_equal(source_read(&in, &o, &st, &err), 0);
+		assert_false(l.bad);
+		assert_int_equal(l.total, 40000);
+		assert_int_equal(l.checked, 40000); /* the last lines too */
+		assert_int_equal(l.n, 0);
+		assert_true(l.releases >= 4);
+		free(l.p);
+		free(l.copy);
+		free(l.len);
+	}
+	free(data);
+	free(p);
+	free(pz);
+	rm_rf(d);
+}
+
 static void test_read_gzip_damaged(void **state)
 {
 	(void)state;
@@ -1436,6 +1518,7 @@ int main(void)
 		cmocka_unit_test(test_read_line_lengths),
 		cmocka_unit_test(test_read_long_lines),
 		cmocka_unit_test(test_read_big_and_progress),
+		cmocka_unit_test(test_read_lent_until_release),
 		cmocka_unit_test(test_read_gzip_damaged),
 		cmocka_unit_test(test_read_gzip_mutations),
 		cmocka_unit_test(test_read_stdin),
