@@ -73,7 +73,8 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 				if (block_lines == BLOCK_LINES || block_used + (size_t)n > block_cap) {
 					/* a refill: what was held is judged first */
 					detect_flush(d);
-					memset(block, 'x', block_used);
+					if (block)
+						memset(block, 'x', block_used);
 					block_used = block_lines = 0;
 				}
 				if ((size_t)n > block_cap) {
