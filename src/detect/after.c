@@ -36,7 +36,7 @@ void after_success(struct detect *d, const struct event *ev, uint16_t host)
 	if (!c->after_enabled)
 		return;
 	/* the source's open burst (a one-attempt burst is given a block to read) */
-	b = s && brute_burst_open(d, s) && now - s->last <= win ? brute_burst(d, s) : NULL;
+	b = s && now - s->last <= win ? brute_burst(d, s) : NULL;
 	src_reason = b && b->count >= c->after_min_failures;
 	if (ac)
 		other_n = sset_active(&ac->srcs, now_s >= c->after_window ? now_s - c->after_window : 0,

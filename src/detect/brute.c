@@ -468,9 +468,11 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 
 	/* the burst: a block when it has one or this is its second attempt,
 	 * else the lite fields (a burst that went quiet ended: the sweep ended
-	 * those with a block) */
+	 * those with a block). Whether one is open is judged on the last
+	 * attempt before this one. */
 	if (!b && brute_burst_open(d, s))
 		b = burst_promote(d, s); /* NULL on OOM: the attempt still counts below */
+	s->last = now;
 	if (b) {
 		burst_add(d, b, now, n, ev->user, uh, d->ref);
 	} else {
@@ -482,7 +484,6 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 		s->lite_user1 = uh;
 		s->lite_ref = d->ref;
 		spray_copy_name(s->lite_name, ev->user);
-		s->last = now;
 		/* a first attempt that alone makes an alert needs a block: the
 		 * sweep reports it */
 		if (burst_hit || spray_hit)
@@ -491,7 +492,6 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 
 	if (s->s_count == 0)
 		s->s_first = now;
-	s->last = now;
 	s->s_count += n;
 	s->s_total++;
 	if (s->s_n < EVID_KEEP && d->ref)

@@ -197,10 +197,10 @@ void corr_close(struct detect *d, struct acct *ac)
 	detect_emit(d, a);
 }
 
-int64_t corr_deadline(const struct detect *d)
+int64_t corr_deadline(struct detect *d)
 {
-	const struct dlink *l = dl_oldest((struct dlink *)&d->pending);
-	return l ? container_of(l, const struct pending, link)->deadline : INT64_MAX;
+	struct dlink *l = dl_oldest(&d->pending);
+	return l ? container_of(l, struct pending, link)->deadline : INT64_MAX;
 }
 
 void corr_sweep(struct detect *d, int64_t now)

@@ -462,7 +462,8 @@ void detect_set_lookahead(struct detect *d, unsigned n)
 
 /* Copies ev into h, with the text of its views that lie outside lo..hi-1
  * (views inside stay where they are: the caller keeps those bytes). False
- * on OOM. */
+ * when that text is longer than HELD_TEXT_MAX (the event is judged at
+ * once) or on OOM. */
 static bool hold(struct held *h, const struct event *ev, uintptr_t lo, uintptr_t hi)
 {
 	struct sv *const views[] = { &h->ev.host,	 &h->ev.program, &h->ev.user,	&h->ev.target,

@@ -387,7 +387,6 @@ struct sburst {
 	struct src *s; /* its source (NULL while the block is free) */
 	bool burst_hit, spray_hit;
 	bool multi; /* more than one user name */
-	bool users_ovf; /* names.overflow is nonzero */
 	uint8_t n_names; /* names[] kept */
 	int64_t first;
 	uint32_t count, peak, users, users_peak;
@@ -401,8 +400,7 @@ struct sburst {
 
 struct src {
 	/* laid out for the failure of a source that comes back now and then:
-	 * it reads the first four cache lines and the hour of the ring it
-	 * falls in */
+	 * what every failure reads first, the ring last */
 	struct tnode node;
 	struct sburst *b; /* the burst's block while b->s is this entry (see src_burst) */
 	int64_t s_first, last; /* the slow episode (the entry's life); last: the last attempt */
@@ -442,7 +440,6 @@ static inline struct sburst *src_burst(const struct src *s)
 {
 	return s->b && s->b->s == s ? s->b : NULL;
 }
-
 
 /* ---- per-account state (host + user name) ---- */
 
@@ -692,4 +689,4 @@ bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t
 void corr_close(struct detect *d, struct acct *ac);
 void corr_sweep(struct detect *d, int64_t now);
 /* When the oldest pending alert is due (INT64_MAX: none is pending). */
-int64_t corr_deadline(const struct detect *d);
+int64_t corr_deadline(struct detect *d);

@@ -43,8 +43,6 @@ void spray_note(struct detect *d, struct sburst *b, struct sv user, uint64_t uh,
 		return;
 	kept = nset_touch(&b->names_tried, uh, now_s, c->spray_window, c->max_names_per_source, &fresh, &prev_s,
 			  &live);
-	if (!kept)
-		b->users_ovf = true;
 	if (!fresh && prev_s >= first_s)
 		return; /* a name this burst already tried */
 	b->users++;

@@ -573,30 +573,28 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	if (s->n == 0)
 		s->head = s->tail = s->edge = SS_NIL;
 	sset_advance(s, since_of(now_s, stale_s));
-	{
-		long at = sset_index(s, key);
-		if (at >= 0) {
-			i = (uint16_t)at;
-			it = &s->v[i];
-			*ret_prev_s = it->last_s;
-			/* a key last seen before the window starts counts as new again */
-			*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
-			if (*ret_new)
-				it->count = 0;
-			it->last_s = now_s;
-			it->count += n;
-			if (it->live) {
-				it->live = false;
-				s->live--;
-			}
-			if (s->head != i) {
-				if (s->edge == i)
-					s->edge = it->prev; /* the next newer item of the prefix */
-				sset_unlink(s, i);
-				sset_push(s, i);
-			}
-			goto live;
+	long at = sset_index(s, key);
+	if (at >= 0) {
+		i = (uint16_t)at;
+		it = &s->v[i];
+		*ret_prev_s = it->last_s;
+		/* a key last seen before the window starts counts as new again */
+		*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
+		if (*ret_new)
+			it->count = 0;
+		it->last_s = now_s;
+		it->count += n;
+		if (it->live) {
+			it->live = false;
+			s->live--;
 		}
+		if (s->head != i) {
+			if (s->edge == i)
+				s->edge = it->prev; /* the next newer item of the prefix */
+			sset_unlink(s, i);
+			sset_push(s, i);
+		}
+		goto live;
 	}
 	*ret_new = true;
 	if (s->n < cap) {
