@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "core/macro.h"
 
 #if HAVE_LIBCURL
 #include <curl/curl.h>
@@ -40,7 +41,7 @@ static int curl_load(const char *url, char **ret_err)
 
 	if (cu.easy_init)
 		return 0;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !h; i++)
+	for (size_t i = 0; i < ELEMENTSOF(names) && !h; i++)
 		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
 	if (h) {
 		/* POSIX: a function pointer from dlsym goes through a data pointer */
@@ -58,6 +59,7 @@ static int curl_load(const char *url, char **ret_err)
 		    cu.slist_append && cu.slist_free_all && cu.easy_init)
 			return 0;
 		cu.easy_init = NULL;
+		dlclose(h);
 	}
 	if (ret_err && asprintf(ret_err,
 				"%s: cannot load libcurl (%s); install the libcurl4 package, or download the file "
