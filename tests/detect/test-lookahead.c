@@ -120,7 +120,8 @@ static char *run(const char *const *paths, unsigned ahead, size_t *ret_n)
 }
 
 /* Attacks with some lines far longer than the look-ahead keeps (those are
- * judged at once, after the held ones): the same alerts in the same order. */
+ * judged at once, after the held ones, when their text is copied): the
+ * same alerts in the same order. */
 static void test_long_lines(void **state)
 {
 	char *dir = test_tmpdir("lookahead"), path[4096];
@@ -152,11 +153,17 @@ static void test_long_lines(void **state)
 	const char *paths[] = { path, NULL };
 	char *a0 = run(paths, 0, &n0);
 	char *a32 = run(paths, 32, &n32);
+	/* by reference, the long lines are held too (none of their text is copied) */
+	size_t nr;
+	char *ar = run_as(paths, 32, BY_REF, &nr);
 	assert_true(n0 >= 7); /* every source brute forces */
 	assert_int_equal(n32, n0);
+	assert_int_equal(nr, n0);
 	assert_string_equal(a32, a0);
+	assert_string_equal(ar, a0);
 	free(a0);
 	free(a32);
+	free(ar);
 	unlink(path);
 	rmdir(dir);
 	free(dir);
