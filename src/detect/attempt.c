@@ -176,7 +176,7 @@ uint64_t attempt_key(const struct detect *d, const struct event *ev, uint16_t ho
 void attempt_prefetch(const struct detect *d, uint64_t key)
 {
 	if (key)
-		__builtin_prefetch((const struct conn_set *)d->conns + (key & (CONN_SETS - 1)));
+		prefetch_range((const struct conn_set *)d->conns + (key & (CONN_SETS - 1)), sizeof(struct conn_set));
 }
 
 static bool live(const struct conn_set *set, unsigned w, uint32_t now_s)
