@@ -26,6 +26,9 @@ struct addr {
  * else: no brackets, no port, no spaces. Returns 1 and fills *ret on
  * success, 0 when v is not an address. */
 int addr_parse(struct sv v, struct addr *ret);
+/* Tests: whether addr_parse may use its vector IPv4 parser (where the
+ * processor has one; the default), or only the portable one. */
+void addr_test_simd(bool on);
 
 /* Writes the canonical text form into buf (ADDR_STRLEN bytes); returns buf.
  * ADDR_NONE formats as "". */

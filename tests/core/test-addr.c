@@ -223,6 +223,15 @@ static void test_v4_differential(void **state)
 	assert_true(n_accepted > 50000);
 }
 
+/* The same with the portable IPv4 parser, where the vector one runs by
+ * default: both must give inet_pton's answers. */
+static void test_v4_differential_portable(void **state)
+{
+	addr_test_simd(false);
+	test_v4_differential(state);
+	addr_test_simd(true);
+}
+
 /* IPv6: addr_parse has its own inet_pton6; every answer must be glibc's. */
 static void test_v6_differential(void **state)
 {
@@ -346,6 +355,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_v4_differential),
+		cmocka_unit_test(test_v4_differential_portable),
 		cmocka_unit_test(test_v6_differential),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_equal_hash),
