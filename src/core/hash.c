@@ -3,19 +3,44 @@
 
 #include <string.h>
 
+static inline uint64_t load8(const unsigned char *b)
+{
+	uint64_t w;
+	memcpy(&w, b, 8);
+	return w;
+}
+
+static inline uint64_t load4(const unsigned char *b)
+{
+	uint32_t w;
+	memcpy(&w, b, 4);
+	return w;
+}
+
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char *b = p;
-	uint64_t h = 1469598103934665603ULL ^ seed;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, b, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
+	uint64_t h = (1469598103934665603ULL ^ seed) + n, w;
+
+	while (n > 8) {
+		h = (h ^ load8(b)) * 0x100000001b3ULL;
 		h ^= h >> 29;
 		b += 8;
 		n -= 8;
 	}
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ULL;
+	/* The last 1-8 bytes as one word, read with loads that stay inside
+	 * them (from 4 bytes up, two that overlap). A loop over them ended
+	 * after as many bytes as the name has left, which varies from line
+	 * to line: its last branch was guessed wrong about once a name (15 ns
+	 * a name, against 3 ns for the same names sorted by length). For one
+	 * length the word holds every byte, so two tails of that length that
+	 * differ make two words that differ; the length itself is in h. */
+	if (n >= 4)
+		w = load4(b) | load4(b + n - 4) << 32;
+	else if (n > 0)
+		w = (uint64_t)b[0] | (uint64_t)b[n / 2] << 8 | (uint64_t)b[n - 1] << 16;
+	else
+		w = 0;
+	h = (h ^ w) * 0x100000001b3ULL;
 	return hash_mix(h);
 }
