@@ -652,7 +652,8 @@ bool brute_only_user(const struct src *s, uint64_t uh);
 void spray_note(struct detect *d, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s);
 void spray_why(struct detect *d, const struct sburst *b, struct alert *a);
 bool spray_is_spray(const struct detect *d, const struct sburst *b);
-/* A user name cut to SAMPLE_LEN bytes (and at a NUL), for the reader. */
+/* A user name cut to SAMPLE_LEN bytes, for the reader: a C string in
+ * dst (SAMPLE_LEN + 1 bytes), which a NUL in the name ends. */
 void spray_copy_name(char *dst, struct sv user);
 
 /* distributed.c */

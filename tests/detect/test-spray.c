@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "detect/internal.h"
 #include "helpers.h"
 
 static const char *const names[] = { "root", "admin", "oracle", "test", "ubuntu", "postgres", "git", "pi" };
@@ -89,6 +90,33 @@ static void test_spray_high_and_bounded(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* The sample of a name kept for the reader: its first SAMPLE_LEN bytes,
+ * cut at a NUL, as a C string; for every length up to past SAMPLE_LEN and
+ * a NUL at every place (or none), from a buffer of exactly that length
+ * (ASan: no byte past the name is read). */
+static void test_copy_name(void **state)
+{
+	(void)state;
+	for (size_t n = 0; n <= SAMPLE_LEN + 8; n++) {
+		for (size_t z = 0; z <= n; z++) { /* z == n: no NUL */
+			char *name = test_malloc(n ? n : 1), dst[SAMPLE_LEN + 1], want[SAMPLE_LEN + 1];
+			size_t keep = n < SAMPLE_LEN ? n : SAMPLE_LEN;
+			for (size_t i = 0; i < n; i++)
+				name[i] = (char)('a' + (i * 5 + n) % 26);
+			if (z < n)
+				name[z] = '\0';
+			memset(dst, 'X', sizeof(dst));
+			spray_copy_name(dst, sv_make(n ? name : NULL, n));
+			memcpy(want, name, keep);
+			want[keep] = '\0';
+			if (z < keep)
+				want[z] = '\0';
+			assert_string_equal(dst, want);
+			test_free(name);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_names_outside_window_do_not_add_up),
 		cmocka_unit_test(test_many_tries_per_name_is_brute_force),
 		cmocka_unit_test(test_spray_high_and_bounded),
+		cmocka_unit_test(test_copy_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
