@@ -134,9 +134,9 @@ static inline __attribute__((always_inline)) bool cut_port(struct sv *s, uint16_
  * last " from " and holds no space. Since HOST has no space, that " from "
  * must end at the last space of *s: one memrchr and one compare, instead
  * of a search for the separator. */
-static bool cut_from(struct sv *s, struct sv *host)
+static inline __attribute__((always_inline)) bool cut_from(struct sv *s, struct sv *host)
 {
-	long sp = sv_rchr(*s, ' ');
+	long sp = dec_rchr(*s, ' ');
 	if (sp < 5 || (size_t)sp + 1 == s->n || memcmp(s->p + sp - 5, " from", 5) != 0)
 		return false;
 	*host = sv_skip(*s, (size_t)sp + 1);
@@ -216,7 +216,7 @@ static bool parse_remote_id(struct sv s, struct event *ev, enum pre *kind)
 	uint16_t port = 0;
 	long sp;
 	(void)cut_port(&s, &port);
-	sp = sv_rchr(s, ' ');
+	sp = dec_rchr(s, ' ');
 	if (!set_source(ev, sp < 0 ? s : sv_skip(s, (size_t)sp + 1), false))
 		return false;
 	if (!take_preamble(sp < 0 ? SV_NULL : sv_make(s.p, (size_t)sp), ev, kind))
@@ -436,7 +436,7 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, c
  * free the first reading is sshd's. */
 static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struct event *ev)
 {
-	long sp = sv_chr(rest, ' ');
+	long sp = dec_chr(rest, ' ');
 	struct sv meth, s, info = SV_NULL, core;
 	long i;
 

@@ -13,6 +13,10 @@
 
 #include "core/strview.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Counts decoded from log text are capped here: no program we read logs
  * more than a handful of attempts per line, and a bound keeps the
  * multiplication by the header's repeat count far from overflow. */
@@ -49,6 +53,39 @@ static inline uint64_t dec_value8(uint64_t v)
 	v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffull;
 	v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffull;
 	return (v * 10000 + (v >> 32)) & 0xffffffffull;
+}
+
+/* sv_chr and sv_rchr for a byte that is usually within 16 bytes of the
+ * start (the space after sshd's method name) or of the end (the space
+ * before an IPv4 address): one compare of 16 bytes inside the view, where
+ * memchr and memrchr branch on lengths that vary from line to line (and
+ * were guessed wrong about once a call: 5.9 ns a call in an attack's
+ * order, 2.3 ns sorted). Elsewhere, or when the byte is not there, the
+ * libc call. */
+static inline long dec_chr(struct sv v, char c)
+{
+#ifdef __SSE2__
+	if (v.n >= 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)v.p), _mm_set1_epi8(c)));
+		if (m)
+			return __builtin_ctz(m);
+	}
+#endif
+	return sv_chr(v, c);
+}
+
+static inline long dec_rchr(struct sv v, char c)
+{
+#ifdef __SSE2__
+	if (v.n >= 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(v.p + v.n - 16)), _mm_set1_epi8(c)));
+		if (m)
+			return (long)(v.n - 16) + (31 - __builtin_clz(m));
+	}
+#endif
+	return sv_rchr(v, c);
 }
 
 /* Drops leading blanks (sudo pads its user name: "%8s : "). */

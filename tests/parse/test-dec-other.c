@@ -267,6 +267,40 @@ static void test_find_differential(void **state)
 	assert_int_equal(dec_rfind(SV_LIT("abc"), ""), 3);
 }
 
+/* dec_chr/dec_rchr (one 16-byte compare at the start or the end, else
+ * memchr/memrchr) agree with sv_chr/sv_rchr on haystacks up to 47 bytes
+ * where the byte is everywhere, rare or missing, from exact-size copies. */
+static void test_chr_differential(void **state)
+{
+	uint64_t x = 777;
+	(void)state;
+	for (int i = 0; i < 300000; i++) {
+		char hay[48];
+		size_t n;
+		unsigned rare;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = x % sizeof(hay);
+		rare = 1u + (unsigned)(x >> 32) % 40; /* about one byte in rare is a space */
+		for (size_t k = 0; k < n; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			hay[k] = x % rare == 0 ? ' ' : (char)('a' + x % 3);
+		}
+		char *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, hay, n);
+		struct sv v = sv_make(n ? copy : NULL, n);
+		for (const char *c = " ab"; *c; c++)
+			if (dec_chr(v, *c) != sv_chr(v, *c) || dec_rchr(v, *c) != sv_rchr(v, *c))
+				fail_msg("\"%.*s\" / '%c': chr %ld/%ld rchr %ld/%ld", (int)n, hay, *c, dec_chr(v, *c),
+					 sv_chr(v, *c), dec_rchr(v, *c), sv_rchr(v, *c));
+		free(copy);
+	}
+}
+
 /* pam lines reach dec_pam from any program, including ones with no row */
 static void test_pam_fallback(void **state)
 {
@@ -561,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_no_address_from_names),
 		cmocka_unit_test(test_repeated_fields),
 		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_chr_differential),
 		cmocka_unit_test(test_overlong),
 		cmocka_unit_test(test_mutation),
 		cmocka_unit_test(test_not_recognised),
