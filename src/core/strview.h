@@ -32,11 +32,7 @@ static inline bool sv_empty(struct sv v)
 	return v.n == 0;
 }
 
-/* The compares with a C string below are always inlined: their strings are
- * nearly always literals, whose strlen and memcmp then become a compare
- * of a constant length (out of line, each call made both calls: about 5%
- * of the time of decoding a line). */
-static inline __attribute__((always_inline)) bool sv_eq(struct sv v, const char *s)
+static inline bool sv_eq(struct sv v, const char *s)
 {
 	size_t n = strlen(s);
 	return v.n == n && (n == 0 || memcmp(v.p, s, n) == 0);
@@ -47,13 +43,13 @@ static inline bool sv_eq_sv(struct sv a, struct sv b)
 	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
 }
 
-static inline __attribute__((always_inline)) bool sv_starts(struct sv v, const char *prefix)
+static inline bool sv_starts(struct sv v, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	return v.n >= n && memcmp(v.p, prefix, n) == 0;
 }
 
-static inline __attribute__((always_inline)) bool sv_ends(struct sv v, const char *suffix)
+static inline bool sv_ends(struct sv v, const char *suffix)
 {
 	size_t n = strlen(suffix);
 	return v.n >= n && memcmp(v.p + v.n - n, suffix, n) == 0;
@@ -76,7 +72,7 @@ static inline struct sv sv_cut(struct sv v, size_t n)
 }
 
 /* Returns true and advances *v past prefix when v starts with it. */
-static inline __attribute__((always_inline)) bool sv_consume(struct sv *v, const char *prefix)
+static inline bool sv_consume(struct sv *v, const char *prefix)
 {
 	if (!sv_starts(*v, prefix))
 		return false;
@@ -85,7 +81,7 @@ static inline __attribute__((always_inline)) bool sv_consume(struct sv *v, const
 }
 
 /* Returns true and shortens *v when it ends with suffix. */
-static inline __attribute__((always_inline)) bool sv_consume_end(struct sv *v, const char *suffix)
+static inline bool sv_consume_end(struct sv *v, const char *suffix)
 {
 	if (!sv_ends(*v, suffix))
 		return false;
