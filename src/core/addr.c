@@ -91,13 +91,6 @@ static void v4_simd_init(void)
 	v4_simd = __builtin_cpu_supports("ssse3") ? 1 : 0;
 }
 
-static inline uint64_t v4_load8(const unsigned char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return w; /* x86: the first byte in the low bits */
-}
-
 __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_t *ret)
 {
 	const unsigned char *p = (const unsigned char *)v.p;
@@ -106,15 +99,13 @@ __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_
 
 	if (n < 7 || n > 15)
 		return false;
-	/* bytes 0-7 and 8-14, zero past the text: no load leaves it */
+	/* bytes 0-7 and 8-14 (x86: the first byte in the low bits), zero
+	 * past the text: no load leaves it */
 	if (n >= 8) {
-		lo = v4_load8(p);
-		hi = v4_load8(p + n - 8) >> 8 >> (8 * (15 - n));
+		lo = load_u64(p);
+		hi = load_u64(p + n - 8) >> 8 >> (8 * (15 - n));
 	} else {
-		uint32_t a, b;
-		memcpy(&a, p, 4);
-		memcpy(&b, p + 3, 4);
-		lo = a | (uint64_t)(b >> 8) << 32;
+		lo = load_u32(p) | (uint64_t)(load_u32(p + 3) >> 8) << 32;
 		hi = 0;
 	}
 	const __m128i x = _mm_set_epi64x((long long)hi, (long long)lo);

@@ -1,21 +1,7 @@
 /* hash: see hash.h. */
 #include "core/hash.h"
 
-#include <string.h>
-
-static inline uint64_t load8(const unsigned char *b)
-{
-	uint64_t w;
-	memcpy(&w, b, 8);
-	return w;
-}
-
-static inline uint64_t load4(const unsigned char *b)
-{
-	uint32_t w;
-	memcpy(&w, b, 4);
-	return w;
-}
+#include "core/macro.h"
 
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 {
@@ -23,7 +9,7 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	uint64_t h = (1469598103934665603ULL ^ seed) + n, w;
 
 	while (n > 8) {
-		h = (h ^ load8(b)) * 0x100000001b3ULL;
+		h = (h ^ load_u64(b)) * 0x100000001b3ULL;
 		h ^= h >> 29;
 		b += 8;
 		n -= 8;
@@ -36,7 +22,7 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	 * length the word holds every byte, so two tails of that length that
 	 * differ make two words that differ; the length itself is in h. */
 	if (n >= 4)
-		w = load4(b) | load4(b + n - 4) << 32;
+		w = load_u32(b) | (uint64_t)load_u32(b + n - 4) << 32;
 	else if (n > 0)
 		w = (uint64_t)b[0] | (uint64_t)b[n / 2] << 8 | (uint64_t)b[n - 1] << 16;
 	else

@@ -18,20 +18,6 @@
 
 #include "detect/internal.h"
 
-static inline uint64_t load8(const char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return w;
-}
-
-static inline uint32_t load4(const char *p)
-{
-	uint32_t w;
-	memcpy(&w, p, 4);
-	return w;
-}
-
 void spray_copy_name(char *dst, struct sv user)
 {
 	size_t len = MIN(user.n, (size_t)SAMPLE_LEN);
@@ -45,11 +31,11 @@ void spray_copy_name(char *dst, struct sv user)
 	if (len > 16) {
 		memcpy(dst, s, len);
 	} else if (len >= 8) {
-		uint64_t a = load8(s), b = load8(s + len - 8);
+		uint64_t a = load_u64(s), b = load_u64(s + len - 8);
 		memcpy(dst, &a, 8);
 		memcpy(dst + len - 8, &b, 8);
 	} else if (len >= 4) {
-		uint32_t a = load4(s), b = load4(s + len - 4);
+		uint32_t a = load_u32(s), b = load_u32(s + len - 4);
 		memcpy(dst, &a, 4);
 		memcpy(dst + len - 4, &b, 4);
 	} else if (len > 0) { /* no name: nothing to read (its view may be NULL) */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/macro.h"
 #include "core/strview.h"
 
 #ifdef __SSE2__
@@ -30,8 +31,7 @@
 /* 8 bytes of text as one word, the first byte in the low bits. */
 static inline uint64_t dec_load8(const char *p)
 {
-	uint64_t w;
-	memcpy(&w, p, 8);
+	uint64_t w = load_u64(p);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	w = __builtin_bswap64(w);
 #endif
