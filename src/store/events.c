@@ -50,14 +50,10 @@ static int file_id(struct store *s, const char *path, int64_t *ret)
 
 /* --- names: host, program, user and source text, stored once ---------- */
 
-static uint32_t name_hash(const char *p, size_t n)
+/* The cache's hash of a name (in memory only, seeded per process). */
+static uint32_t name_hash(const struct store *s, const char *p, size_t n)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)hash_bytes(p, n, s->names_seed);
 }
 
 void store_names_clear(struct store *s)
@@ -120,7 +116,7 @@ int store_name_id(struct store *s, struct sv v, int64_t *ret)
 		if (!s->names)
 			return name_id_sql(s, v, ret);
 	}
-	h = name_hash(v.p, v.n);
+	h = name_hash(s, v.p, v.n);
 	for (size_t i = h & (STORE_NAME_CACHE_SLOTS - 1);; i = (i + 1) & (STORE_NAME_CACHE_SLOTS - 1)) {
 		slot = &s->names[i];
 		if (!slot->key)

@@ -88,6 +88,7 @@ struct store {
 	struct store_name_slot *names; /* STORE_NAME_CACHE_SLOTS, allocated on first use */
 	size_t names_used;
 	uint64_t names_cache_resets;
+	uint64_t names_seed; /* of the cache's hash, random per process */
 };
 
 /* The id of name v in the names table, inserting it when new; 0 (no

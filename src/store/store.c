@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "store/store-internal.h"
 
 /* How long a writer waits for another moat holding the lock. */
@@ -315,6 +317,10 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	/* the names cache's seed: user names are attacker text, and a known
+	 * hash would let them pile up in one run of slots */
+	if (getrandom(&s->names_seed, sizeof(s->names_seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->names_seed))
+		s->names_seed = hash_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);
 	s->path = strdup(path);
 	if (!s->path) {
 		free(s);
