@@ -1,6 +1,10 @@
 /* hash: see hash.h. */
 #include "core/hash.h"
 
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "core/macro.h"
 
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
@@ -29,4 +33,12 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 		w = 0;
 	h = (h ^ w) * 0x100000001b3ULL;
 	return hash_mix(h);
+}
+
+uint64_t hash_random_seed(const void *salt)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	return hash_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)salt);
 }

@@ -19,5 +19,10 @@ static inline uint64_t hash_mix(uint64_t x)
 	return x;
 }
 
-/* n bytes, 8 at a time, then hash_mix. */
+/* n bytes, 8 at a time (the last 1-8 as one word, and the length), then
+ * hash_mix. */
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+
+/* A seed for a table keyed by attacker text: from getrandom, or, where
+ * that fails, the time, the pid and salt (an address of the caller's). */
+uint64_t hash_random_seed(const void *salt);

@@ -11,9 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/array.h"
 #include "core/macro.h"
@@ -195,8 +192,7 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 	d->cfg = cfg;
 	d->st = st;
 	d->sink = sink;
-	if (getrandom(&d->seed, sizeof(d->seed), GRND_NONBLOCK) != (ssize_t)sizeof(d->seed))
-		d->seed = hash_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d);
+	d->seed = hash_random_seed(d);
 	dl_init(&d->bursts);
 	dl_init(&d->dist_open);
 	dl_init(&d->pe_open);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -319,8 +318,7 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 		return -ENOMEM;
 	/* the names cache's seed: user names are attacker text, and a known
 	 * hash would let them pile up in one run of slots */
-	if (getrandom(&s->names_seed, sizeof(s->names_seed), GRND_NONBLOCK) != (ssize_t)sizeof(s->names_seed))
-		s->names_seed = hash_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);
+	s->names_seed = hash_random_seed(s);
 	s->path = strdup(path);
 	if (!s->path) {
 		free(s);
