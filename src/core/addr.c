@@ -50,7 +50,6 @@ static inline bool parse_v4_scalar(struct sv v, uint32_t *ret)
 	}
 }
 
-
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 /* Every line that names an address comes through here, and in an attack
  * how many digits each part has is as random as the addresses: the parser
@@ -60,7 +59,6 @@ static inline bool parse_v4_scalar(struct sv v, uint32_t *ret)
  * lengths, and a byte shuffle chosen by them lines the digits up for two
  * multiply-adds that make the four parts at once. */
 #include <tmmintrin.h>
-#define V4_SIMD 1
 
 /* For each of the 81 length patterns (1-3 digits a part): where each
  * part's hundreds, tens and units are in the text (0x80: none, read as
@@ -71,9 +69,11 @@ struct v4_pattern {
 	uint16_t first;
 };
 static struct v4_pattern v4_patterns[81];
-static int v4_simd = -1; /* -1: not decided yet */
+static bool v4_simd; /* the processor has SSSE3 (and tests have not said no) */
 
-static void v4_simd_init(void)
+/* Filled once, before main: the parser then tests no flag of its own, and
+ * no two threads can race to fill the table. */
+__attribute__((constructor)) static void v4_simd_init(void)
 {
 	for (unsigned i = 0; i < 81; i++) {
 		struct v4_pattern *pt = &v4_patterns[i];
@@ -88,7 +88,8 @@ static void v4_simd_init(void)
 			at += len[k] + 1;
 		}
 	}
-	v4_simd = __builtin_cpu_supports("ssse3") ? 1 : 0;
+	__builtin_cpu_init(); /* a constructor may run before libgcc's own */
+	v4_simd = __builtin_cpu_supports("ssse3");
 }
 
 __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_t *ret)
@@ -143,15 +144,11 @@ __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_
 
 static inline bool parse_v4(struct sv v, uint32_t *ret)
 {
-	if (_unlikely_(v4_simd < 0))
-		v4_simd_init();
 	return v4_simd ? parse_v4_ssse3(v, ret) : parse_v4_scalar(v, ret);
 }
 
 void addr_test_simd(bool on)
 {
-	if (v4_simd < 0)
-		v4_simd_init();
 	v4_simd = on && __builtin_cpu_supports("ssse3");
 }
 #else
