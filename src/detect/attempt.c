@@ -67,8 +67,9 @@ struct conn {
 	uint32_t s, pm, pe, counted;
 };
 
-/* One set: the ways' keys and times in the first cache line, so a lookup
- * reads one line and a new connection writes one more. */
+/* One set: the ways' keys and times in the first cache line, then the
+ * records (four lines in all, which the look-ahead loads together: the
+ * record a lookup finds is read right after its key). */
 struct conn_set {
 	uint64_t key[CONN_WAYS]; /* 0: empty */
 	uint32_t last_s[CONN_WAYS];

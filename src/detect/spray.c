@@ -38,7 +38,7 @@ void spray_copy_name(char *dst, struct sv user)
 		uint32_t a = load_u32(s), b = load_u32(s + len - 4);
 		memcpy(dst, &a, 4);
 		memcpy(dst + len - 4, &b, 4);
-	} else if (len > 0) { /* no name: nothing to read (its view may be NULL) */
+	} else if (len > 0) { /* (no name: nothing is read; its view may be NULL) */
 		char a = s[0], b = s[len / 2], c = s[len - 1];
 		dst[0] = a;
 		dst[len / 2] = b;
