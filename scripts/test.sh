@@ -29,8 +29,22 @@ run_suite() { # dir, meson setup args...
 		failed=$((failed + 1))
 		return
 	fi
-	meson test -C "$dir" --print-errorlogs --num-processes "$(nproc)" >"$dir/test-output.txt" 2>&1
+	# each suite gets its own empty scratch root: a test that leaves
+	# anything behind in it is a failure of its own
+	local scratch
+	scratch=$(mktemp -d "${TMPDIR:-/tmp}/moat-suite-XXXXXX") && chmod 755 "$scratch"  # tests that drop to nobody pass through it
+	TMPDIR=$scratch meson test -C "$dir" --print-errorlogs --num-processes "$(nproc)" >"$dir/test-output.txt" 2>&1
 	tail -15 "$dir/test-output.txt" >&2
+	local left
+	left=$(find "$scratch" -mindepth 1 -maxdepth 1 | sed "s|^$scratch/||" | sort)
+	if [ -n "$left" ]; then
+		echo "moat: tests in $dir left scratch files behind:" >&2
+		echo "$left" | head -20 >&2
+		failed=$((failed + 1))
+	else
+		passed=$((passed + 1))
+	fi
+	rm -rf -- "$scratch"
 	grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|ERROR)' "$dir/test-output.txt" >&2 || true
 	local counts
 	counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
