@@ -217,6 +217,11 @@ bool brute_only_user(const struct src *s, uint64_t uh)
 static void burst_free(struct detect *d, struct sburst *b)
 {
 	dl_unlink(&b->link);
+	/* the entry forgets the block now (its line is likely still cached:
+	 * the burst ended a gap after its last attempt), rather than finding
+	 * out from the block, a miss, at its next failure hours later */
+	if (b->s)
+		b->s->b = NULL;
 	b->s = NULL;
 	nset_clear(&b->names_tried);
 	b->link.next = (struct dlink *)d->burst_free;
