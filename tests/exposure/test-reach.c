@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -107,19 +106,6 @@ static void fmt_path(char *buf, size_t n, const char *fmt, ...)
 	int k = vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
 	assert_true(k > 0 && (size_t)k < n);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static void rm_tree(const char *root)
-{
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static char *make_tmp(void)
@@ -543,7 +529,7 @@ static void fake_setup(struct fake *f)
 
 static void fake_teardown(struct fake *f)
 {
-	rm_tree(f->tmp);
+	test_rmtree(f->tmp);
 	free(f->tmp);
 }
 
@@ -1014,7 +1000,7 @@ static int live_teardown(void **state)
 	reap(L->nobody.pid);
 	reap(L->stale_del);
 	reap(L->stale_repl);
-	rm_tree(L->tmp);
+	test_rmtree(L->tmp);
 	free(L->tmp);
 	free(L);
 	return 0;

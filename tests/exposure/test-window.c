@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,17 +76,9 @@ static char *make_root(void)
 	return root;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void rm_root(char *root)
 {
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(root);
 	free(root);
 }
 

@@ -3,7 +3,6 @@
 #include "../test-tmp.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +10,6 @@
 
 #include "core/event.h"
 #include "core/timeutil.h"
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 /* A fresh directory under $TMPDIR (or /tmp); caller frees and removes it. */
 static inline char *tmpdir_new(void)
@@ -28,8 +19,7 @@ static inline char *tmpdir_new(void)
 
 static inline void tmpdir_remove(char *d)
 {
-	if (d)
-		(void)nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(d);
 	free(d);
 }
 
