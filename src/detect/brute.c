@@ -218,8 +218,8 @@ static void burst_free(struct detect *d, struct sburst *b)
 {
 	dl_unlink(&b->link);
 	/* the entry forgets the block now (its line is likely still cached:
-	 * the burst ended a gap after its last attempt), rather than finding
-	 * out from the block, a miss, at its next failure hours later */
+	 * the burst ended a gap after its last attempt), so its next failure,
+	 * hours later, reads no recycled block */
 	if (b->s)
 		b->s->b = NULL;
 	b->s = NULL;
@@ -291,14 +291,14 @@ static struct sburst *burst_promote(struct detect *d, struct src *s)
 
 bool brute_burst_open(const struct detect *d, const struct src *s)
 {
-	if (src_burst(s))
+	if (s->b)
 		return true; /* the sweep ends it when it goes quiet */
 	return s->lite && d->now_us - s->last <= d->burst_gap_us;
 }
 
 struct sburst *brute_burst(struct detect *d, struct src *s)
 {
-	struct sburst *b = src_burst(s);
+	struct sburst *b = s->b;
 	if (b)
 		return b;
 	return brute_burst_open(d, s) ? burst_promote(d, s) : NULL;
@@ -382,7 +382,7 @@ static void src_drop(void *ud, struct tnode *n, bool forced)
 {
 	struct detect *d = ud;
 	struct src *s = (struct src *)n;
-	struct sburst *b = src_burst(s);
+	struct sburst *b = s->b;
 	(void)forced;
 	if (b)
 		close_burst(d, b);
@@ -404,7 +404,7 @@ void brute_done(struct detect *d)
 
 void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a)
 {
-	const struct sburst *b = burst ? src_burst(s) : NULL;
+	const struct sburst *b = burst ? s->b : NULL;
 	struct evid e = { 0 };
 
 	if (b) {
@@ -428,7 +428,7 @@ void brute_evidence(const struct detect *d, const struct src *s, bool burst, str
 void brute_forgive(struct detect *d, struct src *s)
 {
 	/* a user who mistyped: forget the source without reporting it */
-	struct sburst *b = src_burst(s);
+	struct sburst *b = s->b;
 	if (b)
 		burst_free(d, b);
 	s->lite = false;
@@ -469,7 +469,7 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 {
 	const struct detect_config *c = d->cfg;
 	int64_t now = d->now_us;
-	struct sburst *b = src_burst(s);
+	struct sburst *b = s->b;
 
 	/* the burst: a block when it has one or this is its second attempt,
 	 * else the lite fields (a burst that went quiet ended: the sweep ended

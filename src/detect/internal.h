@@ -402,7 +402,7 @@ struct src {
 	/* laid out for the failure of a source that comes back now and then:
 	 * what every failure reads first, the ring last */
 	struct tnode node;
-	struct sburst *b; /* the burst's block while b->s is this entry (see src_burst) */
+	struct sburst *b; /* the open burst's block (b->s is this entry), or NULL: burst_free clears it */
 	int64_t s_first, last; /* the slow episode (the entry's life); last: the last attempt */
 	int64_t hour_base;
 	uint64_t s_total; /* lines of the slow episode */
@@ -432,14 +432,6 @@ struct src {
 	/* the slow window's failures per hour (a ring, saturating) */
 	uint8_t hours[];
 };
-
-/* The source's open burst with a block, or NULL (brute.c). A block freed
- * when its burst ended may since belong to another source, or be free:
- * either way its s is not this entry. */
-static inline struct sburst *src_burst(const struct src *s)
-{
-	return s->b && s->b->s == s ? s->b : NULL;
-}
 
 /* ---- per-account state (host + user name) ---- */
 
