@@ -9,8 +9,8 @@
 #   BENCH_RUNS=5 bash bench/run.sh  # best of 5 runs instead of 9
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CFG_EMPTY=$(mktemp -d)
-trap 'rm -rf "$CFG_EMPTY"' EXIT
+SCRATCH=$(mktemp -d) # the configs and the empty file below
+trap 'rm -rf "$SCRATCH"' EXIT
 MB=${BENCH_MB:-120}
 DISTINCT=${BENCH_DISTINCT:-10000000}
 F2B=${BENCH_F2B:-1}
@@ -76,7 +76,7 @@ echo "moat throughput target: >= 400 MB/s single core -> $(mbs "$t_moat") MB/s"
 # The times above are whole commands: fork, exec and dynamic linking
 # included. That fixed cost is not throughput; on a VM it can be 10 ms
 # even for /bin/true. Measured alone, and the rate without it:
-EMPTY=$CFG_EMPTY/empty.log
+EMPTY=$SCRATCH/empty.log
 : > "$EMPTY"
 t_true=$(best /bin/true)
 t_empty=$(best $MOAT scan --no-store -q "$EMPTY")
@@ -90,8 +90,7 @@ PY
 echo
 # Where the time goes: the same scan with parts of the work switched off in
 # the config (the alerts differ; only the times matter here).
-CFG=$(mktemp -d)
-trap 'rm -rf "$CFG" "$CFG_EMPTY"' EXIT
+CFG=$SCRATCH
 printf 'slow_brute_force:\n  enabled: false\n' > "$CFG/noslow.yaml"
 {
 	for k in brute_force slow_brute_force password_spray distributed login_after_failures unusual_login \
