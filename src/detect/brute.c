@@ -87,9 +87,23 @@ struct src *brute_find(struct detect *d, const struct addr *a)
 
 /* ---- windows ---- */
 
+/* now / width (now >= 0), found without a division when now is in the
+ * current bucket or one of the next few, as an attack's next attempt is. */
+static int64_t rate_index(const struct sburst *b, int64_t now, int64_t width)
+{
+	int64_t end = b->rate_base * width; /* the start of rate_base's bucket */
+	if (b->rate_sum && now >= end)
+		for (int64_t i = 0; i < RATE_BUCKETS; i++) {
+			end += width;
+			if (now < end)
+				return b->rate_base + i;
+		}
+	return now / width;
+}
+
 static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t n)
 {
-	int64_t idx = now / width;
+	int64_t idx = rate_index(b, now, width);
 	if (b->rate_sum == 0 || idx - b->rate_base >= RATE_BUCKETS) {
 		memset(b->rate, 0, sizeof(b->rate));
 		b->rate_sum = 0;
@@ -142,23 +156,36 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 {
 	uint32_t nh = d->slow_nh;
 	int64_t idx = now / HOUR_US;
+	/* The ring has no fixed origin: hour_base's bucket is hour_pos, and
+	 * a move of k hours moves it k buckets, so no division places an
+	 * hour. A ring whose sum is 0 is all zero already. */
 	if (s->hour_sum == 0 || idx - s->hour_base >= (int64_t)nh) {
-		memset(s->hours, 0, nh);
+		if (s->hour_sum)
+			memset(s->hours, 0, nh);
 		s->hour_sum = s->hour_nz = 0;
 		s->hour_base = idx;
+		s->hour_pos = s->hour_span = 0;
 	}
 	if (s->hour_base < idx) {
-		/* the hours after hour_base up to idx leave the window */
-		uint32_t from = (uint32_t)((s->hour_base + 1) % nh), k = (uint32_t)(idx - s->hour_base);
-		if (from + k <= nh) {
-			hours_clear(s, from, from + k);
-		} else {
-			hours_clear(s, from, nh);
-			hours_clear(s, 0, from + k - nh);
+		/* The hours up to idx - nh leave the window. Of them, only those
+		 * from hour_base - hour_span on can hold a failure: a source back
+		 * within the window after a short visit empties no bucket. */
+		uint32_t k = (uint32_t)(idx - s->hour_base), pos = s->hour_pos, span = s->hour_span;
+		if (k + span + 1 > nh) {
+			uint32_t drop = k + span + 1 - nh, from = pos >= span ? pos - span : pos + nh - span;
+			if (from + drop <= nh) {
+				hours_clear(s, from, from + drop);
+			} else {
+				hours_clear(s, from, nh);
+				hours_clear(s, 0, from + drop - nh);
+			}
+			span -= drop;
 		}
+		s->hour_span = (uint16_t)(span + k);
+		s->hour_pos = (uint16_t)(pos + k >= nh ? pos + k - nh : pos + k);
 		s->hour_base = idx;
 	}
-	uint32_t i = (uint32_t)(s->hour_base % nh);
+	uint32_t i = s->hour_pos;
 	uint32_t add = MIN(n, 255u - s->hours[i]);
 	if (s->hours[i] == 0 && add)
 		s->hour_nz++;

@@ -416,6 +416,10 @@ struct src {
 	uint16_t host;
 	uint32_t s_count, s_peak_count, s_peak_hours;
 	uint32_t hour_sum, hour_nz;
+	/* hour_base's bucket in hours[]; the hours before hour_base whose
+	 * buckets may hold failures (every earlier one is empty). Both < 168:
+	 * slow_brute_force.window is at most 7 days. */
+	uint16_t hour_pos, hour_span;
 	uint32_t lite_n; /* attempts the one line counted */
 	uint32_t lovf; /* attempts whose user name could not be kept (lkeys and lmore were full) */
 	uint64_t lite_user1, lite_ref;

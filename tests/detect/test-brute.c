@@ -245,6 +245,39 @@ static void test_slow_brute_force(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* The slow window slides by clock hour: an hour that leaves it takes its
+ * failures along, and the hours still inside keep theirs, whether the
+ * source came back one hour later or several. Window 4 h: hour 0 has 3
+ * failures, hours 3 and 4 one each (hour 0 has left by hour 4: 2 in the
+ * window), hour 5 three (3 + 1 + 1 over hours 3-5: the alert). */
+static void test_slow_window_slides(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect("brute_force: {enabled: false}\n"
+				   "slow_brute_force: {window: 4h, threshold: 5, min_hours: 2}\n",
+				   &c, &cfg, NULL);
+	/* hour boundaries of the clock, not of T0 */
+	int64_t h0 = (T0 / HOUR_S + 1) * HOUR_S - T0;
+
+	failures(d, 3, h0 + 60, 60, "root", "203.0.113.210");
+	failures(d, 1, h0 + 3 * HOUR_S + 60, 60, "root", "203.0.113.210");
+	failures(d, 1, h0 + 4 * HOUR_S + 60, 60, "root", "203.0.113.210");
+	qfeed(d);
+	assert_int_equal(c.n, 0);
+	failures(d, 3, h0 + 5 * HOUR_S + 60, 60, "root", "203.0.113.210");
+	qfeed(d);
+	detect_finish(d);
+	if (c.n != 1)
+		dump_alerts(&c);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_why(a, "slow brute force: 5 failed login attempts spread over 3 distinct hours within 4 h "
+		      "(threshold: 5 over 2 hours)");
+	tdone(d, cfg, &c);
+}
+
 /* A source that comes back every two hours makes a one-attempt burst each
  * time: its slow episode still has every attempt, each user name once
  * and its first lines in order. */
@@ -400,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_count_and_max_auth),
 		cmocka_unit_test(test_mistyping_user_not_blamed),
 		cmocka_unit_test(test_slow_brute_force),
+		cmocka_unit_test(test_slow_window_slides),
 		cmocka_unit_test(test_slow_names_and_lines),
 		cmocka_unit_test(test_slow_names_beyond_the_cap),
 		cmocka_unit_test(test_first_attempt_alone_alerts),
