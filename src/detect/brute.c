@@ -87,33 +87,24 @@ struct src *brute_find(struct detect *d, const struct addr *a)
 
 /* ---- windows ---- */
 
-/* now / width (now >= 0), found without a division when now is in the
- * current bucket or one of the next few, as an attack's next attempt is. */
-static int64_t rate_index(const struct sburst *b, int64_t now, int64_t width)
-{
-	int64_t end = b->rate_base * width; /* the start of rate_base's bucket */
-	if (b->rate_sum && now >= end)
-		for (int64_t i = 0; i < RATE_BUCKETS; i++) {
-			end += width;
-			if (now < end)
-				return b->rate_base + i;
-		}
-	return now / width;
-}
-
 static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t n)
 {
-	int64_t idx = rate_index(b, now, width);
-	if (b->rate_sum == 0 || idx - b->rate_base >= RATE_BUCKETS) {
+	/* rate_base's bucket starts at rate_base * width, not after now (time
+	 * does not go back). While now is within the ring's span, as an
+	 * attack's next attempt is, the buckets up to now's are emptied one
+	 * width at a time, without a division; beyond it the ring starts over.
+	 * Differences only: now may be close to INT64_MAX. */
+	if (b->rate_sum == 0 || now - b->rate_base * width >= RATE_BUCKETS * width) {
 		memset(b->rate, 0, sizeof(b->rate));
 		b->rate_sum = 0;
-		b->rate_base = idx;
-	}
-	while (b->rate_base < idx) {
-		b->rate_base++;
-		uint32_t *k = &b->rate[b->rate_base % RATE_BUCKETS];
-		b->rate_sum -= *k;
-		*k = 0;
+		b->rate_base = now / width;
+	} else {
+		for (int64_t start = b->rate_base * width; now - start >= width; start += width) {
+			b->rate_base++;
+			uint32_t *k = &b->rate[b->rate_base % RATE_BUCKETS];
+			b->rate_sum -= *k;
+			*k = 0;
+		}
 	}
 	uint32_t *k = &b->rate[b->rate_base % RATE_BUCKETS];
 	uint32_t add = MIN(n, UINT32_MAX - b->rate_sum);
@@ -123,7 +114,7 @@ static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t 
 }
 
 /* Empties the ring's buckets from..to-1 (positions, from <= to <= nh). */
-static void hours_clear(struct src *s, uint32_t from, uint32_t to)
+static void hours_empty(struct src *s, uint32_t from, uint32_t to)
 {
 	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL, zero = 0;
 	uint32_t sum = 0, nz = 0, i = from;
@@ -152,6 +143,17 @@ static void hours_clear(struct src *s, uint32_t from, uint32_t to)
 	s->hour_nz -= nz;
 }
 
+/* Empties n buckets from position from on, round the ring of nh (n <= nh). */
+static void hours_clear(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
+{
+	if (from + n > nh) {
+		hours_empty(s, from, nh);
+		n -= nh - from;
+		from = 0;
+	}
+	hours_empty(s, from, from + n);
+}
+
 static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 {
 	uint32_t nh = d->slow_nh;
@@ -172,13 +174,8 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 		 * within the window after a short visit empties no bucket. */
 		uint32_t k = (uint32_t)(idx - s->hour_base), pos = s->hour_pos, span = s->hour_span;
 		if (k + span + 1 > nh) {
-			uint32_t drop = k + span + 1 - nh, from = pos >= span ? pos - span : pos + nh - span;
-			if (from + drop <= nh) {
-				hours_clear(s, from, from + drop);
-			} else {
-				hours_clear(s, from, nh);
-				hours_clear(s, 0, from + drop - nh);
-			}
+			uint32_t drop = k + span + 1 - nh;
+			hours_clear(s, nh, pos >= span ? pos - span : pos + nh - span, drop);
 			span -= drop;
 		}
 		s->hour_span = (uint16_t)(span + k);
