@@ -1229,7 +1229,7 @@ static int parse_json(struct header_ctx *ctx, const char *line, size_t len, stru
 	if (json_digits(json_object_get(o, "_PID"), INT32_MAX, &x) ||
 	    json_digits(json_object_get(o, "SYSLOG_PID"), INT32_MAX, &x))
 		h->pid = (int32_t)x;
-	if (json_digits(json_object_get(o, "__REALTIME_TIMESTAMP"), INT64_MAX, &x)) {
+	if (json_digits(json_object_get(o, "__REALTIME_TIMESTAMP"), TIME_US_MAX, &x)) {
 		h->time_us = (int64_t)x;
 	} else {
 		h->time_guessed = 1;

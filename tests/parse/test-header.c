@@ -147,6 +147,11 @@ static const struct hcase cases[] = {
 	OK("{\"__REALTIME_TIMESTAMP\":\"1793491201000000\",\"MESSAGE\":\"\"}", "2026-11-01T00:00:01Z", "", "", -1, ""),
 	{ .line = "{\"MESSAGE\":\"big\",\"_PID\":\"2147483648\",\"__REALTIME_TIMESTAMP\":\"99999999999999999999\"}",
 	  .ret = 1, .time = MTIME_DEFAULT, .host = "", .program = "", .pid = -1, .msg = "big", .guessed = 1 },
+	/* past year 9999 (INT64_MAX here): no time, like a missing one */
+	{ .line = "{\"MESSAGE\":\"far\",\"__REALTIME_TIMESTAMP\":\"9223372036854775807\"}",
+	  .ret = 1, .time = MTIME_DEFAULT, .host = "", .program = "", .pid = -1, .msg = "far", .guessed = 1 },
+	OK("{\"__REALTIME_TIMESTAMP\":\"253402300799999999\",\"MESSAGE\":\"last\"}", "9999-12-31T23:59:59.999999Z", "",
+	   "", -1, "last"),
 	{ .line = "{\"MESSAGE\":\"no time\",\"_PID\":\"x\"}", .ret = 1, .time = MTIME_DEFAULT, .host = "", .program = "",
 	  .pid = -1, .msg = "no time", .guessed = 1 },
 	/* zones: --tz Europe/Berlin (CET/CEST; 2026 changes: Mar 29, Oct 25) */
