@@ -18,6 +18,9 @@
 
 #define ACCT_NAME_MAX 256
 #define HELD_RING (2 * DETECT_LOOKAHEAD_MAX) /* look-ahead ring */
+#define HELD_BATCH 64 /* events decoded before the detectors run */
+/* at most the look-ahead and a batch are held */
+_Static_assert(HELD_RING >= DETECT_LOOKAHEAD_MAX + HELD_BATCH, "the look-ahead ring holds a batch");
 #define HELD_TEXT_MAX 4096 /* longer events are judged at once: the ring stays small */
 
 /* ---- small shared helpers ---- */
@@ -441,7 +444,11 @@ static void judge(struct detect *d, const struct event *ev, const struct fkeys *
  * for a few dozen events, each step of the chain is started one stage
  * before it is needed, so the misses of many events overlap instead of
  * adding up. The stages only load memory (every pointer followed is to
- * memory the detectors keep for the whole run); judging is unchanged. */
+ * memory the detectors keep for the whole run); judging is unchanged.
+ * Events are taken in batches (HELD_BATCH): the decoders run for a batch
+ * of lines, then the stages and judges for its events, so that neither
+ * side's code evicts the other's from the instruction cache on every
+ * line. */
 
 void detect_set_lookahead(struct detect *d, unsigned n)
 {
@@ -538,8 +545,27 @@ static void judge_held(struct detect *d, struct held *h)
 	judge(d, &h->ev, h->failure ? &h->k : NULL);
 }
 
+/* Runs the look-ahead's steps for the events held but not yet staged:
+ * each starts loading its own state, moves the stages of the events
+ * before it on, and judges the oldest once a are ahead of it. */
+static void run_steps(struct detect *d)
+{
+	unsigned a = d->ahead, q = a / 4;
+	while (d->held_staged < d->held_tail) {
+		uint64_t t = d->held_staged++;
+		stage_slot(d, held_at(d, t));
+		if (t >= d->held_head + q)
+			stage_entry(d, held_at(d, t - q));
+		if (t >= d->held_head + 2 * q)
+			stage_more(held_at(d, t - 2 * q));
+		if (t + 1 - d->held_head > a)
+			judge_held(d, held_at(d, d->held_head++));
+	}
+}
+
 void detect_flush(struct detect *d)
 {
+	run_steps(d);
 	while (d->held_head < d->held_tail)
 		judge_held(d, held_at(d, d->held_head++));
 }
@@ -551,23 +577,19 @@ void detect_feed(struct detect *d, const struct event *ev)
 
 void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n)
 {
-	unsigned a = d->ahead, q = a / 4;
 	uint64_t t = d->held_tail;
 	uintptr_t lo = (uintptr_t)text;
 
-	if (!a || !hold(held_at(d, t), ev, lo, lo + n)) {
+	if (!d->ahead || !hold(held_at(d, t), ev, lo, lo + n)) {
 		detect_flush(d);
 		judge(d, ev, NULL);
 		return;
 	}
 	d->held_tail = t + 1;
-	stage_slot(d, held_at(d, t));
-	if (t >= d->held_head + q)
-		stage_entry(d, held_at(d, t - q));
-	if (t >= d->held_head + 2 * q)
-		stage_more(held_at(d, t - 2 * q));
-	if (d->held_tail - d->held_head > a)
-		judge_held(d, held_at(d, d->held_head++));
+	/* the decoders run for a batch of lines, then the detectors for
+	 * their events: each keeps its code in the instruction cache */
+	if (d->held_tail - d->held_staged >= HELD_BATCH)
+		run_steps(d);
 }
 
 int detect_finish(struct detect *d)

@@ -51,8 +51,9 @@ void detect_feed_from(struct detect *d, const struct event *ev, const char *text
  * most DETECT_LOOKAHEAD_MAX) are copied (their text too, but for what
  * detect_feed_from lets them keep) and held back while the state they
  * will touch is loaded into the cache, then judged in the same order. The
- * alerts are the same, only handed to the sink up to n events later than
- * without look-ahead. Call before the first event. */
+ * alerts are the same, only handed to the sink later than without
+ * look-ahead (up to n events, plus a batch of at most 64 taken at once).
+ * Call before the first event. */
 #define DETECT_LOOKAHEAD_MAX 64u
 void detect_set_lookahead(struct detect *d, unsigned n);
 /* Judges every held-back event now (detect_finish does it too). */

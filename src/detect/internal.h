@@ -579,7 +579,7 @@ struct detect {
 	/* look-ahead: ring of 2 × DETECT_LOOKAHEAD_MAX, events head..tail-1 held */
 	struct held *held;
 	unsigned ahead;
-	uint64_t held_head, held_tail;
+	uint64_t held_head, held_tail, held_staged; /* staged: the next event whose steps have not run */
 };
 
 /* a bounded sentence builder (truncates) */

@@ -32,9 +32,12 @@ static void emit_text(void *ud, struct alert *a)
 /* How the lines reach the detectors: fed with detect_feed and then
  * overwritten, or kept in a block of lines and fed with detect_feed_from
  * (views kept by reference), the block overwritten only after
- * detect_flush, as the scan does with the reader's buffer. */
-enum feeding { COPY, BY_REF };
+ * detect_flush, as the scan does with the reader's buffer: a small block
+ * (flushed before the detectors' batch is full) or a large one (batches
+ * run while the block fills). */
+enum feeding { COPY, BY_REF, BY_REF_LARGE };
 #define BLOCK_LINES 50
+#define BLOCK_LINES_LARGE 1000
 
 /* All alerts of one run over the files, as JSON lines; *ret_n their number. */
 static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, size_t *ret_n)
@@ -45,6 +48,7 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 	struct header_ctx *hdr = header_ctx_new("UTC");
 	char *line = NULL, *block = NULL;
 	size_t cap = 0, block_used = 0, block_cap = 0, block_lines = 0;
+	size_t block_max = how == BY_REF_LARGE ? BLOCK_LINES_LARGE : BLOCK_LINES;
 
 	assert_non_null(hdr);
 	assert_int_equal(detect_config_load(NULL, &cfg, &err), 0);
@@ -69,8 +73,8 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 			if (line[n - 1] == '\n')
 				line[--n] = '\0';
 			char *text = line;
-			if (how == BY_REF) {
-				if (block_lines == BLOCK_LINES || block_used + (size_t)n > block_cap) {
+			if (how != COPY) {
+				if (block_lines == block_max || block_used + (size_t)n > block_cap) {
 					/* a refill: what was held is judged first */
 					detect_flush(d);
 					if (block)
@@ -78,7 +82,7 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 					block_used = block_lines = 0;
 				}
 				if ((size_t)n > block_cap) {
-					block_cap = (size_t)n * BLOCK_LINES;
+					block_cap = (size_t)n * block_max;
 					block = realloc(block, block_cap);
 					assert_non_null(block);
 				}
@@ -90,7 +94,7 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 				continue;
 			ev.origin.file = paths[i];
 			ev.origin.line = no;
-			if (how == BY_REF)
+			if (how != COPY)
 				detect_feed_from(d, &ev, text, (size_t)n);
 			else
 				detect_feed(d, &ev);
@@ -154,16 +158,20 @@ static void test_long_lines(void **state)
 	char *a0 = run(paths, 0, &n0);
 	char *a32 = run(paths, 32, &n32);
 	/* by reference, the long lines are held too (none of their text is copied) */
-	size_t nr;
+	size_t nr, nl;
 	char *ar = run_as(paths, 32, BY_REF, &nr);
+	char *al = run_as(paths, 32, BY_REF_LARGE, &nl);
 	assert_true(n0 >= 7); /* every source brute forces */
 	assert_int_equal(n32, n0);
 	assert_int_equal(nr, n0);
+	assert_int_equal(nl, n0);
 	assert_string_equal(a32, a0);
 	assert_string_equal(ar, a0);
+	assert_string_equal(al, a0);
 	free(a0);
 	free(a32);
 	free(ar);
+	free(al);
 	unlink(path);
 	rmdir(dir);
 	free(dir);
@@ -187,19 +195,27 @@ static void test_same_alerts(void **state)
 	char *a0 = run(paths, 0, &n0);
 	char *a5 = run(paths, 5, &n5);
 	char *a64 = run(paths, DETECT_LOOKAHEAD_MAX, &n64);
-	size_t nr;
+	size_t nr, nl, nl64;
 	char *ar = run_as(paths, 32, BY_REF, &nr);
+	char *al = run_as(paths, 32, BY_REF_LARGE, &nl);
+	char *al64 = run_as(paths, DETECT_LOOKAHEAD_MAX, BY_REF_LARGE, &nl64);
 	assert_true(n0 > 10); /* the sample alone raises every kind */
 	assert_int_equal(n5, n0);
 	assert_int_equal(n64, n0);
 	assert_int_equal(nr, n0);
+	assert_int_equal(nl, n0);
+	assert_int_equal(nl64, n0);
 	assert_string_equal(a5, a0);
 	assert_string_equal(a64, a0);
 	assert_string_equal(ar, a0);
+	assert_string_equal(al, a0);
+	assert_string_equal(al64, a0);
 	free(a0);
 	free(a5);
 	free(a64);
 	free(ar);
+	free(al);
+	free(al64);
 }
 
 int main(void)
