@@ -17,9 +17,15 @@ int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 
 const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 {
-	int64_t s = t_us / 1000000, us = t_us % 1000000;
 	struct tm tm;
 	time_t tt;
+	/* RFC 3339 years have four digits: a time outside 0000-9999 is
+	 * written as the nearest one inside */
+	if (t_us < TIME_US_MIN)
+		t_us = TIME_US_MIN;
+	if (t_us > TIME_US_MAX)
+		t_us = TIME_US_MAX;
+	int64_t s = t_us / 1000000, us = t_us % 1000000;
 	if (us < 0) {
 		us += 1000000;
 		s--;
@@ -29,11 +35,15 @@ const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 		strcpy(buf, "1970-01-01T00:00:00Z");
 		return buf;
 	}
-	size_t n = strftime(buf, TIME_STRLEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* not strftime's %Y: it writes year 1 as "1", not "0001" */
+	int n = snprintf(buf, TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (n < 0 || n >= TIME_STRLEN - 9)
+		n = 0;
 	if (us)
-		snprintf(buf + n, TIME_STRLEN - n, ".%06lldZ", (long long)us);
+		snprintf(buf + n, TIME_STRLEN - (size_t)n, ".%06lldZ", (long long)us);
 	else
-		snprintf(buf + n, TIME_STRLEN - n, "Z");
+		snprintf(buf + n, TIME_STRLEN - (size_t)n, "Z");
 	return buf;
 }
 

@@ -5,12 +5,17 @@
 #include <stdio.h>
 
 /* Writes "2026-11-01T00:00:01Z" (or with ".123456" when usec != 0) into buf,
- * which must hold TIME_STRLEN bytes; returns buf. */
+ * which must hold TIME_STRLEN bytes; returns buf. The year always has four
+ * digits ("0001-…"); times before TIME_US_MIN or after TIME_US_MAX are
+ * written as those. */
 #define TIME_STRLEN 40
 /* 9999-12-31T23:59:59.999999Z, the last time an RFC 3339 year can say:
  * no parsed time is later (the detectors' windows and their end at
  * INT64_MAX need room above it) */
 #define TIME_US_MAX INT64_C(253402300799999999)
+/* 0000-01-01T00:00:00Z, the first (time_format_rfc3339 writes earlier
+ * times as this one) */
+#define TIME_US_MIN (INT64_C(-62167219200) * 1000000)
 const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN]);
 
 /* Parses what time_format_rfc3339 writes, plus a date alone ("2026-11-01",

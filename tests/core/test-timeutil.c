@@ -23,6 +23,28 @@ static void test_roundtrip(void **state)
 	assert_string_equal(time_format_rfc3339(t, buf), "1969-12-31T23:59:59Z");
 }
 
+/* Four-digit years at both ends, and what lies beyond them clamped. */
+static void test_format_years(void **state)
+{
+	char buf[TIME_STRLEN];
+	int64_t t;
+	(void)state;
+	assert_int_equal(time_parse_rfc3339("0001-01-01T00:00:00Z", &t), 0);
+	assert_string_equal(time_format_rfc3339(t, buf), "0001-01-01T00:00:00Z");
+	assert_int_equal(time_parse_rfc3339("0999-12-31T23:59:59.25Z", &t), 0);
+	assert_string_equal(time_format_rfc3339(t, buf), "0999-12-31T23:59:59.250000Z");
+	assert_int_equal(time_parse_rfc3339("0000-01-01T00:00:00Z", &t), 0);
+	assert_true(t == TIME_US_MIN);
+	assert_string_equal(time_format_rfc3339(t, buf), "0000-01-01T00:00:00Z");
+	/* an offset can put a year-0000 time before year 0 */
+	assert_int_equal(time_parse_rfc3339("0000-01-01T00:30:00+01:00", &t), 0);
+	assert_true(t < TIME_US_MIN);
+	assert_string_equal(time_format_rfc3339(t, buf), "0000-01-01T00:00:00Z");
+	assert_string_equal(time_format_rfc3339(INT64_MIN, buf), "0000-01-01T00:00:00Z");
+	assert_string_equal(time_format_rfc3339(TIME_US_MAX, buf), "9999-12-31T23:59:59.999999Z");
+	assert_string_equal(time_format_rfc3339(INT64_MAX, buf), "9999-12-31T23:59:59.999999Z");
+}
+
 static void test_reject(void **state)
 {
 	int64_t t;
@@ -46,6 +68,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_format_years),
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_civil),
 	};
