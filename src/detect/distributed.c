@@ -35,6 +35,11 @@ void dist_feed(struct detect *d, struct acct *ac, const struct addr *src, uint64
 		return;
 	if (ac->n_d_sample < ELEMENTSOF(ac->d_sample))
 		ac->d_sample[ac->n_d_sample++] = *src;
+	/* No more sources are active than the set holds: once the episode's
+	 * peak is that many, counting again changes nothing (the peak stays,
+	 * and the alert was decided when it was reached). */
+	if (ac->d_peak >= ac->srcs.n)
+		return;
 	/* full of fresh sources: at least that many (no need to count again) */
 	uint32_t active = it ? sset_live(&ac->srcs, now_s, c->dist_window) : ac->srcs.n;
 	if (active > ac->d_peak)

@@ -240,15 +240,18 @@ void table_remove(struct table *t, struct tnode *n);
 /* Drops entries not seen since before `before`, oldest first. */
 void table_expire(struct table *t, int64_t before);
 
-/* ---- bounded sets of keys with counts (a user's sources, a source's names) ----
+/* ---- bounded sets of keys with counts (an account's sources) ----
  *
- * Keys are 64-bit hashes kept as 32 bits (a collision merges two names or
+ * Keys are 64-bit hashes kept as 32 bits (a collision merges two
  * sources: one in four billion pairs). The keys are one flat array,
- * scanned whole without branches (a few dozen compares in vector
- * registers beat a hashed index, whose probes and deletions branch at
- * random); a recency list (most recently touched first, so ordered by
- * last_s: event time never goes backwards) gives the stalest item in O(1)
- * and lets sset_active stop at the first item outside its window. */
+ * compared in vector registers a block at a time (a few dozen compares
+ * beat a hashed index, whose probes and deletions branch at random); a
+ * recency list (most recently touched first, so ordered by last_s: event
+ * time never goes backwards) gives the stalest item in O(1) and lets
+ * sset_active stop at the first item outside its window. The live count
+ * is a flat count of compares too: on an attacked account nearly every
+ * touch is a new source, and walking the list's edge instead branched at
+ * random on every one. */
 
 #define SS_NIL 0xffffu
 
@@ -263,17 +266,15 @@ struct sitem {
 	uint32_t count;
 	uint32_t last_s; /* seconds since the epoch */
 	uint16_t prev, next; /* recency list: indices into v, SS_NIL at the ends */
-	bool live; /* counted in sset.live */
 };
 
 struct sset {
-	struct sitem *v; /* alloc items, then their keys, then their tags */
+	/* one allocation: keys and live_s, room for alloc rounded up to 16
+	 * each (zeros past n), then the alloc items */
 	uint32_t *keys; /* keys[i] is v[i]'s */
-	uint8_t *tags; /* tags[i]: the top byte of keys[i], scanned 16 at a time */
+	uint32_t *live_s; /* v[i].last_s + 1 when v[i].count, else 0 */
+	struct sitem *v;
 	uint16_t n, alloc, head, tail;
-	/* the items touched within the window (stale_s) with a count form a
-	 * prefix of the recency list: edge is its oldest item, live their number */
-	uint16_t edge, live;
 	uint32_t overflow; /* events whose key was not kept: the set was full of fresh keys
 			    * (the distinct count is then "at least n") */
 };
@@ -286,9 +287,9 @@ struct sset {
  * and nondecreasing now_s. */
 struct sitem *sset_touch(struct sset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t n,
 			 bool *ret_new, uint32_t *ret_prev_s);
-/* sset_active(s, now_s - stale_s, 0, NULL) for the stale_s of sset_touch,
- * in amortised O(1). */
-uint32_t sset_live(struct sset *s, uint32_t now_s, uint32_t stale_s);
+/* sset_active(s, since, 0, NULL) for since = now_s - stale_s (0 when
+ * now_s < stale_s): a count of compares, without a branch per item. */
+uint32_t sset_live(const struct sset *s, uint32_t now_s, uint32_t stale_s);
 /* The item of key, or NULL. */
 struct sitem *sset_find(const struct sset *s, uint64_t key);
 /* Sets an item's count to 0 (it no longer counts as active). */

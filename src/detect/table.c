@@ -460,29 +460,27 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 
 /* ---- small bounded sets ---- */
 
-/* The index of key in s->keys, or -1. The tags (each key's top byte) are
- * compared sixteen at a time; only a key whose tag matches is compared
- * (about one in 256 of the others). */
+/* The index of key in s->keys, or -1. Keys are compared four at a time,
+ * sixteen before a branch; the room past n holds zeros, which no key is. */
 static long sset_index(const struct sset *s, uint32_t key)
 {
-	uint8_t tag = (uint8_t)(key >> 24);
+	uint32_t b = 0;
 #ifdef __SSE2__
-	const __m128i want = _mm_set1_epi8((char)tag);
-	for (uint32_t b = 0; b < s->n; b += 16) {
-		__m128i t = _mm_loadu_si128((const __m128i *)(const void *)(s->tags + b));
-		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(t, want));
-		if (s->n - b < 16)
-			m &= (1u << (s->n - b)) - 1;
-		for (; m; m &= m - 1) {
-			uint32_t i = b + (uint32_t)__builtin_ctz(m);
-			if (s->keys[i] == key)
-				return (long)i;
-		}
+	const __m128i want = _mm_set1_epi32((int)key);
+	for (; b < s->n; b += 16) {
+		const __m128i *k = (const __m128i *)(const void *)(s->keys + b);
+		__m128i m01 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(k), want),
+					      _mm_cmpeq_epi32(_mm_load_si128(k + 1), want));
+		__m128i m23 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(k + 2), want),
+					      _mm_cmpeq_epi32(_mm_load_si128(k + 3), want));
+		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(m01, m23));
+		if (m)
+			return (long)(b + (uint32_t)__builtin_ctz(m));
 	}
 #else
-	for (uint32_t i = 0; i < s->n; i++)
-		if (s->tags[i] == tag && s->keys[i] == key)
-			return (long)i;
+	for (; b < s->n; b++)
+		if (s->keys[b] == key)
+			return (long)b;
 #endif
 	return -1;
 }
@@ -512,28 +510,35 @@ static void sset_push(struct sset *s, uint16_t i)
 	s->head = i;
 }
 
+/* Room for the keys and live times of na items, read sixteen at a time. */
+static size_t sset_room(uint32_t na)
+{
+	return ((size_t)na + 15) / 16 * 16;
+}
+
 static int sset_grow(struct sset *s, uint32_t cap)
 {
 	/* start at 16: a source's names and an account's sources usually
 	 * number a few dozen, and each growth is a malloc, a copy and a free */
 	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
-	/* the tags are read sixteen at a time: room for whole blocks */
-	size_t nt = ((size_t)na + 15) / 16 * 16;
-	struct sitem *v = malloc((size_t)na * (sizeof(*v) + sizeof(uint32_t)) + nt);
-	if (!v)
+	size_t room = sset_room(na);
+	/* the keys and live times first (16-byte aligned for the vector
+	 * loads, as malloc's memory is), the items after them */
+	uint32_t *keys = malloc(room * 2 * sizeof(uint32_t) + (size_t)na * sizeof(struct sitem));
+	if (!keys)
 		return -1;
-	uint32_t *keys = (uint32_t *)(v + na);
-	uint8_t *tags = (uint8_t *)(keys + na);
-	memset(tags, 0, nt);
+	uint32_t *live_s = keys + room;
+	struct sitem *v = (struct sitem *)(live_s + room);
+	memset(keys, 0, room * 2 * sizeof(uint32_t));
 	if (s->n) {
 		memcpy(v, s->v, (size_t)s->n * sizeof(*v));
 		memcpy(keys, s->keys, (size_t)s->n * sizeof(*keys));
-		memcpy(tags, s->tags, s->n);
+		memcpy(live_s, s->live_s, (size_t)s->n * sizeof(*live_s));
 	}
-	free(s->v);
+	free(s->keys);
 	s->v = v;
 	s->keys = keys;
-	s->tags = tags;
+	s->live_s = live_s;
 	s->alloc = (uint16_t)na;
 	return 0;
 }
@@ -544,22 +549,16 @@ struct sitem *sset_find(const struct sset *s, uint64_t key)
 	return i >= 0 ? &s->v[i] : NULL;
 }
 
-/* Drops from the live prefix the items older than since. */
-static void sset_advance(struct sset *s, uint32_t since)
-{
-	while (s->edge != SS_NIL && s->v[s->edge].last_s < since) {
-		struct sitem *it = &s->v[s->edge];
-		if (it->live) {
-			it->live = false;
-			s->live--;
-		}
-		s->edge = it->prev;
-	}
-}
-
 static uint32_t since_of(uint32_t now_s, uint32_t stale_s)
 {
 	return now_s >= stale_s ? now_s - stale_s : 0;
+}
+
+/* An item's live_s: after since (live_s > since) exactly when it was
+ * touched at or after since and has a count. */
+static uint32_t live_of(const struct sitem *it)
+{
+	return it->count ? it->last_s + (it->last_s < UINT32_MAX) : 0;
 }
 
 struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t n,
@@ -571,8 +570,7 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 
 	*ret_prev_s = 0;
 	if (s->n == 0)
-		s->head = s->tail = s->edge = SS_NIL;
-	sset_advance(s, since_of(now_s, stale_s));
+		s->head = s->tail = SS_NIL;
 	long at = sset_index(s, key);
 	if (at >= 0) {
 		i = (uint16_t)at;
@@ -584,17 +582,12 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 			it->count = 0;
 		it->last_s = now_s;
 		it->count += n;
-		if (it->live) {
-			it->live = false;
-			s->live--;
-		}
 		if (s->head != i) {
-			if (s->edge == i)
-				s->edge = it->prev; /* the next newer item of the prefix */
 			sset_unlink(s, i);
 			sset_push(s, i);
 		}
-		goto live;
+		s->live_s[i] = live_of(it);
+		return it;
 	}
 	*ret_new = true;
 	if (s->n < cap) {
@@ -604,8 +597,7 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 		}
 		i = s->n++;
 	} else {
-		/* full: reuse the stalest item if it left the window (then it is
-		 * outside the live prefix) */
+		/* full: reuse the stalest item if it left the window */
 		struct sitem *old = &s->v[s->tail];
 		if (now_s <= old->last_s || now_s - old->last_s <= stale_s) {
 			s->overflow++;
@@ -617,33 +609,43 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	it = &s->v[i];
 	*it = (struct sitem){ .count = n, .last_s = now_s };
 	s->keys[i] = key;
-	s->tags[i] = (uint8_t)(key >> 24);
+	s->live_s[i] = live_of(it);
 	sset_push(s, i);
-live:
-	if (s->edge == SS_NIL)
-		s->edge = i;
-	if (it->count) {
-		it->live = true;
-		s->live++;
-	}
 	return it;
 }
 
-uint32_t sset_live(struct sset *s, uint32_t now_s, uint32_t stale_s)
+uint32_t sset_live(const struct sset *s, uint32_t now_s, uint32_t stale_s)
 {
-	if (s->n == 0)
-		return 0;
-	sset_advance(s, since_of(now_s, stale_s));
-	return s->live;
+	uint32_t since = since_of(now_s, stale_s), live = 0, i = 0;
+	/* a count of compares, without a branch on any item: four at a
+	 * time over whole blocks of sixteen (the room past n holds zeros,
+	 * which are after no time) */
+#ifdef __SSE2__
+	const __m128i bias = _mm_set1_epi32(INT32_MIN); /* unsigned order as signed */
+	const __m128i lim = _mm_xor_si128(_mm_set1_epi32((int)since), bias);
+	__m128i acc = _mm_setzero_si128();
+	for (; i < s->n; i += 16) {
+		const __m128i *l = (const __m128i *)(const void *)(s->live_s + i);
+		__m128i c0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l), bias), lim);
+		__m128i c1 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l + 1), bias), lim);
+		__m128i c2 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l + 2), bias), lim);
+		__m128i c3 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l + 3), bias), lim);
+		acc = _mm_sub_epi32(acc, _mm_add_epi32(_mm_add_epi32(c0, c1), _mm_add_epi32(c2, c3)));
+	}
+	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
+	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
+	live = (uint32_t)_mm_cvtsi128_si32(acc);
+#else
+	for (; i < s->n; i++)
+		live += s->live_s[i] > since;
+#endif
+	return live;
 }
 
 void sset_zero(struct sset *s, struct sitem *it)
 {
-	if (it->live) {
-		it->live = false;
-		s->live--;
-	}
 	it->count = 0;
+	s->live_s[it - s->v] = 0;
 }
 
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum)
@@ -665,7 +667,7 @@ uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, 
 
 void sset_done(struct sset *s)
 {
-	free(s->v);
+	free(s->keys);
 	*s = (struct sset){ 0 };
 }
 

@@ -68,12 +68,49 @@ static void test_distributed_high(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* The peak counts every source active at once, up to what the set holds:
+ * one source at a time grows it while the set has room, and a full set
+ * says "at least" (sources it could not keep). */
+static void test_distributed_peak_and_cap(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect("distributed: {min_sources: 5, high_sources: 8}\n", &c, &cfg, NULL);
+	/* 7 sources a minute apart, each trying twice: the peak follows the
+	 * set as it grows */
+	for (int i = 0; i < 14; i++)
+		feed(d, tev(EV_AUTH_FAILURE, i * 30, "deploy", addrs[i / 2], 1000));
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_DISTRIBUTED_ATTACK, &a), 1);
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_why(a, "7 different addresses failed to log in as this account within 1 h (threshold: 5; high from 8)");
+	tdone(d, cfg, &c);
+
+	d = tdetect("limits: {max_sources_per_account: 8}\ndistributed: {min_sources: 5, high_sources: 8}\n", &c,
+		    &cfg, NULL);
+	/* 12 sources in 11 minutes (the set keeps 8), then one every 5
+	 * minutes for two hours (replacing those that left the window) */
+	for (int i = 0; i < 12; i++)
+		feed(d, tev(EV_AUTH_FAILURE, i * 60, "root", addrs[i], 1000));
+	for (int i = 0; i < 24; i++)
+		feed(d, tev(EV_AUTH_FAILURE, 660 + (i + 1) * 300, "root", addrs[12 + i], 1000));
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_DISTRIBUTED_ATTACK, &a), 1);
+	assert_int_equal(a->severity, SEV_HIGH);
+	assert_int_equal(a->count, 36);
+	assert_why(a, "at least 8 different addresses failed to log in as this account within 1 h (threshold: 5; high from 8)");
+	tdone(d, cfg, &c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_distributed),
 		cmocka_unit_test(test_sources_outside_window),
 		cmocka_unit_test(test_distributed_high),
+		cmocka_unit_test(test_distributed_peak_and_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
