@@ -113,31 +113,29 @@ static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t 
 	return b->rate_sum;
 }
 
-/* Empties the ring's buckets from..to-1 (positions, from <= to <= nh). */
+/* Empties the ring's buckets from..to-1 (positions, from <= to <= nh).
+ * A word at a time over the ring's room (a multiple of 8 bytes, see
+ * brute_init): the range's bytes are masked in, summed, counted and
+ * cleared without a branch on what they hold (whether an hour saw a
+ * failure is a coin toss), and a word outside the range keeps its bytes. */
 static void hours_empty(struct src *s, uint32_t from, uint32_t to)
 {
-	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL, zero = 0;
-	uint32_t sum = 0, nz = 0, i = from;
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL;
+	uint32_t sum = 0, nz = 0;
+	uint64_t first = ~UINT64_C(0) << (8 * (from % 8));
 
-	/* Eight buckets at a time, and only the non-empty ones written: a
-	 * source back after hours clears many, most of them already empty. */
-	for (; i + 8 <= to; i += 8) {
-		uint64_t w, pairs;
-		memcpy(&w, s->hours + i, sizeof(w));
-		if (!w)
-			continue;
-		pairs = (w & even) + (w >> 8 & even); /* four sums of two, each < 511 */
+	for (uint32_t w = from & ~7u; w < to; w += 8) {
+		uint32_t left = to - w;
+		uint64_t m = first & (left >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * left)) - 1), x, v, pairs;
+		first = ~UINT64_C(0);
+		memcpy(&x, s->hours + w, sizeof(x));
+		v = x & m;
+		pairs = (v & even) + (v >> 8 & even); /* four sums of two, each < 511 */
 		sum += (uint32_t)((pairs * 0x0001000100010001ULL) >> 48);
 		/* a byte's top bit set when it is not zero; the bits added up */
-		nz += (uint32_t)((((((w & lo7) + lo7) | w) & ~lo7) >> 7) * 0x0101010101010101ULL >> 56);
-		memcpy(s->hours + i, &zero, sizeof(zero));
-	}
-	for (; i < to; i++) {
-		if (s->hours[i]) {
-			sum += s->hours[i];
-			nz++;
-			s->hours[i] = 0;
-		}
+		nz += (uint32_t)((((((v & lo7) + lo7) | v) & ~lo7) >> 7) * 0x0101010101010101ULL >> 56);
+		x &= ~m;
+		memcpy(s->hours + w, &x, sizeof(x));
 	}
 	s->hour_sum -= sum;
 	s->hour_nz -= nz;
@@ -470,8 +468,9 @@ int brute_init(struct detect *d)
 	arena_init(&d->burst_mem, (size_t)MIN(c->max_sources, 65536u) * sizeof(struct sburst));
 	d->burst_gap_us = burst_gap_us(c);
 	d->slow_nh = slow_hours(c);
-	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + d->slow_nh, &d->stats.evictions, src_drop,
-			  d);
+	/* the ring's room: whole words, which hours_empty reads and writes */
+	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + (d->slow_nh + 7) / 8 * 8,
+			  &d->stats.evictions, src_drop, d);
 }
 
 void brute_sweep(struct detect *d, int64_t now)
