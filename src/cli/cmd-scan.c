@@ -95,24 +95,26 @@ static int on_line(void *ud, const char *line, size_t len, uint32_t flags, const
 {
 	struct scan *s = ud;
 	struct syslog_header h;
-	struct event ev;
+	struct event local, *ev = detect_slot(s->det);
 
+	if (!ev)
+		ev = &local;
 	s->n_lines++;
 	if (header_parse(s->hdr, line, len, &h) <= 0)
 		return 0;
 	s->n_syslog++;
-	if (decode(&h, &ev) <= 0)
+	if (decode(&h, ev) <= 0)
 		return 0;
-	ev.origin = *o;
-	ev.flags |= flags;
+	ev->origin = *o;
+	ev->flags |= flags;
 	s->n_events++;
 	if (s->events)
-		output_event(stdout, &s->out, &ev);
-	if (s->store && store_add_event(s->store, &ev) < 0)
+		output_event(stdout, &s->out, ev);
+	if (s->store && store_add_event(s->store, ev) < 0)
 		s->n_store_errors++;
 	/* the line stays as it is until on_release: the look-ahead keeps
 	 * its pieces without copying them */
-	detect_feed_from(s->det, &ev, line, len);
+	detect_feed_from(s->det, ev, line, len);
 	return 0;
 }
 

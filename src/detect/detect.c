@@ -476,7 +476,8 @@ static bool hold(struct held *h, const struct event *ev, uintptr_t lo, uintptr_t
 	size_t need = 0;
 	char *at;
 
-	h->ev = *ev;
+	if (ev != &h->ev)
+		h->ev = *ev;
 	for (size_t i = 0; i < ELEMENTSOF(views); i++) {
 		const struct sv *v = views[i];
 		uintptr_t p = (uintptr_t)v->p;
@@ -568,6 +569,11 @@ void detect_flush(struct detect *d)
 	run_steps(d);
 	while (d->held_head < d->held_tail)
 		judge_held(d, held_at(d, d->held_head++));
+}
+
+struct event *detect_slot(struct detect *d)
+{
+	return d->ahead ? &held_at(d, d->held_tail)->ev : NULL;
 }
 
 void detect_feed(struct detect *d, const struct event *ev)

@@ -46,6 +46,9 @@ void detect_feed(struct detect *d, const struct event *ev);
  * keeps those bytes unchanged until it calls detect_flush (or
  * detect_finish). */
 void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n);
+/* Where the next event fed may be built in place (then detect_feed_from
+ * does not copy it), or NULL without look-ahead. */
+struct event *detect_slot(struct detect *d);
 
 /* Lets the detectors look ahead: up to n events (0: none, the default; at
  * most DETECT_LOOKAHEAD_MAX) are copied (their text too, but for what

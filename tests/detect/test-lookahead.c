@@ -34,8 +34,9 @@ static void emit_text(void *ud, struct alert *a)
  * (views kept by reference), the block overwritten only after
  * detect_flush, as the scan does with the reader's buffer: a small block
  * (flushed before the detectors' batch is full) or a large one (batches
- * run while the block fills). */
-enum feeding { COPY, BY_REF, BY_REF_LARGE };
+ * run while the block fills); or, as the scan does, each event decoded
+ * in place in the look-ahead's next slot (detect_slot) of a large block. */
+enum feeding { COPY, BY_REF, BY_REF_LARGE, IN_SLOT };
 #define BLOCK_LINES 50
 #define BLOCK_LINES_LARGE 1000
 
@@ -48,7 +49,7 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 	struct header_ctx *hdr = header_ctx_new("UTC");
 	char *line = NULL, *block = NULL;
 	size_t cap = 0, block_used = 0, block_cap = 0, block_lines = 0;
-	size_t block_max = how == BY_REF_LARGE ? BLOCK_LINES_LARGE : BLOCK_LINES;
+	size_t block_max = how == BY_REF_LARGE || how == IN_SLOT ? BLOCK_LINES_LARGE : BLOCK_LINES;
 
 	assert_non_null(hdr);
 	assert_int_equal(detect_config_load(NULL, &cfg, &err), 0);
@@ -68,7 +69,9 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 		header_ctx_set_mtime(hdr, T0 + 300 * DAY_S);
 		while ((n = getline(&line, &cap, f)) > 0) {
 			struct syslog_header h;
-			struct event ev;
+			struct event local, *ev = how == IN_SLOT ? detect_slot(d) : NULL;
+			if (!ev)
+				ev = &local;
 			no++;
 			if (line[n - 1] == '\n')
 				line[--n] = '\0';
@@ -90,14 +93,14 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 				block_used += (size_t)n;
 				block_lines++;
 			}
-			if (header_parse(hdr, text, (size_t)n, &h) <= 0 || decode(&h, &ev) <= 0)
+			if (header_parse(hdr, text, (size_t)n, &h) <= 0 || decode(&h, ev) <= 0)
 				continue;
-			ev.origin.file = paths[i];
-			ev.origin.line = no;
+			ev->origin.file = paths[i];
+			ev->origin.line = no;
 			if (how != COPY)
-				detect_feed_from(d, &ev, text, (size_t)n);
+				detect_feed_from(d, ev, text, (size_t)n);
 			else
-				detect_feed(d, &ev);
+				detect_feed(d, ev);
 			/* the next line overwrites this one: held events must not care */
 			memset(line, 'x', (size_t)n);
 		}
@@ -161,7 +164,12 @@ static void test_long_lines(void **state)
 	size_t nr, nl;
 	char *ar = run_as(paths, 32, BY_REF, &nr);
 	char *al = run_as(paths, 32, BY_REF_LARGE, &nl);
+	size_t ns;
+	char *as = run_as(paths, 32, IN_SLOT, &ns);
 	assert_true(n0 >= 7); /* every source brute forces */
+	assert_int_equal(ns, n0);
+	assert_string_equal(as, a0);
+	free(as);
 	assert_int_equal(n32, n0);
 	assert_int_equal(nr, n0);
 	assert_int_equal(nl, n0);
@@ -199,7 +207,15 @@ static void test_same_alerts(void **state)
 	char *ar = run_as(paths, 32, BY_REF, &nr);
 	char *al = run_as(paths, 32, BY_REF_LARGE, &nl);
 	char *al64 = run_as(paths, DETECT_LOOKAHEAD_MAX, BY_REF_LARGE, &nl64);
+	size_t ns, ns64;
+	char *as = run_as(paths, 32, IN_SLOT, &ns), *as64 = run_as(paths, DETECT_LOOKAHEAD_MAX, IN_SLOT, &ns64);
 	assert_true(n0 > 10); /* the sample alone raises every kind */
+	assert_int_equal(ns, n0);
+	assert_int_equal(ns64, n0);
+	assert_string_equal(as, a0);
+	assert_string_equal(as64, a0);
+	free(as);
+	free(as64);
 	assert_int_equal(n5, n0);
 	assert_int_equal(n64, n0);
 	assert_int_equal(nr, n0);
