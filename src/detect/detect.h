@@ -47,7 +47,8 @@ void detect_feed(struct detect *d, const struct event *ev);
  * detect_finish). */
 void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n);
 /* Where the next event fed may be built in place (then detect_feed_from
- * does not copy it), or NULL without look-ahead. */
+ * does not copy it), or NULL without look-ahead. The slot is the caller's
+ * until it calls detect_feed*, detect_flush or detect_finish. */
 struct event *detect_slot(struct detect *d);
 
 /* Lets the detectors look ahead: up to n events (0: none, the default; at
