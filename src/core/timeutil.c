@@ -35,15 +35,18 @@ const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 		strcpy(buf, "1970-01-01T00:00:00Z");
 		return buf;
 	}
-	/* not strftime's %Y: it writes year 1 as "1", not "0001" */
+	/* not strftime's %Y: it writes year 1 as "1", not "0001" (the
+	 * clamp above keeps the year to four digits: 19 characters) */
 	int n = snprintf(buf, TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (n < 0 || n >= TIME_STRLEN - 9)
-		n = 0;
+	if (n != 19) {
+		strcpy(buf, "1970-01-01T00:00:00Z");
+		return buf;
+	}
 	if (us)
-		snprintf(buf + n, TIME_STRLEN - (size_t)n, ".%06lldZ", (long long)us);
+		snprintf(buf + n, TIME_STRLEN - 19, ".%06lldZ", (long long)us);
 	else
-		snprintf(buf + n, TIME_STRLEN - (size_t)n, "Z");
+		snprintf(buf + n, TIME_STRLEN - 19, "Z");
 	return buf;
 }
 

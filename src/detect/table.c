@@ -469,10 +469,10 @@ static long sset_index(const struct sset *s, uint32_t key)
 	const __m128i want = _mm_set1_epi32((int)key);
 	for (; b < s->n; b += 16) {
 		const __m128i *k = (const __m128i *)(const void *)(s->keys + b);
-		__m128i m01 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(k), want),
-					      _mm_cmpeq_epi32(_mm_load_si128(k + 1), want));
-		__m128i m23 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(k + 2), want),
-					      _mm_cmpeq_epi32(_mm_load_si128(k + 3), want));
+		__m128i m01 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_loadu_si128(k), want),
+					      _mm_cmpeq_epi32(_mm_loadu_si128(k + 1), want));
+		__m128i m23 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_loadu_si128(k + 2), want),
+					      _mm_cmpeq_epi32(_mm_loadu_si128(k + 3), want));
 		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(m01, m23));
 		if (m)
 			return (long)(b + (uint32_t)__builtin_ctz(m));
@@ -522,8 +522,7 @@ static int sset_grow(struct sset *s, uint32_t cap)
 	 * number a few dozen, and each growth is a malloc, a copy and a free */
 	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
 	size_t room = sset_room(na);
-	/* the keys and live times first (16-byte aligned for the vector
-	 * loads, as malloc's memory is), the items after them */
+	/* the keys and live times first, the items after them */
 	uint32_t *keys = malloc(room * 2 * sizeof(uint32_t) + (size_t)na * sizeof(struct sitem));
 	if (!keys)
 		return -1;
@@ -626,10 +625,10 @@ uint32_t sset_live(const struct sset *s, uint32_t now_s, uint32_t stale_s)
 	__m128i acc = _mm_setzero_si128();
 	for (; i < s->n; i += 16) {
 		const __m128i *l = (const __m128i *)(const void *)(s->live_s + i);
-		__m128i c0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l), bias), lim);
-		__m128i c1 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l + 1), bias), lim);
-		__m128i c2 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l + 2), bias), lim);
-		__m128i c3 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(l + 3), bias), lim);
+		__m128i c0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l), bias), lim);
+		__m128i c1 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l + 1), bias), lim);
+		__m128i c2 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l + 2), bias), lim);
+		__m128i c3 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l + 3), bias), lim);
 		acc = _mm_sub_epi32(acc, _mm_add_epi32(_mm_add_epi32(c0, c1), _mm_add_epi32(c2, c3)));
 	}
 	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
