@@ -208,6 +208,15 @@ static bool lnames_has(const struct src *s, uint32_t key)
 static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
 {
 	uint32_t key = key32(uh), cap = d->cfg->max_names_per_source;
+	if (s->ln < LNAMES_INLINE && s->ln < cap) {
+		/* whether a source tried this name before is a coin toss: the
+		 * key goes in without a branch on it (a 0 where it was there
+		 * already: the unused keys are 0) */
+		uint32_t hit = lnames_has(s, key);
+		s->lkeys[s->ln] = hit ? 0 : key;
+		s->ln = (uint16_t)(s->ln + !hit);
+		return;
+	}
 	if (lnames_has(s, key))
 		return;
 	if (s->ln >= cap) {
