@@ -17,8 +17,8 @@
 #include "detect/internal.h"
 
 #define ACCT_NAME_MAX 256
-#define HELD_RING (2 * DETECT_LOOKAHEAD_MAX) /* look-ahead ring */
-#define HELD_BATCH 64 /* events decoded before the detectors run */
+#define HELD_RING (4 * DETECT_LOOKAHEAD_MAX) /* look-ahead ring */
+#define HELD_BATCH 128 /* events decoded before the detectors run */
 /* at most the look-ahead and a batch are held */
 _Static_assert(HELD_RING >= DETECT_LOOKAHEAD_MAX + HELD_BATCH, "the look-ahead ring holds a batch");
 #define HELD_TEXT_MAX 4096 /* longer events are judged at once: the ring stays small */

@@ -56,7 +56,7 @@ struct event *detect_slot(struct detect *d);
  * detect_feed_from lets them keep) and held back while the state they
  * will touch is loaded into the cache, then judged in the same order. The
  * alerts are the same, only handed to the sink later than without
- * look-ahead (up to n events, plus a batch of at most 64 taken at once).
+ * look-ahead (up to n events, plus a batch of at most 128 taken at once).
  * Call before the first event. */
 #define DETECT_LOOKAHEAD_MAX 64u
 void detect_set_lookahead(struct detect *d, unsigned n);

@@ -577,7 +577,7 @@ struct detect {
 	size_t files_cap;
 	uint64_t ref;
 
-	/* look-ahead: ring of 2 × DETECT_LOOKAHEAD_MAX, events head..tail-1 held */
+	/* look-ahead: a ring of HELD_RING (detect.c), events head..tail-1 held */
 	struct held *held;
 	unsigned ahead;
 	uint64_t held_head, held_tail, held_staged; /* staged: the next event whose steps have not run */
