@@ -5,6 +5,7 @@
  */
 #include "detect/detect.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -579,6 +580,37 @@ struct event *detect_slot(struct detect *d)
 void detect_feed(struct detect *d, const struct event *ev)
 {
 	detect_feed_from(d, ev, NULL, 0);
+}
+
+#ifndef NDEBUG
+extern const char __executable_start[], edata[];
+/* A view detect_feed_slot may keep: in text[0, n), or in the program's
+ * own constant data (a decoder's literal). */
+static bool view_kept(struct sv v, const char *text, size_t n)
+{
+	uintptr_t p = (uintptr_t)v.p, lo = (uintptr_t)text;
+	return !v.n || (p >= lo && p - lo <= n && v.n <= n - (p - lo)) ||
+	       (p >= (uintptr_t)__executable_start && p + v.n <= (uintptr_t)edata);
+}
+#endif
+
+void detect_feed_slot(struct detect *d, const char *text, size_t n)
+{
+	struct held *h = held_at(d, d->held_tail);
+#ifndef NDEBUG
+	const struct event *ev = &h->ev;
+	const struct sv views[] = { ev->host,	     ev->program, ev->user, ev->target,	 ev->source_name,
+				    ev->key_type, ev->key_fp,  ev->tty,  ev->command, ev->detail };
+	for (size_t i = 0; i < ELEMENTSOF(views); i++)
+		assert(view_kept(views[i], text, n));
+#else
+	(void)text;
+	(void)n;
+#endif
+	d->held_tail++;
+	if (d->held_tail - d->held_staged >= HELD_BATCH)
+		run_steps(d);
+	(void)h;
 }
 
 void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n)

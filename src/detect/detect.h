@@ -50,6 +50,12 @@ void detect_feed_from(struct detect *d, const struct event *ev, const char *text
  * does not copy it), or NULL without look-ahead. The slot is the caller's
  * until it calls detect_feed*, detect_flush or detect_finish. */
 struct event *detect_slot(struct detect *d);
+/* Feeds the event built in detect_slot()'s slot (not NULL) whose every
+ * view lies in text[0, n) or in the program's constant data: no view is
+ * checked or copied (the caller keeps text as for detect_feed_from). The
+ * decoders' views always do, when the syslog header's views lie in the
+ * line (debug builds assert it). */
+void detect_feed_slot(struct detect *d, const char *text, size_t n);
 
 /* Lets the detectors look ahead: up to n events (0: none, the default; at
  * most DETECT_LOOKAHEAD_MAX) are copied (their text too, but for what

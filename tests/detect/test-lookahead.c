@@ -35,7 +35,8 @@ static void emit_text(void *ud, struct alert *a)
  * detect_flush, as the scan does with the reader's buffer: a small block
  * (flushed before the detectors' batch is full) or a large one (batches
  * run while the block fills); or, as the scan does, each event decoded
- * in place in the look-ahead's next slot (detect_slot) of a large block. */
+ * in place in the look-ahead's next slot (detect_slot) and fed there
+ * (detect_feed_slot), from a large block. */
 enum feeding { COPY, BY_REF, BY_REF_LARGE, IN_SLOT };
 #define BLOCK_LINES 50
 #define BLOCK_LINES_LARGE 1000
@@ -97,7 +98,9 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 				continue;
 			ev->origin.file = paths[i];
 			ev->origin.line = no;
-			if (how != COPY)
+			if (how == IN_SLOT && ev != &local)
+				detect_feed_slot(d, text, (size_t)n); /* plain lines: every view is in text */
+			else if (how != COPY)
 				detect_feed_from(d, ev, text, (size_t)n);
 			else
 				detect_feed(d, ev);
