@@ -91,13 +91,6 @@ static void emit(void *ud, struct alert *a)
 	alert_free(a);
 }
 
-/* v is empty or lies in line[0, len). */
-static bool in_line(struct sv v, const char *line, size_t len)
-{
-	uintptr_t p = (uintptr_t)v.p, lo = (uintptr_t)line;
-	return !v.n || (p >= lo && p - lo <= len && v.n <= len - (p - lo));
-}
-
 static int on_line(void *ud, const char *line, size_t len, uint32_t flags, const struct origin *o)
 {
 	struct scan *s = ud;
@@ -123,7 +116,8 @@ static int on_line(void *ud, const char *line, size_t len, uint32_t flags, const
 	 * its pieces without copying them (and needs not look at them when
 	 * the header's views, which the decoders' come from, are in the line:
 	 * not so for journal JSON, unescaped elsewhere) */
-	if (ev != &local && in_line(h.host, line, len) && in_line(h.program, line, len) && in_line(h.msg, line, len))
+	if (ev != &local && sv_within(h.host, line, len) && sv_within(h.program, line, len) &&
+	    sv_within(h.msg, line, len))
 		detect_feed_slot(s->det, line, len);
 	else
 		detect_feed_from(s->det, ev, line, len);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct sv {
@@ -69,6 +70,14 @@ static inline struct sv sv_cut(struct sv v, size_t n)
 	if (n > v.n)
 		n = v.n;
 	return (struct sv){ v.p, v.n - n };
+}
+
+/* v is empty or lies wholly in p[0, n) (compared as addresses, without
+ * an overflow: v may point anywhere). */
+static inline bool sv_within(struct sv v, const char *p, size_t n)
+{
+	size_t at = (size_t)((uintptr_t)v.p - (uintptr_t)p); /* huge when v.p < p */
+	return !v.n || (at <= n && v.n <= n - at);
 }
 
 /* Returns true and advances *v past prefix when v starts with it. */

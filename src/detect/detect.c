@@ -464,26 +464,33 @@ void detect_set_lookahead(struct detect *d, unsigned n)
 	d->ahead = n;
 }
 
-/* Copies ev into h, with the text of its views that lie outside lo..hi-1
- * (views inside stay where they are: the caller keeps those bytes). False
- * when that text is longer than HELD_TEXT_MAX (the event is judged at
- * once) or on OOM. */
-static bool hold(struct held *h, const struct event *ev, uintptr_t lo, uintptr_t hi)
+/* The text an event points to: its views, in one list for hold() and
+ * detect_feed_slot(). */
+#define EVENT_VIEWS 10
+static void event_views(struct event *ev, struct sv *out[EVENT_VIEWS])
 {
-	struct sv *const views[] = { &h->ev.host,	 &h->ev.program, &h->ev.user,	&h->ev.target,
-				     &h->ev.source_name, &h->ev.key_type, &h->ev.key_fp, &h->ev.tty,
-				     &h->ev.command,	 &h->ev.detail };
-	bool copy[ELEMENTSOF(views)];
+	struct sv *const v[EVENT_VIEWS] = { &ev->host,	      &ev->program, &ev->user, &ev->target,  &ev->source_name,
+					    &ev->key_type, &ev->key_fp,	 &ev->tty,  &ev->command, &ev->detail };
+	memcpy(out, v, sizeof(v));
+}
+
+/* Copies ev into h (unless it was built there: detect_slot), with the
+ * text of its views that lie outside lo..hi-1 (views inside stay where
+ * they are: the caller keeps those bytes). False when that text is longer
+ * than HELD_TEXT_MAX (the event is judged at once) or on OOM. */
+static bool hold(struct held *h, const struct event *ev, const char *text, size_t n)
+{
+	struct sv *views[EVENT_VIEWS];
+	bool copy[EVENT_VIEWS];
 	size_t need = 0;
 	char *at;
 
 	if (ev != &h->ev)
 		h->ev = *ev;
-	for (size_t i = 0; i < ELEMENTSOF(views); i++) {
-		const struct sv *v = views[i];
-		uintptr_t p = (uintptr_t)v->p;
-		copy[i] = v->n && (p < lo || p + v->n > hi);
-		need += copy[i] ? v->n : 0;
+	event_views(&h->ev, views);
+	for (size_t i = 0; i < EVENT_VIEWS; i++) {
+		copy[i] = !sv_within(*views[i], text, n);
+		need += copy[i] ? views[i]->n : 0;
 	}
 	if (!need)
 		return true;
@@ -492,7 +499,7 @@ static bool hold(struct held *h, const struct event *ev, uintptr_t lo, uintptr_t
 	if (array_reserve(&h->buf, &h->cap, need, 1, 256) < 0)
 		return false;
 	at = h->buf;
-	for (size_t i = 0; i < ELEMENTSOF(views); i++) {
+	for (size_t i = 0; i < EVENT_VIEWS; i++) {
 		if (!copy[i])
 			continue;
 		memcpy(at, views[i]->p, views[i]->n);
@@ -582,52 +589,46 @@ void detect_feed(struct detect *d, const struct event *ev)
 	detect_feed_from(d, ev, NULL, 0);
 }
 
-#ifndef NDEBUG
-extern const char __executable_start[], edata[];
-/* A view detect_feed_slot may keep: in text[0, n), or in the program's
- * own constant data (a decoder's literal). */
-static bool view_kept(struct sv v, const char *text, size_t n)
+/* The event at held_tail joins the held ones; a full batch runs. */
+static void held_push(struct detect *d)
 {
-	uintptr_t p = (uintptr_t)v.p, lo = (uintptr_t)text;
-	return !v.n || (p >= lo && p - lo <= n && v.n <= n - (p - lo)) ||
-	       (p >= (uintptr_t)__executable_start && p + v.n <= (uintptr_t)edata);
-}
-#endif
-
-void detect_feed_slot(struct detect *d, const char *text, size_t n)
-{
-	struct held *h = held_at(d, d->held_tail);
-#ifndef NDEBUG
-	const struct event *ev = &h->ev;
-	const struct sv views[] = { ev->host,	     ev->program, ev->user, ev->target,	 ev->source_name,
-				    ev->key_type, ev->key_fp,  ev->tty,  ev->command, ev->detail };
-	for (size_t i = 0; i < ELEMENTSOF(views); i++)
-		assert(view_kept(views[i], text, n));
-#else
-	(void)text;
-	(void)n;
-#endif
 	d->held_tail++;
-	if (d->held_tail - d->held_staged >= HELD_BATCH)
-		run_steps(d);
-	(void)h;
-}
-
-void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n)
-{
-	uint64_t t = d->held_tail;
-	uintptr_t lo = (uintptr_t)text;
-
-	if (!d->ahead || !hold(held_at(d, t), ev, lo, lo + n)) {
-		detect_flush(d);
-		judge(d, ev, NULL);
-		return;
-	}
-	d->held_tail = t + 1;
 	/* the decoders run for a batch of lines, then the detectors for
 	 * their events: each keeps its code in the instruction cache */
 	if (d->held_tail - d->held_staged >= HELD_BATCH)
 		run_steps(d);
+}
+
+#ifndef NDEBUG
+extern const char __executable_start[], edata[];
+#endif
+
+void detect_feed_slot(struct detect *d, const char *text, size_t n)
+{
+	assert(d->ahead);
+#ifndef NDEBUG
+	/* every view in text, or in the program's own constant data (a
+	 * decoder's literal) */
+	struct sv *views[EVENT_VIEWS];
+	event_views(&held_at(d, d->held_tail)->ev, views);
+	for (size_t i = 0; i < EVENT_VIEWS; i++)
+		assert(sv_within(*views[i], text, n) ||
+		       sv_within(*views[i], __executable_start, (size_t)(edata - __executable_start)));
+#else
+	(void)text;
+	(void)n;
+#endif
+	held_push(d);
+}
+
+void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n)
+{
+	if (!d->ahead || !hold(held_at(d, d->held_tail), ev, text, n)) {
+		detect_flush(d);
+		judge(d, ev, NULL);
+		return;
+	}
+	held_push(d);
 }
 
 int detect_finish(struct detect *d)
