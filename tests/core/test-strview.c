@@ -37,10 +37,30 @@ static void test_basic(void **state)
 	assert_true(sv_empty(sv_skip(v, 5)));
 }
 
+/* Whether a view lies in a buffer: at both ends, one byte over, before
+ * it, empty anywhere, and lengths that would wrap an address. */
+static void test_within(void **state)
+{
+	char buf[16];
+	(void)state;
+	assert_true(sv_within(sv_make(buf, 16), buf, 16));
+	assert_true(sv_within(sv_make(buf + 15, 1), buf, 16));
+	assert_true(sv_within(sv_make(buf + 16, 0), buf, 16));
+	assert_true(sv_within(SV_NULL, buf, 16)); /* empty: nothing to keep */
+	assert_false(sv_within(sv_make(buf, 17), buf, 16));
+	assert_false(sv_within(sv_make(buf + 15, 2), buf, 16));
+	assert_false(sv_within(sv_make(buf + 4, 1), buf + 5, 8)); /* one byte before */
+	assert_false(sv_within(sv_make(buf + 8, SIZE_MAX), buf, 16)); /* a length that wraps */
+	assert_false(sv_within(sv_make(buf, 1), NULL, 0)); /* no buffer */
+	assert_true(sv_within(sv_make(buf + 3, 4), buf + 3, 4));
+	assert_false(sv_within(sv_make(buf + 3, 5), buf + 3, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_within),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
