@@ -41,7 +41,7 @@ static void test_basic(void **state)
  * it, empty anywhere, and lengths that would wrap an address. */
 static void test_within(void **state)
 {
-	char buf[16];
+	char buf[16] = { 0 };
 	(void)state;
 	assert_true(sv_within(sv_make(buf, 16), buf, 16));
 	assert_true(sv_within(sv_make(buf + 15, 1), buf, 16));

@@ -5,8 +5,11 @@
  * burst open, the user-name and source caps, baselines replaced.
  *
  * Input: lines, as fuzz-lines.h reads them. The events go through the
- * look-ahead: two in three by reference into the input (detect_feed_from:
- * the input stays unchanged until detect_free), the others copied. Every
+ * look-ahead: a third by reference into the input (detect_feed_from: the
+ * input stays unchanged until detect_free), a third built in the
+ * look-ahead's slot and fed there as the scan does (detect_feed_slot:
+ * their views are in the input or literals, which debug builds assert),
+ * the others copied. Every
  * alert is checked against the sink's contract and written as text (with
  * colour) and JSON; every event is written too.
  */
@@ -70,10 +73,15 @@ static void on_event(void *ud, struct event *ev)
 {
 	const struct input *in = ud;
 	output_event(sink, &(struct output_opts){ .json = (ev->origin.line & 1) != 0 }, ev);
-	if (ev->origin.line % 3 == 0)
+	struct event *slot;
+	if (ev->origin.line % 3 == 0) {
 		detect_feed(in->d, ev);
-	else
+	} else if (ev->origin.line % 3 == 1 && (slot = detect_slot(in->d))) {
+		*slot = *ev;
+		detect_feed_slot(in->d, (const char *)in->data, in->size);
+	} else {
 		detect_feed_from(in->d, ev, (const char *)in->data, in->size);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
