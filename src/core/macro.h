@@ -29,6 +29,8 @@ static inline void freep(void *p)
 #define _cleanup_free_ _cleanup_(freep)
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+/* x rounded up to a multiple of k (k > 0) */
+#define ROUND_UP(x, k) (((x) + (k)-1) / (k) * (k))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* 8 or 4 bytes at p, unaligned, as a number in the machine's byte order

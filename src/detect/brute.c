@@ -478,7 +478,7 @@ int brute_init(struct detect *d)
 	d->burst_gap_us = burst_gap_us(c);
 	d->slow_nh = slow_hours(c);
 	/* the ring's room: whole words, which hours_empty reads and writes */
-	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + (d->slow_nh + 7) / 8 * 8,
+	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + ROUND_UP((size_t)d->slow_nh, 8),
 			  &d->stats.evictions, src_drop, d);
 }
 

@@ -25,7 +25,7 @@
 void arena_init(struct arena *a, size_t expect)
 {
 	size_t page = 4096;
-	*a = (struct arena){ .chunk = MIN(HUGE_CHUNK, (expect + 64 + page - 1) / page * page) };
+	*a = (struct arena){ .chunk = MIN(HUGE_CHUNK, ROUND_UP(expect + 64, page)) };
 }
 
 /* Sizes from 1 MB up are mapped in 2 MB units backed by huge pages where
@@ -33,14 +33,14 @@ void arena_init(struct arena *a, size_t expect)
  * pages nearly every read would also miss the TLB. */
 static size_t big_size(size_t size)
 {
-	return size < BIG_MIN ? size : (size + HUGE_CHUNK - 1) / HUGE_CHUNK * HUGE_CHUNK;
+	return size < BIG_MIN ? size : ROUND_UP(size, HUGE_CHUNK);
 }
 
 void *big_alloc(size_t size)
 {
 	if (size < BIG_MIN) {
 		/* cache-line aligned, like the mapped ones */
-		size_t sz = (size + 63) / 64 * 64;
+		size_t sz = ROUND_UP(size, 64);
 		void *p = aligned_alloc(64, sz ? sz : 64);
 		if (p)
 			memset(p, 0, sz ? sz : 64);
@@ -78,7 +78,7 @@ void *arena_alloc(struct arena *a, size_t size)
 	size_t pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
 
 	if (!a->cur || a->left < pad + size) {
-		size_t csize = MAX(a->chunk, (size + 128 + 4095) / 4096 * 4096);
+		size_t csize = MAX(a->chunk, ROUND_UP(size + 128, (size_t)4096));
 		char *c = big_alloc(csize);
 		if (!c)
 			return NULL;
@@ -513,13 +513,13 @@ static void sset_push(struct sset *s, uint16_t i)
 /* Room for the keys and live times of na items, read sixteen at a time. */
 static size_t sset_room(uint32_t na)
 {
-	return ((size_t)na + 15) / 16 * 16;
+	return ROUND_UP((size_t)na, 16);
 }
 
 static int sset_grow(struct sset *s, uint32_t cap)
 {
-	/* start at 16: a source's names and an account's sources usually
-	 * number a few dozen, and each growth is a malloc, a copy and a free */
+	/* start at 16: an account's sources usually number a few dozen, and
+	 * each growth is a malloc, a copy and a free */
 	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
 	size_t room = sset_room(na);
 	/* the keys and live times first, the items after them */
