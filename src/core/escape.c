@@ -1,5 +1,6 @@
 #include "core/escape.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 size_t utf8_valid_len(const unsigned char *p, size_t n)
@@ -30,67 +31,119 @@ size_t utf8_valid_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-void escape_json(FILE *f, struct sv v)
+/* Bytes written as they are: printable ASCII but for the escaped ones
+ * (JSON: '"' and '\\'; text: '\\'). Runs of them are copied at once. */
+static const struct {
+	bool json[256], text[256];
+} plain = {
+	.json = { [0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7e] = true },
+	.text = { [0x20 ... 0x5b] = true, [0x5d ... 0x7e] = true },
+};
+
+/* \u00XX (JSON) or \xXX (text) for byte c. */
+static void hex_escape(struct obuf *o, bool json, unsigned c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = { '\\', 'u', '0', '0', hex[c >> 4 & 15], hex[c & 15] };
+	if (json) {
+		obuf_write(o, e, 6);
+	} else {
+		e[1] = 'x';
+		e[2] = e[4];
+		e[3] = e[5];
+		obuf_write(o, e, 4);
+	}
+}
+
+void obuf_json(struct obuf *o, struct sv v)
 {
 	const unsigned char *p = (const unsigned char *)v.p;
 	size_t i = 0;
 	while (i < v.n) {
+		size_t run = i;
+		while (run < v.n && plain.json[p[run]])
+			run++;
+		if (run > i) {
+			obuf_write(o, p + i, run - i);
+			i = run;
+			if (i == v.n)
+				break;
+		}
 		unsigned c = p[i];
 		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc((int)c, f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+			obuf_putc(o, '\\');
+			obuf_putc(o, (char)c);
 			i++;
 		} else if (c < 0x80) {
-			fputc((int)c, f);
+			hex_escape(o, true, c); /* a control byte, or DEL */
 			i++;
 		} else {
 			size_t l = utf8_valid_len(p + i, v.n - i);
 			if (l == 0) {
-				fprintf(f, "\\u%04x", c);
+				hex_escape(o, true, c);
 				i++;
 			} else {
-				fwrite(p + i, 1, l, f);
+				obuf_write(o, p + i, l);
 				i += l;
 			}
 		}
 	}
 }
 
-void escape_text(FILE *f, struct sv v, size_t max)
+void escape_json(FILE *f, struct sv v)
+{
+	struct obuf o;
+	obuf_init(&o, f);
+	obuf_json(&o, v);
+	obuf_flush(&o);
+}
+
+void obuf_text(struct obuf *o, struct sv v, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)v.p;
 	size_t n = v.n, i = 0;
-	int cut = 0;
+	bool cut = false;
 	if (max && n > max) {
 		n = max;
-		cut = 1;
+		cut = true;
 	}
 	while (i < n) {
+		size_t run = i;
+		while (run < n && plain.text[p[run]])
+			run++;
+		if (run > i) {
+			obuf_write(o, p + i, run - i);
+			i = run;
+			if (i == n)
+				break;
+		}
 		unsigned c = p[i];
 		if (c == '\\') {
-			fputs("\\\\", f);
-			i++;
-		} else if (c >= 0x20 && c < 0x7f) {
-			fputc((int)c, f);
+			obuf_write(o, "\\\\", 2);
 			i++;
 		} else if (c >= 0x80) {
 			size_t l = utf8_valid_len(p + i, n - i);
 			/* C1 controls (U+0080..U+009F) are escaped too */
 			if (l == 0 || (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-				fprintf(f, "\\x%02x", c);
+				hex_escape(o, false, c);
 				i++;
 			} else {
-				fwrite(p + i, 1, l, f);
+				obuf_write(o, p + i, l);
 				i += l;
 			}
 		} else {
-			fprintf(f, "\\x%02x", c);
+			hex_escape(o, false, c);
 			i++;
 		}
 	}
 	if (cut)
-		fputs("…", f);
+		obuf_puts(o, "…");
+}
+
+void escape_text(FILE *f, struct sv v, size_t max)
+{
+	struct obuf o;
+	obuf_init(&o, f);
+	obuf_text(&o, v, max);
+	obuf_flush(&o);
 }

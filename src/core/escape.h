@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "core/obuf.h"
 #include "core/strview.h"
 
 /* Length (1..4) of the valid UTF-8 sequence at the start of p[0..n), or 0
@@ -16,8 +17,12 @@ size_t utf8_valid_len(const unsigned char *p, size_t n);
  * \u00XX, '"' and '\\' escaped, invalid UTF-8 bytes as \u00XX of the byte
  * (so the output is always valid UTF-8 JSON). */
 void escape_json(FILE *f, struct sv v);
+/* The same into o. */
+void obuf_json(struct obuf *o, struct sv v);
 
 /* Writes v for a terminal: printable ASCII as is, valid UTF-8 kept,
  * everything else (controls, ESC, invalid bytes) as \xNN, backslash as \\.
  * At most max bytes of input are shown, then "…" (max 0 = no limit). */
 void escape_text(FILE *f, struct sv v, size_t max);
+/* The same into o. */
+void obuf_text(struct obuf *o, struct sv v, size_t max);

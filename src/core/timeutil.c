@@ -1,8 +1,6 @@
 #include "core/timeutil.h"
 
 #include <errno.h>
-#include <string.h>
-#include <time.h>
 
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -15,10 +13,30 @@ int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* The date of a day counted from 1970-01-01 (the inverse of
+ * time_days_from_civil, by the same author's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
+{
+	z += 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	const unsigned doe = (unsigned)(z - era * 146097);
+	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const unsigned mp = (5 * doy + 2) / 153;
+	*ret_d = doy - (153 * mp + 2) / 5 + 1;
+	*ret_m = mp < 10 ? mp + 3 : mp - 9;
+	*ret_y = (int64_t)yoe + era * 400 + (*ret_m <= 2);
+}
+
+static char *put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
 const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 {
-	struct tm tm;
-	time_t tt;
 	/* RFC 3339 years have four digits: a time outside 0000-9999 is
 	 * written as the nearest one inside */
 	if (t_us < TIME_US_MIN)
@@ -30,23 +48,38 @@ const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 		us += 1000000;
 		s--;
 	}
-	tt = (time_t)s;
-	if (!gmtime_r(&tt, &tm)) {
-		strcpy(buf, "1970-01-01T00:00:00Z");
-		return buf;
+	int64_t days = s / 86400, sod = s % 86400, y;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
 	}
-	/* not strftime's %Y: it writes year 1 as "1", not "0001" (the
-	 * clamp above keeps the year to four digits: 19 characters) */
-	int n = snprintf(buf, TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (n != 19) {
-		strcpy(buf, "1970-01-01T00:00:00Z");
-		return buf;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	/* written by hand, not with gmtime_r and snprintf: --events writes
+	 * one per line, and those two calls cost more than the line's scan */
+	char *p = buf;
+	p = put2(p, (unsigned)(y / 100));
+	p = put2(p, (unsigned)(y % 100));
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (unsigned)(sod / 3600));
+	*p++ = ':';
+	p = put2(p, (unsigned)(sod / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (unsigned)(sod % 60));
+	if (us) {
+		*p++ = '.';
+		for (int i = 5; i >= 0; i--) {
+			p[i] = (char)('0' + us % 10);
+			us /= 10;
+		}
+		p += 6;
 	}
-	if (us)
-		snprintf(buf + n, TIME_STRLEN - 19, ".%06lldZ", (long long)us);
-	else
-		snprintf(buf + n, TIME_STRLEN - 19, "Z");
+	*p++ = 'Z';
+	*p = '\0';
 	return buf;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/obuf.h"
 #include "core/timeutil.h"
 
 #define C_RESET "\033[0m"
@@ -24,41 +25,71 @@ static const char *sev_color(enum severity s)
 	}
 }
 
-static void json_str(FILE *f, const char *key, struct sv v, bool null_if_empty, bool comma)
+/* Everything below is built in a struct obuf and handed to the stream
+ * once per alert or event (see core/obuf.h). */
+
+static void put_time(struct obuf *b, int64_t t_us)
 {
-	fprintf(f, "%s\"%s\":", comma ? "," : "", key);
-	if (null_if_empty && v.n == 0) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	escape_json(f, v);
-	fputc('"', f);
+	char tb[TIME_STRLEN];
+	obuf_puts(b, time_format_rfc3339(t_us, tb));
 }
 
-static void alert_json(FILE *f, const struct alert *a)
+static void put_addr(struct obuf *b, const struct addr *a)
 {
-	char tb[TIME_STRLEN], ab[ADDR_STRLEN];
-	fprintf(f, "{\"kind\":\"%s\",\"severity\":\"%s\"", alert_kind_name(a->kind),
-		severity_name(a->severity));
-	json_str(f, "host", sv_cstr(a->host), true, true);
-	json_str(f, "source", sv_cstr(addr_format(&a->source, ab)), true, true);
-	json_str(f, "user", sv_cstr(a->user), true, true);
-	fprintf(f, ",\"first\":\"%s\"", time_format_rfc3339(a->first_us, tb));
-	fprintf(f, ",\"last\":\"%s\"", time_format_rfc3339(a->last_us, tb));
-	fprintf(f, ",\"count\":%" PRIu64 ",\"why\":[", a->count);
+	char ab[ADDR_STRLEN];
+	obuf_puts(b, addr_format(a, ab));
+}
+
+static void json_str(struct obuf *b, const char *key, struct sv v, bool null_if_empty, bool comma)
+{
+	if (comma)
+		obuf_putc(b, ',');
+	obuf_putc(b, '"');
+	obuf_puts(b, key);
+	obuf_write(b, "\":", 2);
+	if (null_if_empty && v.n == 0) {
+		obuf_write(b, "null", 4);
+		return;
+	}
+	obuf_putc(b, '"');
+	obuf_json(b, v);
+	obuf_putc(b, '"');
+}
+
+static void alert_json(struct obuf *b, const struct alert *a)
+{
+	char ab[ADDR_STRLEN];
+	obuf_puts(b, "{\"kind\":\"");
+	obuf_puts(b, alert_kind_name(a->kind));
+	obuf_puts(b, "\",\"severity\":\"");
+	obuf_puts(b, severity_name(a->severity));
+	obuf_putc(b, '"');
+	json_str(b, "host", sv_cstr(a->host), true, true);
+	json_str(b, "source", sv_cstr(addr_format(&a->source, ab)), true, true);
+	json_str(b, "user", sv_cstr(a->user), true, true);
+	obuf_puts(b, ",\"first\":\"");
+	put_time(b, a->first_us);
+	obuf_puts(b, "\",\"last\":\"");
+	put_time(b, a->last_us);
+	obuf_puts(b, "\",\"count\":");
+	obuf_u64(b, a->count);
+	obuf_puts(b, ",\"why\":[");
 	for (unsigned i = 0; i < a->n_why; i++) {
-		fputs(i ? ",\"" : "\"", f);
-		escape_json(f, sv_cstr(a->why[i]));
-		fputc('"', f);
+		obuf_puts(b, i ? ",\"" : "\"");
+		obuf_json(b, sv_cstr(a->why[i]));
+		obuf_putc(b, '"');
 	}
-	fputs("],\"evidence\":[", f);
+	obuf_puts(b, "],\"evidence\":[");
 	for (unsigned i = 0; i < a->n_evidence; i++) {
-		fputs(i ? ",{\"file\":\"" : "{\"file\":\"", f);
-		escape_json(f, sv_cstr(a->evidence[i].file));
-		fprintf(f, "\",\"line\":%" PRIu64 "}", a->evidence[i].line);
+		obuf_puts(b, i ? ",{\"file\":\"" : "{\"file\":\"");
+		obuf_json(b, sv_cstr(a->evidence[i].file));
+		obuf_puts(b, "\",\"line\":");
+		obuf_u64(b, a->evidence[i].line);
+		obuf_putc(b, '}');
 	}
-	fprintf(f, "],\"evidence_total\":%" PRIu64 "}\n", a->evidence_total);
+	obuf_puts(b, "],\"evidence_total\":");
+	obuf_u64(b, a->evidence_total);
+	obuf_write(b, "}\n", 2);
 }
 
 /* A name that can be pasted into a shell as is (attacker-invented names
@@ -74,148 +105,215 @@ static bool shell_safe(const char *s)
 	return true;
 }
 
-static void alert_text(FILE *f, const struct output_opts *o, const struct alert *a)
+static void alert_text(struct obuf *b, const struct output_opts *o, const struct alert *a)
 {
-	char t1[TIME_STRLEN], t2[TIME_STRLEN], ab[ADDR_STRLEN];
-	const char *b = o->color ? C_BOLD : "", *r = o->color ? C_RESET : "",
-		   *d = o->color ? C_DIM : "";
-	fprintf(f, "%s%s%s %s%s%s", o->color ? sev_color(a->severity) : "",
-		severity_name(a->severity), r, b, alert_kind_name(a->kind), r);
+	const char *bold = o->color ? C_BOLD : "", *r = o->color ? C_RESET : "", *d = o->color ? C_DIM : "";
+	obuf_puts(b, o->color ? sev_color(a->severity) : "");
+	obuf_puts(b, severity_name(a->severity));
+	obuf_puts(b, r);
+	obuf_putc(b, ' ');
+	obuf_puts(b, bold);
+	obuf_puts(b, alert_kind_name(a->kind));
+	obuf_puts(b, r);
 	if (a->user) {
-		fputs(" user ", f);
-		escape_text(f, sv_cstr(a->user), 64);
+		obuf_puts(b, " user ");
+		obuf_text(b, sv_cstr(a->user), 64);
 	}
-	if (a->source.family != ADDR_NONE)
-		fprintf(f, " from %s", addr_format(&a->source, ab));
+	if (a->source.family != ADDR_NONE) {
+		obuf_puts(b, " from ");
+		put_addr(b, &a->source);
+	}
 	if (a->host) {
-		fputs(" on ", f);
-		escape_text(f, sv_cstr(a->host), 64);
+		obuf_puts(b, " on ");
+		obuf_text(b, sv_cstr(a->host), 64);
 	}
-	fputc('\n', f);
-	fprintf(f, "  %s%s .. %s, %" PRIu64 " event%s%s\n", d, time_format_rfc3339(a->first_us, t1),
-		time_format_rfc3339(a->last_us, t2), a->count, a->count == 1 ? "" : "s", r);
+	obuf_putc(b, '\n');
+	obuf_puts(b, "  ");
+	obuf_puts(b, d);
+	put_time(b, a->first_us);
+	obuf_puts(b, " .. ");
+	put_time(b, a->last_us);
+	obuf_puts(b, ", ");
+	obuf_u64(b, a->count);
+	obuf_puts(b, a->count == 1 ? " event" : " events");
+	obuf_puts(b, r);
+	obuf_putc(b, '\n');
 	for (unsigned i = 0; i < a->n_why; i++) {
-		fputs("  - ", f);
-		escape_text(f, sv_cstr(a->why[i]), 0);
-		fputc('\n', f);
+		obuf_puts(b, "  - ");
+		obuf_text(b, sv_cstr(a->why[i]), 0);
+		obuf_putc(b, '\n');
 	}
 	/* where to look next: the timeline that says how far it got */
 	if (a->user && shell_safe(a->user) && (a->kind == AK_UNUSUAL_LOGIN || a->kind == AK_LOGIN_AFTER_FAILURES ||
 			a->kind == AK_PRIVILEGE_ESCALATION || a->kind == AK_ACCOUNT_CHANGE)) {
-		fprintf(f, "  %strace: moat trace --user ", d);
-		escape_text(f, sv_cstr(a->user), 64);
-		fprintf(f, " --since %s%s\n", time_format_rfc3339(a->first_us - 3600 * 1000000LL, t1), r);
+		obuf_puts(b, "  ");
+		obuf_puts(b, d);
+		obuf_puts(b, "trace: moat trace --user ");
+		obuf_text(b, sv_cstr(a->user), 64);
+		obuf_puts(b, " --since ");
+		put_time(b, a->first_us - 3600 * 1000000LL);
+		obuf_puts(b, r);
+		obuf_putc(b, '\n');
 	} else if (a->source.family != ADDR_NONE) {
-		fprintf(f, "  %strace: moat trace --source %s%s\n", d, addr_format(&a->source, ab), r);
+		obuf_puts(b, "  ");
+		obuf_puts(b, d);
+		obuf_puts(b, "trace: moat trace --source ");
+		put_addr(b, &a->source);
+		obuf_puts(b, r);
+		obuf_putc(b, '\n');
 	}
 	if (a->n_evidence) {
-		fprintf(f, "  %sevidence:", d);
+		obuf_puts(b, "  ");
+		obuf_puts(b, d);
+		obuf_puts(b, "evidence:");
 		for (unsigned i = 0; i < a->n_evidence; i++) {
-			fputc(' ', f);
-			escape_text(f, sv_cstr(a->evidence[i].file), 0);
-			fprintf(f, ":%" PRIu64, a->evidence[i].line);
+			obuf_putc(b, ' ');
+			obuf_text(b, sv_cstr(a->evidence[i].file), 0);
+			obuf_putc(b, ':');
+			obuf_u64(b, a->evidence[i].line);
 		}
-		if (a->evidence_total > a->n_evidence)
-			fprintf(f, " (+%" PRIu64 " more)", a->evidence_total - a->n_evidence);
-		fprintf(f, "%s\n", r);
+		if (a->evidence_total > a->n_evidence) {
+			obuf_puts(b, " (+");
+			obuf_u64(b, a->evidence_total - a->n_evidence);
+			obuf_puts(b, " more)");
+		}
+		obuf_puts(b, r);
+		obuf_putc(b, '\n');
 	}
-	fputc('\n', f);
+	obuf_putc(b, '\n');
 }
 
 void output_alert(FILE *f, const struct output_opts *o, const struct alert *a)
 {
+	struct obuf b;
+	obuf_init(&b, f);
 	if (o->json)
-		alert_json(f, a);
+		alert_json(&b, a);
 	else
-		alert_text(f, o, a);
+		alert_text(&b, o, a);
+	obuf_flush(&b);
+}
+
+static void event_json(struct obuf *b, const struct event *ev, struct sv src)
+{
+	obuf_puts(b, "{\"time\":\"");
+	put_time(b, ev->time_us);
+	obuf_putc(b, '"');
+	json_str(b, "host", ev->host, true, true);
+	json_str(b, "program", ev->program, true, true);
+	obuf_puts(b, ",\"pid\":");
+	if (ev->pid >= 0)
+		obuf_i64(b, ev->pid);
+	else
+		obuf_puts(b, "null");
+	obuf_puts(b, ",\"kind\":\"");
+	obuf_puts(b, event_kind_name(ev->kind));
+	obuf_putc(b, '"');
+	json_str(b, "user", ev->user, true, true);
+	json_str(b, "source", src, true, true);
+	obuf_puts(b, ",\"port\":");
+	if (ev->port)
+		obuf_u64(b, ev->port);
+	else
+		obuf_puts(b, "null");
+	json_str(b, "method", sv_cstr(auth_method_name(ev->method)), true, true);
+	json_str(b, "key", ev->key_fp, true, true);
+	if (ev->key_type.n)
+		json_str(b, "key_type", ev->key_type, false, true);
+	if (ev->target.n)
+		json_str(b, "target", ev->target, false, true);
+	if (ev->tty.n)
+		json_str(b, "tty", ev->tty, false, true);
+	if (ev->command.n)
+		json_str(b, "command", ev->command, false, true);
+	if (ev->acct)
+		json_str(b, "account_op", sv_cstr(account_op_name(ev->acct)), false, true);
+	if (ev->detail.n)
+		json_str(b, "detail", ev->detail, false, true);
+	if (ev->count != 1) {
+		obuf_puts(b, ",\"count\":");
+		obuf_u64(b, ev->count);
+	}
+	if (ev->flags & EVF_INVALID_USER)
+		obuf_puts(b, ",\"invalid_user\":true");
+	if (ev->flags & EVF_PREAUTH)
+		obuf_puts(b, ",\"preauth\":true");
+	if (ev->flags & EVF_TRUNCATED)
+		obuf_puts(b, ",\"truncated\":true");
+	json_str(b, "file", sv_cstr(ev->origin.file), true, true);
+	obuf_puts(b, ",\"line\":");
+	obuf_u64(b, ev->origin.line);
+	obuf_write(b, "}\n", 2);
+}
+
+/* " name=VALUE", VALUE escaped and cut at max bytes */
+static void text_field(struct obuf *b, const char *name, struct sv v, size_t max)
+{
+	obuf_putc(b, ' ');
+	obuf_puts(b, name);
+	obuf_putc(b, '=');
+	obuf_text(b, v, max);
+}
+
+static void event_text(struct obuf *b, const struct event *ev, struct sv src)
+{
+	put_time(b, ev->time_us);
+	obuf_putc(b, ' ');
+	obuf_text(b, ev->host, 64);
+	obuf_putc(b, ' ');
+	obuf_text(b, ev->program, 32);
+	if (ev->pid >= 0) {
+		obuf_putc(b, '[');
+		obuf_i64(b, ev->pid);
+		obuf_putc(b, ']');
+	}
+	obuf_putc(b, ' ');
+	obuf_puts(b, event_kind_name(ev->kind));
+	if (ev->acct) {
+		obuf_putc(b, '/');
+		obuf_puts(b, account_op_name(ev->acct));
+	}
+	if (ev->user.n)
+		text_field(b, "user", ev->user, 64);
+	if (ev->target.n)
+		text_field(b, "target", ev->target, 64);
+	if (src.n)
+		text_field(b, "source", src, 255);
+	if (ev->port) {
+		obuf_puts(b, " port=");
+		obuf_u64(b, ev->port);
+	}
+	if (ev->method) {
+		obuf_puts(b, " method=");
+		obuf_puts(b, auth_method_name(ev->method));
+	}
+	if (ev->key_fp.n)
+		text_field(b, "key", ev->key_fp, 128);
+	if (ev->tty.n)
+		text_field(b, "tty", ev->tty, 64);
+	if (ev->command.n)
+		text_field(b, "command", ev->command, 256);
+	if (ev->count != 1) {
+		obuf_puts(b, " count=");
+		obuf_u64(b, ev->count);
+	}
+	obuf_puts(b, " (");
+	obuf_text(b, sv_cstr(ev->origin.file), 0);
+	obuf_putc(b, ':');
+	obuf_u64(b, ev->origin.line);
+	obuf_write(b, ")\n", 2);
 }
 
 void output_event(FILE *f, const struct output_opts *o, const struct event *ev)
 {
-	char tb[TIME_STRLEN], ab[ADDR_STRLEN];
+	char ab[ADDR_STRLEN];
 	struct sv src = ev->source.family != ADDR_NONE ? sv_cstr(addr_format(&ev->source, ab))
 						       : ev->source_name;
-	if (o->json) {
-		fprintf(f, "{\"time\":\"%s\"", time_format_rfc3339(ev->time_us, tb));
-		json_str(f, "host", ev->host, true, true);
-		json_str(f, "program", ev->program, true, true);
-		if (ev->pid >= 0)
-			fprintf(f, ",\"pid\":%" PRId32, ev->pid);
-		else
-			fputs(",\"pid\":null", f);
-		fprintf(f, ",\"kind\":\"%s\"", event_kind_name(ev->kind));
-		json_str(f, "user", ev->user, true, true);
-		json_str(f, "source", src, true, true);
-		if (ev->port)
-			fprintf(f, ",\"port\":%u", ev->port);
-		else
-			fputs(",\"port\":null", f);
-		json_str(f, "method", sv_cstr(auth_method_name(ev->method)), true, true);
-		json_str(f, "key", ev->key_fp, true, true);
-		if (ev->key_type.n)
-			json_str(f, "key_type", ev->key_type, false, true);
-		if (ev->target.n)
-			json_str(f, "target", ev->target, false, true);
-		if (ev->tty.n)
-			json_str(f, "tty", ev->tty, false, true);
-		if (ev->command.n)
-			json_str(f, "command", ev->command, false, true);
-		if (ev->acct)
-			json_str(f, "account_op", sv_cstr(account_op_name(ev->acct)), false, true);
-		if (ev->detail.n)
-			json_str(f, "detail", ev->detail, false, true);
-		if (ev->count != 1)
-			fprintf(f, ",\"count\":%u", ev->count);
-		if (ev->flags & EVF_INVALID_USER)
-			fputs(",\"invalid_user\":true", f);
-		if (ev->flags & EVF_PREAUTH)
-			fputs(",\"preauth\":true", f);
-		if (ev->flags & EVF_TRUNCATED)
-			fputs(",\"truncated\":true", f);
-		json_str(f, "file", sv_cstr(ev->origin.file), true, true);
-		fprintf(f, ",\"line\":%" PRIu64 "}\n", ev->origin.line);
-		return;
-	}
-	fprintf(f, "%s ", time_format_rfc3339(ev->time_us, tb));
-	escape_text(f, ev->host, 64);
-	fputc(' ', f);
-	escape_text(f, ev->program, 32);
-	if (ev->pid >= 0)
-		fprintf(f, "[%" PRId32 "]", ev->pid);
-	fprintf(f, " %s", event_kind_name(ev->kind));
-	if (ev->acct)
-		fprintf(f, "/%s", account_op_name(ev->acct));
-	if (ev->user.n) {
-		fputs(" user=", f);
-		escape_text(f, ev->user, 64);
-	}
-	if (ev->target.n) {
-		fputs(" target=", f);
-		escape_text(f, ev->target, 64);
-	}
-	if (src.n) {
-		fputs(" source=", f);
-		escape_text(f, src, 255);
-	}
-	if (ev->port)
-		fprintf(f, " port=%u", ev->port);
-	if (ev->method)
-		fprintf(f, " method=%s", auth_method_name(ev->method));
-	if (ev->key_fp.n) {
-		fputs(" key=", f);
-		escape_text(f, ev->key_fp, 128);
-	}
-	if (ev->tty.n) {
-		fputs(" tty=", f);
-		escape_text(f, ev->tty, 64);
-	}
-	if (ev->command.n) {
-		fputs(" command=", f);
-		escape_text(f, ev->command, 256);
-	}
-	if (ev->count != 1)
-		fprintf(f, " count=%u", ev->count);
-	fputs(" (", f);
-	escape_text(f, sv_cstr(ev->origin.file), 0);
-	fprintf(f, ":%" PRIu64 ")\n", ev->origin.line);
+	struct obuf b;
+	obuf_init(&b, f);
+	if (o->json)
+		event_json(&b, ev, src);
+	else
+		event_text(&b, ev, src);
+	obuf_flush(&b);
 }
