@@ -130,6 +130,9 @@ static void test_table(void **state)
 	assert_null(decoder_for(SV_LIT("sudoo")));
 	assert_null(decoder_for(SV_LIT("")));
 	assert_null(decoder_for(sv_make("sudo\0", 5)));
+	assert_null(decoder_for(SV_LIT("kernel")));
+	assert_null(decoder_for(SV_LIT("CRON")));
+	assert_true(decoder_table_ok());
 
 	/* a program logged with its path dispatches on the last component */
 	assert_ptr_equal(decoder_for(SV_LIT("/usr/sbin/sshd")), dec_sshd);
