@@ -160,15 +160,12 @@ void addr_test_simd(bool on)
 }
 #endif
 
-static inline int hex_value(unsigned char c)
-{
-	if ((unsigned)(c - '0') <= 9)
-		return c - '0';
-	c |= 0x20; /* 'A'-'F' → 'a'-'f'; nothing else lands there */
-	if ((unsigned)(c - 'a') < 6)
-		return c - 'a' + 10;
-	return -1;
-}
+/* A byte's hex digit value plus one; 0: not a hex digit. */
+static const uint8_t hex1[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,	['6'] = 7,  ['7'] = 8,
+	['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* IPv6 text exactly as glibc's inet_pton(AF_INET6) takes it (resolv/
  * inet_pton.c inet_pton6, glibc 2.26 and later): groups of 1-4 hex digits
@@ -177,35 +174,52 @@ static inline int hex_value(unsigned char c)
  * of "::"; a dotted quad (parse_v4's rules) in place of the last two
  * groups, after a colon or at the start. inet_pton needs a NUL-terminated
  * copy and costs several times this on every IPv6 line; the differential
- * test in tests/core/test-addr.c holds the two to the same answers. */
+ * test in tests/core/test-addr.c holds the two to the same answers.
+ *
+ * A group at a time: its length (0-4 digits) and value come from four
+ * table loads without a branch per digit (group lengths vary from one
+ * address to the next, and a branch on each digit would be mispredicted
+ * at every group's end); the copy into b, padded with zeros (no hex
+ * digit), lets those loads run past the end. */
 static bool parse_v6(struct sv v, uint8_t out[static 16])
 {
 	uint8_t tmp[16] = { 0 };
-	size_t i = 0, tp = 0, tok, colonp = SIZE_MAX;
-	unsigned val = 0, nx = 0; /* the group being read and its digit count */
+	unsigned char b[64 + 8];
+	size_t i = 0, tp = 0, colonp = SIZE_MAX;
 
-	if (v.n == 0)
+	if (v.n == 0 || v.n > 64)
 		return false;
-	if (v.p[0] == ':') {
+	memcpy(b, v.p, v.n);
+	memset(b + v.n, 0, 8);
+	if (b[0] == ':') {
 		/* a leading ':' must be the start of "::" */
-		if (v.n < 2 || v.p[1] != ':')
+		if (v.n < 2 || b[1] != ':')
 			return false;
 		i = 1;
 	}
-	tok = i;
-	while (i < v.n) {
-		unsigned char c = (unsigned char)v.p[i++];
-		int d = hex_value(c);
-		if (d >= 0) {
-			if (nx == 4)
-				return false;
-			val = val << 4 | (unsigned)d;
-			nx++;
-			continue;
+	for (;;) {
+		const size_t g = i; /* the group's start */
+		const unsigned h0 = hex1[b[i]], h1 = hex1[b[i + 1]], h2 = hex1[b[i + 2]], h3 = hex1[b[i + 3]];
+		const unsigned d0 = h0 != 0, d1 = d0 & (h1 != 0), d2 = d1 & (h2 != 0), d3 = d2 & (h3 != 0);
+		const unsigned len = d0 + d1 + d2 + d3;
+		/* the digits past len are garbage, shifted out */
+		const unsigned val = (((h0 - 1) & 15) << 12 | ((h1 - 1) & 15) << 8 | ((h2 - 1) & 15) << 4 |
+				      ((h3 - 1) & 15)) >> (4 * (4 - len));
+		i += len; /* a fifth digit is no ':' or '.': refused below */
+		if (i == v.n) {
+			/* the end: an empty group here ends "::" (or is the
+			 * whole "::"); a trailing single ':' failed below */
+			if (len) {
+				if (tp + 2 > 16)
+					return false;
+				tmp[tp++] = (uint8_t)(val >> 8);
+				tmp[tp++] = (uint8_t)val;
+			}
+			break;
 		}
-		if (c == ':') {
-			tok = i;
-			if (nx == 0) {
+		if (b[i] == ':') {
+			i++;
+			if (len == 0) {
 				/* the second colon of "::"; a second "::" is an error */
 				if (colonp != SIZE_MAX)
 					return false;
@@ -216,28 +230,20 @@ static bool parse_v6(struct sv v, uint8_t out[static 16])
 				return false;
 			tmp[tp++] = (uint8_t)(val >> 8);
 			tmp[tp++] = (uint8_t)val;
-			val = nx = 0;
 			continue;
 		}
-		if (c == '.' && tp + 4 <= 16) {
+		if (b[i] == '.' && tp + 4 <= 16) {
 			/* the rest, from the start of this group, is a dotted quad */
 			uint32_t v4;
-			if (!parse_v4(sv_make(v.p + tok, v.n - tok), &v4))
+			if (!parse_v4(sv_make(v.p + g, v.n - g), &v4))
 				return false;
 			tmp[tp++] = (uint8_t)v4;
 			tmp[tp++] = (uint8_t)(v4 >> 8);
 			tmp[tp++] = (uint8_t)(v4 >> 16);
 			tmp[tp++] = (uint8_t)(v4 >> 24);
-			nx = 0;
 			break;
 		}
 		return false;
-	}
-	if (nx > 0) {
-		if (tp + 2 > 16)
-			return false;
-		tmp[tp++] = (uint8_t)(val >> 8);
-		tmp[tp++] = (uint8_t)val;
 	}
 	if (colonp != SIZE_MAX) {
 		/* "::" stands for at least one zero group */
