@@ -307,11 +307,26 @@ int addr_parse(struct sv v, struct addr *ret)
 	return addr_parse_v6(v, ret);
 }
 
+/* "a.b.c.d" as inet_ntop writes it, without its sprintf (--events formats
+ * an address on every line). */
+static void format_v4(const uint8_t b[4], char *out)
+{
+	for (int k = 0; k < 4; k++) {
+		unsigned v = b[k];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = k < 3 ? '.' : '\0';
+	}
+}
+
 const char *addr_format(const struct addr *a, char buf[static ADDR_STRLEN])
 {
 	buf[0] = '\0';
 	if (a->family == ADDR_V4)
-		(void)inet_ntop(AF_INET, a->bytes, buf, ADDR_STRLEN);
+		format_v4(a->bytes, buf);
 	else if (a->family == ADDR_V6)
 		(void)inet_ntop(AF_INET6, a->bytes, buf, ADDR_STRLEN);
 	return buf;

@@ -322,6 +322,28 @@ static void test_v6_differential(void **state)
 	assert_true(n_accepted - before > 50000);
 }
 
+/* IPv4 text is written by hand: it must be inet_ntop's, for every octet
+ * value in every place and for random addresses. */
+static void test_format_v4(void **state)
+{
+	char got[ADDR_STRLEN], want[INET_ADDRSTRLEN];
+	struct addr a = { .family = ADDR_V4 };
+	(void)state;
+	for (unsigned v = 0; v < 256; v++)
+		for (int k = 0; k < 4; k++) {
+			memset(a.bytes, k == 0 ? 7 : 0, 4);
+			a.bytes[k] = (uint8_t)v;
+			assert_non_null(inet_ntop(AF_INET, a.bytes, want, sizeof(want)));
+			assert_string_equal(addr_format(&a, got), want);
+		}
+	for (int i = 0; i < 200000; i++) {
+		uint32_t x = rnd(UINT32_MAX);
+		memcpy(a.bytes, &x, 4);
+		assert_non_null(inet_ntop(AF_INET, a.bytes, want, sizeof(want)));
+		assert_string_equal(addr_format(&a, got), want);
+	}
+}
+
 static void test_mask(void **state)
 {
 	struct addr a, m;
@@ -357,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_v4_differential),
 		cmocka_unit_test(test_v4_differential_portable),
 		cmocka_unit_test(test_v6_differential),
+		cmocka_unit_test(test_format_v4),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_equal_hash),
 	};
