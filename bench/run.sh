@@ -54,10 +54,12 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), 
 echo
 t_moat=$(best $MOAT scan --no-store -q "$DATA")
 t_parse=$(best build-release/moat-bench-parse "$DATA")
+t_events=$(BENCH_RUNS=3 best $MOAT scan --no-store --events --json "$DATA")
 t_moat_db=$(rm -f $OUT/bench.db*; TIMEFORMAT=%R; { time $MOAT scan --db $OUT/bench.db -q "$DATA" >/dev/null 2>&1; } 2>&1)
 t_sshg=$(best sh -c "$SSHG < '$DATA'")
 printf '%-44s %8s s %9s MB/s\n' "moat scan --no-store (parse + all detectors)" "$t_moat" "$(mbs "$t_moat")"
 printf '%-44s %8s s %9s MB/s\n' "  of which read + header + decode alone" "$t_parse" "$(mbs "$t_parse")"
+printf '%-44s %8s s %9s MB/s\n' "moat scan --events --json (every event out)" "$t_events" "$(mbs "$t_events")"
 printf '%-44s %8s s %9s MB/s\n' "moat scan (+ SQLite store of every event)" "$t_moat_db" "$(mbs "$t_moat_db")"
 printf '%-44s %8s s %9s MB/s\n' "sshg-parser (SSHGuard $(dpkg-query -W -f='${Version}' sshguard))" "$t_sshg" "$(mbs "$t_sshg")"
 if [ "$F2B" = 1 ]; then
