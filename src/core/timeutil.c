@@ -13,9 +13,8 @@ int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-/* The date of a day counted from 1970-01-01 (the inverse of
- * time_days_from_civil, by the same author's civil_from_days). */
-static void civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
+/* Howard Hinnant's civil_from_days (public domain algorithm). */
+void time_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
 {
 	z += 719468;
 	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -54,7 +53,7 @@ const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 		days--;
 	}
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	time_civil_from_days(days, &y, &m, &d);
 	/* written by hand, not with gmtime_r and snprintf: --events writes
 	 * one per line, and those two calls cost more than the line's scan */
 	char *p = buf;

@@ -26,3 +26,6 @@ int time_parse_rfc3339(const char *s, int64_t *ret);
 /* Days since 1970-01-01 of a proleptic Gregorian date (no time zone, no
  * libc): used by parsers to build UTC times fast. */
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Its inverse: the proleptic Gregorian date of a day counted from
+ * 1970-01-01. */
+void time_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d);

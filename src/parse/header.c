@@ -111,22 +111,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Howard Hinnant's civil_from_days (public domain algorithm). */
-static void civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
-{
-	z += 719468;
-	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	const unsigned doe = (unsigned)(z - era * 146097);
-	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	const unsigned mp = (5 * doy + 2) / 153;
-	const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	*ret_y = (int64_t)yoe + era * 400 + (m <= 2);
-	*ret_m = m;
-	*ret_d = d;
-}
-
 /* ---- POSIX TZ rules (the TZif footer) ---------------------------------- */
 
 static const char *tzs_name(const char *p)
@@ -268,7 +252,7 @@ static int32_t tz_rule_offset(const struct tz_rule *r, int64_t t)
 	unsigned m, d;
 	if (!r->has_dst)
 		return r->std_off;
-	civil_from_days(floor_div(t + r->std_off, 86400), &y, &m, &d);
+	time_civil_from_days(floor_div(t + r->std_off, 86400), &y, &m, &d);
 	s = tz_rule_local(&r->start, y) - r->std_off;
 	e = tz_rule_local(&r->end, y) - r->dst_off;
 	if (s < e)
@@ -540,7 +524,7 @@ void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 	if (mtime_s == 0)
 		mtime_s = (int64_t)time(NULL);
 	ctx->mt_days = floor_div(mtime_s + utc_offset(ctx, mtime_s), 86400);
-	civil_from_days(ctx->mt_days, &y, &m, &d);
+	time_civil_from_days(ctx->mt_days, &y, &m, &d);
 	ctx->mt_year = (int)y;
 	ctx->yc_mon = 0;
 	ctx->hc_ok = false;
