@@ -1,6 +1,5 @@
 #include "report/output.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #include "core/escape.h"
