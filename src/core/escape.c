@@ -40,19 +40,14 @@ static const struct {
 	.text = { [0x20 ... 0x5b] = true, [0x5d ... 0x7e] = true },
 };
 
-/* \u00XX (JSON) or \xXX (text) for byte c. */
+/* Byte c as an escape of its two lowercase hex digits: ESC (0x1b) is
+ * \u001b in JSON, \x1b for a terminal. */
 static void hex_escape(struct obuf *o, bool json, unsigned c)
 {
 	static const char hex[] = "0123456789abcdef";
-	char e[6] = { '\\', 'u', '0', '0', hex[c >> 4 & 15], hex[c & 15] };
-	if (json) {
-		obuf_write(o, e, 6);
-	} else {
-		e[1] = 'x';
-		e[2] = e[4];
-		e[3] = e[5];
-		obuf_write(o, e, 4);
-	}
+	const char digits[2] = { hex[c >> 4 & 15], hex[c & 15] };
+	obuf_write(o, json ? "\\u00" : "\\x", json ? 4 : 2);
+	obuf_write(o, digits, 2);
 }
 
 void obuf_json(struct obuf *o, struct sv v)

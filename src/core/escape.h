@@ -14,14 +14,16 @@
 size_t utf8_valid_len(const unsigned char *p, size_t n);
 
 /* Writes v as the body of a JSON string (no quotes): control bytes as
- * \u00XX, '"' and '\\' escaped, invalid UTF-8 bytes as \u00XX of the byte
- * (so the output is always valid UTF-8 JSON). */
+ * \u escapes of their value (ESC: \u001b), '"' and '\\' escaped, invalid
+ * UTF-8 bytes as the \u escape of the byte (0xff: \u00ff), so the output
+ * is always valid UTF-8 JSON. */
 void escape_json(FILE *f, struct sv v);
 /* The same into o. */
 void obuf_json(struct obuf *o, struct sv v);
 
 /* Writes v for a terminal: printable ASCII as is, valid UTF-8 kept,
- * everything else (controls, ESC, invalid bytes) as \xNN, backslash as \\.
+ * everything else (controls, ESC, invalid bytes) as \x and two hex digits
+ * (ESC: \x1b), backslash as \\.
  * At most max bytes of input are shown, then "…" (max 0 = no limit). */
 void escape_text(FILE *f, struct sv v, size_t max);
 /* The same into o. */
