@@ -50,20 +50,22 @@ static void hex_escape(struct obuf *o, bool json, unsigned c)
 	obuf_write(o, digits, 2);
 }
 
+/* Copies the run of plain bytes at p[i..n) at once; returns where it
+ * stopped (n, or the first byte to escape). */
+static size_t put_plain(struct obuf *o, const unsigned char *p, size_t i, size_t n, const bool plain_byte[256])
+{
+	size_t run = i;
+	while (run < n && plain_byte[p[run]])
+		run++;
+	obuf_write(o, p + i, run - i);
+	return run;
+}
+
 void obuf_json(struct obuf *o, struct sv v)
 {
 	const unsigned char *p = (const unsigned char *)v.p;
 	size_t i = 0;
-	while (i < v.n) {
-		size_t run = i;
-		while (run < v.n && plain.json[p[run]])
-			run++;
-		if (run > i) {
-			obuf_write(o, p + i, run - i);
-			i = run;
-			if (i == v.n)
-				break;
-		}
+	while ((i = put_plain(o, p, i, v.n, plain.json)) < v.n) {
 		unsigned c = p[i];
 		if (c == '"' || c == '\\') {
 			obuf_putc(o, '\\');
@@ -102,16 +104,7 @@ void obuf_text(struct obuf *o, struct sv v, size_t max)
 		n = max;
 		cut = true;
 	}
-	while (i < n) {
-		size_t run = i;
-		while (run < n && plain.text[p[run]])
-			run++;
-		if (run > i) {
-			obuf_write(o, p + i, run - i);
-			i = run;
-			if (i == n)
-				break;
-		}
+	while ((i = put_plain(o, p, i, n, plain.text)) < n) {
 		unsigned c = p[i];
 		if (c == '\\') {
 			obuf_write(o, "\\\\", 2);
