@@ -37,6 +37,6 @@ int dec_shadow(struct sv msg, struct event *ev); /* useradd, usermod, passwd …
 /* The decoder for a program name, or NULL. A name with a path
  * ("/usr/sbin/sshd") is looked up by its last component ("sshd"). */
 dec_fn decoder_for(struct sv program);
-/* The lookup's shortcut agrees with its table (every row's first byte is
- * among those it lets through): for the tests. */
+/* The table is sound: every row's length is its name's, and the lookup's
+ * shortcut lets every row's first byte through (for the tests). */
 bool decoder_table_ok(void);

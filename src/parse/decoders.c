@@ -43,14 +43,16 @@ static const struct {
 	ROW("vsftpd(pam_unix)", dec_pam),
 };
 
-/* The first bytes of the table's names: most other programs in an auth
- * log (kernel, CRON, systemd, polkitd…) are turned away by one load
- * instead of a walk through the table. decoder_table_ok() (tests) checks
- * that every row's first byte is here. */
-static const bool first_byte[256] = {
-	['a'] = true, ['c'] = true, ['d'] = true, ['g'] = true, ['l'] = true,
-	['p'] = true, ['s'] = true, ['u'] = true, ['v'] = true,
-};
+/* The first bytes of the table's names, taken from it before main: most
+ * other programs in an auth log (kernel, CRON, systemd, polkitd…) are
+ * turned away by one load instead of a walk through the table. */
+static bool first_byte[256];
+
+__attribute__((constructor)) static void first_byte_init(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(table); i++)
+		first_byte[(unsigned char)table[i].program[0]] = true;
+}
 
 bool decoder_table_ok(void)
 {
