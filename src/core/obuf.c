@@ -9,6 +9,8 @@ void obuf_flush(struct obuf *o)
 
 void obuf_write(struct obuf *o, const void *p, size_t n)
 {
+	if (n == 0)
+		return; /* p may be NULL (an empty view): memcpy must not see it */
 	if (n > OBUF_SIZE - o->n) {
 		obuf_flush(o);
 		if (n > OBUF_SIZE) {

@@ -37,7 +37,8 @@ static inline void obuf_init(struct obuf *o, FILE *f)
 /* Writes what is held to the stream. */
 void obuf_flush(struct obuf *o);
 
-/* Appends n bytes (any n: a long piece is written through). */
+/* Appends n bytes (any n: a long piece is written through; p may be NULL
+ * when n is 0). */
 void obuf_write(struct obuf *o, const void *p, size_t n);
 
 static inline void obuf_putc(struct obuf *o, char c)

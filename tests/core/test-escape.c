@@ -66,6 +66,9 @@ static void test_obuf(void **state)
 	struct obuf o;
 	(void)state;
 	obuf_init(&o, f);
+	obuf_write(&o, NULL, 0); /* an empty view's pointer may be NULL */
+	obuf_json(&o, (struct sv){ NULL, 0 });
+	obuf_text(&o, (struct sv){ NULL, 0 }, 0);
 	obuf_u64(&o, 0);
 	obuf_putc(&o, ' ');
 	obuf_u64(&o, UINT64_MAX);
