@@ -57,7 +57,8 @@ static size_t put_plain(struct obuf *o, const unsigned char *p, size_t i, size_t
 	size_t run = i;
 	while (run < n && plain_byte[p[run]])
 		run++;
-	obuf_write(o, p + i, run - i);
+	if (run > i) /* else p may be NULL (an empty view): no offset from it */
+		obuf_write(o, p + i, run - i);
 	return run;
 }
 
