@@ -383,11 +383,40 @@ void table_expire(struct table *t, int64_t before)
 	}
 }
 
+/* How many live records ahead of the one dropped table_drain loads. */
+#define DRAIN_AHEAD 8
+
+void table_drain(struct table *t)
+{
+	uint64_t pf = t->qhead;
+	unsigned ahead = 0;
+
+	/* every entry goes: instead of taking each out of its slot (a chain
+	 * of probes per entry), the slots are cleared at once at the end */
+	for (uint64_t p = t->qhead; p < t->qtail; p++) {
+		for (; ahead < DRAIN_AHEAD && (pf = next_live(t, pf, t->qtail)) < t->qtail; ahead++)
+			prefetch_range(t->q[pf++ & t->qmask].n, MIN(t->entry_size, (size_t)PF_BYTES));
+		if (!qlive(t, p))
+			continue;
+		ahead -= ahead > 0;
+		struct tnode *n = t->q[p & t->qmask].n;
+		if (t->drop)
+			t->drop(t->ud, n, false);
+		*(void **)n = t->free_list;
+		t->free_list = n;
+	}
+	memset(t->slots, 0, (t->mask + 1) * sizeof(*t->slots));
+	memset(t->qlive, 0, (t->qmask + 1) / 64 * sizeof(*t->qlive));
+	t->qhead = t->qtail;
+	t->pf_ent = t->pf_slot = t->qtail;
+	t->n = 0;
+}
+
 void table_done(struct table *t)
 {
 	if (!t->slots)
 		return;
-	table_expire(t, INT64_MAX);
+	table_drain(t);
 	t->free_list = NULL;
 	arena_done(&t->mem);
 	free_arrays(t);

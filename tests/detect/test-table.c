@@ -228,6 +228,93 @@ static void test_queue_wraps(void **state)
 	table_done(&t);
 }
 
+/* table_drain drops what table_expire(t, INT64_MAX) drops, in the same
+ * order (the order alerts come out at the end of a scan), and leaves an
+ * empty table that works as before: nothing is found, new entries are. */
+#define DRAIN_N 5000
+static uint64_t drain_order[2][2 * DRAIN_N];
+static size_t drain_n[2];
+static bool drain_ending; /* evicted (forced) until then, expired after */
+
+static void drain_drop(void *ud, struct tnode *n, bool forced)
+{
+	size_t w = *(const size_t *)ud;
+	assert_int_equal(forced, !drain_ending);
+	assert_true(drain_n[w] < 2 * DRAIN_N);
+	drain_order[w][drain_n[w]++] = n->hash;
+}
+
+static bool hash_is(const struct tnode *n, const void *key)
+{
+	return n->hash == *(const uint64_t *)key;
+}
+
+static void test_drain(void **state)
+{
+	static const size_t which[2] = { 0, 1 };
+	struct table t[2];
+	static struct tnode *n[2][DRAIN_N];
+	uint64_t ev[2] = { 0, 0 }, x;
+	(void)state;
+
+	drain_n[0] = drain_n[1] = 0;
+	drain_ending = false;
+	for (size_t w = 0; w < 2; w++) {
+		assert_int_equal(table_init(&t[w], 4096, sizeof(struct tnode) + 40, &ev[w], drain_drop,
+					    (void *)&which[w]), 0);
+		x = 777; /* the same inserts and touches in both */
+		for (unsigned i = 0; i < DRAIN_N; i++) {
+			int64_t now = 1000 + i;
+			/* inserts past the cap (evictions), touches that leave
+			 * stale records behind (squeezes, growth, a wrapped ring) */
+			n[w][i] = table_insert(&t[w], hash_mix(i + 1), now);
+			assert_non_null(n[w][i]);
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* one of the last 1,000 inserted: fewer than 2,000
+			 * entries (those inserted or touched since) are newer,
+			 * so it is still in the table */
+			unsigned j = i - (unsigned)(x >> 33) % (i < 1000 ? i + 1 : 1000);
+			table_touch(&t[w], n[w][j], now);
+		}
+	}
+	assert_int_equal(ev[0], DRAIN_N - 4096);
+	/* the evictions already dropped the same entries in both */
+	size_t before = drain_n[0];
+	assert_int_equal(drain_n[1], before);
+	assert_int_equal(t[1].n, 4096);
+
+	drain_ending = true;
+	table_expire(&t[0], INT64_MAX);
+	table_drain(&t[1]);
+	assert_int_equal(drain_n[0], before + 4096);
+	assert_int_equal(drain_n[1], drain_n[0]);
+	assert_memory_equal(drain_order[0], drain_order[1], drain_n[0] * sizeof(drain_order[0][0]));
+
+	/* empty and usable: no slot or live record left behind */
+	assert_int_equal(t[1].n, 0);
+	for (size_t i = 0; i <= t[1].mask; i++)
+		assert_null(t[1].slots[i].n);
+	for (size_t i = 0; i < (t[1].qmask + 1) / 64; i++)
+		assert_int_equal(t[1].qlive[i], 0);
+	for (unsigned i = 0; i < DRAIN_N; i++) {
+		uint64_t h = hash_mix(i + 1);
+		assert_null(table_find(&t[1], h, hash_is, &h));
+	}
+	for (unsigned i = 0; i < 100; i++)
+		assert_non_null(table_insert(&t[1], hash_mix(100000 + i), 100000 + i));
+	for (unsigned i = 0; i < 100; i++) {
+		uint64_t h = hash_mix(100000 + i);
+		assert_non_null(table_find(&t[1], h, hash_is, &h));
+	}
+	assert_int_equal(t[1].n, 100);
+	table_expire(&t[1], 100000 + 50);
+	assert_int_equal(t[1].n, 50);
+	assert_int_equal(drain_n[1], before + 4096 + 50);
+	table_done(&t[0]);
+	table_done(&t[1]);
+	assert_int_equal(drain_n[1], before + 4096 + 100);
+}
+
 /* A source's user names: new, known, stale, and the live count. */
 /* Whether the set holds key. */
 static bool has(const struct nameset *s, uint64_t key)
@@ -366,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_sset),
 		cmocka_unit_test(test_recency_queue),
 		cmocka_unit_test(test_queue_wraps),
+		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_nameset),
 		cmocka_unit_test(test_nameset_full),
 	};
