@@ -27,6 +27,52 @@ void time_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *
 	*ret_y = (int64_t)yoe + era * 400 + (*ret_m <= 2);
 }
 
+static int64_t floor_div64(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return q - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static bool same_offset(int64_t t, long off)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	return localtime_r(&tt, &tm) && tm.tm_gmtoff == off;
+}
+
+bool time_local(struct time_local *c, int64_t t, struct tm *ret)
+{
+	if (!c->used || t < c->lo || t > c->hi) {
+		time_t tt = (time_t)t;
+		if ((int64_t)tt != t || !localtime_r(&tt, ret))
+			return false;
+		int64_t h0 = floor_div64(t, 3600) * 3600;
+		c->used = true;
+		c->base = *ret;
+		if (same_offset(h0, ret->tm_gmtoff) && same_offset(h0 + 3599, ret->tm_gmtoff)) {
+			c->lo = h0;
+			c->hi = h0 + 3599;
+		} else {
+			c->lo = 1; /* a change inside the hour: nothing remembered */
+			c->hi = 0;
+		}
+		return true;
+	}
+	int64_t l = t + c->base.tm_gmtoff, days = floor_div64(l, 86400), y;
+	unsigned sod = (unsigned)(l - days * 86400), m, d;
+	time_civil_from_days(days, &y, &m, &d);
+	*ret = c->base;
+	ret->tm_sec = (int)(sod % 60);
+	ret->tm_min = (int)(sod / 60 % 60);
+	ret->tm_hour = (int)(sod / 3600);
+	ret->tm_mday = (int)d;
+	ret->tm_mon = (int)m - 1;
+	ret->tm_year = (int)(y - 1900);
+	ret->tm_wday = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+	ret->tm_yday = (int)(days - time_days_from_civil(y, 1, 1));
+	return true;
+}
+
 static char *put2(char *p, unsigned v)
 {
 	p[0] = (char)('0' + v / 10);

@@ -1,8 +1,10 @@
 /* timeutil: UTC microsecond times and their RFC 3339 form. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Writes "2026-11-01T00:00:01Z" (or with ".123456" when usec != 0) into buf,
  * which must hold TIME_STRLEN bytes; returns buf. The year always has four
@@ -29,3 +31,19 @@ int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Its inverse: the proleptic Gregorian date of a day counted from
  * 1970-01-01. */
 void time_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d);
+
+/* localtime_r with a memory of the last UTC hour it read: a time in that
+ * hour is broken down by hand with the hour's offset (localtime_r takes a
+ * lock and walks the zone's rules: about 100 ns, once per login). An hour
+ * is remembered only when the offset at its first and its last second is
+ * the one of the time asked for, i.e. when the zone does not change inside
+ * it (the header's per-hour cache assumes the same: no zone changes twice
+ * within an hour). Start with a zeroed struct; after TZ changes (setenv +
+ * tzset), zero it again. */
+struct time_local {
+	int64_t lo, hi; /* the UTC seconds remembered: lo..hi (none while lo > hi) */
+	struct tm base; /* localtime_r's answer inside them: its offset, isdst and zone */
+	bool used;
+};
+/* false when localtime_r fails (the time is outside what struct tm holds). */
+bool time_local(struct time_local *c, int64_t t, struct tm *ret);

@@ -17,6 +17,7 @@
 
 #include "core/alert.h"
 #include "core/hash.h"
+#include "core/timeutil.h"
 #include "core/event.h"
 #include "detect/detect.h"
 
@@ -552,6 +553,7 @@ struct detect {
 	uint64_t seed;
 	int64_t now_us;
 	bool finished;
+	struct time_local local; /* the local hour of logins (unusual.c) */
 
 	/* hosts: interned names, id 0 is "" (no host or the table is full) */
 	char **host_names;

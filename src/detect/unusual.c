@@ -288,7 +288,7 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 		}
 		free(blob);
 	}
-	if (!localtime_r(&t, &tm))
+	if (!time_local(&d->local, (int64_t)t, &tm))
 		return;
 
 	struct baseline *b = &e->b;

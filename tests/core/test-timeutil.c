@@ -4,7 +4,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/timeutil.h"
 
@@ -119,6 +122,78 @@ static void test_format_matches_libc(void **state)
 	}
 }
 
+/* time_local against localtime_r, field by field, in zones with DST
+ * (both hemispheres, a half-hour change on Lord Howe, Dublin's negative
+ * DST, Casablanca's Ramadan changes, Troll's two hours), odd offsets
+ * (Kathmandu, Chatham, St John's) and local mean time before 1900: times
+ * walked in random steps (the remembered hour is hit and left), densely
+ * around this decade's changes and sparsely from 1890 to 2045. */
+static void check_local(const char *zone, struct time_local *c, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm want, got;
+	assert_non_null(localtime_r(&tt, &want));
+	assert_true(time_local(c, t, &got));
+	if (got.tm_sec != want.tm_sec || got.tm_min != want.tm_min || got.tm_hour != want.tm_hour ||
+	    got.tm_mday != want.tm_mday || got.tm_mon != want.tm_mon || got.tm_year != want.tm_year ||
+	    got.tm_wday != want.tm_wday || got.tm_yday != want.tm_yday || got.tm_isdst != want.tm_isdst ||
+	    got.tm_gmtoff != want.tm_gmtoff || strcmp(got.tm_zone, want.tm_zone) != 0)
+		fail_msg("%s at %lld: %04d-%02d-%02d %02d:%02d:%02d wday %d yday %d dst %d off %ld %s, libc "
+			 "%04d-%02d-%02d %02d:%02d:%02d wday %d yday %d dst %d off %ld %s",
+			 zone, (long long)t, got.tm_year + 1900, got.tm_mon + 1, got.tm_mday, got.tm_hour, got.tm_min,
+			 got.tm_sec, got.tm_wday, got.tm_yday, got.tm_isdst, got.tm_gmtoff, got.tm_zone,
+			 want.tm_year + 1900, want.tm_mon + 1, want.tm_mday, want.tm_hour, want.tm_min, want.tm_sec,
+			 want.tm_wday, want.tm_yday, want.tm_isdst, want.tm_gmtoff, want.tm_zone);
+}
+
+static void test_local_vs_libc(void **state)
+{
+	static const char *zones[] = { "UTC",		   "Europe/Berlin",	"America/New_York", "Australia/Lord_Howe",
+				       "Europe/Dublin",	   "Africa/Casablanca", "Antarctica/Troll", "Asia/Kathmandu",
+				       "Pacific/Chatham", "America/St_Johns",	"Europe/Amsterdam", "America/Sao_Paulo" };
+	const char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+	uint64_t x = 88172645463325252ULL;
+	unsigned long hits = 0;
+	(void)state;
+	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zones[z]);
+		if (z > 0 && access(path, R_OK) != 0)
+			fail_msg("%s: no tzdata (install the tzdata package)", path);
+		assert_int_equal(setenv("TZ", zones[z], 1), 0);
+		tzset();
+		struct time_local c = { 0 };
+		/* densely: 2019-2030, steps of 1 s to 2 h */
+		for (int64_t t = time_days_from_civil(2019, 1, 1) * 86400; t < time_days_from_civil(2031, 1, 1) * 86400;) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			t += (int64_t)(x % 7200) + 1;
+			bool hit = c.used && t >= c.lo && t <= c.hi;
+			hits += hit;
+			check_local(zones[z], &c, t);
+			/* and back to the start of its hour (logs of several
+			 * files are not in one time order) */
+			check_local(zones[z], &c, t - (t % 3600 + 3600) % 3600);
+		}
+		/* sparsely: 1890-2045, steps up to 3 days, and each step's
+		 * neighbours a second and an hour later (in the hour just read) */
+		for (int64_t t = time_days_from_civil(1890, 1, 1) * 86400; t < time_days_from_civil(2046, 1, 1) * 86400;) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			t += (int64_t)(x % 259200) + 1;
+			check_local(zones[z], &c, t);
+			check_local(zones[z], &c, t + 1);
+			check_local(zones[z], &c, t + 3599);
+		}
+	}
+	assert_true(hits > 100000); /* the remembered hour was used, not only localtime_r */
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_civil),
 		cmocka_unit_test(test_format_matches_libc),
+		cmocka_unit_test(test_local_vs_libc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
