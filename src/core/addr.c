@@ -62,22 +62,37 @@ static inline bool parse_v4_scalar(struct sv v, uint32_t *ret)
 
 /* For each of the 81 length patterns (1-3 digits a part): where each
  * part's hundreds, tens and units are in the text (0x80: none, read as
- * 0), and the first digits of the parts that have several (a '0' there is
- * a leading zero). */
+ * 0), the first digits of the parts that have several (a '0' there is a
+ * leading zero), and the text's dots, digits and length, which the input
+ * must match exactly. A pattern is found by a multiplicative hash of the
+ * dots and the length, which tells the 81 apart (v4_simd_init checks it):
+ * one multiply instead of finding the dots one after the other. */
 struct v4_pattern {
 	uint8_t shuffle[16];
+	uint64_t want; /* dots | digits << 16 | length << 32 */
 	uint16_t first;
 };
-static struct v4_pattern v4_patterns[81];
+#define V4_NONE 81 /* the pattern no input matches */
+#define V4_HASH 0x052c84c1u
+static struct v4_pattern v4_patterns[82] __attribute__((aligned(64))); /* 32 bytes each: no load crosses a line */
+static uint8_t v4_index[256];
 static bool v4_simd; /* the processor has SSSE3 (and tests have not said no) */
+
+static unsigned v4_hash(unsigned dots, unsigned n)
+{
+	return (unsigned)(((dots | n << 16) * V4_HASH) >> 24);
+}
 
 /* Filled once, before main: the parser then tests no flag of its own, and
  * no two threads can race to fill the table. */
 __attribute__((constructor)) static void v4_simd_init(void)
 {
+	bool ok = true;
+	memset(v4_index, V4_NONE, sizeof(v4_index));
+	v4_patterns[V4_NONE].want = ~UINT64_C(0); /* no text has every bit */
 	for (unsigned i = 0; i < 81; i++) {
 		struct v4_pattern *pt = &v4_patterns[i];
-		unsigned len[4] = { i / 27 + 1, i / 9 % 3 + 1, i / 3 % 3 + 1, i % 3 + 1 }, at = 0;
+		unsigned len[4] = { i / 27 + 1, i / 9 % 3 + 1, i / 3 % 3 + 1, i % 3 + 1 }, at = 0, dots = 0;
 		memset(pt->shuffle, 0x80, sizeof(pt->shuffle));
 		pt->first = 0;
 		for (unsigned k = 0; k < 4; k++) {
@@ -85,11 +100,19 @@ __attribute__((constructor)) static void v4_simd_init(void)
 				pt->shuffle[4 * k + 3 - len[k] + j] = (uint8_t)(at + j);
 			if (len[k] > 1)
 				pt->first |= (uint16_t)(1u << at);
-			at += len[k] + 1;
+			at += len[k];
+			if (k < 3)
+				dots |= 1u << at;
+			at++;
 		}
+		unsigned n = at - 1, digits = ((1u << n) - 1) & ~dots, h = v4_hash(dots, n);
+		pt->want = dots | (uint64_t)digits << 16 | (uint64_t)n << 32;
+		if (v4_index[h] != V4_NONE)
+			ok = false; /* two patterns on one slot: the portable parser serves */
+		v4_index[h] = (uint8_t)i;
 	}
 	__builtin_cpu_init(); /* a constructor may run before libgcc's own */
-	v4_simd = __builtin_cpu_supports("ssse3");
+	v4_simd = ok && __builtin_cpu_supports("ssse3");
 }
 
 __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_t *ret)
@@ -113,20 +136,11 @@ __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_
 	const unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
 	const unsigned digits = (unsigned)_mm_movemask_epi8(
 		_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
-	/* the parts' lengths from the three dots (a stop bit past the text:
-	 * a missing dot makes a length out of range) */
-	unsigned m = dots | 1u << 16, d1, d2, d3;
-	d1 = (unsigned)__builtin_ctz(m);
-	m &= m - 1;
-	d2 = (unsigned)__builtin_ctz(m | 1u << 16);
-	m &= m - 1;
-	d3 = (unsigned)__builtin_ctz(m | 1u << 16);
-	m &= m - 1;
-	const unsigned l0 = d1 - 1, l1 = d2 - d1 - 2, l2 = d3 - d2 - 2, l3 = n - d3 - 2; /* lengths - 1 */
-	/* only digits and dots; no fourth dot; every part 1-3 digits */
-	if ((digits | dots) != (1u << n) - 1 || (m & 0xffff) != 0 || l0 > 2 || l1 > 2 || l2 > 2 || l3 > 2)
-		return false;
-	const struct v4_pattern *pt = &v4_patterns[l0 * 27 + l1 * 9 + l2 * 3 + l3];
+	/* the pattern these dots and this length would be: the text is it
+	 * when its dots, digits and length are exactly the pattern's (every
+	 * byte a digit or a dot, three dots, every part 1-3 digits) */
+	const struct v4_pattern *pt = &v4_patterns[v4_index[v4_hash(dots, n)]];
+	const uint64_t have = dots | (uint64_t)digits << 16 | (uint64_t)n << 32;
 	/* hundreds, tens and units of each part in its 4 bytes, then
 	 * 100h + 10t and u side by side, then their sums */
 	const __m128i dv = _mm_sub_epi8(x, _mm_set1_epi8('0'));
@@ -135,7 +149,7 @@ __attribute__((target("ssse3"))) static bool parse_v4_ssse3(struct sv v, uint32_
 	const __m128i parts = _mm_madd_epi16(pairs, _mm_set1_epi16(1));
 	const unsigned big = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi32(parts, _mm_set1_epi32(255)));
 	const unsigned zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('0')));
-	if (big || (zeros & pt->first))
+	if (have != pt->want || big || (zeros & pt->first))
 		return false;
 	const __m128i b = _mm_packus_epi16(_mm_packs_epi32(parts, parts), parts);
 	*ret = (uint32_t)_mm_cvtsi128_si32(b);
