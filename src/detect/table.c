@@ -391,6 +391,9 @@ void table_drain(struct table *t)
 	uint64_t pf = t->qhead;
 	unsigned ahead = 0;
 
+	if (t->n == 0)
+		return; /* nothing in the slots, no live record (at the end, a table drained before) */
+
 	/* every entry goes: instead of taking each out of its slot (a chain
 	 * of probes per entry), the slots are cleared at once at the end */
 	for (uint64_t p = t->qhead; p < t->qtail; p++) {

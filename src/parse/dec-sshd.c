@@ -376,15 +376,16 @@ static bool split_key(struct sv info, struct sv *type, struct sv *fp, struct sv 
 
 /* Key text with no room for attacker text: "TYPE FP" or
  * "TYPE FP, signature count = N" (security keys). */
-static bool key_info_strict(struct sv info)
+static bool key_info_strict(struct sv info, struct sv *type, struct sv *fp, struct sv *after)
 {
-	struct sv type, fp, after;
+	struct sv rest;
 	unsigned long n;
-	if (!split_key(info, &type, &fp, &after) || fp.n == 0)
+	if (!split_key(info, type, fp, after) || fp->n == 0)
 		return false;
-	if (after.n == 0)
+	if (after->n == 0)
 		return true;
-	return sv_consume(&after, ", signature count = ") && parse_uint(after, 4294967295UL, &n);
+	rest = *after;
+	return sv_consume(&rest, ", signature count = ") && parse_uint(rest, 4294967295UL, &n);
 }
 
 /* Could info be what auth_log() appends for this method? */
@@ -398,18 +399,24 @@ static bool key_info_plausible(struct sv info, enum auth_method m)
 	return info.n > 0;
 }
 
+/* Key text split by split_key into the event. */
+static void apply_key(struct sv type, struct sv fp, struct sv after, struct event *ev)
+{
+	ev->key_type = type;
+	ev->key_fp = fp;
+	if (!sv_consume(&after, ", "))
+		(void)sv_consume(&after, " ");
+	if (after.n)
+		ev->detail = after;
+}
+
 static void apply_info(struct sv info, struct event *ev)
 {
 	struct sv type, fp, after;
 	if (info.n == 0)
 		return; /* most lines: nothing after " ssh2" */
 	if (split_key(info, &type, &fp, &after)) {
-		ev->key_type = type;
-		ev->key_fp = fp;
-		if (!sv_consume(&after, ", "))
-			(void)sv_consume(&after, " ");
-		if (after.n)
-			ev->detail = after;
+		apply_key(type, fp, after, ev);
 	} else if (info.n) {
 		ev->detail = info; /* gssapi-with-mic: the client's principal */
 	}
@@ -437,7 +444,8 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, c
 static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struct event *ev)
 {
 	long sp = dec_chr(rest, ' ');
-	struct sv meth, s, info = SV_NULL, core;
+	struct sv meth, s, info = SV_NULL, core, ktype, kfp, kafter;
+	bool split = false; /* info is strict key text, split into ktype, kfp, kafter */
 	long i;
 
 	if (sp <= 0)
@@ -459,10 +467,11 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 
 	if (sv_consume_end(&s, " ssh2") || sv_consume_end(&s, " ssh1")) {
 		core = s;
-	} else if ((i = dec_rfind(s, " ssh2: ")) >= 0 && key_info_strict(sv_skip(s, (size_t)i + 7))) {
+	} else if ((i = dec_rfind(s, " ssh2: ")) >= 0 &&
+		   key_info_strict(sv_skip(s, (size_t)i + 7), &ktype, &kfp, &kafter)) {
 		/* the last " ssh2: " is sshd's: strict key text cannot hold one */
 		core = sv_make(s.p, (size_t)i);
-		info = sv_skip(s, (size_t)i + 7);
+		split = true;
 	} else if (i < 0) {
 		core = s; /* no protocol tag: old or hand-written */
 	} else {
@@ -497,7 +506,10 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 	}
 	if (!parse_user_from(core, ev, false, "invalid user "))
 		return 0;
-	apply_info(info, ev);
+	if (split)
+		apply_key(ktype, kfp, kafter, ev);
+	else
+		apply_info(info, ev);
 	return 1;
 }
 
