@@ -51,6 +51,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/array.h"
 #include "detect/internal.h"
@@ -113,6 +116,24 @@ static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t 
 	return b->rate_sum;
 }
 
+/* The sum of a word's 8 bytes, and how many of them are not zero. */
+static inline void word_sum_nz(uint64_t v, uint32_t *sum, uint32_t *nz)
+{
+#ifdef __SSE2__
+	/* one "sum of absolute differences" from zero each: the bytes, and
+	 * the bytes capped at 1 */
+	const __m128i x = _mm_cvtsi64_si128((long long)v), zero = _mm_setzero_si128();
+	*sum += (uint32_t)_mm_cvtsi128_si32(_mm_sad_epu8(x, zero));
+	*nz += (uint32_t)_mm_cvtsi128_si32(_mm_sad_epu8(_mm_min_epu8(x, _mm_set1_epi8(1)), zero));
+#else
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL;
+	uint64_t pairs = (v & even) + (v >> 8 & even); /* four sums of two, each < 511 */
+	*sum += (uint32_t)((pairs * 0x0001000100010001ULL) >> 48);
+	/* a byte's top bit set when it is not zero; the bits added up */
+	*nz += (uint32_t)((((((v & lo7) + lo7) | v) & ~lo7) >> 7) * 0x0101010101010101ULL >> 56);
+#endif
+}
+
 /* Empties the ring's buckets from..to-1 (positions, from <= to <= nh).
  * A word at a time over the ring's room (a multiple of 8 bytes, see
  * brute_init): the range's bytes are masked in, summed, counted and
@@ -120,20 +141,15 @@ static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t 
  * failure is a coin toss), and a word outside the range keeps its bytes. */
 static void hours_empty(struct src *s, uint32_t from, uint32_t to)
 {
-	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL;
 	uint32_t sum = 0, nz = 0;
 	uint64_t first = ~UINT64_C(0) << (8 * (from % 8));
 
 	for (uint32_t w = from & ~7u; w < to; w += 8) {
 		uint32_t left = to - w;
-		uint64_t m = first & (left >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * left)) - 1), x, v, pairs;
+		uint64_t m = first & (left >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * left)) - 1), x;
 		first = ~UINT64_C(0);
 		memcpy(&x, s->hours + w, sizeof(x));
-		v = x & m;
-		pairs = (v & even) + (v >> 8 & even); /* four sums of two, each < 511 */
-		sum += (uint32_t)((pairs * 0x0001000100010001ULL) >> 48);
-		/* a byte's top bit set when it is not zero; the bits added up */
-		nz += (uint32_t)((((((v & lo7) + lo7) | v) & ~lo7) >> 7) * 0x0101010101010101ULL >> 56);
+		word_sum_nz(x & m, &sum, &nz);
 		x &= ~m;
 		memcpy(s->hours + w, &x, sizeof(x));
 	}
