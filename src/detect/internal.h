@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "core/alert.h"
+#include "core/event.h"
 #include "core/hash.h"
 #include "core/timeutil.h"
-#include "core/event.h"
 #include "detect/detect.h"
 
 #define USEC_PER_SEC INT64_C(1000000)

@@ -179,7 +179,6 @@ static uint64_t live_word(const struct table *t, uint64_t p, uint64_t end, unsig
 	return bits;
 }
 
-
 struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
 {
 	if (*pos < t->qhead)
@@ -399,12 +398,14 @@ void table_drain(struct table *t)
 		return; /* nothing in the slots, no live record (at the end, a table drained before) */
 
 	/* every entry goes: instead of taking each out of its slot (a chain
-	 * of probes per entry), the slots are cleared at once at the end */
-	for (uint64_t p = t->qhead; p < t->qtail; p++) {
+	 * of probes per entry), the slots are cleared at once at the end;
+	 * the live records are found a word of bits at a time */
+	for (uint64_t p = t->qhead;; p++) {
 		for (; ahead < DRAIN_AHEAD && (pf = next_live(t, pf, t->qtail)) < t->qtail; ahead++)
 			prefetch_range(t->q[pf++ & t->qmask].n, MIN(t->entry_size, (size_t)PF_BYTES));
-		if (!qlive(t, p))
-			continue;
+		p = next_live(t, p, t->qtail);
+		if (p >= t->qtail)
+			break;
 		ahead -= ahead > 0;
 		struct tnode *n = t->q[p & t->qmask].n;
 		if (t->drop)
