@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/timeutil.h"
+#include "../test-tz.h"
 
 static void test_roundtrip(void **state)
 {
@@ -151,8 +152,7 @@ static void test_local_vs_libc(void **state)
 	static const char *zones[] = { "UTC",		   "Europe/Berlin",	"America/New_York", "Australia/Lord_Howe",
 				       "Europe/Dublin",	   "Africa/Casablanca", "Antarctica/Troll", "Asia/Kathmandu",
 				       "Pacific/Chatham", "America/St_Johns",	"Europe/Amsterdam", "America/Sao_Paulo" };
-	const char *old = getenv("TZ");
-	char *saved = old ? strdup(old) : NULL;
+	char *saved = test_tz_save();
 	uint64_t x = 88172645463325252ULL;
 	unsigned long hits = 0;
 	(void)state;
@@ -186,12 +186,7 @@ static void test_local_vs_libc(void **state)
 		}
 	}
 	assert_true(hits > 100000); /* the remembered hour was used, not only localtime_r */
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
+	test_tz_restore(saved);
 }
 
 int main(void)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "../test-tmp.h"
+#include "../test-tz.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -248,7 +249,7 @@ static void test_local_time(void **state)
 		print_message("no tzdata: skipping the local-time case\n");
 		skip();
 	}
-	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	char *old = test_tz_save();
 	setenv("TZ", "Europe/Berlin", 1);
 	tzset();
 	char *root = make_root();
@@ -269,12 +270,7 @@ static void test_local_time(void **state)
 	assert_true(c[0].time_s == utc(2024, 7, 15, 8, 0, 59));
 	dpkg_history_free(h);
 	rm_root(root);
-	if (old)
-		setenv("TZ", old, 1);
-	else
-		unsetenv("TZ");
-	free(old);
-	tzset();
+	test_tz_restore(old);
 }
 
 static void test_missing_and_empty(void **state)

@@ -20,6 +20,7 @@
 #include "core/macro.h"
 #include "core/timeutil.h"
 #include "parse/header.h"
+#include "../test-tz.h"
 
 #define MTIME_DEFAULT "2026-11-15T12:00:00Z"
 
@@ -453,8 +454,7 @@ static void test_zones_vs_libc(void **state)
 	static const char *zones[] = { "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo",
 				       "Asia/Kolkata", "Pacific/Chatham", "Africa/Casablanca", "America/St_Johns" };
 	static const int years[] = { 1995, 2026, 2027, 2040, 2041 };
-	const char *old = getenv("TZ");
-	char *saved = old ? strdup(old) : NULL;
+	char *saved = test_tz_save();
 	(void)state;
 	for (size_t z = 0; z < ELEMENTSOF(zones); z++) {
 		struct header_ctx *mine = header_ctx_new(zones[z]), *libc;
@@ -488,12 +488,7 @@ static void test_zones_vs_libc(void **state)
 		header_ctx_free(mine);
 		header_ctx_free(libc);
 	}
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
+	test_tz_restore(saved);
 }
 
 /* Hostile bytes: NUL, invalid UTF-8, overlong lines. */
