@@ -509,9 +509,7 @@ void brute_sweep(struct detect *d, int64_t now)
 			break;
 		close_burst(d, b);
 	}
-	if (now == INT64_MAX)
-		table_drain(&d->srcs); /* the end (detect_finish) */
-	else if (now > INT64_MIN + d->src_ttl_us)
+	if (now > INT64_MIN + d->src_ttl_us)
 		table_expire(&d->srcs, now - d->src_ttl_us);
 }
 

@@ -300,9 +300,7 @@ static void sweep(struct detect *d, int64_t now)
 		privesc_sweep(d, now);
 	if (now > corr_deadline(d))
 		corr_sweep(d, now);
-	if (now == INT64_MAX)
-		table_drain(&d->accts); /* the end (detect_finish) */
-	else if (now > table_end(&d->accts, d->acct_ttl_us))
+	if (now > table_end(&d->accts, d->acct_ttl_us))
 		table_expire(&d->accts, now - d->acct_ttl_us);
 
 	int64_t next = add_sat(now, d->min_gap_us);

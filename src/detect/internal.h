@@ -238,12 +238,11 @@ static inline void table_touch(struct table *t, struct tnode *n, int64_t now_us)
 struct tnode *table_next_oldest(const struct table *t, uint64_t *pos);
 /* Drops (drop callback with forced=false) and frees one entry. */
 void table_remove(struct table *t, struct tnode *n);
-/* Drops entries not seen since before `before`, oldest first. */
+/* Drops entries not seen since before `before`, oldest first (entries are
+ * stamped with nondecreasing times). The drop callback must not look
+ * anything up in t: when every entry goes, the slots are cleared once
+ * after the last drop. */
 void table_expire(struct table *t, int64_t before);
-/* Drops every entry, oldest first, as table_expire(t, INT64_MAX) does,
- * but clears the slots at once instead of one entry at a time: while it
- * runs, the drop callback must not look anything up in t. */
-void table_drain(struct table *t);
 
 /* ---- bounded sets of keys with counts (an account's sources) ----
  *

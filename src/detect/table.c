@@ -375,31 +375,18 @@ static void expire_prefetch(struct table *t)
 	}
 }
 
-void table_expire(struct table *t, int64_t before)
-{
-	struct tqrec *r;
-	while ((r = queue_oldest(t))) {
-		if (r->seen_us >= before)
-			break;
-		free_node(t, r->n, false);
-		expire_prefetch(t);
-	}
-}
-
 /* How many live records ahead of the one dropped table_drain loads. */
 #define DRAIN_AHEAD 8
 
-void table_drain(struct table *t)
+/* Drops every entry, oldest first, as the loop in table_expire would, but
+ * clears the slots at once at the end instead of taking each entry out of
+ * its slot (a chain of probes per entry); the live records are found a
+ * word of bits at a time. */
+static void table_drain(struct table *t)
 {
 	uint64_t pf = t->qhead;
 	unsigned ahead = 0;
 
-	if (t->n == 0)
-		return; /* nothing in the slots, no live record (at the end, a table drained before) */
-
-	/* every entry goes: instead of taking each out of its slot (a chain
-	 * of probes per entry), the slots are cleared at once at the end;
-	 * the live records are found a word of bits at a time */
 	for (uint64_t p = t->qhead;; p++) {
 		for (; ahead < DRAIN_AHEAD && (pf = next_live(t, pf, t->qtail)) < t->qtail; ahead++)
 			prefetch_range(t->q[pf++ & t->qmask].n, MIN(t->entry_size, (size_t)PF_BYTES));
@@ -420,11 +407,30 @@ void table_drain(struct table *t)
 	t->n = 0;
 }
 
+void table_expire(struct table *t, int64_t before)
+{
+	struct tqrec *r;
+	/* Records are stamped in time order: when the newest is older than
+	 * before, every entry goes (the end of a scan, a log's long silence).
+	 * Then one pass drains the table, unless the slots are so many for
+	 * the entries that clearing them all costs more than taking each out. */
+	if (t->n && t->q[(t->qtail - 1) & t->qmask].seen_us < before && t->n * 256 >= t->mask + 1) {
+		table_drain(t);
+		return;
+	}
+	while ((r = queue_oldest(t))) {
+		if (r->seen_us >= before)
+			break;
+		free_node(t, r->n, false);
+		expire_prefetch(t);
+	}
+}
+
 void table_done(struct table *t)
 {
 	if (!t->slots)
 		return;
-	table_drain(t);
+	table_expire(t, INT64_MAX);
 	t->free_list = NULL;
 	arena_done(&t->mem);
 	free_arrays(t);

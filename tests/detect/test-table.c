@@ -228,9 +228,10 @@ static void test_queue_wraps(void **state)
 	table_done(&t);
 }
 
-/* table_drain drops what table_expire(t, INT64_MAX) drops, in the same
- * order (the order alerts come out at the end of a scan), and leaves an
- * empty table that works as before: nothing is found, new entries are. */
+/* When every entry expires, table_expire drains the table in one pass: it
+ * drops what taking the entries out one at a time drops, in the same order
+ * (the order alerts come out at the end of a scan), and leaves an empty
+ * table that works as before: nothing is found, new entries are. */
 #define DRAIN_N 5000
 static uint64_t drain_order[2][2 * DRAIN_N];
 static size_t drain_n[2];
@@ -284,8 +285,17 @@ static void test_drain(void **state)
 	assert_int_equal(t[1].n, 4096);
 
 	drain_ending = true;
-	table_expire(&t[0], INT64_MAX);
-	table_drain(&t[1]);
+	/* t[0]: one entry at a time, oldest first */
+	static struct tnode *oldest[DRAIN_N];
+	size_t k = 0;
+	uint64_t pos = 0;
+	for (struct tnode *y; (y = table_next_oldest(&t[0], &pos));)
+		oldest[k++] = y;
+	assert_int_equal(k, 4096);
+	for (size_t i = 0; i < k; i++)
+		table_remove(&t[0], oldest[i]);
+	/* t[1]: all expire at once (the drain) */
+	table_expire(&t[1], INT64_MAX);
 	assert_int_equal(drain_n[0], before + 4096);
 	assert_int_equal(drain_n[1], drain_n[0]);
 	assert_memory_equal(drain_order[0], drain_order[1], drain_n[0] * sizeof(drain_order[0][0]));
@@ -310,6 +320,10 @@ static void test_drain(void **state)
 	table_expire(&t[1], 100000 + 50);
 	assert_int_equal(t[1].n, 50);
 	assert_int_equal(drain_n[1], before + 4096 + 50);
+	/* 20 left among 8,192 slots: the end takes them out one at a time */
+	assert_int_equal(t[1].mask + 1, 8192);
+	table_expire(&t[1], 100000 + 80);
+	assert_int_equal(t[1].n, 20);
 	table_done(&t[0]);
 	table_done(&t[1]);
 	assert_int_equal(drain_n[1], before + 4096 + 100);
