@@ -475,7 +475,7 @@ static void event_views(struct event *ev, struct sv *out[EVENT_VIEWS])
 }
 
 /* Copies ev into h (unless it was built there: detect_slot), with the
- * text of its views that lie outside lo..hi-1 (views inside stay where
+ * text of its views that lie outside text[0, n) (views inside stay where
  * they are: the caller keeps those bytes). False when that text is longer
  * than HELD_TEXT_MAX (the event is judged at once) or on OOM. */
 static bool hold(struct held *h, const struct event *ev, const char *text, size_t n)

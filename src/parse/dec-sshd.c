@@ -444,8 +444,8 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, c
 static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struct event *ev)
 {
 	long sp = dec_chr(rest, ' ');
-	struct sv meth, s, info = SV_NULL, core, ktype, kfp, kafter;
-	bool split = false; /* info is strict key text, split into ktype, kfp, kafter */
+	struct sv meth, s, core, ktype, kfp, kafter;
+	bool key = false; /* strict key text followed " ssh2: ", split into ktype, kfp, kafter */
 	long i;
 
 	if (sp <= 0)
@@ -471,7 +471,7 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 		   key_info_strict(sv_skip(s, (size_t)i + 7), &ktype, &kfp, &kafter)) {
 		/* the last " ssh2: " is sshd's: strict key text cannot hold one */
 		core = sv_make(s.p, (size_t)i);
-		split = true;
+		key = true;
 	} else if (i < 0) {
 		core = s; /* no protocol tag: old or hand-written */
 	} else {
@@ -506,10 +506,8 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 	}
 	if (!parse_user_from(core, ev, false, "invalid user "))
 		return 0;
-	if (split)
+	if (key)
 		apply_key(ktype, kfp, kafter, ev);
-	else
-		apply_info(info, ev);
 	return 1;
 }
 
