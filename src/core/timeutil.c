@@ -27,12 +27,6 @@ void time_civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *
 	*ret_y = (int64_t)yoe + era * 400 + (*ret_m <= 2);
 }
 
-static int64_t floor_div64(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return q - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 static bool same_offset(int64_t t, long off)
 {
 	time_t tt = (time_t)t;
@@ -46,7 +40,7 @@ bool time_local(struct time_local *c, int64_t t, struct tm *ret)
 		time_t tt = (time_t)t;
 		if ((int64_t)tt != t || !localtime_r(&tt, ret))
 			return false;
-		int64_t h0 = floor_div64(t, 3600) * 3600;
+		int64_t h0 = time_floor_div(t, 3600) * 3600;
 		c->used = true;
 		c->base = *ret;
 		if (same_offset(h0, ret->tm_gmtoff) && same_offset(h0 + 3599, ret->tm_gmtoff)) {
@@ -58,7 +52,7 @@ bool time_local(struct time_local *c, int64_t t, struct tm *ret)
 		}
 		return true;
 	}
-	int64_t l = t + c->base.tm_gmtoff, days = floor_div64(l, 86400), y;
+	int64_t l = t + c->base.tm_gmtoff, days = time_floor_div(l, 86400), y;
 	unsigned sod = (unsigned)(l - days * 86400), m, d;
 	time_civil_from_days(days, &y, &m, &d);
 	*ret = c->base;
@@ -88,16 +82,8 @@ const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN])
 		t_us = TIME_US_MIN;
 	if (t_us > TIME_US_MAX)
 		t_us = TIME_US_MAX;
-	int64_t s = t_us / 1000000, us = t_us % 1000000;
-	if (us < 0) {
-		us += 1000000;
-		s--;
-	}
-	int64_t days = s / 86400, sod = s % 86400, y;
-	if (sod < 0) {
-		sod += 86400;
-		days--;
-	}
+	int64_t s = time_floor_div(t_us, 1000000), us = t_us - s * 1000000;
+	int64_t days = time_floor_div(s, 86400), sod = s - days * 86400, y;
 	unsigned m, d;
 	time_civil_from_days(days, &y, &m, &d);
 	/* written by hand, not with gmtime_r and snprintf: --events writes

@@ -25,6 +25,14 @@ const char *time_format_rfc3339(int64_t t_us, char buf[static TIME_STRLEN]);
  * Returns 0 and *ret, or -EINVAL. */
 int time_parse_rfc3339(const char *s, int64_t *ret);
 
+/* a / b rounded toward minus infinity (b != 0): the day or hour of a time
+ * before 1970 too. */
+static inline int64_t time_floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return q - (a % b != 0 && (a < 0) != (b < 0));
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no time zone, no
  * libc): used by parsers to build UTC times fast. */
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -105,12 +105,6 @@ static unsigned days_in_month(int64_t y, unsigned m)
 	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 /* ---- POSIX TZ rules (the TZif footer) ---------------------------------- */
 
 static const char *tzs_name(const char *p)
@@ -252,7 +246,7 @@ static int32_t tz_rule_offset(const struct tz_rule *r, int64_t t)
 	unsigned m, d;
 	if (!r->has_dst)
 		return r->std_off;
-	time_civil_from_days(floor_div(t + r->std_off, 86400), &y, &m, &d);
+	time_civil_from_days(time_floor_div(t + r->std_off, 86400), &y, &m, &d);
 	s = tz_rule_local(&r->start, y) - r->std_off;
 	e = tz_rule_local(&r->end, y) - r->dst_off;
 	if (s < e)
@@ -480,7 +474,7 @@ static inline int64_t local_to_utc(struct header_ctx *ctx, int64_t l)
 	int32_t off;
 	if (ctx->kind == TZK_UTC)
 		return l;
-	if (_likely_(hour_offset(ctx, floor_div(l, 3600), &off)))
+	if (_likely_(hour_offset(ctx, time_floor_div(l, 3600), &off)))
 		return l - off;
 	return l - local_offset(ctx, l);
 }
@@ -523,7 +517,7 @@ void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 	unsigned m, d;
 	if (mtime_s == 0)
 		mtime_s = (int64_t)time(NULL);
-	ctx->mt_days = floor_div(mtime_s + utc_offset(ctx, mtime_s), 86400);
+	ctx->mt_days = time_floor_div(mtime_s + utc_offset(ctx, mtime_s), 86400);
 	time_civil_from_days(ctx->mt_days, &y, &m, &d);
 	ctx->mt_year = (int)y;
 	ctx->yc_mon = 0;
@@ -663,7 +657,7 @@ __attribute__((noinline)) static const char *parse_bsd_time_slow(struct header_c
 		return NULL;
 	if (fixed) {
 		int64_t l = days * 86400 + hour * 3600;
-		ctx->hc_ok = hour_offset(ctx, floor_div(l, 3600), &off);
+		ctx->hc_ok = hour_offset(ctx, time_floor_div(l, 3600), &off);
 		if (ctx->hc_ok) {
 			memcpy(ctx->hc_key, start, sizeof(ctx->hc_key));
 			ctx->hc_base = l - off;
