@@ -157,12 +157,6 @@ static inline unsigned bits_set(uint64_t x)
 	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
 }
 
-static bool qlive(const struct table *t, uint64_t pos)
-{
-	size_t i = pos & t->qmask;
-	return t->qlive[i / 64] >> (i % 64) & 1;
-}
-
 /* The live bits of the records at positions p..end-1 that share p's word
  * of qlive, shifted down so that bit 0 is p's; *ret_span: how many
  * positions they cover (at least 1 when p < end). */
@@ -179,14 +173,32 @@ static uint64_t live_word(const struct table *t, uint64_t p, uint64_t end, unsig
 	return bits;
 }
 
+/* The live records at positions from..to-1: a word of bits at a time. */
+static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
+{
+	unsigned n = 0, span;
+	for (; from < to; from += span)
+		n += bits_set(live_word(t, from, to, &span));
+	return n;
+}
+
+/* The first live record at a position in from..to-1, or to: a word of
+ * bits at a time (most records near the head are stale). */
+static uint64_t next_live(const struct table *t, uint64_t from, uint64_t to)
+{
+	unsigned span;
+	for (; from < to; from += span) {
+		uint64_t bits = live_word(t, from, to, &span);
+		if (bits)
+			return from + (unsigned)__builtin_ctzll(bits);
+	}
+	return to;
+}
+
 struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
 {
-	if (*pos < t->qhead)
-		*pos = t->qhead;
-	for (; *pos < t->qtail; (*pos)++)
-		if (qlive(t, *pos))
-			return t->q[(*pos)++ & t->qmask].n;
-	return NULL;
+	*pos = next_live(t, *pos < t->qhead ? t->qhead : *pos, t->qtail);
+	return *pos < t->qtail ? t->q[(*pos)++ & t->qmask].n : NULL;
 }
 
 /* The queue is full: into a ring twice as large when more than an eighth
@@ -201,15 +213,7 @@ struct tnode *table_next_oldest(const struct table *t, uint64_t *pos)
  * squeezed in place. */
 void table_squeeze(struct table *t)
 {
-	size_t size = t->qmask + 1, live = 0;
-	if (t->qtail - t->qhead == size) {
-		/* full (the usual case): every bit of the ring is in range */
-		for (size_t k = 0; k < size / 64; k++)
-			live += bits_set(t->qlive[k]);
-	} else {
-		for (uint64_t p = t->qhead; p < t->qtail; p++)
-			live += qlive(t, p);
-	}
+	size_t size = t->qmask + 1, live = live_between(t, t->qhead, t->qtail);
 	if (live * 8 > size) {
 		size_t nsize = size * 2, nmask = nsize - 1;
 		struct tqrec *nq = big_alloc(nsize * sizeof(*nq));
@@ -312,28 +316,6 @@ void table_remove(struct table *t, struct tnode *n)
 #define PF_SLOTS 2
 #define PF_SCAN 512 /* records looked at per call, at most */
 #define PF_BYTES 192
-
-/* The live records at positions from..to-1: a word of bits at a time. */
-static unsigned live_between(const struct table *t, uint64_t from, uint64_t to)
-{
-	unsigned n = 0, span;
-	for (; from < to; from += span)
-		n += bits_set(live_word(t, from, to, &span));
-	return n;
-}
-
-/* The first live record at a position in from..to-1, or to: a word of
- * bits at a time (most records near the head are stale). */
-static uint64_t next_live(const struct table *t, uint64_t from, uint64_t to)
-{
-	unsigned span;
-	for (; from < to; from += span) {
-		uint64_t bits = live_word(t, from, to, &span);
-		if (bits)
-			return from + (unsigned)__builtin_ctzll(bits);
-	}
-	return to;
-}
 
 /* The oldest live record's entry (dropping the stale records before it),
  * or NULL. The stale records are skipped a word of live bits at a time:
