@@ -245,13 +245,26 @@ static void event_json(struct obuf *b, const struct event *ev, struct sv src)
 	obuf_write(b, "}\n", 2);
 }
 
-/* " name=VALUE", VALUE escaped and cut at max bytes */
-static void text_field(struct obuf *b, const char *name, struct sv v, size_t max)
+/* " name=" */
+static void text_name(struct obuf *b, const char *name)
 {
 	obuf_putc(b, ' ');
 	obuf_puts(b, name);
 	obuf_putc(b, '=');
+}
+
+/* " name=VALUE", VALUE escaped and cut at max bytes */
+static void text_field(struct obuf *b, const char *name, struct sv v, size_t max)
+{
+	text_name(b, name);
 	obuf_text(b, v, max);
+}
+
+/* " name=N" */
+static void text_num(struct obuf *b, const char *name, uint64_t v)
+{
+	text_name(b, name);
+	obuf_u64(b, v);
 }
 
 static void event_text(struct obuf *b, const struct event *ev, struct sv src)
@@ -278,12 +291,10 @@ static void event_text(struct obuf *b, const struct event *ev, struct sv src)
 		text_field(b, "target", ev->target, 64);
 	if (src.n)
 		text_field(b, "source", src, 255);
-	if (ev->port) {
-		obuf_puts(b, " port=");
-		obuf_u64(b, ev->port);
-	}
+	if (ev->port)
+		text_num(b, "port", ev->port);
 	if (ev->method) {
-		obuf_puts(b, " method=");
+		text_name(b, "method");
 		obuf_puts(b, auth_method_name(ev->method));
 	}
 	if (ev->key_fp.n)
@@ -292,10 +303,8 @@ static void event_text(struct obuf *b, const struct event *ev, struct sv src)
 		text_field(b, "tty", ev->tty, 64);
 	if (ev->command.n)
 		text_field(b, "command", ev->command, 256);
-	if (ev->count != 1) {
-		obuf_puts(b, " count=");
-		obuf_u64(b, ev->count);
-	}
+	if (ev->count != 1)
+		text_num(b, "count", ev->count);
 	obuf_puts(b, " (");
 	obuf_text(b, sv_cstr(ev->origin.file), 0);
 	obuf_putc(b, ':');
