@@ -116,8 +116,7 @@ static int on_line(void *ud, const char *line, size_t len, uint32_t flags, const
 	 * its pieces without copying them (and needs not look at them when
 	 * the header's views, which the decoders' come from, are in the line:
 	 * not so for journal JSON, unescaped elsewhere) */
-	if (ev != &local && sv_within(h.host, line, len) && sv_within(h.program, line, len) &&
-	    sv_within(h.msg, line, len))
+	if (ev != &local && h.in_line)
 		detect_feed_slot(s->det, line, len);
 	else
 		detect_feed_from(s->det, ev, line, len);

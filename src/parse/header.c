@@ -81,8 +81,11 @@ struct header_ctx {
 
 	/* RFC 3164 times: the last "Mmm dd hh:" seen (fixed layout) and the
 	 * UTC second of its minute 0; hc_ok false: empty. Lines of one hour
-	 * share it, so most lines cost a 10-byte compare and two digit pairs. */
-	char hc_key[10];
+	 * share it, so most lines cost one 16-byte check and two digit pairs:
+	 * each byte of "Mmm dd hh:mm:ss" lies between hc_lo's and hc_hi's
+	 * (equal to the hour's "Mmm dd hh:", '0'-'5' and '0'-'9' for the
+	 * minute's and second's digits, ':' between; the 16th byte any). */
+	uint8_t hc_lo[16], hc_hi[16];
 	bool hc_ok;
 	int64_t hc_base;
 
@@ -659,7 +662,12 @@ __attribute__((noinline)) static const char *parse_bsd_time_slow(struct header_c
 		int64_t l = days * 86400 + hour * 3600;
 		ctx->hc_ok = hour_offset(ctx, time_floor_div(l, 3600), &off);
 		if (ctx->hc_ok) {
-			memcpy(ctx->hc_key, start, sizeof(ctx->hc_key));
+			memcpy(ctx->hc_lo, start, 10);
+			memcpy(ctx->hc_lo + 10, "00:00", 5);
+			ctx->hc_lo[15] = 0;
+			memcpy(ctx->hc_hi, start, 10);
+			memcpy(ctx->hc_hi + 10, "59:59", 5);
+			ctx->hc_hi[15] = 0xff;
 			ctx->hc_base = l - off;
 		}
 	}
@@ -667,11 +675,28 @@ __attribute__((noinline)) static const char *parse_bsd_time_slow(struct header_c
 	return p;
 }
 
+/* Whether the 16 bytes at p lie between ctx's hc_lo and hc_hi, byte by byte. */
+static inline bool hour_cached(const struct header_ctx *ctx, const char *p)
+{
+#ifdef __SSE2__
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	const __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)ctx->hc_lo);
+	const __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)ctx->hc_hi);
+	return _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, lo), lo),
+					       _mm_cmpeq_epi8(_mm_max_epu8(v, hi), hi))) == 0xffff;
+#else
+	for (size_t i = 0; i < 16; i++)
+		if ((uint8_t)p[i] < ctx->hc_lo[i] || (uint8_t)p[i] > ctx->hc_hi[i])
+			return false;
+	return true;
+#endif
+}
+
 static inline const char *parse_bsd_time(struct header_ctx *ctx, const char *p, const char *e, int64_t *ret_us)
 {
-	int m, s;
-	if (_likely_(ctx->hc_ok && e - p >= 15 && memcmp(p, ctx->hc_key, 10) == 0 && p[12] == ':' &&
-		     (m = two(p + 10)) >= 0 && m <= 59 && (s = two(p + 13)) >= 0 && s <= 59)) {
+	/* 16 bytes: the time and the space after it */
+	if (_likely_(ctx->hc_ok && e - p >= 16 && hour_cached(ctx, p))) {
+		int m = (p[10] - '0') * 10 + (p[11] - '0'), s = (p[13] - '0') * 10 + (p[14] - '0');
 		int64_t us = 0;
 		p += 15;
 		if (_unlikely_(p < e && (*p == '.' || *p == ',')))
@@ -1223,7 +1248,7 @@ out:
 
 int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *ret)
 {
-	struct syslog_header h = { .pid = -1, .repeat = 1 };
+	struct syslog_header h = { .pid = -1, .repeat = 1, .in_line = true };
 	const char *p = line, *e = line + len;
 	bool spaced = false;
 	int r;
@@ -1232,6 +1257,8 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 		return 0;
 	if (*p == '{') {
 		r = parse_json(ctx, line, len, &h);
+		h.in_line = sv_within(h.host, line, len) && sv_within(h.program, line, len) &&
+			    sv_within(h.msg, line, len);
 		goto done;
 	}
 	if (*p == '<') {
@@ -1283,6 +1310,7 @@ done:
 	ret->msg.n = h.msg.n;
 	WORD_BARRIER();
 	ret->time_guessed = h.time_guessed;
+	ret->in_line = h.in_line;
 #undef WORD_BARRIER
 	ret->repeat = h.repeat;
 	return 1;

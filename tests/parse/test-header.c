@@ -598,6 +598,7 @@ static void check_views(struct header_ctx *ctx, const char *buf, size_t len, uns
 		return;
 	assert_int_equal(r, 1);
 	(*matched)++;
+	assert_int_equal(h.in_line, within(h.host, buf, len) && within(h.program, buf, len) && within(h.msg, buf, len));
 	assert_true(h.repeat >= 1);
 	assert_true(h.pid >= -1);
 	assert_true(h.time_guessed == 0 || h.time_guessed == 1);
@@ -650,6 +651,56 @@ static void test_mutations(void **state)
 	print_message("mutations: %lu parsed, %lu still matched\n", runs, matched);
 	assert_true(runs > 10000);
 	assert_true(matched > runs / 4);
+}
+
+/* A line of the hour parsed last takes a shortcut (its minutes and
+ * seconds checked in one compare); it must give what a parser that has
+ * not seen that hour gives, for every byte in the minute's and second's
+ * places (digits at the edges of their ranges, ':' and its neighbours,
+ * letters, NUL, high bytes), with and without a fraction, and for the
+ * shortest lines. */
+static void test_hour_cache(void **state)
+{
+	static const char alphabet[] = "01569:;/ a\0\xb5";
+	const size_t na = sizeof(alphabet) - 1;
+	static const char *const tails[] = { " h p[1]: m", ".25 h p[1]: m", " ", "" };
+	struct header_ctx *warm = header_ctx_new("Europe/Berlin"), *cold = header_ctx_new("Europe/Berlin");
+	unsigned long runs = 0, ok = 0;
+	(void)state;
+	assert_non_null(warm);
+	assert_non_null(cold);
+	header_ctx_set_mtime(warm, rfc3339(MTIME_DEFAULT) / 1000000);
+	header_ctx_set_mtime(cold, rfc3339(MTIME_DEFAULT) / 1000000);
+	for (size_t t = 0; t < ELEMENTSOF(tails); t++) {
+		for (size_t i = 0; i < na * na * na * na * na; i++) {
+			char line[64];
+			size_t n, k = i;
+			struct syslog_header a, b;
+			int ra, rb;
+			memcpy(line, "Nov  1 05:", 10);
+			for (size_t j = 10; j < 15; j++, k /= na)
+				line[j] = alphabet[k % na];
+			n = 15 + strlen(tails[t]);
+			memcpy(line + 15, tails[t], strlen(tails[t]));
+			/* warm knows this hour; cold was last at another one */
+			assert_int_equal(header_parse(warm, "Nov  1 05:00:00 h p: m", 22, &a), 1);
+			assert_int_equal(header_parse(cold, "Dec  2 07:00:00 h p: m", 22, &b), 1);
+			ra = header_parse(warm, line, n, &a);
+			rb = header_parse(cold, line, n, &b);
+			if (ra != rb || (ra == 1 && (a.time_us != b.time_us || !sv_eq_sv(a.host, b.host) ||
+						     !sv_eq_sv(a.msg, b.msg) || a.pid != b.pid)))
+				fail_msg("%.*s: with the hour cached %d/%lld, without %d/%lld", (int)n, line, ra,
+					 (long long)a.time_us, rb, (long long)b.time_us);
+			runs++;
+			ok += ra == 1;
+		}
+	}
+	print_message("hour cache: %lu lines, %lu parsed\n", runs, ok);
+	/* minutes 00-59 and seconds 00-60 from the alphabet's digits (15 and
+	 * 16 of them), in the two tails that leave a space after the time */
+	assert_int_equal(ok, 15 * 16 * 2);
+	header_ctx_free(warm);
+	header_ctx_free(cold);
 }
 
 /* Every line of a real log parses, with the host expected; strict: with a
@@ -782,6 +833,7 @@ int main(void)
 		cmocka_unit_test(test_zones_vs_libc),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_hour_cache),
 		cmocka_unit_test(test_pid_forms),
 		cmocka_unit_test(test_real_logs),
 	};
