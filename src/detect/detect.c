@@ -377,8 +377,7 @@ static void judge(struct detect *d, const struct event *ev, const struct fkeys *
 	d->stats.events++;
 	d->ref = detect_ref(d, &ev->origin);
 	/* time never goes backwards inside the detectors: lists stay ordered */
-	if (ev->time_us > d->now_us)
-		d->now_us = ev->time_us;
+	d->now_us = MAX(d->now_us, ev->time_us);
 
 	if (is_attempt_kind(ev->kind)) {
 		/* a failure reads its connection and its source's entry, both
