@@ -252,12 +252,13 @@ void table_expire(struct table *t, int64_t before);
  * beat a hashed index, whose probes and deletions branch at random); a
  * recency list (most recently touched first, so ordered by last_s: event
  * time never goes backwards) gives the stalest item in O(1) and lets
- * sset_active stop at the first item outside its window. The live count
- * is a flat count of compares too: on an attacked account nearly every
- * touch is a new source, and walking the list's edge instead branched at
- * random on every one. */
-
-#define SS_NIL 0xffffu
+ * sset_active stop at the first item outside its window. The list is a
+ * ring (the head's prev is the stalest item): reusing the stalest item
+ * for a new key moves the head back one place and relinks nothing, so a
+ * full set takes a new key or counts an overflow without a branch on
+ * which (on an attacked account, a coin toss on nearly every touch). The
+ * live count is a flat count of compares too: walking the list's edge
+ * instead branched at random on every touch. */
 
 /* A 64-bit key as the sets keep it (never 0: 0 marks "none"). */
 static inline uint32_t key32(uint64_t k)
@@ -269,7 +270,7 @@ static inline uint32_t key32(uint64_t k)
 struct sitem {
 	uint32_t count;
 	uint32_t last_s; /* seconds since the epoch */
-	uint16_t prev, next; /* recency list: indices into v, SS_NIL at the ends */
+	uint16_t prev, next; /* recency ring: indices into v */
 };
 
 struct sset {
@@ -278,7 +279,7 @@ struct sset {
 	uint32_t *keys; /* keys[i] is v[i]'s */
 	uint32_t *live_s; /* v[i].last_s + 1 when v[i].count, else 0 */
 	struct sitem *v;
-	uint16_t n, alloc, head, tail;
+	uint16_t n, alloc, head; /* head: the newest item (when n > 0) */
 	uint32_t overflow; /* events whose key was not kept: the set was full of fresh keys
 			    * (the distinct count is then "at least n") */
 };

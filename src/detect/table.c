@@ -510,28 +510,28 @@ static long sset_index(const struct sset *s, uint32_t key)
 	return -1;
 }
 
+/* Takes item i, not the only one, out of the ring. */
 static void sset_unlink(struct sset *s, uint16_t i)
 {
 	struct sitem *it = &s->v[i];
-	if (it->prev != SS_NIL)
-		s->v[it->prev].next = it->next;
-	else
-		s->head = it->next;
-	if (it->next != SS_NIL)
-		s->v[it->next].prev = it->prev;
-	else
-		s->tail = it->prev;
+	s->v[it->prev].next = it->next;
+	s->v[it->next].prev = it->prev;
 }
 
+/* Links item i, not in the ring, as the newest: between the stalest and
+ * the head (alone when it is the only item). */
 static void sset_push(struct sset *s, uint16_t i)
 {
 	struct sitem *it = &s->v[i];
-	it->prev = SS_NIL;
-	it->next = s->head;
-	if (s->head != SS_NIL)
-		s->v[s->head].prev = i;
-	else
-		s->tail = i;
+	if (s->n == 1) {
+		it->prev = it->next = i;
+	} else {
+		uint16_t h = s->head, t = s->v[h].prev;
+		it->prev = t;
+		it->next = h;
+		s->v[t].next = i;
+		s->v[h].prev = i;
+	}
 	s->head = i;
 }
 
@@ -593,8 +593,6 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	uint16_t i;
 
 	*ret_prev_s = 0;
-	if (s->n == 0)
-		s->head = s->tail = SS_NIL;
 	long at = sset_index(s, key);
 	if (at >= 0) {
 		i = (uint16_t)at;
@@ -620,22 +618,31 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 			return NULL;
 		}
 		i = s->n++;
-	} else {
-		/* full: reuse the stalest item if it left the window */
-		struct sitem *old = &s->v[s->tail];
-		if (now_s <= old->last_s || now_s - old->last_s <= stale_s) {
-			s->overflow++;
-			return NULL;
-		}
-		i = s->tail;
-		sset_unlink(s, i);
+		it = &s->v[i];
+		*it = (struct sitem){ .count = n, .last_s = now_s };
+		s->keys[i] = key;
+		s->live_s[i] = live_of(it);
+		sset_push(s, i);
+		return it;
 	}
+	/* full: the stalest item takes the key if it left the window, and
+	 * becomes the newest where the ring stands (the head moves back onto
+	 * it); else an overflow. Every write is made either way, with the
+	 * old value when the set is left as it was: no branch. */
+	i = s->v[s->head].prev;
 	it = &s->v[i];
-	*it = (struct sitem){ .count = n, .last_s = now_s };
-	s->keys[i] = key;
+	uint32_t reuse = (uint32_t)(now_s > it->last_s) & (uint32_t)(now_s - it->last_s > stale_s);
+	/* the compiler would turn the selects back into a branch (it
+	 * knows the mask is all ones or zero): it is hidden from it */
+	uint32_t m = 0u - reuse;
+	__asm__("" : "+r"(m));
+	s->overflow += 1u - reuse;
+	it->count = (n & m) | (it->count & ~m);
+	it->last_s = (now_s & m) | (it->last_s & ~m);
+	s->keys[i] = (key & m) | (s->keys[i] & ~m);
 	s->live_s[i] = live_of(it);
-	sset_push(s, i);
-	return it;
+	s->head = (uint16_t)((i & m) | (s->head & ~m));
+	return (struct sitem *)((uintptr_t)it & (0u - (uintptr_t)reuse));
 }
 
 uint32_t sset_live(const struct sset *s, uint32_t now_s, uint32_t stale_s)
@@ -675,7 +682,8 @@ void sset_zero(struct sset *s, struct sitem *it)
 uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum)
 {
 	uint32_t n = 0, sum = 0, skip = skip_key ? key32(skip_key) : 0;
-	for (uint16_t i = s->n ? s->head : SS_NIL; i != SS_NIL; i = s->v[i].next) {
+	uint16_t i = s->head;
+	for (uint32_t k = 0; k < s->n; k++, i = s->v[i].next) {
 		const struct sitem *it = &s->v[i];
 		if (it->last_s < since_s)
 			break; /* the rest are older */

@@ -168,6 +168,118 @@ static void test_sset(void **state)
 	sset_done(&s);
 }
 
+/* A plain model of a bounded set: the stalest item is the one touched
+ * longest ago (a touch counter, not a list). */
+struct mitem {
+	uint32_t key, count, last_s;
+	uint64_t touched;
+};
+struct mset {
+	struct mitem v[64];
+	uint32_t n, overflow;
+	uint64_t clock;
+};
+
+static struct mitem *mset_touch(struct mset *m, uint32_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap,
+				uint32_t n, bool *ret_new, uint32_t *ret_prev_s)
+{
+	struct mitem *it = NULL;
+	*ret_prev_s = 0;
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->v[i].key == key)
+			it = &m->v[i];
+	if (it) {
+		*ret_prev_s = it->last_s;
+		*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
+		if (*ret_new)
+			it->count = 0;
+		it->count += n;
+		it->last_s = now_s;
+		it->touched = ++m->clock;
+		return it;
+	}
+	*ret_new = true;
+	if (m->n < cap) {
+		it = &m->v[m->n++];
+	} else {
+		it = &m->v[0];
+		for (uint32_t i = 1; i < m->n; i++)
+			if (m->v[i].touched < it->touched)
+				it = &m->v[i];
+		if (!(now_s > it->last_s && now_s - it->last_s > stale_s)) {
+			m->overflow++;
+			return NULL;
+		}
+	}
+	*it = (struct mitem){ key, n, now_s, ++m->clock };
+	return it;
+}
+
+/* The set against the model over random touches, zeroings and windows:
+ * the same answers, the same items kept (so the same one replaced when
+ * full), the same active counts and sums. */
+static void test_sset_model(void **state)
+{
+	static const struct {
+		uint32_t keys, cap, stale, step;
+	} runs[] = { { 40, 16, 20, 3 }, { 400, 64, 30, 2 }, { 20, 16, 5, 4 }, { 3, 2, 1, 2 }, { 1000, 1, 3, 3 } };
+	uint64_t rnd = 0x9e3779b97f4a7c15ULL;
+	(void)state;
+	for (size_t r = 0; r < ELEMENTSOF(runs); r++) {
+		struct sset s = { 0 };
+		struct mset m = { .n = 0 };
+		uint32_t now = 1000, replaced = 0, overflowed = 0;
+		for (int i = 0; i < 100000; i++) {
+			bool fa, fb;
+			uint32_t pa, pb, sum_a, sum_b, na, nb;
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			now += (uint32_t)(rnd % runs[r].step);
+			uint32_t key = key32(1 + rnd % runs[r].keys), cnt = 1 + (uint32_t)(rnd >> 40) % 3;
+			uint32_t was_n = s.n;
+			struct sitem *a = sset_touch(&s, key, now, runs[r].stale, runs[r].cap, cnt, &fa, &pa);
+			struct mitem *b = mset_touch(&m, key, now, runs[r].stale, runs[r].cap, cnt, &fb, &pb);
+			assert_int_equal(a != NULL, b != NULL);
+			assert_int_equal(fa, fb);
+			assert_int_equal(pa, pb);
+			assert_int_equal(s.overflow, m.overflow);
+			if (a) {
+				assert_int_equal(a->count, b->count);
+				assert_int_equal(a->last_s, b->last_s);
+				replaced += was_n == runs[r].cap && fa && pa == 0;
+				if ((rnd >> 20) % 13 == 0) {
+					sset_zero(&s, a);
+					b->count = 0;
+				}
+			} else {
+				overflowed++;
+			}
+			assert_int_equal(s.n, m.n);
+			for (uint32_t j = 0; j < m.n; j++) {
+				struct sitem *f = sset_find(&s, m.v[j].key);
+				assert_non_null(f);
+				assert_int_equal(f->count, m.v[j].count);
+				assert_int_equal(f->last_s, m.v[j].last_s);
+			}
+			uint32_t since = now - MIN(now, (uint32_t)(rnd >> 32) % (2 * runs[r].stale + 1));
+			uint32_t skip = (rnd >> 8) % 4 == 0 ? key : 0;
+			na = sset_active(&s, since, skip ? 1 + rnd % runs[r].keys : 0, &sum_a);
+			nb = sum_b = 0;
+			for (uint32_t j = 0; j < m.n; j++)
+				if (m.v[j].last_s >= since && m.v[j].count && m.v[j].key != skip) {
+					nb++;
+					sum_b += m.v[j].count;
+				}
+			assert_int_equal(na, nb);
+			assert_int_equal(sum_a, sum_b);
+		}
+		print_message("sset model %zu: %u replaced when full, %u overflowed\n", r, replaced, overflowed);
+		assert_true(replaced > 100 || runs[r].keys <= runs[r].cap);
+		sset_done(&s);
+	}
+}
+
 /* The recency queue against a model: after many touches (the queue is
  * squeezed and grows several times) the walk, eviction and expiry follow
  * the exact least-recently-seen order. */
@@ -465,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_eviction_counter),
 		cmocka_unit_test(test_flood_is_bounded),
 		cmocka_unit_test(test_sset),
+		cmocka_unit_test(test_sset_model),
 		cmocka_unit_test(test_recency_queue),
 		cmocka_unit_test(test_queue_wraps),
 		cmocka_unit_test(test_drain),
