@@ -157,8 +157,49 @@ static void hours_empty(struct src *s, uint32_t from, uint32_t to)
 	s->hour_nz -= nz;
 }
 
-/* Empties n buckets from position from on, round the ring of nh (n <= nh). */
-static void hours_clear(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
+/* For rings of at most 127 hours (the default is 72), every
+ * byte of the ring's room is tested at once, 16 at a time, for being one
+ * of the n from position from on (round the ring), instead of a loop over
+ * the range's words, whose length and wrapping vary from call to call
+ * (guessed wrong about once a call). A byte's place counted from `from`
+ * is (i + nh - from) mod nh, below 2 * nh before the mod: it fits a byte.
+ * The room's bytes past nh are zeros (emptying them changes nothing). */
+void brute_hours_clear_vec(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
+{
+#ifdef __SSE2__
+	const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m128i vnh = _mm_set1_epi8((char)nh), vn = _mm_set1_epi8((char)n), one = _mm_set1_epi8(1);
+	const __m128i zero = _mm_setzero_si128(), shift = _mm_set1_epi8((char)(nh - from));
+	const uint32_t room = ROUND_UP(nh, 8);
+	__m128i sum = zero, nz = zero;
+
+	for (uint32_t o = 0; o < room; o += 16) {
+		__m128i t = _mm_add_epi8(_mm_add_epi8(lane, _mm_set1_epi8((char)o)), shift);
+		/* t mod nh (t < 2 * nh): nh off where t >= nh */
+		__m128i rel = _mm_sub_epi8(t, _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, vnh), t), vnh));
+		/* in the range: rel < n, i.e. not max(rel, n) == rel (n >= 1) */
+		__m128i out = _mm_cmpeq_epi8(_mm_max_epu8(rel, vn), rel);
+		__m128i x = room - o >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)(s->hours + o))
+					   : _mm_loadl_epi64((const __m128i *)(const void *)(s->hours + o));
+		__m128i gone = _mm_andnot_si128(out, x);
+		sum = _mm_add_epi64(sum, _mm_sad_epu8(gone, zero));
+		nz = _mm_add_epi64(nz, _mm_sad_epu8(_mm_min_epu8(gone, one), zero));
+		x = _mm_and_si128(out, x);
+		if (room - o >= 16)
+			_mm_storeu_si128((__m128i *)(void *)(s->hours + o), x);
+		else
+			_mm_storel_epi64((__m128i *)(void *)(s->hours + o), x);
+	}
+	sum = _mm_add_epi64(sum, _mm_unpackhi_epi64(sum, sum));
+	nz = _mm_add_epi64(nz, _mm_unpackhi_epi64(nz, nz));
+	s->hour_sum -= (uint32_t)_mm_cvtsi128_si32(sum);
+	s->hour_nz -= (uint32_t)_mm_cvtsi128_si32(nz);
+#else
+	brute_hours_clear_words(s, nh, from, n);
+#endif
+}
+
+void brute_hours_clear_words(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
 {
 	if (from + n > nh) {
 		hours_empty(s, from, nh);
@@ -166,6 +207,18 @@ static void hours_clear(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
 		from = 0;
 	}
 	hours_empty(s, from, from + n);
+}
+
+/* Empties n buckets from position from on, round the ring of nh (n <= nh). */
+static void hours_clear(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
+{
+#ifdef __SSE2__
+	if (nh <= 127 && n) {
+		brute_hours_clear_vec(s, nh, from, n);
+		return;
+	}
+#endif
+	brute_hours_clear_words(s, nh, from, n);
 }
 
 static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)

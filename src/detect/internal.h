@@ -650,6 +650,13 @@ void brute_done(struct detect *d);
 void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a);
 /* The source tried no user name but uh (all its attempts so far). */
 bool brute_only_user(const struct src *s, uint64_t uh);
+/* Empty n buckets of the slow window's ring of nh hours from position
+ * from on, round the ring (n <= nh), taking them off hour_sum and
+ * hour_nz: a word at a time over the range, or (x86, nh <= 127, n > 0)
+ * with every byte of the ring's room tested at once. The scan uses the
+ * second where it can; tests check that both agree. */
+void brute_hours_clear_words(struct src *s, uint32_t nh, uint32_t from, uint32_t n);
+void brute_hours_clear_vec(struct src *s, uint32_t nh, uint32_t from, uint32_t n);
 
 /* spray.c: the burst's user names (now_s: the attempt's time) */
 void spray_note(struct detect *d, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s);

@@ -1,8 +1,10 @@
 /* Brute force, fast and slow: thresholds, one alert per episode, what counts as an attempt. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "detect/internal.h"
 
 static void failures(struct detect *d, int n, int64_t start, int64_t step, const char *user, const char *src)
 {
@@ -397,6 +399,51 @@ static void test_attempts_without_a_user(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* The slow window's ring is emptied a word at a time over the range, or
+ * with every byte of the ring tested at once: for every ring size the
+ * second takes (1 to 127 hours), every start and every length, both leave
+ * the same bytes and take the same sum and count off. */
+static void test_hours_clear_ways(void **state)
+{
+	uint64_t rnd = 0x2545f4914f6cdd1dULL;
+	unsigned long runs = 0;
+	(void)state;
+	for (uint32_t nh = 1; nh <= 127; nh++) {
+		size_t room = (nh + 7) / 8 * 8, size = sizeof(struct src) + room;
+		struct src *a = calloc(1, size), *b = calloc(1, size);
+		assert_non_null(a);
+		assert_non_null(b);
+		for (uint32_t from = 0; from < nh; from++) {
+			for (uint32_t n = 1; n <= nh; n++) {
+				a->hour_sum = a->hour_nz = 0;
+				for (uint32_t i = 0; i < nh; i++) {
+					rnd ^= rnd << 13;
+					rnd ^= rnd >> 7;
+					rnd ^= rnd << 17;
+					/* a third empty, some full (255) */
+					a->hours[i] = (uint8_t)(rnd % 3 == 0 ? 0 : rnd % 7 == 0 ? 255 : rnd >> 24);
+					a->hour_sum += a->hours[i];
+					a->hour_nz += a->hours[i] != 0;
+				}
+				memcpy(b, a, size);
+				brute_hours_clear_words(a, nh, from, n);
+				brute_hours_clear_vec(b, nh, from, n);
+				if (memcmp(a, b, size) != 0)
+					fail_msg("ring of %u, %u from %u: sums %u/%u, counts %u/%u", nh, n, from, a->hour_sum,
+						 b->hour_sum, a->hour_nz, b->hour_nz);
+				/* and the range is empty, the rest as it was */
+				for (uint32_t k = 0; k < n; k++)
+					assert_int_equal(a->hours[(from + k) % nh], 0);
+				runs++;
+			}
+		}
+		free(a);
+		free(b);
+	}
+	print_message("hours clear: %lu rings compared\n", runs);
+	assert_true(runs > 300000);
+}
+
 static void test_deterministic(void **state)
 {
 	(void)state;
@@ -440,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_name_cut_to_nothing_first),
 		cmocka_unit_test(test_attempts_without_a_user),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_hours_clear_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
