@@ -642,7 +642,7 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	s->keys[i] = (key & m) | (s->keys[i] & ~m);
 	s->live_s[i] = live_of(it);
 	s->head = (uint16_t)((i & m) | (s->head & ~m));
-	return (struct sitem *)((uintptr_t)it & (0u - (uintptr_t)reuse));
+	return (struct sitem *)((uintptr_t)it & ((uintptr_t)0 - reuse));
 }
 
 uint32_t sset_live(const struct sset *s, uint32_t now_s, uint32_t stale_s)
