@@ -163,7 +163,8 @@ static void hours_empty(struct src *s, uint32_t from, uint32_t to)
  * the range's words, whose length and wrapping vary from call to call
  * (guessed wrong about once a call). A byte's place counted from `from`
  * is (i + nh - from) mod nh, below 2 * nh before the mod: it fits a byte.
- * The room's bytes past nh are zeros (emptying them changes nothing). */
+ * The room's bytes past nh are zeros (emptying them changes nothing).
+ * Without SSE2, the word loop. */
 void brute_hours_clear_vec(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
 {
 #ifdef __SSE2__
@@ -177,7 +178,7 @@ void brute_hours_clear_vec(struct src *s, uint32_t nh, uint32_t from, uint32_t n
 		__m128i t = _mm_add_epi8(_mm_add_epi8(lane, _mm_set1_epi8((char)o)), shift);
 		/* t mod nh (t < 2 * nh): nh off where t >= nh */
 		__m128i rel = _mm_sub_epi8(t, _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, vnh), t), vnh));
-		/* in the range: rel < n, i.e. not max(rel, n) == rel (n >= 1) */
+		/* in the range: rel < n, i.e. not max(rel, n) == rel (none for n = 0) */
 		__m128i out = _mm_cmpeq_epi8(_mm_max_epu8(rel, vn), rel);
 		__m128i x = room - o >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)(s->hours + o))
 					   : _mm_loadl_epi64((const __m128i *)(const void *)(s->hours + o));
@@ -212,13 +213,10 @@ void brute_hours_clear_words(struct src *s, uint32_t nh, uint32_t from, uint32_t
 /* Empties n buckets from position from on, round the ring of nh (n <= nh). */
 static void hours_clear(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
 {
-#ifdef __SSE2__
-	if (nh <= 127 && n) {
+	if (nh <= 127)
 		brute_hours_clear_vec(s, nh, from, n);
-		return;
-	}
-#endif
-	brute_hours_clear_words(s, nh, from, n);
+	else
+		brute_hours_clear_words(s, nh, from, n);
 }
 
 static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)

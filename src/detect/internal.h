@@ -652,9 +652,9 @@ void brute_evidence(const struct detect *d, const struct src *s, bool burst, str
 bool brute_only_user(const struct src *s, uint64_t uh);
 /* Empty n buckets of the slow window's ring of nh hours from position
  * from on, round the ring (n <= nh), taking them off hour_sum and
- * hour_nz: a word at a time over the range, or (x86, nh <= 127, n > 0)
- * with every byte of the ring's room tested at once. The scan uses the
- * second where it can; tests check that both agree. */
+ * hour_nz: a word at a time over the range, or (nh <= 127) with every
+ * byte of the ring's room tested at once (x86; elsewhere the first). The
+ * scan uses the second where it can; tests check that both agree. */
 void brute_hours_clear_words(struct src *s, uint32_t nh, uint32_t from, uint32_t n);
 void brute_hours_clear_vec(struct src *s, uint32_t nh, uint32_t from, uint32_t n);
 

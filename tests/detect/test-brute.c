@@ -401,8 +401,8 @@ static void test_attempts_without_a_user(void **state)
 
 /* The slow window's ring is emptied a word at a time over the range, or
  * with every byte of the ring tested at once: for every ring size the
- * second takes (1 to 127 hours), every start and every length, both leave
- * the same bytes and take the same sum and count off. */
+ * second takes (1 to 127 hours), every start and every length (0 too),
+ * both leave the same bytes and take the same sum and count off. */
 static void test_hours_clear_ways(void **state)
 {
 	uint64_t rnd = 0x2545f4914f6cdd1dULL;
@@ -414,7 +414,7 @@ static void test_hours_clear_ways(void **state)
 		assert_non_null(a);
 		assert_non_null(b);
 		for (uint32_t from = 0; from < nh; from++) {
-			for (uint32_t n = 1; n <= nh; n++) {
+			for (uint32_t n = 0; n <= nh; n++) {
 				a->hour_sum = a->hour_nz = 0;
 				for (uint32_t i = 0; i < nh; i++) {
 					rnd ^= rnd << 13;
