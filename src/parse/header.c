@@ -696,7 +696,7 @@ static inline const char *parse_bsd_time(struct header_ctx *ctx, const char *p, 
 {
 	/* 16 bytes: the time and the space after it */
 	if (_likely_(ctx->hc_ok && e - p >= 16 && hour_cached(ctx, p))) {
-		int m = (p[10] - '0') * 10 + (p[11] - '0'), s = (p[13] - '0') * 10 + (p[14] - '0');
+		int m = two(p + 10), s = two(p + 13);
 		int64_t us = 0;
 		p += 15;
 		if (_unlikely_(p < e && (*p == '.' || *p == ',')))
