@@ -12,13 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/array.h"
+#include "core/fileio.h"
 #include "core/macro.h"
 #include "exposure/osv.h"
+#include "exposure/rootfs.h"
 #include "exposure/tracker.h"
 #include "exposure/zip.h"
 #include "store/store.h"
@@ -403,46 +405,15 @@ void feed_report_done(struct feed_report *r)
 	*r = (struct feed_report){ 0 };
 }
 
-/* A file's bytes, mapped read-only. */
-struct mapped {
-	void *p;
-	size_t n;
-};
+/* Largest feed file read whole (the tracker's JSON is about 100 MB); an
+ * all.zip is not read whole but through zip_open_fd. */
+#define FEED_FILE_MAX (1u << 30)
 
-static int map_file(const char *path, struct mapped *m)
+static int set_err(char **ret_err, int r, const char *path, const char *why)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	m->n = (size_t)st.st_size;
-	if (m->n == 0) {
-		close(fd);
-		m->p = NULL;
-		return 0;
-	}
-	m->p = mmap(NULL, m->n, PROT_READ, MAP_PRIVATE, fd, 0);
-	r = m->p == MAP_FAILED ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		m->p = NULL;
+	if (ret_err && !*ret_err && asprintf(ret_err, "%s: %s", path, why ? why : rootfs_strerror(r)) < 0)
+		*ret_err = NULL;
 	return r;
-}
-
-static void unmap_file(struct mapped *m)
-{
-	if (m->p)
-		munmap(m->p, m->n);
-	m->p = NULL;
 }
 
 static const struct feed_sink *sink_of(struct importer *im, struct feed_sink *s)
@@ -483,85 +454,144 @@ static void zip_bad(void *ud, const char *name, const char *why)
 	sink_bad(im, name, why);
 }
 
-static int import_dir(struct importer *im, const char *dir, int depth, char **ret_err)
+/* Reads one record file of a directory (opened without following a link). */
+static int import_dir_file(struct importer *im, int dirfd, const char *name, const char *path)
 {
-	struct dirent **names = NULL;
-	int n, r = 0;
-
-	if (depth > 8)
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = fs_read_regular(dirfd, name, O_NOFOLLOW, FEED_FILE_MAX, &buf, &len);
+	if (r == -EINVAL || r == -EISDIR || r == -ELOOP) {
+		/* a FIFO or device named like a record (or a link swapped in): refused, reported */
+		im->rep->skipped++;
+		sink_bad(im, path, rootfs_strerror(r == -ELOOP ? -EINVAL : r));
 		return 0;
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		r = -errno;
-		if (ret_err && asprintf(ret_err, "%s: %s", dir, strerror(-r)) < 0)
-			*ret_err = NULL;
-		return r;
 	}
-	for (int i = 0; i < n; i++) {
+	if (r < 0)
+		return r;
+	return import_osv_member(im, path, buf, len);
+}
+
+/* Walks a directory of records. Symbolic links are never followed (counted
+ * in rep->links): a link back up ("ln -s . x") would walk forever, one out
+ * would import records nobody put here. */
+static int import_dir(struct importer *im, int dirfd, const char *dir, int depth, char **ret_err)
+{
+	DIR *d;
+	struct dirent **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	if (depth > 32)
+		return set_err(ret_err, -ELOOP, dir, "directories nested more than 32 deep");
+	d = fdopendir(dirfd);
+	if (!d) {
+		r = -errno;
+		close(dirfd);
+		return set_err(ret_err, r, dir, NULL);
+	}
+	/* sorted, so that imports are reproducible */
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (array_reserve(&names, &cap, n + 1, sizeof(*names), 64) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		size_t sz = offsetof(struct dirent, d_name) + strlen(de->d_name) + 1;
+		names[n] = malloc(MAX(sz, sizeof(struct dirent)));
+		if (!names[n]) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(names[n], de, sz);
+		n++;
+	}
+	if (r == 0 && n)
+		qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))alphasort);
+	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *nm = names[i]->d_name;
 		size_t l = strlen(nm);
 		_cleanup_free_ char *path = NULL;
 		struct stat st;
-		if (r < 0 || nm[0] == '.')
-			continue;
 		if (asprintf(&path, "%s/%s", dir, nm) < 0) {
 			r = -ENOMEM;
-			continue;
+			break;
 		}
-		if (stat(path, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			r = import_dir(im, path, depth + 1, ret_err);
-		} else if (S_ISREG(st.st_mode) && l > 5 && strcmp(nm + l - 5, ".json") == 0) {
-			struct mapped m;
-			r = map_file(path, &m);
-			if (r < 0) {
-				if (ret_err && asprintf(ret_err, "%s: %s", path, strerror(-r)) < 0)
-					*ret_err = NULL;
-				continue;
-			}
-			r = import_osv_member(im, path, m.p ? m.p : "", m.n);
-			unmap_file(&m);
+		if (fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone since the listing */
+		if (S_ISLNK(st.st_mode)) {
+			im->rep->links++;
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, nm, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (sub < 0)
+				r = set_err(ret_err, -errno, path, NULL);
+			else
+				r = import_dir(im, sub, path, depth + 1, ret_err);
+		} else if (l > 5 && strcmp(nm + l - 5, ".json") == 0) {
+			r = import_dir_file(im, dirfd, nm, path);
+			if (r < 0)
+				(void)set_err(ret_err, r, path, NULL);
 		}
 	}
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	closedir(d);
+	return r;
+}
+
+static int import_zip(struct importer *im, int fd, uint64_t size, const char *path, char **ret_err)
+{
+	struct zip *z = NULL;
+	char *zerr = NULL;
+	im->rep->kind = "osv-zip";
+	int r = zip_open_fd(fd, size, &z, &zerr);
+	if (r < 0) {
+		(void)set_err(ret_err, r, path, zerr ? zerr : strerror(-r));
+		free(zerr);
+		return r;
+	}
+	r = zip_foreach(z, zip_member, zip_bad, im);
+	zip_free(z);
 	return r;
 }
 
 static int import_file(struct importer *im, const char *path, char **ret_err)
 {
-	struct mapped m;
+	_cleanup_free_ char *buf = NULL;
 	struct feed_sink s;
-	int r = map_file(path, &m);
+	struct stat st;
+	char magic[4];
+	size_t len = 0;
+	int r, fd = fs_open_regular(AT_FDCWD, path, 0);
 
-	if (r < 0) {
-		if (ret_err && asprintf(ret_err, "%s: %s", path, strerror(-r)) < 0)
-			*ret_err = NULL;
+	if (fd < 0)
+		return set_err(ret_err, fd, path, NULL);
+	if (fstat(fd, &st) < 0 || pread(fd, magic, sizeof(magic), 0) < 0) {
+		r = -errno;
+		close(fd);
+		return set_err(ret_err, r, path, NULL);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return set_err(ret_err, -EINVAL, path, "empty file");
+	}
+	if (st.st_size >= 4 && memcmp(magic, "PK", 2) == 0) {
+		r = import_zip(im, fd, (uint64_t)st.st_size, path, ret_err);
+		close(fd);
 		return r;
 	}
-	if (m.n == 0) {
-		if (ret_err && asprintf(ret_err, "%s: empty file", path) < 0)
-			*ret_err = NULL;
-		return -EINVAL;
-	}
 	im->rep->files++;
-	if (m.n >= 4 && memcmp(m.p, "PK", 2) == 0) {
-		struct zip *z = NULL;
-		char *zerr = NULL;
-		im->rep->kind = "osv-zip";
-		im->rep->files--;
-		r = zip_open_buffer(m.p, m.n, &z, &zerr);
-		if (r < 0) {
-			if (ret_err && asprintf(ret_err, "%s: %s", path, zerr ? zerr : strerror(-r)) < 0)
-				*ret_err = NULL;
-			free(zerr);
-		} else {
-			r = zip_foreach(z, zip_member, zip_bad, im);
-			zip_free(z);
-		}
-	} else if (tracker_sniff(m.p, m.n)) {
+	char *b = NULL;
+	size_t cap = 0;
+	ssize_t n = read_to_end(fd, &b, &cap, FEED_FILE_MAX);
+	close(fd);
+	buf = b;
+	if (n < 0)
+		return set_err(ret_err, (int)n, path, n == -EFBIG ? "larger than 1 GB, not a feed" : NULL);
+	len = (size_t)n;
+	if (tracker_sniff(buf, len)) {
 		im->rep->kind = "tracker";
 		/* the tracker file is a full snapshot: it replaces the previous one */
 		if (sqlite3_exec(im->db->db,
@@ -569,12 +599,11 @@ static int import_file(struct importer *im, const char *path, char **ret_err)
 				 NULL, NULL, NULL) != SQLITE_OK)
 			r = db_fail(im->db, ret_err, "clearing the previous tracker data");
 		else
-			r = tracker_parse(m.p, m.n, sink_of(im, &s), im->rep, ret_err);
+			r = tracker_parse(buf, len, sink_of(im, &s), im->rep, ret_err);
 	} else {
 		im->rep->kind = "osv";
-		r = osv_parse(m.p, m.n, path, sink_of(im, &s), im->rep, ret_err);
+		r = osv_parse(buf, len, path, sink_of(im, &s), im->rep, ret_err);
 	}
-	unmap_file(&m);
 	return r;
 }
 
@@ -593,9 +622,10 @@ int feed_import(struct advdb *db, const char *path, struct feed_report *rep, cha
 	}
 	if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, ret_err, "cannot start the import");
-	if (S_ISDIR(st.st_mode))
-		r = import_dir(&im, path, 0, ret_err);
-	else
+	if (S_ISDIR(st.st_mode)) {
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = dfd < 0 ? set_err(ret_err, -errno, path, NULL) : import_dir(&im, dfd, path, 0, ret_err);
+	} else
 		r = import_file(&im, path, ret_err);
 	if (r >= 0) {
 		sqlite3_stmt *s = NULL;

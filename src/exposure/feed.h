@@ -95,12 +95,14 @@ int advdb_counts(struct advdb *db, uint64_t *ret_advisories, uint64_t *ret_entri
 struct feed_report {
 	const char *kind; /* "osv", "osv-zip", "tracker" (static) */
 	uint64_t files, records, entries, skipped, withdrawn, other;
+	uint64_t links; /* symbolic links inside a directory: never followed */
 	char *bad[FEED_MAX_BAD]; /* "DSA-1-1: affected[0].ranges[0]: fixed 'x y' is not a Debian version" */
 	size_t n_bad;
 };
 void feed_report_done(struct feed_report *r);
 
-/* Imports a feed: a directory of OSV records (*.json, recursively), one OSV
+/* Imports a feed: a directory of OSV records (*.json, recursively, links
+ * not followed; FIFOs and devices refused as bad records), one OSV
  * record (or an array of them), an OSV all.zip, or the Debian security
  * tracker's JSON (told apart by content). All in one transaction: a
  * malformed record is skipped and reported, anything that stops the import

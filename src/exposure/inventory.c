@@ -20,6 +20,7 @@
 #include "core/macro.h"
 #include "core/strview.h"
 #include "exposure/debver.h"
+#include "exposure/rootfs.h"
 
 struct inventory {
 	char *buf; /* the file, NUL-terminated in place */
@@ -241,22 +242,6 @@ int inventory_parse(const char *data, size_t len, const char *name, struct inven
 	return 0;
 }
 
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n = read_to_end(fd, &buf, &cap, max);
-	*ret = NULL;
-	*ret_len = 0;
-	if (n < 0) {
-		free(buf);
-		return (int)n;
-	}
-	*ret = buf;
-	*ret_len = (size_t)n;
-	return 0;
-}
-
 static char *root_path(const char *root, const char *rel)
 {
 	char *p = NULL;
@@ -275,22 +260,16 @@ int inventory_load(const char *root, struct inventory **ret, char **ret_err)
 	_cleanup_free_ char *path = root_path(root, "var/lib/dpkg/status");
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int fd, r;
+	int r;
 
 	if (!path)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		if (ret_err && asprintf(ret_err, "%s: %s (is this a Debian root? use --root DIR)", path, strerror(-r)) < 0)
-			*ret_err = NULL;
-		return r;
-	}
-	r = read_all(fd, INVENTORY_MAX_BYTES, &buf, &len);
-	close(fd);
+	/* inside the root: an image's absolute symlink names the image's file, never ours */
+	r = rootfs_read_file(root, "var/lib/dpkg/status", INVENTORY_MAX_BYTES, &buf, &len);
 	if (r < 0) {
-		if (ret_err && asprintf(ret_err, "%s: %s", path,
-					r == -EFBIG ? "larger than 512 MB, not a dpkg status file" : strerror(-r)) < 0)
+		const char *why = r == -EFBIG ? "larger than 512 MB, not a dpkg status file" : rootfs_strerror(r);
+		if (ret_err && asprintf(ret_err, "%s: %s%s", path, why,
+					r == -ENOENT ? " (is this a Debian root? use --root DIR)" : "") < 0)
 			*ret_err = NULL;
 		return r;
 	}
@@ -367,19 +346,11 @@ int os_release_load(const char *root, struct os_release *ret)
 	int r = -ENOENT;
 
 	for (size_t f = 0; f < ELEMENTSOF(files); f++) {
-		_cleanup_free_ char *path = root_path(root, files[f]);
 		_cleanup_free_ char *buf = NULL;
 		size_t len;
-		int fd;
-		if (!path)
-			return -ENOMEM;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
+		r = rootfs_read_file(root, files[f], 1 << 20, &buf, &len);
+		if (r == -ENOENT)
 			continue;
-		}
-		r = read_all(fd, 1 << 20, &buf, &len);
-		close(fd);
 		if (r < 0)
 			return r;
 		struct sv rest = sv_make(buf, len);

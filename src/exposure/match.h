@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/strview.h"
 #include "exposure/feed.h"
@@ -36,11 +37,28 @@ enum finding_status { FS_FIXABLE, FS_UNFIXED, FS_MINOR, FS_END_OF_LIFE, FS_FIXED
 /* "fixable", "unfixed", "minor", "end_of_life", "fixed" */
 const char *finding_status_name(enum finding_status s);
 
+/* One process that runs a package, as the report names it. */
+#define FINDING_PROCS_MAX 3
+struct finding_proc {
+	pid_t pid;
+	uid_t uid;
+	char comm[32];
+	char user[32]; /* from the root's passwd, "#UID" when it has no name */
+	bool listening; /* proto/port/addr: its most exposed listening socket */
+	bool remote; /* that socket is bound beyond loopback and nftables does not block it */
+	uint8_t proto; /* 6 tcp, 17 udp */
+	uint16_t port;
+	char addr[46];
+	unsigned n_sockets;
+};
+
 struct finding_reach {
-	bool known; /* false: not assessed (another root, no /proc access, not built) */
+	bool known; /* false: not assessed (another root, no /proc access) */
 	bool running, listening, remote, privileged, sandboxed;
 	int rung; /* ordering: higher is worse (see report.c) */
 	char verdict[96];
+	struct finding_proc procs[FINDING_PROCS_MAX]; /* the most exposed first */
+	size_t n_procs; /* every process of the package (may exceed FINDING_PROCS_MAX) */
 };
 
 struct finding {
@@ -59,7 +77,7 @@ struct finding {
 	bool severity_guessed; /* from the advisory kind, not from a score */
 	int64_t published_s; /* 0 unknown */
 	char *summary; /* may be NULL */
-	/* filled by the caller (cmd-exposure) */
+	/* filled by exposure_assess (window and reach) */
 	int64_t days_exposed; /* -1 unknown */
 	int64_t fixed_installed_s; /* FS_FIXED: when the fix was installed; 0 unknown */
 	struct finding_reach reach;

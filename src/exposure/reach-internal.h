@@ -68,6 +68,7 @@ struct sock_table {
 struct reach_snapshot {
 	char *proc_root;
 	char *root; /* realpath, no trailing slash; "" for "/" */
+	int rootfd; /* the root, for files read inside it (rootfs.h); -1 when closed */
 	size_t root_len;
 	bool merged[6]; /* bin sbin lib lib32 lib64 libx32 are symlinks into usr/ */
 

@@ -21,6 +21,7 @@
 #include "core/array.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
+#include "exposure/rootfs.h"
 
 #define MAX_RULESET_FILE (64u << 20)
 
@@ -46,6 +47,8 @@ struct reach_snapshot *reach_snapshot_free(struct reach_snapshot *s)
 	free(s->buf);
 	free(s->proc_root);
 	free(s->root);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
 	free(s);
 	return NULL;
 }
@@ -76,6 +79,7 @@ int reach_snapshot_take(const char *proc_root, const char *root, struct reach_sn
 	_cleanup_(reach_snapshot_freep) struct reach_snapshot *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->rootfd = -1;
 	if (!proc_root || !*proc_root)
 		proc_root = "/proc";
 	if (!root || !*root)
@@ -93,13 +97,17 @@ int reach_snapshot_take(const char *proc_root, const char *root, struct reach_sn
 	if (!s->root)
 		return -ENOMEM;
 	s->root_len = strlen(s->root);
+	s->rootfd = rootfs_open_root(real);
+	if (s->rootfd < 0) {
+		set_err(ret_err, root, s->rootfd);
+		return s->rootfd;
+	}
 
 	/* /usr-merge: /lib → usr/lib makes /lib/x and /usr/lib/x one file */
 	static const char *const dirs[6] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-		char p[PATH_MAX + 16], t[PATH_MAX];
-		snprintf(p, sizeof(p), "%s%s", s->root, dirs[i]);
-		ssize_t n = readlink(p, t, sizeof(t) - 1);
+		char t[PATH_MAX];
+		ssize_t n = readlinkat(s->rootfd, dirs[i] + 1, t, sizeof(t) - 1);
 		if (n <= 0)
 			continue;
 		t[n] = '\0';
@@ -194,10 +202,11 @@ static bool use_stale(struct reach_snapshot *s, const struct ruse *u)
 	if (!p->rooted || !u->has_ino || pr->own_mnt_ns || pr->chrooted)
 		return false;
 	if (p->disk == 0) {
-		char full[PATH_MAX * 2];
 		struct stat st;
-		snprintf(full, sizeof(full), "%s%s", s->root, p->key);
-		p->disk = stat(full, &st) == 0 ? 1 : -1;
+		int fd = rootfs_openat(s->rootfd, p->key, O_PATH);
+		p->disk = fd >= 0 && fstat(fd, &st) == 0 ? 1 : -1;
+		if (fd >= 0)
+			close(fd);
 		if (p->disk == 1) {
 			p->disk_major = major(st.st_dev);
 			p->disk_minor = minor(st.st_dev);
@@ -238,12 +247,11 @@ static int info_index(struct reach_snapshot *s)
 {
 	if (s->info_read)
 		return 0;
-	char dir[PATH_MAX + 32];
-	snprintf(dir, sizeof(dir), "%s/var/lib/dpkg/info", s->root);
-	DIR *d = opendir(dir);
+	DIR *d = NULL;
+	int dr = rootfs_opendir(s->rootfd, "var/lib/dpkg/info", &d);
 	s->info_read = true;
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (dr < 0)
+		return dr == -ENOENT ? 0 : dr;
 	size_t cap = 0;
 	int r = 0;
 	struct dirent *de;
@@ -278,10 +286,15 @@ struct hits {
 static int scan_list(struct reach_snapshot *s, const char *name, bool only_stale, struct hits *h)
 {
 	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/var/lib/dpkg/info/%s.list", s->root, name);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+	snprintf(path, sizeof(path), "var/lib/dpkg/info/%s.list", name);
+	int fd = rootfs_open_regular(s->rootfd, path);
+	if (fd < 0)
+		return fd == -ENOENT || fd == -EINVAL || fd == -EISDIR ? 0 : fd; /* a FIFO is no file list */
+	FILE *f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
 	char *line = NULL;
 	size_t lcap = 0;
 	ssize_t n;

@@ -21,6 +21,7 @@
  */
 #include "core/array.h"
 #include "core/hash.h"
+#include "exposure/rootfs.h"
 #include "exposure/window.h"
 
 #include <dirent.h>
@@ -128,6 +129,7 @@ struct dpkg_history {
 	size_t n_view_changes;
 
 	uint64_t bad_lines;
+	uint64_t refused; /* dpkg.log* names that were not regular files */
 	uint64_t seq;
 	int64_t start;
 	bool have_start;
@@ -155,6 +157,11 @@ struct dpkg_history *dpkg_history_free(struct dpkg_history *h)
 static void dpkg_history_freep(struct dpkg_history **h)
 {
 	dpkg_history_free(*h);
+}
+
+uint64_t dpkg_history_refused(const struct dpkg_history *h)
+{
+	return h ? h->refused : 0;
 }
 
 uint64_t dpkg_history_bad_lines(const struct dpkg_history *h)
@@ -481,20 +488,18 @@ static char *strdup_printf(const char *fmt, const char *a, const char *b)
 	return s;
 }
 
-static int read_file(struct dpkg_history *h, const char *path, char **ret_err)
+static int read_file(struct dpkg_history *h, int rootfd, const char *rel, const char *path, char **ret_err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = rootfs_open_regular(rootfd, rel);
 	if (fd < 0) {
-		int r = -errno;
-		if (r == -ENOENT)
+		if (fd == -ENOENT)
 			return 0; /* rotated away under us */
-		*ret_err = strdup_printf("%s: %s", path, strerror(-r));
-		return r;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return 0;
+		if (fd == -EINVAL || fd == -EISDIR) {
+			h->refused++; /* a FIFO or device named like a log: never read */
+			return 0;
+		}
+		*ret_err = strdup_printf("%s: %s", path, strerror(-fd));
+		return fd;
 	}
 	gzFile gz = gzdopen(fd, "rb");
 	if (!gz) {
@@ -675,9 +680,21 @@ int dpkg_history_load(const char *root, struct dpkg_history **ret, char **ret_er
 	if (!dir)
 		return -ENOMEM;
 
-	DIR *d = opendir(dir);
-	if (!d) {
-		int r = -errno;
+	int rootfd = rootfs_open_root(root);
+	if (rootfd == -ENOENT || rootfd == -ENOTDIR) {
+		*ret = TAKE_PTR(h); /* no root, no log: an empty history, as for a missing log */
+		return 0;
+	}
+	if (rootfd < 0) {
+		if (ret_err)
+			*ret_err = strdup_printf("%s: %s", root, strerror(-rootfd));
+		return rootfd;
+	}
+	DIR *d = NULL;
+	int dr = rootfs_opendir(rootfd, "var/log", &d);
+	if (dr < 0) {
+		int r = dr;
+		close(rootfd);
 		if (r == -ENOENT || r == -ENOTDIR) {
 			*ret = TAKE_PTR(h);
 			return 0;
@@ -708,8 +725,10 @@ int dpkg_history_load(const char *root, struct dpkg_history **ret, char **ret_er
 	char *err = NULL;
 	for (size_t i = 0; i < n_files && r == 0; i++) {
 		_cleanup_free_ char *path = strdup_printf("%s/%s", dir, files[i].name);
-		r = path ? read_file(h, path, &err) : -ENOMEM;
+		_cleanup_free_ char *rel = strdup_printf("%s/%s", "var/log", files[i].name);
+		r = path && rel ? read_file(h, rootfd, rel, path, &err) : -ENOMEM;
 	}
+	close(rootfd);
 	for (size_t i = 0; i < n_files; i++)
 		free(files[i].name);
 	if (r == 0)

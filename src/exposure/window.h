@@ -26,6 +26,9 @@ struct dpkg_change {
 int dpkg_history_load(const char *root, struct dpkg_history **ret, char **ret_err);
 struct dpkg_history *dpkg_history_free(struct dpkg_history *h);
 uint64_t dpkg_history_bad_lines(const struct dpkg_history *h);
+/* dpkg.log* names that were FIFOs, devices or directories: refused, not read. Symlinks are
+ * followed inside the root only. */
+uint64_t dpkg_history_refused(const struct dpkg_history *h);
 /* Earliest time covered by the log (0 when empty): exposure before it is unknown. */
 int64_t dpkg_history_start(const struct dpkg_history *h);
 

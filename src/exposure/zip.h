@@ -12,12 +12,19 @@
 
 struct zip;
 
-/* Largest entry inflated (an OSV record is a few KB; a big one 1 MB). */
-#define ZIP_ENTRY_MAX (64u << 20)
+/* Largest entry inflated: an OSV record is a few KB, and what the JSON
+ * parser makes of a record is some tens of times its size, so the bound on
+ * a record is the bound on memory. */
+#define ZIP_ENTRY_MAX (4u << 20)
 
 /* Opens the archive in the buffer (borrowed: it must outlive the zip).
  * Returns 0, or -EINVAL / -ENOMEM with *ret_err saying why. */
 int zip_open_buffer(const void *buf, size_t len, struct zip **ret, char **ret_err);
+
+/* The same over a descriptor of size bytes, read with pread (borrowed: it
+ * must stay open while the zip lives). Memory: the central directory, plus
+ * one entry at a time while visiting. */
+int zip_open_fd(int fd, uint64_t size, struct zip **ret, char **ret_err);
 struct zip *zip_free(struct zip *z);
 static inline void zip_freep(struct zip **z)
 {
