@@ -78,13 +78,13 @@ struct conn_set {
 
 int attempt_init(struct detect *d)
 {
-	d->conns = big_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
+	d->conns = pages_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
 	return d->conns ? 0 : -1;
 }
 
 void attempt_done(struct detect *d)
 {
-	big_free(d->conns, (size_t)CONN_SETS * sizeof(struct conn_set));
+	pages_free(d->conns, (size_t)CONN_SETS * sizeof(struct conn_set));
 	d->conns = NULL;
 }
 

@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include "core/alert.h"
+#include "core/arena.h"
+#include "core/list.h"
+#include "core/pages.h"
 #include "core/event.h"
 #include "core/hash.h"
 #include "core/timeutil.h"
@@ -70,7 +73,6 @@ struct dlink {
 	struct dlink *prev, *next;
 };
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 static inline void dl_init(struct dlink *h)
 {
@@ -106,28 +108,6 @@ static inline struct dlink *dl_oldest(struct dlink *h)
 {
 	return h->prev == h ? NULL : h->prev;
 }
-
-/* ---- memory for entries (table.c) ----
- *
- * Entries are carved from large chunks, never freed one by one (the tables
- * recycle them): no malloc per new key, and chunks of 2 MB are backed by
- * huge pages where the kernel allows it, so the random accesses of a big
- * table miss the TLB far less often. */
-struct arena {
-	void *chunks; /* each chunk starts with the link to the next */
-	char *cur;
-	size_t left, chunk;
-};
-
-/* Zeroed memory for big arrays (huge pages from 1 MB up); big_free needs the same size. */
-void *big_alloc(size_t size);
-void big_free(void *p, size_t size);
-
-/* expect: about how many bytes will be carved in all (sizes the chunks). */
-void arena_init(struct arena *a, size_t expect);
-/* size zeroed bytes, aligned to 64 when size is 64 or more (else 16); NULL on OOM. */
-void *arena_alloc(struct arena *a, size_t size);
-void arena_done(struct arena *a);
 
 /* ---- capped hash tables (table.c) ---- */
 

@@ -17,96 +17,6 @@
 #include "core/array.h"
 #include "detect/internal.h"
 
-/* ---- arena ---- */
-
-#define HUGE_CHUNK ((size_t)2 << 20)
-#define BIG_MIN ((size_t)1 << 20)
-
-void arena_init(struct arena *a, size_t expect)
-{
-	size_t page = 4096;
-	*a = (struct arena){ .chunk = MIN(HUGE_CHUNK, ROUND_UP(expect + 64, page)) };
-}
-
-/* Sizes from 1 MB up are mapped in 2 MB units backed by huge pages where
- * the kernel allows it: the big tables are read at random, and with small
- * pages nearly every read would also miss the TLB. */
-static size_t big_size(size_t size)
-{
-	return size < BIG_MIN ? size : ROUND_UP(size, HUGE_CHUNK);
-}
-
-void *big_alloc(size_t size)
-{
-	if (size < BIG_MIN) {
-		/* cache-line aligned, like the mapped ones */
-		size_t sz = ROUND_UP(size, 64);
-		void *p = aligned_alloc(64, sz ? sz : 64);
-		if (p)
-			memset(p, 0, sz ? sz : 64);
-		return p;
-	}
-	size = big_size(size);
-	/* 2 MB aligned: map that much more and trim */
-	char *p = mmap(NULL, size + HUGE_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	char *q = (char *)(((uintptr_t)p + HUGE_CHUNK - 1) & ~(uintptr_t)(HUGE_CHUNK - 1));
-	if (q > p)
-		munmap(p, (size_t)(q - p));
-	if (q + size < p + size + HUGE_CHUNK)
-		munmap(q + size, (size_t)(p + size + HUGE_CHUNK - (q + size)));
-#ifdef MADV_HUGEPAGE
-	(void)madvise(q, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
-#endif
-	return q;
-}
-
-void big_free(void *p, size_t size)
-{
-	if (!p)
-		return;
-	if (size < BIG_MIN)
-		free(p);
-	else
-		munmap(p, big_size(size));
-}
-
-void *arena_alloc(struct arena *a, size_t size)
-{
-	size_t align = size >= 64 ? 64 : 16;
-	size_t pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
-
-	if (!a->cur || a->left < pad + size) {
-		size_t csize = MAX(a->chunk, ROUND_UP(size + 128, (size_t)4096));
-		char *c = big_alloc(csize);
-		if (!c)
-			return NULL;
-		*(void **)c = a->chunks;
-		*(size_t *)(c + sizeof(void *)) = csize;
-		a->chunks = c;
-		a->cur = c + 64;
-		a->left = csize - 64;
-		pad = (align - ((uintptr_t)a->cur & (align - 1))) & (align - 1);
-		if (a->left < pad + size)
-			return NULL;
-	}
-	void *p = a->cur + pad;
-	a->cur += pad + size;
-	a->left -= pad + size;
-	return p;
-}
-
-void arena_done(struct arena *a)
-{
-	while (a->chunks) {
-		char *c = a->chunks;
-		a->chunks = *(void **)c;
-		big_free(c, *(size_t *)(c + sizeof(void *)));
-	}
-	*a = (struct arena){ 0 };
-}
-
 static size_t pow2_at_least(size_t x)
 {
 	size_t p = 16;
@@ -117,9 +27,9 @@ static size_t pow2_at_least(size_t x)
 
 static void free_arrays(struct table *t)
 {
-	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
-	big_free(t->q, (t->qmask + 1) * sizeof(*t->q));
-	big_free(t->qlive, (t->qmask + 1) / 64 * sizeof(*t->qlive));
+	pages_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
+	pages_free(t->q, (t->qmask + 1) * sizeof(*t->q));
+	pages_free(t->qlive, (t->qmask + 1) / 64 * sizeof(*t->qlive));
 	t->slots = NULL;
 	t->q = NULL;
 	t->qlive = NULL;
@@ -137,9 +47,9 @@ int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictio
 	t->mask = slots - 1;
 	t->qmask = qsize - 1;
 	arena_init(&t->mem, t->cap * entry_size);
-	t->slots = big_alloc(slots * sizeof(*t->slots));
-	t->q = big_alloc(qsize * sizeof(*t->q));
-	t->qlive = big_alloc(qsize / 64 * sizeof(*t->qlive));
+	t->slots = pages_alloc(slots * sizeof(*t->slots));
+	t->q = pages_alloc(qsize * sizeof(*t->q));
+	t->qlive = pages_alloc(qsize / 64 * sizeof(*t->qlive));
 	if (!t->slots || !t->q || !t->qlive) {
 		free_arrays(t);
 		return -ENOMEM;
@@ -216,23 +126,23 @@ void table_squeeze(struct table *t)
 	size_t size = t->qmask + 1, live = live_between(t, t->qhead, t->qtail);
 	if (live * 8 > size) {
 		size_t nsize = size * 2, nmask = nsize - 1;
-		struct tqrec *nq = big_alloc(nsize * sizeof(*nq));
-		uint64_t *nlive = big_alloc(nsize / 64 * sizeof(*nlive));
+		struct tqrec *nq = pages_alloc(nsize * sizeof(*nq));
+		uint64_t *nlive = pages_alloc(nsize / 64 * sizeof(*nlive));
 		if (nq && nlive) {
 			for (uint64_t p = t->qhead; p < t->qtail; p++) {
 				size_t i = p & t->qmask, j = p & nmask;
 				nq[j] = t->q[i];
 				nlive[j / 64] |= (t->qlive[i / 64] >> (i % 64) & 1) << (j % 64);
 			}
-			big_free(t->q, size * sizeof(*t->q));
-			big_free(t->qlive, size / 64 * sizeof(*t->qlive));
+			pages_free(t->q, size * sizeof(*t->q));
+			pages_free(t->qlive, size / 64 * sizeof(*t->qlive));
 			t->q = nq;
 			t->qlive = nlive;
 			t->qmask = nmask;
 			return;
 		}
-		big_free(nq, nsize * sizeof(*nq));
-		big_free(nlive, nsize / 64 * sizeof(*nlive));
+		pages_free(nq, nsize * sizeof(*nq));
+		pages_free(nlive, nsize / 64 * sizeof(*nlive));
 	}
 	/* In place the records keep their positions counted from the head
 	 * (the ring may wrap): the k-th live record moves to head + k, never
@@ -433,7 +343,7 @@ struct tnode *table_find(const struct table *t, uint64_t hash, bool (*eq)(const 
 static int grow(struct table *t)
 {
 	size_t nslots = (t->mask + 1) * 2;
-	struct tslot *s = big_alloc(nslots * sizeof(*s));
+	struct tslot *s = pages_alloc(nslots * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i <= t->mask; i++) {
@@ -444,7 +354,7 @@ static int grow(struct table *t)
 			j = (j + 1) & (nslots - 1);
 		s[j] = t->slots[i];
 	}
-	big_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
+	pages_free(t->slots, (t->mask + 1) * sizeof(*t->slots));
 	t->slots = s;
 	t->mask = nslots - 1;
 	return 0;
