@@ -74,6 +74,9 @@ enum {
 	EVF_PREAUTH = 1u << 1, /* line ended in "[preauth]" */
 	EVF_TRUNCATED = 1u << 2, /* the source cut an overlong line */
 	EVF_TIME_GUESSED = 1u << 3, /* no usable timestamp: time is inferred */
+	EVF_AMBIGUOUS_SOURCE = 1u << 4, /* attacker text (a user name, key ID, client
+					 * text) could have written the address the
+					 * line shows: no source, user or port taken */
 };
 
 /* Where the line came from; file points at a string that lives for the

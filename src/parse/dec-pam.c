@@ -114,6 +114,8 @@ static int auth_line(struct sv service, struct sv fields, bool success, uint32_t
 	ev->method = AM_PAM;
 	ev->count = count;
 	ev->detail = f.ambiguous ? ambiguous_detail : service;
+	if (f.ambiguous)
+		ev->flags |= EVF_AMBIGUOUS_SOURCE;
 	ev->tty = f.tty;
 	if (is_su(service)) {
 		if (success)

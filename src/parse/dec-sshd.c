@@ -233,13 +233,14 @@ struct rid {
 };
 
 /* Enumerates every split of s as "[PREAMBLE ]ADDR port N: REST" with a
- * numeric ADDR and a well-formed preamble. Returns how many there are
- * (counting stops at 2); *one is the first. */
+ * numeric ADDR and a well-formed preamble. Returns 0 (none), 1 (all splits
+ * name one address; *one is the first, its port 0 when they disagree on the
+ * port) or 2 (they name different addresses). */
 static int find_remote_ids(struct sv s, const struct event *base, struct rid *one)
 {
 	int found = 0;
 	size_t from = 0;
-	while (found < 2 && from < s.n) {
+	while (from < s.n) {
 		long at = dec_find(sv_skip(s, from), " port ");
 		size_t j, k, tok_start;
 		unsigned long port;
@@ -263,8 +264,12 @@ static int find_remote_ids(struct sv s, const struct event *base, struct rid *on
 		c.rest = sv_skip(s, j + 6 + k + 2);
 		if (found++ == 0)
 			*one = c;
+		else if (!addr_equal(&one->ev.source, &c.ev.source))
+			return 2;
+		else if (one->ev.port != c.ev.port)
+			one->ev.port = 0;
 	}
-	return found;
+	return found ? 1 : 0;
 }
 
 static enum auth_method method_of(struct sv m)
@@ -388,15 +393,113 @@ static bool key_info_strict(struct sv info, struct sv *type, struct sv *fp, stru
 	return sv_consume(&rest, ", signature count = ") && parse_uint(rest, 4294967295UL, &n);
 }
 
-/* Could info be what auth_log() appends for this method? */
-static bool key_info_plausible(struct sv info, enum auth_method m)
+/* What auth_log() may append after " ssh2: " (auth.c format_method_key,
+ * and what auth2_record_info() recorded), by method. */
+enum info_kind {
+	INFO_NONE, /* password, keyboard-interactive, none: nothing */
+	INFO_KEY, /* publickey: key text, where a certificate's key ID is the
+		   * text of whoever made the certificate (any CA, for a failure) */
+	INFO_HOSTBASED, /* key text, then the client user and host the client sent */
+	INFO_FREE, /* gssapi (the client's principal), ssh1 rhosts' ruser,
+		    * and methods we do not know: any text */
+};
+
+static enum info_kind info_kind_of(struct sv m)
+{
+	if (sv_eq(m, "password") || sv_eq(m, "none") || sv_starts(m, "keyboard-interactive") ||
+	    sv_eq(m, "challenge-response"))
+		return INFO_NONE;
+	if (sv_eq(m, "publickey") || sv_eq(m, "rsa"))
+		return INFO_KEY;
+	if (sv_eq(m, "hostbased"))
+		return INFO_HOSTBASED;
+	return INFO_FREE;
+}
+
+/* A certificate's " (serial N) CA TYPE FP" at the end of v, read from the
+ * right (none of it is attacker text): where it starts, or -1. */
+static long cert_tail(struct sv v)
+{
+	long sp = sv_rchr(v, ' ');
+	long open;
+	struct sv num;
+
+	if (sp < 0 || !key_fp_ok(sv_skip(v, (size_t)sp + 1)))
+		return -1;
+	v.n = (size_t)sp;
+	sp = sv_rchr(v, ' ');
+	if (sp < 0 || !key_type_ok(sv_skip(v, (size_t)sp + 1)))
+		return -1;
+	v.n = (size_t)sp;
+	if (!sv_consume_end(&v, ") CA"))
+		return -1;
+	open = dec_rfind(v, " (serial ");
+	if (open < 0)
+		return -1;
+	num = sv_skip(v, (size_t)open + 9);
+	/* a 64-bit serial: up to 20 digits */
+	if (num.n == 0 || num.n > 20)
+		return -1;
+	for (size_t k = 0; k < num.n; k++)
+		if (!is_digit(num.p[k]))
+			return -1;
+	return open;
+}
+
+/* Key text as format_method_key() and the older pubkey_auth_info() write
+ * it, without what auth2_record_info() adds: "TYPE FP", "TYPE FP ID KEYID
+ * (serial N) CA TYPE FP" (a certificate, 7.x+), "TYPE ID KEYID (serial N)
+ * CA TYPE FP" (a certificate, 6.3-6.9). KEYID may be anything. */
+static bool key_text_ok(struct sv t)
 {
 	struct sv type, fp, after;
-	if (m == AM_PUBLICKEY || m == AM_HOSTBASED)
-		return split_key(info, &type, &fp, &after) &&
-		       (after.n == 0 || sv_starts(after, " ID ") || sv_starts(after, "ID ") ||
-			sv_starts(after, ", "));
-	return info.n > 0;
+	long tail;
+	if (!split_key(t, &type, &fp, &after))
+		return false;
+	if (after.n == 0)
+		return fp.n > 0;
+	if (fp.n == 0) /* split_key left "ID KEYID …" */
+		return (tail = cert_tail(after)) >= 3 && sv_starts(after, "ID ");
+	return sv_starts(after, " ID ") && (tail = cert_tail(after)) >= 4;
+}
+
+/* Could info be what auth_log() appends for a method of kind ik? */
+static bool info_ok(struct sv info, enum info_kind ik)
+{
+	struct sv t = info;
+	unsigned long n;
+	long from = 0, at;
+
+	switch (ik) {
+	case INFO_NONE:
+		return info.n == 0;
+	case INFO_FREE:
+		return true;
+	case INFO_KEY:
+		/* security keys add ", signature count = N" (no ", " in key text) */
+		at = dec_rfind(t, ", signature count = ");
+		if (at >= 0 && parse_uint(sv_skip(t, (size_t)at + 20), 4294967295UL, &n))
+			t.n = (size_t)at;
+		return info.n == 0 || key_text_ok(t);
+	case INFO_HOSTBASED:
+		if (info.n == 0)
+			return true;
+		/* KEY, client user "CU", client host "CH": CU and CH are the
+		 * client's and may hold the separators; any split will do */
+		if (!sv_ends(info, "\""))
+			return false;
+		while ((at = dec_find(sv_skip(info, (size_t)from), ", client user \"")) >= 0) {
+			size_t p = (size_t)from + (size_t)at;
+			struct sv rest = sv_make(info.p + p + 15, info.n - p - 15 - 1); /* without the closing quote */
+			from = (long)p + 1;
+			if (rest.n + 1 < 17 || dec_find(rest, "\", client host \"") < 0)
+				continue;
+			if (key_text_ok(sv_make(info.p, p)))
+				return true;
+		}
+		return false;
+	}
+	return false;
 }
 
 /* Key text split by split_key into the event. */
@@ -410,16 +513,15 @@ static void apply_key(struct sv type, struct sv fp, struct sv after, struct even
 		ev->detail = after;
 }
 
-static void apply_info(struct sv info, struct event *ev)
+static void apply_info(struct sv info, enum info_kind ik, struct event *ev)
 {
 	struct sv type, fp, after;
 	if (info.n == 0)
 		return; /* most lines: nothing after " ssh2" */
-	if (split_key(info, &type, &fp, &after)) {
+	if (ik != INFO_NONE && split_key(info, &type, &fp, &after))
 		apply_key(type, fp, after, ev);
-	} else if (info.n) {
+	else
 		ev->detail = info; /* gssapi-with-mic: the client's principal */
-	}
 }
 
 /* "[INVALID]U from HOST[ port N]" (core of several shapes; see set_user). */
@@ -435,17 +537,108 @@ static bool parse_user_from(struct sv core, struct event *ev, bool allow_name, c
 	return true;
 }
 
+/* No source: attacker text could have written the address the line shows. */
+static void set_ambiguous(struct event *ev)
+{
+	ev->source = (struct addr){ .family = ADDR_NONE };
+	ev->source_name = SV_NULL;
+	ev->port = 0;
+	ev->user = SV_NULL;
+	ev->flags &= ~(uint32_t)EVF_INVALID_USER;
+	ev->flags |= EVF_AMBIGUOUS_SOURCE;
+	ev->detail = ambiguous;
+}
+
+/* One way to read auth_log()'s "[invalid user ]U from A port P ssh2[: INFO]". */
+struct reading {
+	struct addr src;
+	uint16_t port;
+	struct sv user; /* "[invalid user ]U" */
+	struct sv info; /* what followed " ssh2: " (or " ruser "), may be empty */
+};
+
+/* What follows " port N" in a reading: nothing (SSH1 before 6.3, or
+ * hand-written), " ssh2"/" ssh1", " ssh2: INFO", or SSH1 rhosts' " ruser X"
+ * (before 6.3). */
+static bool tail_ok(struct sv tail, enum info_kind ik, struct sv *info)
+{
+	*info = SV_NULL;
+	if (tail.n == 0)
+		return true;
+	if (sv_consume(&tail, " ssh2") || sv_consume(&tail, " ssh1")) {
+		if (tail.n == 0)
+			return true;
+		if (!sv_consume(&tail, ":"))
+			return false;
+		(void)sv_consume(&tail, " ");
+		*info = tail;
+		return info_ok(tail, ik);
+	}
+	if (ik == INFO_FREE && (sv_starts(tail, " ruser ") || sv_eq(tail, " ruser"))) {
+		*info = sv_skip(tail, 1);
+		return true;
+	}
+	return false;
+}
+
+/* Every way to read s as "[invalid user ]U from A port P<tail>" with a
+ * numeric A (auth_log writes ssh_remote_ipaddr(), never a name) and a tail
+ * that fits the method. U and INFO are the client's and may repeat the
+ * whole phrase, so every " port " is a candidate. Returns 0 (none), 1 (one
+ * address in all readings; *one is the first, *port_agrees false when they
+ * disagree on the port) or 2 (readings disagree on the address). */
+static int authlog_readings(struct sv s, enum info_kind ik, struct reading *one, bool *port_agrees)
+{
+	int n = 0;
+	size_t from = 0;
+	long at;
+
+	*port_agrees = true;
+	while ((at = dec_find(sv_skip(s, from), " port ")) >= 0) {
+		size_t j = from + (size_t)at, k;
+		unsigned long port;
+		struct reading r;
+		const char *sp;
+
+		from = j + 1;
+		k = take_uint(sv_skip(s, j + 6), 65535, &port);
+		if (k == 0 || !tail_ok(sv_skip(s, j + 6 + k), ik, &r.info))
+			continue;
+		sp = j ? memrchr(s.p, ' ', j) : NULL;
+		if (!sp || sp - s.p < 5 || memcmp(sp - 5, " from", 5) != 0 ||
+		    !addr_parse(sv_make(sp + 1, (size_t)(s.p + j - sp - 1)), &r.src))
+			continue;
+		r.port = (uint16_t)port;
+		r.user = sv_make(s.p, (size_t)(sp - 5 - s.p));
+		if (n == 0) {
+			*one = r;
+			n = 1;
+		} else if (!addr_equal(&one->src, &r.src)) {
+			return 2;
+		} else if (one->port != r.port) {
+			*port_agrees = false;
+		}
+	}
+	return n;
+}
+
 /* auth.c auth_log():
  *   "Accepted|Failed METHOD[/SUB] for [invalid user ]U from A port P ssh2[: INFO]"
  * (5.x: "… port P ssh2" via its info argument; 6.3–7.4 also " ssh1"; the
  * same function's "Partial" and "Postponed" are not decoded, see dispatch()).
- * trusted: the user is a real account (Accepted), so where the key text is
- * free the first reading is sshd's. */
-static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struct event *ev)
+ *
+ * U is the client's (up to 100 bytes, spaces included) and so, for some
+ * methods, is part of INFO (a certificate's key ID, hostbased's client user
+ * and host, a GSSAPI principal). The address is taken only when every way
+ * the line can be read under that method's INFO grammar gives the same
+ * one; otherwise the line is ambiguous and blames no one. */
+static int dec_authlog(struct sv rest, enum event_kind kind, bool accepted, struct event *ev)
 {
 	long sp = dec_chr(rest, ' ');
 	struct sv meth, s, core, ktype, kfp, kafter;
-	bool key = false; /* strict key text followed " ssh2: ", split into ktype, kfp, kafter */
+	enum info_kind ik;
+	struct reading r;
+	bool port_agrees;
 	long i;
 
 	if (sp <= 0)
@@ -453,10 +646,11 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 	meth = sv_make(rest.p, (size_t)sp);
 	s = sv_skip(rest, (size_t)sp + 1);
 	if (!sv_consume(&s, "for ")) {
-		/* an unknown method is whatever the client sent, spaces included;
-		 * sshd accepts only its own ("Accepted key … found at …" and
+		/* an unknown method is whatever the client sent, spaces included
+		 * (sshd without privilege separation logged it as sent); sshd
+		 * accepts only its own ("Accepted key … found at …" and
 		 * "Accepted certificate ID …" are other, verbose messages) */
-		long f = trusted ? -1 : dec_find(rest, " for ");
+		long f = accepted ? -1 : dec_find(rest, " for ");
 		if (f <= 0)
 			return 0;
 		meth = sv_make(rest.p, (size_t)f);
@@ -464,51 +658,36 @@ static int dec_authlog(struct sv rest, enum event_kind kind, bool trusted, struc
 	}
 	ev->kind = kind;
 	ev->method = method_of(meth);
+	ik = info_kind_of(meth);
 
-	if (sv_consume_end(&s, " ssh2") || sv_consume_end(&s, " ssh1")) {
-		core = s;
-	} else if ((i = dec_rfind(s, " ssh2: ")) >= 0 &&
-		   key_info_strict(sv_skip(s, (size_t)i + 7), &ktype, &kfp, &kafter)) {
-		/* the last " ssh2: " is sshd's: strict key text cannot hold one */
-		core = sv_make(s.p, (size_t)i);
-		key = true;
-	} else if (i < 0) {
-		core = s; /* no protocol tag: old or hand-written */
-	} else {
-		/* free text after " ssh2: " (certificate key ID, hostbased client
-		 * user and host, GSSAPI principal): try every " ssh2: " */
-		struct event first = *ev, cand;
-		int n = 0;
-		size_t from = 0;
-		long q;
-		while (n < 2 && (q = dec_find(sv_skip(s, from), " ssh2: ")) >= 0) {
-			size_t at = from + (size_t)q;
-			struct sv in = sv_skip(s, at + 7);
-			from = at + 1;
-			cand = *ev;
-			if (!key_info_plausible(in, ev->method) ||
-			    !parse_user_from(sv_make(s.p, at), &cand, false, "invalid user "))
-				continue;
-			apply_info(in, &cand);
-			if (n++ == 0)
-				first = cand;
-			if (trusted) /* an accepted user is a real account: the first fits */
-				break;
-		}
-		if (n == 0)
-			return 0;
-		if (n == 1 || trusted) {
-			*ev = first;
-		} else {
-			ev->detail = ambiguous;
-		}
+	/* Fast paths, where no other reading can exist. A line ending in
+	 * " ssh2" is read from the right unless INFO may end that way too
+	 * (key text ends in a fingerprint or a count, hostbased's in a quote). */
+	if (ik != INFO_FREE && (sv_ends(s, " ssh2") || sv_ends(s, " ssh1"))) {
+		core = sv_cut(s, 5);
+		return parse_user_from(core, ev, false, "invalid user ") ? 1 : 0;
+	}
+	/* Key text with no free text in it (no certificate) cannot hold
+	 * " ssh2: ", so the last one is sshd's. */
+	if (ik == INFO_KEY && (i = dec_rfind(s, " ssh2: ")) >= 0 &&
+	    key_info_strict(sv_skip(s, (size_t)i + 7), &ktype, &kfp, &kafter) &&
+	    parse_user_from(sv_make(s.p, (size_t)i), ev, false, "invalid user ")) {
+		apply_key(ktype, kfp, kafter, ev);
 		return 1;
 	}
-	if (!parse_user_from(core, ev, false, "invalid user "))
+	switch (authlog_readings(s, ik, &r, &port_agrees)) {
+	case 0:
 		return 0;
-	if (key)
-		apply_key(ktype, kfp, kafter, ev);
-	return 1;
+	case 1:
+		ev->source = r.src;
+		ev->port = port_agrees ? r.port : 0;
+		set_user(ev, r.user, "invalid user ");
+		apply_info(r.info, ik, ev);
+		return 1;
+	default:
+		set_ambiguous(ev);
+		return 1;
+	}
 }
 
 /* "Connection closed by", "Connection reset by", "Disconnected from",
@@ -533,7 +712,7 @@ static int use_rid(const struct rid *c, int n, enum event_kind preauth_kind, enu
 	bool preauth;
 	if (n != 1) {
 		ev->kind = preauth_kind;
-		ev->detail = ambiguous;
+		set_ambiguous(ev);
 		return 1;
 	}
 	*ev = c->ev;
@@ -555,19 +734,25 @@ static int dec_disconnecting(struct sv rest, struct event *ev)
 }
 
 /* Before 7.5: "Disconnecting: REASON"; only the one naming the user is kept:
- * "Too many authentication failures for [invalid user ]U[ from A port P ssh2]". */
+ * "Too many authentication failures for U" (before 6.7) or "… for
+ * [invalid user ]U from A port P ssh2" (6.7-7.4). The two cannot be told
+ * apart when U ends in " from A port P ssh2": a line with the address may
+ * be a user name of an older sshd, so it blames no one (the same
+ * connection's Failed lines carry the address). */
 static int dec_disconnecting_old(struct sv rest, struct event *ev)
 {
-	struct sv core = rest;
+	struct sv core = rest, user;
+	struct event probe = *ev;
 	if (!sv_consume(&core, "Too many authentication failures for "))
 		return 0;
+	user = core;
 	ev->kind = EV_MAX_AUTH;
-	if (sv_consume_end(&core, " ssh2") || sv_consume_end(&core, " ssh1")) {
-		if (!parse_user_from(core, ev, false, "invalid user "))
-			return 0;
-	} else {
-		set_user(ev, core, NULL); /* before 6.7 no "invalid user " here */
+	if ((sv_consume_end(&core, " ssh2") || sv_consume_end(&core, " ssh1")) &&
+	    parse_user_from(core, &probe, false, "invalid user ") && probe.source.family != ADDR_NONE) {
+		set_ambiguous(ev);
+		return 1;
 	}
+	set_user(ev, user, NULL);
 	return 1;
 }
 

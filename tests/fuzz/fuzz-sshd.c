@@ -36,7 +36,9 @@ static void check_event(const struct event *ev)
 }
 
 /* pre + data + post decoded: the source must be 1.2.3.4 port 4242 (or, with
- * may_be_none, no source at all), and with exact_user the user is data. */
+ * may_be_none, no source at all, marked ambiguous, or 1.2.3.4 with no port
+ * when the data repeats the address with another port), and with exact_user
+ * the user is data. */
 static void hostile(const char *pre, const uint8_t *data, size_t size, const char *post, int exact_user,
 		    int may_be_none)
 {
@@ -58,9 +60,10 @@ static void hostile(const char *pre, const uint8_t *data, size_t size, const cha
 	if (exact_user && r != 1)
 		abort();
 	if (r == 1 && ev.source.family != ADDR_NONE &&
-	    (ev.source.family != ADDR_V4 || memcmp(ev.source.bytes, want, 4) != 0 || ev.port != 4242))
+	    (ev.source.family != ADDR_V4 || memcmp(ev.source.bytes, want, 4) != 0 ||
+	     (ev.port != 4242 && (ev.port != 0 || !may_be_none))))
 		abort();
-	if (r == 1 && ev.source.family == ADDR_NONE && !may_be_none)
+	if (r == 1 && ev.source.family == ADDR_NONE && (!may_be_none || !(ev.flags & EVF_AMBIGUOUS_SOURCE)))
 		abort();
 	if (exact_user && (ev.user.n != size || (size && memcmp(ev.user.p, data, size) != 0)))
 		abort();
@@ -89,5 +92,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hostile("Disconnecting invalid user ", data, size,
 		" 1.2.3.4 port 4242: Too many authentication failures [preauth]", 0, 1);
 	hostile("Received disconnect from 1.2.3.4 port 4242:11: ", data, size, " [preauth]", 0, 0);
+	/* the text after "ssh2: " is the client's too */
+	hostile("Accepted gssapi-with-mic for alice from 1.2.3.4 port 4242 ssh2: ", data, size, "", 0, 1);
+	hostile("Failed hostbased for x from 1.2.3.4 port 4242 ssh2: RSA SHA256:aa, client user \"u\", client host \"",
+		data, size, "\"", 0, 1);
+	hostile("Failed hostbased for x from 1.2.3.4 port 4242 ssh2: RSA SHA256:aa, client user \"", data, size,
+		"\", client host \"h\"", 0, 1);
+	/* sshd wrote no address here (before 6.7 the user name ends the line) */
+	{
+		static const char pre[] = "Disconnecting: Too many authentication failures for ";
+		char *buf = malloc(sizeof(pre) - 1 + size);
+		if (buf) {
+			memcpy(buf, pre, sizeof(pre) - 1);
+			if (size)
+				memcpy(buf + sizeof(pre) - 1, data, size);
+			event_init(&ev);
+			if (dec_sshd(sv_make(buf, sizeof(pre) - 1 + size), &ev) == 1 && ev.source.family != ADDR_NONE)
+				abort();
+			free(buf);
+		}
+	}
 	return 0;
 }

@@ -71,6 +71,8 @@ static char *render(int matched, const struct event *ev)
 		fputs(" invalid", f);
 	if (ev->flags & EVF_PREAUTH)
 		fputs(" preauth", f);
+	if (ev->flags & EVF_AMBIGUOUS_SOURCE)
+		fputs(" ambiguous", f);
 	fclose(f);
 	return buf;
 }
