@@ -16,6 +16,7 @@ static const struct {
 	{ "trace", cmd_trace, "how far did they get? the timeline of a user, source or session" },
 	{ "exposure", cmd_exposure, "which installed packages are vulnerable, since when, reachable?" },
 	{ "feed", cmd_feed, "import or update vulnerability advisories" },
+	{ "reach", cmd_reach, "what could a stolen account do here? paths to root, readable secrets" },
 	{ "check", cmd_check, "validate the configuration and print the effective values" },
 };
 
