@@ -79,7 +79,7 @@ static void verdict(const struct reach *r, size_t i, FILE *m, bool *needs_pw)
 		return;
 	}
 	int d = g->dist ? g->dist[i] : -1;
-	if (d == 0 && u->uid == 0) {
+	if (u->uid == 0) {
 		fprintf(m, ": is root (uid 0), evidence /etc/passwd:%u", u->line);
 		return;
 	}

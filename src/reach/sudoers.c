@@ -807,7 +807,7 @@ static void parse_line(struct sudoers *s, const struct fsroot *r, const char *fi
 			return;
 		}
 	}
-	if (x.p[0] == '#')
+	if (x.p[0] == '#' && !(x.e - x.p > 1 && isdigit((unsigned char)x.p[1])))
 		return; /* a comment (the stripper keeps only #include lines and #uid items) */
 	bool ok = true;
 	if (word_is(&x, "Defaults", false) || (x.e - x.p > 8 && memcmp(x.p, "Defaults", 8) == 0 && strchr("@:>!", x.p[8]))) {
@@ -1117,6 +1117,7 @@ static int host_item(struct mctx *m, const struct sd_item *it)
 
 struct leaf {
 	const struct sd_cmnd *c;
+	int8_t nopasswd; /* the tag of the rule's command (an alias's members have none) */
 	bool neg;
 	const struct sd_spec *sp;
 };
@@ -1127,19 +1128,19 @@ struct leaves {
 };
 
 /* Expands a command (an alias into its members) into leaves. */
-static void expand(const struct sudoers *s, const struct sd_cmnd *c, bool neg, const struct sd_spec *sp,
-		   struct leaves *out, unsigned depth)
+static void expand(const struct sudoers *s, const struct sd_cmnd *c, int8_t nopw, bool neg,
+		   const struct sd_spec *sp, struct leaves *out, unsigned depth)
 {
 	if (!c->alias) {
 		if (array_reserve(&out->v, &out->cap, out->n + 1, sizeof(*out->v), 16) == 0)
-			out->v[out->n++] = (struct leaf){ c, neg != c->neg, sp };
+			out->v[out->n++] = (struct leaf){ c, nopw, neg != c->neg, sp };
 		return;
 	}
 	const struct sd_alias *a = find_alias(s, AL_CMND, c->cmd);
 	if (!a || depth >= RX_SUDO_ALIAS_DEPTH)
 		return;
 	for (size_t i = 0; i < a->n_cmnd; i++)
-		expand(s, &s->calias[a->first_cmnd + i], neg != c->neg, sp, out, depth + 1);
+		expand(s, &s->calias[a->first_cmnd + i], nopw, neg != c->neg, sp, out, depth + 1);
 }
 
 /* Does a "!" leaf d take back the grant g? */
@@ -1200,7 +1201,7 @@ size_t sudoers_grants(const struct sudoers *s, const struct sudo_ctx *ctx, const
 					ok = list_match(&m, &ra->users, runas_user_item) == 1;
 				}
 				if (ok)
-					expand(s, c, false, sp, &L, 0);
+					expand(s, c, c->nopasswd, false, sp, &L, 0);
 			}
 		}
 	}
@@ -1218,7 +1219,7 @@ size_t sudoers_grants(const struct sudoers *s, const struct sudo_ctx *ctx, const
 			continue;
 		const struct sd_cmnd *c = L.v[i].c;
 		/* the tag of the command, else of an earlier command of its rule */
-		int8_t nopw = c->nopasswd;
+		int8_t nopw = L.v[i].nopasswd;
 		struct sudo_grant g = {
 			.file = L.v[i].sp->file,
 			.line = L.v[i].sp->line,
