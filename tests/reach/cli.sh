@@ -20,6 +20,7 @@ status() { # expected status, args...
 	local got=$?
 	[ "$got" -eq "$want" ] || { echo "# moat reach $*: status $got, want $want" >&2; cat "$root.err" >&2; return 1; }
 }
+jqe() { jq "$@" >/dev/null; } # jq's exit status (-e) alone: its output is not TAP
 mkdir -p "$root/etc" "$root/home/carol" "$root/home/dave"
 printf 'root:x:0:0::/root:/bin/bash\ncarol:x:1003:1003::/home/carol:/bin/bash\ndave:x:1004:1004::/home/dave:/bin/bash\nev\033]0;pwned\007il:x:1005:1005::/home/evil:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\ncarol:x:1003:\ndave:x:1004:\n' >"$root/etc/group"
@@ -44,9 +45,9 @@ check "no raw escape byte in text" bash -c '! grep -q $'"'"'\033'"'"' "$0"' "$ro
 check "the hostile name escaped" grep -qF 'ev\x1b]0;pwned\x07il: no path to root' "$root.out"
 check "summary on stderr" grep -q "host 'web1'; walked" "$root.err"
 check "--json" status 0 --root "$root" --json
-check "--json parses, carol 1 step" jq -es 'map(select(.account=="carol"))[0].root_steps == 1' "$root.out"
-check "--json path evidence" jq -es 'map(select(.account=="carol"))[0].path[0].evidence == "/etc/sudoers:1"' "$root.out"
-check "--json dave null" jq -es 'map(select(.account=="dave"))[0].root_steps == null' "$root.out"
+check "--json parses, carol 1 step" jqe -es 'map(select(.account=="carol"))[0].root_steps == 1' "$root.out"
+check "--json path evidence" jqe -es 'map(select(.account=="carol"))[0].path[0].evidence == "/etc/sudoers:1"' "$root.out"
+check "--json dave null" jqe -es 'map(select(.account=="dave"))[0].root_steps == null' "$root.out"
 check "--dot" status 0 --root "$root" --dot carol
 check "--dot is a digraph" grep -q '^digraph reach {' "$root.out"
 check "--dot has carol's edge to root" grep -q 'sudo NOPASSWD ALL' "$root.out"
