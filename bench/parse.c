@@ -94,18 +94,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (unsigned long run = 0; run < repeat; run++) {
-		struct source_opts so = { .on_line = on_line, .userdata = &c };
 		double t0 = now_s(), t;
 		c.lines = c.syslog = c.events = 0;
 		st = (struct source_stats){ 0 };
 		for (size_t k = 0; k < inputs.n; k++) {
 			header_ctx_set_mtime(c.hdr, inputs.v[k].mtime_s);
-			r = source_read(&inputs.v[k], &so, &st, &err);
+			struct source_reader *rd = NULL;
+			struct source_line l;
+			r = source_open(&inputs.v[k], &rd, &err);
+			while (r >= 0 && (r = source_next(rd, &l, &st)) > 0)
+				(void)on_line(&c, l.p, l.n, l.flags, &l.origin);
 			if (r < 0) {
-				fprintf(stderr, "moat-bench-parse: %s\n", err ? err : strerror(-r));
+				fprintf(stderr, "moat-bench-parse: %s\n", err ? err : source_error(rd));
 				free(err);
 				err = NULL;
 			}
+			source_close(rd);
 		}
 		t = now_s() - t0;
 		if (run == 0 || t < best)

@@ -1,5 +1,6 @@
 /* moat scan: read auth logs, decode, detect, print explained alerts. */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,11 +11,11 @@
 
 #include "cli/cli.h"
 #include "config.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "detect/detect.h"
-#include "parse/decoder.h"
-#include "parse/header.h"
 #include "report/output.h"
+#include "scan/pipeline.h"
 #include "source/source.h"
 #include "store/store.h"
 
@@ -22,10 +23,7 @@ struct scan {
 	struct output_opts out;
 	bool events; /* --events: print every decoded event instead of alerts */
 	int fail_on; /* severity, or -1 */
-	struct header_ctx *hdr;
-	struct store *store;
-	struct detect *det;
-	uint64_t n_lines, n_syslog, n_events, n_alerts, n_store_errors;
+	uint64_t n_alerts_old; /* raised again, already stored by an earlier run */
 	int max_severity;
 	bool progress; /* stderr is a TTY */
 	bool progress_shown;
@@ -78,55 +76,44 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void emit(void *ud, struct alert *a)
+static void clear_progress(struct scan *s)
+{
+	if (s->progress_shown)
+		fputs("\r\033[K", stderr);
+	s->progress_shown = false;
+}
+
+static void on_alert(void *ud, const struct alert *a, bool is_new)
 {
 	struct scan *s = ud;
-	s->n_alerts++;
+	if (!is_new) {
+		/* finishing an interrupted run: stored (and shown) by it */
+		s->n_alerts_old++;
+		return;
+	}
 	if ((int)a->severity > s->max_severity)
 		s->max_severity = (int)a->severity;
-	if (s->store && store_add_alert(s->store, a) < 0)
-		s->n_store_errors++;
 	if (!s->events)
 		output_alert(stdout, &s->out, a);
-	alert_free(a);
 }
 
-static int on_line(void *ud, const char *line, size_t len, uint32_t flags, const struct origin *o)
+static void on_event(void *ud, const struct event *ev)
 {
 	struct scan *s = ud;
-	struct syslog_header h;
-	struct event local, *ev = detect_slot(s->det);
-
-	if (!ev)
-		ev = &local;
-	s->n_lines++;
-	if (header_parse(s->hdr, line, len, &h) <= 0)
-		return 0;
-	s->n_syslog++;
-	if (decode(&h, ev) <= 0)
-		return 0;
-	ev->origin = *o;
-	ev->flags |= flags;
-	s->n_events++;
-	if (s->events)
-		output_event(stdout, &s->out, ev);
-	if (s->store && store_add_event(s->store, ev) < 0)
-		s->n_store_errors++;
-	/* the line stays as it is until on_release: the look-ahead keeps
-	 * its pieces without copying them (and needs not look at them when
-	 * the header's views, which the decoders' come from, are in the line:
-	 * not so for journal JSON, unescaped elsewhere) */
-	if (ev != &local && h.in_line)
-		detect_feed_slot(s->det, line, len);
-	else
-		detect_feed_from(s->det, ev, line, len);
-	return 0;
+	output_event(stdout, &s->out, ev);
 }
 
-static void on_release(void *ud)
+static void on_notice(void *ud, const char *msg)
 {
 	struct scan *s = ud;
-	detect_flush(s->det);
+	clear_progress(s);
+	log_notice("%s", msg);
+}
+
+static void on_wait(void *ud, const char *who)
+{
+	(void)ud;
+	log_notice("the store is being written by %s: waiting for it to finish (--wait)", who);
 }
 
 static void on_progress(void *ud, const struct source_input *in, uint64_t done)
@@ -137,16 +124,18 @@ static void on_progress(void *ud, const struct source_input *in, uint64_t done)
 		return;
 	s->last_progress = t;
 	s->progress_shown = true;
+	fputs("\r\033[Kreading ", stderr);
+	escape_text(stderr, sv_cstr(in->path), 60);
 	if (in->size)
-		fprintf(stderr, "\r\033[Kreading %s: %3.0f%% (%.1f of %.1f MB)", in->path,
-			100.0 * (double)done / (double)in->size, (double)done / 1e6, (double)in->size / 1e6);
+		fprintf(stderr, ": %3.0f%% (%.1f of %.1f MB)", 100.0 * (double)done / (double)in->size,
+			(double)done / 1e6, (double)in->size / 1e6);
 	else
-		fprintf(stderr, "\r\033[Kreading %s: %.1f MB", in->path, (double)done / 1e6);
+		fprintf(stderr, ": %.1f MB", (double)done / 1e6);
 }
 
 int cmd_scan(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_EVENTS, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR };
+	enum { O_JSON = 256, O_EVENTS, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "events", no_argument, NULL, O_EVENTS },
@@ -156,6 +145,7 @@ int cmd_scan(int argc, char **argv)
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "tz", required_argument, NULL, O_TZ },
 		{ "color", required_argument, NULL, O_COLOR },
+		{ "wait", required_argument, NULL, O_WAIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -163,12 +153,14 @@ int cmd_scan(int argc, char **argv)
 	struct scan s = { .fail_on = -1, .max_severity = -1 };
 	const char *db = NULL, *config = NULL, *tz = NULL, *color = "auto";
 	bool no_store = false, quiet = false;
+	int wait_s = 600;
 	struct source_list inputs = { 0 };
 	struct detect_config *cfg = NULL;
+	struct store *store = NULL;
+	struct pipeline *pl = NULL;
+	struct pipeline_stats st = { 0 };
 	char *err = NULL, *dbpath = NULL;
 	int c, r, ret = EXIT_USAGE;
-	struct source_stats st = { 0 };
-	uint64_t n_inputs_read = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -201,6 +193,19 @@ int cmd_scan(int argc, char **argv)
 				return EXIT_USAGE;
 			color = optarg;
 			break;
+		case O_WAIT: {
+			char *end = NULL;
+			long v;
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || !end || *end || end == optarg || v < -1 || v > 86400 * 7) {
+				log_error("--wait: expected seconds (0 to fail at once, -1 to wait forever), not '%s'",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			wait_s = (int)v;
+			break;
+		}
 		case 'q':
 			quiet = true;
 			break;
@@ -214,6 +219,9 @@ int cmd_scan(int argc, char **argv)
 	}
 	s.out.color = !s.out.json && cli_color_on(color);
 	s.progress = !quiet && isatty(STDERR_FILENO);
+	/* a reader that went away is a write error like a full disk: said,
+	 * and the exit status tells (not a silent death by SIGPIPE) */
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	/* the installed config file, when present, unless --config names another */
 	config = cli_config_path(config);
@@ -241,20 +249,20 @@ int cmd_scan(int argc, char **argv)
 			  access(MOAT_SOURCE_ROOT "/samples/auth.log", R_OK) == 0 ? MOAT_SOURCE_ROOT : MOAT_DATADIR);
 		goto out;
 	}
-	s.hdr = header_ctx_new(tz);
-	if (!s.hdr) {
-		log_error("--tz: unknown time zone '%s'", tz ? tz : "");
-		goto out;
-	}
 	if (!no_store) {
 		dbpath = cli_db_path(db);
 		if (!dbpath) {
 			log_error("out of memory");
 			goto out;
 		}
-		r = store_open(dbpath, &s.store, &err);
+		r = store_open(dbpath, &store, &err);
 		if (r < 0) {
 			log_error("store %s: %s (use --db PATH, or --no-store)", dbpath, err ? err : strerror(-r));
+			goto out;
+		}
+		r = store_lock(store, wait_s, on_wait, &s);
+		if (r < 0) {
+			log_error("%s", store_last_error(store));
 			goto out;
 		}
 	}
@@ -268,80 +276,88 @@ int cmd_scan(int argc, char **argv)
 		}
 		tzset();
 	}
-	s.det = detect_new(cfg, s.store, (struct alert_sink){ emit, &s });
-	if (!s.det) {
-		log_error("out of memory");
+	struct pipeline_config pc = {
+		.detect = cfg,
+		.store = store,
+		.tz = tz,
+		.on_event = s.events ? on_event : NULL,
+		.on_alert = on_alert,
+		.on_progress = on_progress,
+		.on_notice = on_notice,
+		.ud = &s,
+	};
+	free(err);
+	err = NULL;
+	r = pipeline_new(&pc, &inputs, &pl, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : strerror(-r));
 		goto out;
 	}
-	/* judge each event 16 lines late: their state loads meanwhile (with
-	 * the detectors' batches, 16 beat 32 on the bench file: fewer loads
-	 * in flight at once) */
-	detect_set_lookahead(s.det, 16);
 
 	ret = EXIT_DONE;
-	for (size_t i = 0; i < inputs.n; i++) {
-		struct source_opts so = {
-			.store = s.store,
-			.on_line = on_line,
-			.on_progress = on_progress,
-			.on_release = on_release,
-			.userdata = &s,
-		};
-		header_ctx_set_mtime(s.hdr, inputs.v[i].mtime_s);
-		if (s.store)
-			(void)store_begin(s.store);
+	for (size_t i = 0; i < inputs.n && !pipeline_failed(pl); i++) {
 		free(err);
 		err = NULL;
-		r = source_read(&inputs.v[i], &so, &st, &err);
-		detect_flush(s.det); /* this input's alerts in this input's transaction */
-		if (s.store && store_commit(s.store) < 0)
-			s.n_store_errors++;
+		r = pipeline_read(pl, &inputs.v[i], &err);
 		if (r < 0) {
-			if (s.progress_shown)
-				fputs("\r\033[K", stderr);
+			clear_progress(&s);
 			log_error("%s", err ? err : inputs.v[i].path);
 			ret = EXIT_USAGE;
-			continue;
 		}
-		n_inputs_read++;
 	}
-	if (s.progress_shown)
-		fputs("\r\033[K", stderr);
-	if (s.store)
-		(void)store_begin(s.store);
-	r = detect_finish(s.det);
-	if (s.store && store_commit(s.store) < 0)
-		s.n_store_errors++;
-	if (r < 0)
-		log_error_errno(r, "cannot save baselines");
-	fflush(stdout);
+	clear_progress(&s);
+	if (!pipeline_failed(pl)) {
+		free(err);
+		err = NULL;
+		r = pipeline_finish(pl, &err);
+		if (r < 0) {
+			log_error("%s", err ? err : strerror(-r));
+			ret = EXIT_USAGE;
+		}
+	}
+	if (pipeline_failed(pl)) {
+		log_error("nothing after the last commit was kept; the store is as the last complete batch left it, "
+			  "and the next scan goes on from there");
+		ret = EXIT_USAGE;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("cannot write the output: %s", strerror(errno ? errno : EIO));
+		ret = EXIT_USAGE;
+	}
+	pipeline_get_stats(pl, &st);
 
 	if (!quiet) {
-		struct detect_stats ds;
-		detect_get_stats(s.det, &ds);
+		uint64_t evictions = pipeline_evictions(pl);
 		fprintf(stderr,
 			"moat: %" PRIu64 " file%s, %" PRIu64 " lines (%.1f MB), %" PRIu64
 			" events decoded, %" PRIu64 " alert%s",
-			n_inputs_read, n_inputs_read == 1 ? "" : "s", st.lines, (double)st.bytes / 1e6,
-			s.n_events, s.n_alerts, s.n_alerts == 1 ? "" : "s");
-		if (s.n_lines > s.n_syslog)
-			fprintf(stderr, "; %" PRIu64 " lines were not syslog lines", s.n_lines - s.n_syslog);
-		if (st.truncated_lines)
-			fprintf(stderr, "; %" PRIu64 " overlong lines cut", st.truncated_lines);
-		if (st.skipped_bytes)
-			fprintf(stderr, "; %.1f MB already scanned earlier, skipped", (double)st.skipped_bytes / 1e6);
-		if (ds.evictions)
-			fprintf(stderr, "; %" PRIu64 " tracked entries evicted (tables full)", ds.evictions);
+			st.inputs, st.inputs == 1 ? "" : "s", st.source.lines, (double)st.source.bytes / 1e6, st.events,
+			st.alerts_new, st.alerts_new == 1 ? "" : "s");
+		if (st.source.lines > st.syslog + st.unfinished)
+			fprintf(stderr, "; %" PRIu64 " lines were not syslog lines",
+				st.source.lines - st.syslog - st.unfinished);
+		if (st.source.truncated_lines)
+			fprintf(stderr, "; %" PRIu64 " overlong lines cut", st.source.truncated_lines);
+		if (st.source.skipped_bytes)
+			fprintf(stderr, "; %.1f MB already scanned earlier, skipped",
+				(double)st.source.skipped_bytes / 1e6);
+		if (st.replayed)
+			fprintf(stderr, "; %" PRIu64 " lines read again to finish an interrupted run", st.replayed);
+		if (s.n_alerts_old)
+			fprintf(stderr, "; %" PRIu64 " alert%s already stored by it", s.n_alerts_old,
+				s.n_alerts_old == 1 ? "" : "s");
+		if (st.unfinished)
+			fprintf(stderr, "; %" PRIu64 " unfinished last line%s left for the next scan", st.unfinished,
+				st.unfinished == 1 ? "" : "s");
+		if (evictions)
+			fprintf(stderr, "; %" PRIu64 " tracked entries evicted (tables full)", evictions);
 		fputc('\n', stderr);
 	}
-	if (s.n_store_errors)
-		log_warning("%" PRIu64 " records could not be written to the store", s.n_store_errors);
 	if (ret == EXIT_DONE && s.fail_on >= 0 && s.max_severity >= s.fail_on)
 		ret = EXIT_FINDING;
 out:
-	detect_free(s.det);
-	store_free(s.store);
-	header_ctx_free(s.hdr);
+	pipeline_free(pl);
+	store_free(store);
 	detect_config_free(cfg);
 	source_list_free(&inputs);
 	free(err);

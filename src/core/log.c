@@ -28,10 +28,24 @@ static void vlog(enum log_level lvl, int r, const char *fmt, va_list ap)
 	static const char *const names[] = { "error", "warning", "notice", "info", "debug" };
 	if (lvl > level)
 		return;
+	char *msg = NULL;
 	fprintf(stderr, "%s: ", progname);
 	if (lvl <= LOG_LVL_WARNING)
 		fprintf(stderr, "%s: ", names[lvl]);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fputs("(out of memory)", stderr);
+	} else {
+		/* messages carry file names and attacker text: no control byte
+		 * reaches the terminal raw (ESC would be a terminal command);
+		 * line breaks and tabs are the message's own */
+		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+			if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+				fprintf(stderr, "\\x%02x", *p);
+			else
+				fputc(*p, stderr);
+		}
+		free(msg);
+	}
 	if (r < 0)
 		fprintf(stderr, ": %s", strerror(-r));
 	fputc('\n', stderr);

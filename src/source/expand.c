@@ -399,14 +399,19 @@ static int expand_arg(struct builder *b, const char *arg, char **ret_err)
 		return expand_dir(b, arg, false, ret_err);
 	if (S_ISSOCK(st.st_mode))
 		return set_err(ret_err, -EINVAL, "%s: is a socket, not a file to read", arg);
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		/* /dev/zero would be read forever, a disk would be read whole */
+		return set_err(ret_err, -EINVAL,
+			       "%s: is %s, not a log to read (to read a terminal or a device anyway, "
+			       "redirect it to stdin and name '-')",
+			       arg, type_name(st.st_mode));
 	r = 0;
 	if (S_ISREG(st.st_mode)) {
 		r = probe(arg);
 		if (r < 0)
 			return source_path_err(ret_err, r, arg);
 	} else {
-		/* a FIFO or device (<(zcat …), /dev/stdin): opened when read; an
-		 * unreadable one fails then */
+		/* a FIFO (<(zcat …), /dev/stdin of a pipe): opened when read */
 		if (access(arg, R_OK) < 0)
 			return source_path_err(ret_err, -errno, arg);
 	}

@@ -17,10 +17,6 @@
 #include "core/event.h"
 
 #define SOURCE_LINE_MAX (64 * 1024)
-/* Bytes of a file's start that identify it for read cursors. */
-#define SOURCE_FP_LEN 1024
-
-struct store;
 
 /* One input after expansion: a file (or stdin) to be read whole. */
 struct source_input {
@@ -44,7 +40,8 @@ struct source_list {
  * order:
  *  - "-" is stdin;
  *  - a file (or FIFO, e.g. <(zcat …)) is read alone, as named, even when it
- *    is the live member of a rotated set;
+ *    is the live member of a rotated set; a character or block device
+ *    (/dev/zero would be read forever) or a socket is refused (-EINVAL);
  *  - a directory that holds auth.log* or secure* files gives those rotated
  *    sets only (auth.log's, then secure's) — it is a /var/log: its other
  *    files are other programs' logs (syslog, kern.log, wtmp …) and are not
@@ -73,64 +70,133 @@ int source_expand(char *const *args, size_t n, struct source_list *ret, char **r
 int source_expand_default(const char *root, struct source_list *ret, char **ret_err);
 void source_list_free(struct source_list *l);
 
-/* Accumulated over source_read() calls: the caller zeroes it once. */
+/*
+ * Reading: one input at a time, pulled line by line by the pipeline, which
+ * owns the pace (batches, commits) and the lifetime of what it keeps.
+ *
+ * Lines of any content are survived: NUL bytes and invalid UTF-8 are
+ * passed through; a line longer than SOURCE_LINE_MAX is cut there (the rest
+ * of it is skipped and counted; the line gets EVF_TRUNCATED); a last line
+ * without a newline is still delivered.
+ *
+ * Gzip (recognised by its magic bytes, also on stdin; concatenated members
+ * read one after the other as gzip -d does; bytes after the last member
+ * that are not another member ignored, as gzip(1) does with a warning) is
+ * checked before a line of it is delivered: a regular .gz file is inflated
+ * once to check every member's CRC and length, and only the members that
+ * check are read. A damaged member ends the input with -EBADMSG naming the
+ * file, the compressed byte and zlib's reason; the lines of the good
+ * members before it are delivered first (never a line of the damaged one:
+ * a flipped bit would invent an address or a user). On stdin a gzip stream
+ * cannot be read twice: its lines are delivered as they inflate and a
+ * damaged member there is reported the same way after the lines before it.
+ *
+ * Knowing bytes again (read cursors). A mark is where reading stopped,
+ * after a complete line, with what proves later that an input holds the
+ * same bytes up to there: hashes (BLAKE2b, libsodium) of its first bytes,
+ * of the bytes just before the mark and, for inputs that are not regular
+ * uncompressed files, of everything before it. The store keeps marks; the
+ * pipeline finds the candidates for an input by its head (the hash of its
+ * first line) and asks the reader to resume at one. A file renamed by
+ * logrotate, compressed (auth.log.1 -> auth.log.2.gz: the hashes are of
+ * decompressed bytes), or piped again on stdin is known again; a file
+ * truncated and rewritten (copytruncate), or another file that merely starts
+ * with the same line, is not.
+ */
+#define SOURCE_HASH_LEN 16
+#define SOURCE_HEAD_MAX 4096 /* the head: the first line, at most this long */
+#define SOURCE_PREFIX_MAX 65536 /* the start a mark checks */
+#define SOURCE_TAIL_MAX 4096 /* the bytes before a mark that it checks */
+
+struct source_mark {
+	uint64_t offset; /* bytes of the (decompressed) stream before it */
+	uint64_t line; /* lines before it */
+	uint32_t prefix_len; /* min(offset, SOURCE_PREFIX_MAX) */
+	uint32_t tail_len; /* min(offset, SOURCE_TAIL_MAX) */
+	uint8_t prefix[SOURCE_HASH_LEN]; /* of bytes [0, prefix_len) */
+	uint8_t tail[SOURCE_HASH_LEN]; /* of bytes [offset - tail_len, offset) */
+	bool have_whole;
+	uint8_t whole[SOURCE_HASH_LEN]; /* of bytes [0, offset) (inputs read as a stream) */
+	bool finished; /* nothing can follow: a gzip input read to its end */
+};
+
+/* Accumulated over inputs: the caller zeroes it once. */
 struct source_stats {
-	uint64_t bytes; /* decompressed bytes read past any cursor (newlines and cut-off parts included) */
+	uint64_t bytes; /* decompressed bytes read past any mark resumed at (newlines and cut-off parts included) */
 	uint64_t lines;
 	uint64_t truncated_lines;
-	uint64_t skipped_bytes; /* already read in an earlier run (cursor) */
+	uint64_t skipped_bytes; /* already read in an earlier run (resumed past) */
 };
 
-/* Called for each line, without its '\n' (a trailing '\r' is kept).
- * line is lent until the callback returns (or, with on_release, until
- * on_release is called). Return < 0 to stop reading. */
-typedef int (*source_line_fn)(void *userdata, const char *line, size_t len, uint32_t flags,
-			      const struct origin *o);
-
-/* Called as reading progresses: bytes of input consumed so far (on-disk
- * bytes, i.e. compressed for .gz) of the current file. */
-typedef void (*source_progress_fn)(void *userdata, const struct source_input *in, uint64_t done);
-
-/* Called before the bytes of the lines delivered so far change (the buffer
- * is refilled) or are freed (the input is done): a caller that kept
- * pointers into those lines must stop using them now. */
-typedef void (*source_release_fn)(void *userdata);
-
-struct source_opts {
-	struct store *store; /* NULL: no cursors, read everything */
-	source_line_fn on_line;
-	source_progress_fn on_progress; /* may be NULL */
-	source_release_fn on_release; /* may be NULL: lines are lent only during on_line */
-	void *userdata;
+/* One line, lent until the next call on the reader. */
+struct source_line {
+	const char *p;
+	size_t n; /* without its '\n' (a trailing '\r' is kept) */
+	uint32_t flags; /* EVF_TRUNCATED */
+	struct origin origin; /* file (the input's path, living as long as the input), line, offset */
+	uint64_t end; /* the offset just past it and its '\n' */
+	bool complete; /* a mark may follow it: it ended with '\n', or the input is finished (gzip) */
 };
 
-/* Reads one input from its start — or, with opts->store, from where an
- * earlier run stopped: a file is identified by a fingerprint of its first
- * bytes, so auth.log read last week and renamed auth.log.1 (or compressed
- * to auth.log.2.gz) is recognised and only new bytes are read. The cursor
- * is saved after the last complete line delivered.
- *
- * The fingerprint (SOURCE_FP_LEN above) is a 64-bit hash of the first
- * SOURCE_FP_LEN decompressed bytes plus that length ("v1:<hex>:1024").
- * A file still shorter than that would change fingerprint as it grows, so
- * it is fingerprinted by its first complete line instead ("v1:<hex>:<len>"),
- * and once it has grown past SOURCE_FP_LEN bytes the first-line form is
- * still looked up when the full form is not found (the cursor then moves to
- * the full form). A file without one complete line gets no cursor. Cursors
- * are used for regular files only (not stdin or FIFOs). A cursor is trusted
- * only if the file is at least that long and the byte before it is a '\n';
- * otherwise (copytruncate, a different file) the file is read from its
- * start. A last line without '\n' is delivered but the cursor stays before
- * it (the writer may still be completing it) — except in a gzip file, which
- * is finished. Lines already passed to on_line count as delivered, also
- * when on_line stopped the read.
- *
- * Errors: a corrupt or truncated gzip stream delivers every complete line
- * before the damage (not the cut line after them: a cut address or user
- * name would be a wrong one), saves the cursor, then returns -EBADMSG with
- * *ret_err naming the file and the compressed byte offset. A file that
- * cannot be opened: -errno, "FILE: reason" (with the sudo / group adm hint
- * for EACCES). on_line returning r < 0 stops the read and returns r.
- * Returns 0, or a negative errno with *ret_err set (caller frees). */
-int source_read(const struct source_input *in, const struct source_opts *opts,
-		struct source_stats *stats, char **ret_err);
+struct source_reader;
+
+/* Opens one input (a regular .gz file is checked whole first, see above).
+ * Returns 0 and *ret, or a negative errno with *ret_err ("FILE: reason",
+ * with the sudo / group adm hint for EACCES; caller frees). in is borrowed
+ * for the reader's life. */
+int source_open(const struct source_input *in, struct source_reader **ret, char **ret_err);
+struct source_reader *source_close(struct source_reader *r);
+static inline void source_closep(struct source_reader **r)
+{
+	source_close(*r);
+}
+
+/* The next line: 1 and *ret, 0 at the end of the input, or a negative
+ * errno with source_error() saying why (a damaged gzip member: -EBADMSG
+ * after every line before it was delivered; a read error: -EIO …). stats
+ * (may be NULL) is added to. */
+int source_next(struct source_reader *r, struct source_line *ret, struct source_stats *stats);
+/* The message of the last error ("" when none); owned by r. */
+const char *source_error(const struct source_reader *r);
+
+/* The head: the hash of the input's first line including its '\n', or of
+ * its first SOURCE_HEAD_MAX bytes when no line ends before. Reads ahead
+ * (nothing is consumed). 1 and ret, 0 when the input has no head yet (it
+ * is shorter and holds no complete line: nothing of it can be marked),
+ * < 0 error. Call before the first source_next(). */
+int source_head(struct source_reader *r, uint8_t ret[SOURCE_HASH_LEN]);
+
+/* Positions the reader after mark m when the input holds the same bytes
+ * up to there (its start, the bytes before the mark, all of them for a
+ * stream, and a '\n' just before it). 1: resumed there (the next line is
+ * the one after it; a finished mark at the input's end: source_next gives
+ * 0); 0: not the same bytes, reading goes on from the start (a stream's
+ * bytes read while checking are kept in a temporary file and delivered
+ * first: nothing is lost); < 0 error. Before the first source_next();
+ * files may try several marks, stdin one only (-EINVAL after).
+ * stats->skipped_bytes counts what resuming passed over. */
+int source_resume(struct source_reader *r, const struct source_mark *m, struct source_stats *stats);
+
+/* The upgrade from schema 2's cursors (source/legacy.c): positions a
+ * regular file, plain or gzip, after offset when a line ends there, as
+ * schema 2 trusted its cursors. 1 resumed, 0 not (from the start). */
+int source_resume_unchecked(struct source_reader *r, uint64_t offset, uint64_t line, struct source_stats *stats);
+/* The input's first bytes, read ahead (up to want; fewer at its end), or
+ * NULL; before the first line only. Valid until the next call on r. */
+const char *source_peek(struct source_reader *r, size_t want, size_t *ret_n);
+
+/* The mark after the last complete line source_next() returned (offset 0
+ * when none: nothing to mark). Returns 0 or a negative errno. */
+int source_mark(struct source_reader *r, struct source_mark *ret);
+
+/* True when the input is read as a stream (stdin, a FIFO, gzip): it cannot
+ * be read again from its start. */
+bool source_is_stream(const struct source_reader *r);
+
+/* The input's device and inode (0 for stdin and pipes): a hint for
+ * finding its marks, never proof. */
+void source_file_id(const struct source_reader *r, uint64_t *ret_dev, uint64_t *ret_ino);
+
+/* Bytes of input read so far (on disk: compressed for .gz), for progress
+ * against source_input.size. */
+uint64_t source_progress(const struct source_reader *r);

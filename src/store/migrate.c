@@ -16,6 +16,115 @@
  * tell a moat store from any other SQLite file. */
 #define STORE_APPLICATION_ID 0x6d6f6174 /* = 1836015988, as written below */
 
+#define EVENTS_TABLE_SQL                                                                       \
+	"CREATE TABLE events ("                                                                \
+	"  id INTEGER PRIMARY KEY,"                                                            \
+	"  time_us INTEGER NOT NULL,"                                                          \
+	"  host_id INTEGER REFERENCES names(id),"                                              \
+	"  program_id INTEGER REFERENCES names(id),"                                           \
+	"  pid INTEGER NOT NULL,"                                                              \
+	"  kind TEXT NOT NULL,"                                                                \
+	"  method TEXT,"                                                                       \
+	"  acct TEXT,"                                                                         \
+	"  flags INTEGER NOT NULL,"                                                            \
+	"  user_id INTEGER REFERENCES names(id),"                                               \
+	"  target TEXT,"                                                                       \
+	"  source_id INTEGER,"                                                                 \
+	"  source_name_id INTEGER REFERENCES names(id),"                                       \
+	"  port INTEGER NOT NULL,"                                                             \
+	"  key_type TEXT,"                                                                     \
+	"  key_fp TEXT,"                                                                       \
+	"  tty TEXT,"                                                                          \
+	"  command TEXT,"                                                                      \
+	"  detail TEXT,"                                                                       \
+	"  count INTEGER NOT NULL,"                                                            \
+	"  file_id INTEGER REFERENCES files(id),"                                              \
+	"  line INTEGER NOT NULL,"                                                             \
+	"  offset INTEGER NOT NULL,"                                                           \
+	"  class INTEGER," /* STORE_CLASS_*, NULL for the rest */                              \
+	"  attempts INTEGER);"
+
+#define EVENTS_INDEXES_SQL                                                                     \
+	"CREATE INDEX events_user_time ON events (user_id, time_us) WHERE user_id IS NOT NULL;"  \
+	"CREATE INDEX events_source_time ON events (source_id, time_us) WHERE source_id IS NOT NULL;" \
+	"CREATE INDEX events_source_name_time ON events (source_name_id, time_us)"               \
+	"  WHERE source_name_id IS NOT NULL;"                                                    \
+	"CREATE INDEX events_host_pid_time ON events (host_id, pid, time_us) WHERE class = 1;"   \
+	"CREATE INDEX events_privileged_time ON events (time_us) WHERE class = 2;"
+
+/* tries: a source's failed logins and pre-auth lines, one row per episode
+ * segment, keyed for the lookups `moat trace --source` makes; tries_user:
+ * the same attempts by account (which sources, how many), keyed for
+ * `--user`. routine: other services' PAM sessions (cron …) counted per
+ * day. */
+#define TRIES_TABLES_SQL                                                                       \
+	"CREATE TABLE tries ("                                                                 \
+	"  source_id INTEGER NOT NULL," /* as events.source_id; 0: no address */               \
+	"  host_id INTEGER NOT NULL,"   /* 0: no host */                                        \
+	"  first_us INTEGER NOT NULL,"                                                         \
+	"  last_us INTEGER NOT NULL,"                                                          \
+	"  source_name_id INTEGER,"                                                            \
+	"  lines INTEGER NOT NULL,"                                                            \
+	"  attempts INTEGER NOT NULL,"                                                         \
+	"  names BLOB,"    /* the user names tried: names ids */                               \
+	"  programs BLOB," /* the programs that wrote the lines: names ids */                  \
+	"  evidence BLOB," /* the first and last lines: file ids and line numbers */           \
+	"  events BLOB NOT NULL," /* every line, packed */                                     \
+	"  PRIMARY KEY (source_id, host_id, first_us)) WITHOUT ROWID;"                          \
+	"CREATE TABLE tries_user ("                                                            \
+	"  user_id INTEGER NOT NULL,"                                                          \
+	"  host_id INTEGER NOT NULL,"                                                          \
+	"  first_us INTEGER NOT NULL,"                                                         \
+	"  last_us INTEGER NOT NULL,"                                                          \
+	"  lines INTEGER NOT NULL,"                                                            \
+	"  attempts INTEGER NOT NULL,"                                                         \
+	"  sources BLOB," /* the source_ids that tried it (capped: see overflow) */            \
+	"  overflow INTEGER NOT NULL,"                                                         \
+	"  PRIMARY KEY (user_id, host_id, first_us)) WITHOUT ROWID;"                            \
+	"CREATE TABLE routine ("                                                               \
+	"  host_id INTEGER NOT NULL,"                                                          \
+	"  program_id INTEGER NOT NULL,"                                                       \
+	"  user_id INTEGER NOT NULL,"                                                          \
+	"  by_id INTEGER NOT NULL,"                                                            \
+	"  day INTEGER NOT NULL," /* UTC days since the epoch */                               \
+	"  opened INTEGER NOT NULL,"                                                           \
+	"  closed INTEGER NOT NULL,"                                                           \
+	"  first_us INTEGER NOT NULL,"                                                         \
+	"  last_us INTEGER NOT NULL,"                                                          \
+	"  PRIMARY KEY (host_id, program_id, user_id, by_id, day)) WITHOUT ROWID;"
+
+/* runs: one scan (or watch) at a time writes (store_lock); an open run
+ * that no process holds was interrupted. cursors: where each input was
+ * read to (struct source_mark, packed), and where the open run found it.
+ * run_baselines: the baselines as the open run found them (copied before
+ * its first change of each). meta: settings of this store. */
+#define RUNS_TABLES_SQL                                                                        \
+	"CREATE TABLE runs ("                                                                  \
+	"  id INTEGER PRIMARY KEY,"                                                            \
+	"  pid INTEGER NOT NULL,"                                                              \
+	"  started INTEGER NOT NULL,"                                                          \
+	"  ended INTEGER,"                                                                     \
+	"  state TEXT NOT NULL);" /* 'open' or 'done' */                                       \
+	"CREATE TABLE cursors ("                                                               \
+	"  id INTEGER PRIMARY KEY,"                                                            \
+	"  head BLOB NOT NULL,"                                                                \
+	"  path TEXT NOT NULL,"                                                                \
+	"  dev INTEGER NOT NULL,"                                                              \
+	"  ino INTEGER NOT NULL,"                                                              \
+	"  mark BLOB NOT NULL,"                                                                \
+	"  run_id INTEGER,"                                                                    \
+	"  run_start BLOB,"                                                                    \
+	"  updated INTEGER NOT NULL);"                                                         \
+	"CREATE INDEX cursors_head ON cursors (head);"                                          \
+	"CREATE TABLE run_baselines ("                                                         \
+	"  host TEXT NOT NULL,"                                                                \
+	"  user TEXT NOT NULL,"                                                                \
+	"  blob TEXT," /* NULL: it did not exist */                                            \
+	"  PRIMARY KEY (host, user));"                                                         \
+	"CREATE TABLE meta ("                                                                  \
+	"  key TEXT PRIMARY KEY,"                                                              \
+	"  value NOT NULL);"
+
 /* The schema of an empty file, created in one step at the current
  * version. Schema 1 (text keys in events) was only ever written by
  * development builds: such files are refused with a word on what to do
@@ -32,47 +141,20 @@ static const char schema_sql[] =
 	"CREATE TABLE names ("
 	"  id INTEGER PRIMARY KEY,"
 	"  value NOT NULL UNIQUE);"
-	/* One row per decoded event. Text columns are NULL when empty; kind,
-	 * method and acct hold the stable names of core/event.c. source_id is
-	 * an IPv4 address itself as -1 - (the address as a 32-bit number), or
-	 * (IPv6) the names id of the canonical address text. */
-	"CREATE TABLE events ("
-	"  id INTEGER PRIMARY KEY,"
-	"  time_us INTEGER NOT NULL,"
-	"  host_id INTEGER REFERENCES names(id),"
-	"  program_id INTEGER REFERENCES names(id),"
-	"  pid INTEGER NOT NULL,"
-	"  kind TEXT NOT NULL,"
-	"  method TEXT,"
-	"  acct TEXT,"
-	"  flags INTEGER NOT NULL,"
-	"  user_id INTEGER REFERENCES names(id),"
-	"  target TEXT,"
-	"  source_id INTEGER,"
-	"  source_name_id INTEGER REFERENCES names(id),"
-	"  port INTEGER NOT NULL,"
-	"  key_type TEXT,"
-	"  key_fp TEXT,"
-	"  tty TEXT,"
-	"  command TEXT,"
-	"  detail TEXT,"
-	"  count INTEGER NOT NULL,"
-	"  file_id INTEGER REFERENCES files(id),"
-	"  line INTEGER NOT NULL,"
-	"  offset INTEGER NOT NULL,"
-	"  class INTEGER);" /* STORE_CLASS_*, NULL for the bulk */
+	/* One row per event kept in full: what a login session tells (login,
+	 * session, logind, logout) and every privileged or account event (see
+	 * store.h). Text columns are NULL when empty; kind, method and acct hold
+	 * the stable names of core/event.c. source_id is an IPv4 address itself
+	 * as -1 - (the address as a 32-bit number), or (IPv6) the names id of
+	 * the canonical address text. */
+	EVENTS_TABLE_SQL
 	/* Trace queries: a user's and a source's timeline; a connection's
 	 * login, session and logout lines by host and pid; privileged actions
-	 * (sudo, su, account changes: those carry the account changed, not who
-	 * changed it) by time. Indexes are partial so that the bulk of an
-	 * attacked host's log (failures, pre-auth noise) feeds two indexes, not
-	 * four: inserts stay fast (see STORE_CLASS_* for why 'class'). */
-	"CREATE INDEX events_user_time ON events (user_id, time_us) WHERE user_id IS NOT NULL;"
-	"CREATE INDEX events_source_time ON events (source_id, time_us) WHERE source_id IS NOT NULL;"
-	"CREATE INDEX events_source_name_time ON events (source_name_id, time_us)"
-	"  WHERE source_name_id IS NOT NULL;"
-	"CREATE INDEX events_host_pid_time ON events (host_id, pid, time_us) WHERE class = 1;"
-	"CREATE INDEX events_privileged_time ON events (time_us) WHERE class = 2;"
+	 * by time. */
+	EVENTS_INDEXES_SQL
+	/* Failed logins and pre-authentication noise, one row per source (and
+	 * host) and episode segment: see store/tries.c for the packed columns. */
+	TRIES_TABLES_SQL
 	/* Alerts are unique per (kind, host, source, user, first_us): storing
 	 * the same alert again (re-scan) updates, never duplicates. Key columns
 	 * hold '' rather than NULL because NULLs are all distinct in UNIQUE. */
@@ -99,19 +181,38 @@ static const char schema_sql[] =
 	"  blob TEXT NOT NULL,"
 	"  updated INTEGER NOT NULL,"
 	"  PRIMARY KEY (host, user));"
-	"CREATE TABLE cursors ("
+	RUNS_TABLES_SQL
+	"CREATE TABLE legacy_cursors ("
 	"  fingerprint TEXT PRIMARY KEY,"
 	"  path TEXT NOT NULL,"
 	"  offset INTEGER NOT NULL,"
 	"  line INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);";
 
+/* Schema 3 over schema 2: events gain attempts; noise goes to the tries
+ * tables from now on (the rows already stored stay where they are: the
+ * queries read both); the read cursors of schema 2 (a hash of a file's
+ * first KiB) are kept as legacy_cursors, still honoured until each file
+ * is read again and gets a cursor of schema 3. */
+static const char migrate_2_3_sql[] =
+	"ALTER TABLE events ADD COLUMN attempts INTEGER;"
+	"ALTER TABLE cursors RENAME TO legacy_cursors;"
+	TRIES_TABLES_SQL
+	RUNS_TABLES_SQL;
+
 /* Files at a schema older than this were written by development builds
  * (see schema_sql). When a released schema changes, migrations from
  * STORE_FIRST_SCHEMA on go here, each in its own transaction with the
  * version bump; never edit a shipped one. */
 #define STORE_FIRST_SCHEMA 2
-_Static_assert(STORE_SCHEMA_VERSION == STORE_FIRST_SCHEMA, "a schema change needs a migration here");
+static const struct {
+	int to;
+	const char *sql;
+} migrations[] = {
+	{ 3, migrate_2_3_sql },
+};
+_Static_assert(STORE_SCHEMA_VERSION == STORE_FIRST_SCHEMA + (int)ELEMENTSOF(migrations),
+	       "a schema change needs a migration here");
 
 _Static_assert(STORE_CLASS_SESSION == 1 && STORE_CLASS_PRIVILEGED == 2, "the indexes above say 1 and 2");
 
@@ -170,6 +271,18 @@ static int read_version(struct store *s, char **ret_err)
 				s->path, (long long)app);
 		return take_error(s, r, ret_err);
 	}
+	int64_t n_code = 0;
+	r = pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type IN ('trigger', 'view')", &n_code);
+	if (r < 0)
+		return take_error(s, r, ret_err);
+	if (n_code > 0) {
+		/* moat never makes either: someone else changed this file */
+		r = store_failf(s, -EBADMSG,
+				"%s holds triggers or views that moat never makes: not used (someone else changed "
+				"it; inspect it with sqlite3, or use another --db)",
+				s->path);
+		return take_error(s, r, ret_err);
+	}
 	if (version > STORE_SCHEMA_VERSION) {
 		r = store_failf(s, -EPROTONOSUPPORT,
 				"%s has schema version %lld, newer than this moat understands (%d): "
@@ -187,11 +300,51 @@ static int read_version(struct store *s, char **ret_err)
 	return (int)version;
 }
 
+/* Brings a store at schema version `from` to the current one: each step
+ * in one transaction with its version bump, so a crash leaves the file at
+ * one version or the next. */
+static int migrate_forward(struct store *s, int from, char **ret_err)
+{
+	for (size_t i = 0; i < ELEMENTSOF(migrations); i++) {
+		char bump[64];
+		int64_t now;
+		int r;
+		if (migrations[i].to <= from)
+			continue;
+		r = store_exec(s, "BEGIN IMMEDIATE");
+		if (r >= 0)
+			r = pragma_int(s, "PRAGMA user_version", &now);
+		if (r >= 0 && now >= migrations[i].to) {
+			/* another moat did it while we waited */
+			(void)store_exec(s, "ROLLBACK");
+			continue;
+		}
+		if (r >= 0)
+			r = store_exec(s, migrations[i].sql);
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", migrations[i].to);
+		if (r >= 0)
+			r = store_exec(s, bump);
+		if (r >= 0)
+			r = store_exec(s, "COMMIT");
+		if (r < 0) {
+			(void)store_failf(s, r, "cannot upgrade %s to schema %d: %s", s->path, migrations[i].to,
+					  s->last_error);
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return take_error(s, r, ret_err);
+		}
+	}
+	return 0;
+}
+
 int store_migrate(struct store *s, char **ret_err)
 {
 	int version = read_version(s, ret_err);
+	if (version < 0)
+		return version;
+	if (version > 0 && version < STORE_SCHEMA_VERSION)
+		return migrate_forward(s, version, ret_err);
 	if (version != 0)
-		return version < 0 ? version : 0;
+		return 0;
 
 	char bump[64];
 	int64_t now;

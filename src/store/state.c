@@ -1,55 +1,10 @@
-/* store state: read cursors and per-(host, user) baselines. */
+/* store state: per-(host, user) baselines. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store-internal.h"
-
-int store_cursor_get(struct store *s, const char *fp, uint64_t *ret_offset, uint64_t *ret_line)
-{
-	sqlite3_stmt *st;
-	int r = store_stmt(s, STMT_CURSOR_GET, &st);
-	if (r < 0)
-		return r;
-	(void)sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret_offset = (uint64_t)sqlite3_column_int64(st, 0);
-		*ret_line = (uint64_t)sqlite3_column_int64(st, 1);
-		r = 1;
-	} else if (rc == SQLITE_DONE) {
-		r = 0;
-	} else {
-		r = store_fail(s, rc, "cannot read a cursor");
-	}
-	(void)sqlite3_reset(st);
-	return r;
-}
-
-int store_cursor_put(struct store *s, const char *fp, const char *path, uint64_t offset, uint64_t line)
-{
-	sqlite3_stmt *st;
-	int r;
-
-	if (s->readonly)
-		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
-	if (offset > INT64_MAX || line > INT64_MAX)
-		return store_failf(s, -ERANGE, "cursor out of range");
-	r = store_stmt(s, STMT_CURSOR_PUT, &st);
-	if (r < 0)
-		return r;
-	(void)sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-	(void)store_bind_sv_notnull(st, 2, sv_cstr(path));
-	(void)sqlite3_bind_int64(st, 3, (int64_t)offset);
-	(void)sqlite3_bind_int64(st, 4, (int64_t)line);
-	(void)sqlite3_bind_int64(st, 5, store_now_us());
-	int rc = sqlite3_step(st);
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, rc, "cannot save a cursor");
-	return 0;
-}
 
 int store_baseline_get(struct store *s, const char *host, const char *user, char **ret_blob)
 {
@@ -85,6 +40,18 @@ int store_baseline_put(struct store *s, const char *host, const char *user, cons
 
 	if (s->readonly)
 		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
+	if (s->run_id) {
+		/* an interrupted run is continued from the baselines it found */
+		r = store_stmt(s, STMT_BASELINE_SNAPSHOT, &st);
+		if (r < 0)
+			return r;
+		(void)store_bind_sv_notnull(st, 1, sv_cstr(host));
+		(void)store_bind_sv_notnull(st, 2, sv_cstr(user));
+		int rc = sqlite3_step(st);
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_fail(s, rc, "cannot keep a baseline for the run");
+	}
 	r = store_stmt(s, STMT_BASELINE_PUT, &st);
 	if (r < 0)
 		return r;

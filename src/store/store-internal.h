@@ -26,10 +26,13 @@ enum store_stmt_id {
 	STMT_NAME_INSERT,
 	STMT_ALERT_INSERT,
 	STMT_ALERT_UPDATE,
-	STMT_CURSOR_GET,
-	STMT_CURSOR_PUT,
+	STMT_CURSOR_FIND,
+	STMT_CURSOR_INSERT,
+	STMT_CURSOR_UPDATE,
+	STMT_LEGACY_CURSOR_GET,
 	STMT_BASELINE_GET,
 	STMT_BASELINE_PUT,
+	STMT_BASELINE_SNAPSHOT,
 	STMT_BASELINE_ALL,
 	STMT_MAX
 };
@@ -76,6 +79,8 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	int lock_fd; /* holds the writer's flock (store_lock); -1 when not locked */
+	int64_t run_id; /* the open run (store_run_open), 0 when none */
 	unsigned tx_depth; /* store_begin nesting */
 	sqlite3_stmt *stmt[STMT_MAX];
 	sqlite3_stmt *query[STORE_QUERY_SHAPES];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/hash.h"
+#include "core/safefile.h"
 #include "store/store-internal.h"
 
 /* How long a writer waits for another moat holding the lock. */
@@ -42,15 +43,23 @@ static const char *const stmt_sql[STMT_MAX] = {
 		" evidence_total = ?11, updated = ?12"
 		" WHERE kind = ?1 AND host = ?3 AND source = ?4 AND user = ?5 AND first_us = ?6"
 		" AND (?7 > last_us OR ?8 > count)",
-	[STMT_CURSOR_GET] = "SELECT offset, line FROM cursors WHERE fingerprint = ?1",
-	[STMT_CURSOR_PUT] =
-		"INSERT INTO cursors (fingerprint, path, offset, line, updated) VALUES (?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, offset = excluded.offset,"
-		" line = excluded.line, updated = excluded.updated",
+	/* the same file first (a hint: inodes are reused), then the newest */
+	[STMT_CURSOR_FIND] = "SELECT id, path, dev, ino, mark, run_id, run_start FROM cursors WHERE head = ?1"
+			     " ORDER BY (dev = ?2 AND ino = ?3) DESC, updated DESC, id DESC LIMIT 64",
+	[STMT_CURSOR_INSERT] = "INSERT INTO cursors (path, dev, ino, mark, updated, run_id, head)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* the right-hand sides see the old row: the first advance of a run
+	 * keeps where it found the input */
+	[STMT_CURSOR_UPDATE] = "UPDATE cursors SET run_start = CASE WHEN run_id IS ?6 THEN run_start ELSE mark END,"
+			       " run_id = ?6, path = ?1, dev = ?2, ino = ?3, mark = ?4, updated = ?5 WHERE id = ?7",
+	[STMT_LEGACY_CURSOR_GET] = "SELECT offset, line FROM legacy_cursors WHERE fingerprint = ?1",
 	[STMT_BASELINE_GET] = "SELECT blob FROM baselines WHERE host = ?1 AND user = ?2",
 	[STMT_BASELINE_PUT] =
 		"INSERT INTO baselines (host, user, blob, updated) VALUES (?1, ?2, ?3, ?4)"
 		" ON CONFLICT (host, user) DO UPDATE SET blob = excluded.blob, updated = excluded.updated",
+	/* before a run first changes a baseline: how it found it (NULL: none) */
+	[STMT_BASELINE_SNAPSHOT] = "INSERT OR IGNORE INTO run_baselines (host, user, blob)"
+				   " VALUES (?1, ?2, (SELECT blob FROM baselines WHERE host = ?1 AND user = ?2))",
 	[STMT_BASELINE_ALL] = "SELECT host, user, blob FROM baselines ORDER BY host, user",
 };
 
@@ -330,6 +339,7 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 		return -ENOMEM;
 	}
 	s->readonly = readonly;
+	s->lock_fd = -1;
 
 	if (readonly && !is_memory(path)) {
 		if (access(path, R_OK) < 0) {
@@ -344,21 +354,30 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 			return open_fail(s, store_failf(s, r, "cannot create the directory of %s: %s", path,
 							strerror(-r)),
 					 ret_err);
-		/* Create it 0600 ourselves: SQLite would use 0644 & ~umask. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd < 0) {
-			r = -errno;
-			if (r == -EACCES || r == -EROFS || r == -EPERM) {
-				if (access(path, R_OK) == 0)
+		/* Create it 0600 ourselves (SQLite would use 0644 & ~umask), and
+		 * the -wal and -shm files SQLite opens beside it: in a directory
+		 * other users can write, none of them may be a link they planted
+		 * or a file they own (see core/safefile.h). */
+		static const char *const suffix[] = { "", "-wal", "-shm" };
+		for (size_t i = 0; i < ELEMENTSOF(suffix); i++) {
+			_cleanup_free_ char *p = NULL, *why = NULL;
+			if (asprintf(&p, "%s%s", path, suffix[i]) < 0)
+				return open_fail(s, store_failf(s, -ENOMEM, "out of memory"), ret_err);
+			int fd = safe_open(p, O_RDWR | O_CREAT, 0600, &why);
+			if (fd < 0) {
+				r = fd;
+				if ((r == -EACCES || r == -EROFS) && i == 0 && access(path, R_OK) == 0)
 					return open_fail(s, store_failf(s, -EROFS,
 									"%s is read-only for this user (%s): "
 									"cannot record anything",
 									path, strerror(-r)),
 							 ret_err);
+				return open_fail(s, store_failf(s, r, "cannot open the store: %s",
+								why ? why : strerror(-r)),
+						 ret_err);
 			}
-			return open_fail(s, store_failf(s, r, "cannot open %s: %s", path, strerror(-r)), ret_err);
+			close(fd);
 		}
-		close(fd);
 	}
 
 	flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -368,6 +387,11 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 		return open_fail(s, store_fail(s, rc, path), ret_err);
 	(void)sqlite3_extended_result_codes(s->db, 1);
 	(void)sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	/* A store is data, never code: no schema-defined function or view runs
+	 * with moat's privileges, and writes cannot corrupt the file format
+	 * (SQLITE_DBCONFIG_DEFENSIVE). Triggers and views are refused below. */
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	if (!readonly && sqlite3_db_readonly(s->db, "main") == 1)
 		return open_fail(s, store_failf(s, -EROFS, "%s is read-only: cannot record anything", path), ret_err);
 
@@ -421,9 +445,12 @@ struct store *store_free(struct store *s)
 	if (!s)
 		return NULL;
 	if (s->db && s->tx_depth > 0 && !s->readonly) {
-		/* Never lose a batch because the caller forgot to commit. */
-		(void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		/* A batch never committed is not half kept: the store stays as
+		 * after the last commit (the caller stopped for a reason). */
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	for (size_t i = 0; i < STMT_MAX; i++)
 		sqlite3_finalize(s->stmt[i]);
 	for (size_t i = 0; i < STORE_QUERY_SHAPES; i++)
@@ -476,6 +503,19 @@ int store_begin(struct store *s)
 	return r;
 }
 
+void store_rollback(struct store *s)
+{
+	if (s->tx_depth == 0)
+		return;
+	s->tx_depth = 0;
+	if (sqlite3_get_autocommit(s->db) == 0)
+		(void)step_done(s, STMT_ROLLBACK, "cannot roll back");
+	/* ids handed out in the abandoned transaction are gone with it */
+	store_names_clear(s);
+	free(s->last_file);
+	s->last_file = NULL;
+}
+
 int store_commit(struct store *s)
 {
 	if (s->tx_depth == 0)
@@ -483,7 +523,14 @@ int store_commit(struct store *s)
 	if (--s->tx_depth > 0)
 		return 0;
 	int r = step_done(s, STMT_COMMIT, "cannot commit");
-	if (r < 0 && sqlite3_get_autocommit(s->db) == 0)
-		(void)step_done(s, STMT_ROLLBACK, "cannot roll back");
+	if (r < 0) {
+		_cleanup_free_ char *why = s->last_error ? strdup(s->last_error) : NULL;
+		s->tx_depth = 1;
+		store_rollback(s);
+		if (why) {
+			free(s->last_error);
+			s->last_error = TAKE_PTR(why);
+		}
+	}
 	return r;
 }

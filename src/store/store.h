@@ -41,14 +41,18 @@
 
 #include "core/alert.h"
 #include "core/event.h"
+#include "source/source.h"
 
 struct store;
 
-/* The schema version this moat writes (PRAGMA user_version). */
-/* 2: names (host, program, user, source) in their own table, events hold
+/* The schema version this moat writes (PRAGMA user_version).
+ * 2: names (host, program, user, source) in their own table, events hold
  * their ids. Files at schema 1 came from development builds only and are
- * refused ("remove FILE"), not migrated. */
-#define STORE_SCHEMA_VERSION 2
+ * refused ("remove FILE"), not migrated.
+ * 3: runs, read cursors that prove what they skip (struct source_mark),
+ * failures and noise packed per source (tries), routine PAM sessions
+ * counted (routine); schema 2 files are migrated in place. */
+#define STORE_SCHEMA_VERSION 3
 
 /* The default path (caller frees), or NULL on OOM. */
 char *store_default_path(void);
@@ -72,22 +76,84 @@ static inline void store_freep(struct store **s)
 	store_free(*s);
 }
 
-/* Batches writes; scan wraps each file in one transaction. Calls nest:
- * only the outermost begin/commit pair talks to SQLite. */
+/* Transactions: the pipeline wraps each batch in one (events, alerts,
+ * baselines and the read cursor together). Calls nest: only the outermost
+ * begin/commit pair talks to SQLite. A commit that fails rolls the whole
+ * transaction back (and says why): the store is as after the last good
+ * commit, and the caller must stop writing (store_rollback is implied). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/* Abandons the open transaction (every level). */
+void store_rollback(struct store *s);
 
 /* Records one event (copies everything). Returns 0 or a negative errno. */
 int store_add_event(struct store *s, const struct event *ev);
-/* Records one alert: 1 when new; 0 when an alert with the same kind, host,
- * source, user and first time was already stored (it is updated when this
- * one has seen more: later last time or higher count). */
+/* Records one alert: 1 when new; 2 when an alert with the same kind,
+ * host, source, user and first time was stored and this one has seen more
+ * (it is updated: later last time or higher count); 0 when it was stored
+ * already as it is. */
 int store_add_alert(struct store *s, const struct alert *a);
 
-/* Read cursors. fp is a hex fingerprint of the file's first bytes.
- * get: 1 and *ret_offset, *ret_line when known, 0 when not. */
-int store_cursor_get(struct store *s, const char *fp, uint64_t *ret_offset, uint64_t *ret_line);
-int store_cursor_put(struct store *s, const char *fp, const char *path, uint64_t offset, uint64_t line);
+/* ---- one writer at a time, and runs ----
+ *
+ * A writer (moat scan, later moat watch, moat store prune) takes the
+ * store's lock first: flock(2) on the store file, held until store_free.
+ * A second writer waits for it, or gives up after a timeout, instead of
+ * interleaving its writes. Readers (moat trace, moat alerts) never lock. */
+
+/* Takes the lock: waits up to timeout_s seconds (0: not at all; < 0:
+ * forever), calling waiting(ud, who) once when it must wait (who: "moat
+ * pid 123, writing since 2026-12-07 12:03:04", from the open run, or
+ * "another moat"). Returns 0, or -ETIMEDOUT / -EWOULDBLOCK with the
+ * message set. */
+int store_lock(struct store *s, int timeout_s, void (*waiting)(void *ud, const char *who), void *ud);
+
+/* Opens a run (the lock held). An open run found in the store was
+ * interrupted (its process held the lock and is gone): it is continued
+ * instead of a new one opened, and *ret_continued says so. Returns 0 or a
+ * negative errno. */
+int store_run_open(struct store *s, bool *ret_continued);
+/* Paths of the inputs the open run had begun (its cursors): fn is called
+ * for each; for deciding whether this run can read them all again. */
+int store_run_paths(struct store *s, int (*fn)(void *ud, const char *path), void *ud);
+/* Puts the baselines back as the open run found them (in the caller's
+ * transaction): the continued run learns again from the same lines. */
+int store_run_restore_baselines(struct store *s);
+/* Ends the open run (in the caller's last transaction): it forgets where
+ * it started each input and the baselines it found. */
+int store_run_close(struct store *s);
+
+/* ---- read cursors ----
+ *
+ * One row per input ever read: its head (the hash of its first line, see
+ * source.h), its last path, device and inode (a hint), the mark where it was
+ * read to, and, while a run is open, where that run found it (so that an
+ * interrupted run can be read again from there). */
+struct store_cursor {
+	int64_t id; /* 0: not stored yet */
+	char *path; /* owned */
+	uint8_t head[SOURCE_HASH_LEN];
+	uint64_t dev, ino;
+	struct source_mark mark;
+	bool in_run; /* the open run has advanced it */
+	struct source_mark start; /* where the open run found it (offset 0: its start) */
+};
+
+/* The cursors with this head: those with the same device and inode
+ * first, then the most recently updated first. *ret (caller frees with
+ * store_cursors_free) may be NULL when *ret_n is 0. */
+int store_cursors_find(struct store *s, const uint8_t head[SOURCE_HASH_LEN], uint64_t dev, uint64_t ino,
+		       struct store_cursor **ret, size_t *ret_n);
+void store_cursors_free(struct store_cursor *v, size_t n);
+/* Saves c (inserting it when c->id is 0: c->id is then set). When the
+ * open run had not advanced it yet, where it was becomes the run's start.
+ * Returns 0 or a negative errno. */
+int store_cursor_save(struct store *s, struct store_cursor *c);
+
+/* Schema 2's cursors (a hash of a file's first KiB or first line, see
+ * source/legacy.c): 1 and the offset and line when fp is known, 0 when
+ * not. */
+int store_legacy_cursor_get(struct store *s, const char *fp, uint64_t *ret_offset, uint64_t *ret_line);
 
 /* Baselines: an opaque text blob per (host, user), written by detect/.
  * get: 1 and *ret_blob (caller frees) when present, 0 when not. */

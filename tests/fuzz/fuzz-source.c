@@ -1,8 +1,11 @@
 /*
- * fuzz-source: source_read on arbitrary bytes written to a file, three ways:
+ * fuzz-source: the reader on arbitrary bytes written to a file, three ways:
  *  - as they are (plain, or gzip when they start with its magic bytes);
  *  - gzip-compressed as two concatenated members (split at the middle);
- *  - that gzip stream cut short, which must end in -EBADMSG.
+ *  - that gzip stream cut short, which must end in -EBADMSG after no line of
+ *    the damaged member.
+ * Each input is read again from the mark the first read reached: it must be
+ * known again and give only what follows.
  * Every line lent to the callback is checked against the input: at most
  * SOURCE_LINE_MAX bytes, no '\n' inside, offsets and line numbers in order,
  * and (when the decompressed bytes are known) the same bytes as the input
@@ -34,26 +37,26 @@ struct expect {
 
 static volatile unsigned sink;
 
-static int on_line(void *userdata, const char *line, size_t len, uint32_t flags, const struct origin *o)
+static void on_line(struct expect *x, const struct source_line *l)
 {
-	struct expect *x = userdata;
+	const char *line = l->p;
+	size_t len = l->n;
 	for (size_t i = 0; i < len; i++)
 		sink += (unsigned char)line[i]; /* ASan flags a view outside the buffer */
 	if (len > SOURCE_LINE_MAX || memchr(line, '\n', len))
 		abort();
-	if ((flags & EVF_TRUNCATED) && len != SOURCE_LINE_MAX)
+	if ((l->flags & EVF_TRUNCATED) && len != SOURCE_LINE_MAX)
 		abort();
-	if (o->line != ++x->line || o->offset < x->next_off)
+	if (l->origin.line != ++x->line || l->origin.offset < x->next_off || l->end < l->origin.offset + len)
 		abort();
 	if (x->data) {
-		if (o->offset + len > x->size || memcmp(line, x->data + o->offset, len) != 0)
+		if (l->origin.offset + len > x->size || memcmp(line, x->data + l->origin.offset, len) != 0)
 			abort();
-		size_t end = (size_t)o->offset + len;
-		if (!(flags & EVF_TRUNCATED) && end < x->size && x->data[end] != '\n')
+		size_t end = (size_t)l->origin.offset + len;
+		if (!(l->flags & EVF_TRUNCATED) && end < x->size && x->data[end] != '\n')
 			abort();
 	}
-	x->next_off = o->offset + len + 1;
-	return 0;
+	x->next_off = l->origin.offset + len + 1;
 }
 
 static int write_all(const char *path, const void *p, size_t n)
@@ -92,21 +95,48 @@ static size_t gz_member(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 	return zr == Z_STREAM_END ? got : 0;
 }
 
-/* Reads path; returns source_read's result. */
+/* Reads path whole, then again from the mark it reached, which must
+ * give nothing more; returns the first read's result. */
 static int read_one(const char *path, bool gzip, struct expect *x)
 {
 	struct source_input in = { .path = (char *)(uintptr_t)path, .gzip = gzip };
-	struct source_opts opts = { .on_line = on_line, .userdata = x };
+	struct source_reader *rd = NULL;
+	struct source_line l;
 	struct source_stats st = { 0 };
+	struct source_mark m;
 	char *err = NULL;
-	int r = source_read(&in, &opts, &st, &err);
+	int r;
+	if (source_open(&in, &rd, &err) < 0) {
+		fprintf(stderr, "fuzz-source: %s\n", err ? err : "?");
+		abort();
+	}
+	while ((r = source_next(rd, &l, &st)) > 0)
+		on_line(x, &l);
 	if (st.lines != x->line || st.truncated_lines > st.lines)
 		abort();
-	if ((r < 0) != (err != NULL))
+	if ((r < 0) != (source_error(rd)[0] != '\0'))
 		abort();
 	if (x->data && r == 0 && st.bytes != x->size)
 		abort();
-	free(err);
+	if (source_mark(rd, &m) < 0 || m.offset > x->next_off + 1)
+		abort();
+	source_close(rd);
+	if (m.offset == 0)
+		return r;
+	/* resuming at the mark: known again, and only what follows it comes */
+	if (source_open(&in, &rd, &err) < 0)
+		abort();
+	if (source_resume(rd, &m, NULL) != 1)
+		abort();
+	uint64_t more = 0;
+	while (source_next(rd, &l, NULL) > 0) {
+		if (l.origin.offset < m.offset)
+			abort();
+		more++;
+	}
+	if (m.finished && more)
+		abort();
+	source_close(rd);
 	return r;
 }
 
@@ -159,6 +189,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (write_all(path, gz, n1 + n2 - 5) < 0) /* inside the last trailer */
 		abort();
 	if (read_one(path, true, &x) != -EBADMSG)
+		abort();
+	/* no line of the damaged member: everything delivered lies in the first */
+	if (x.next_off > half + 1)
 		abort();
 
 	free(gz);

@@ -788,34 +788,177 @@ static void test_alerts_idempotent(void **state)
 
 /* --- cursors and baselines -------------------------------------------- */
 
+static struct source_mark mk(uint64_t off, uint64_t line, uint8_t tag)
+{
+	struct source_mark m = { .offset = off, .line = line, .prefix_len = 10, .tail_len = 10 };
+	memset(m.prefix, tag, sizeof(m.prefix));
+	memset(m.tail, tag ^ 0xff, sizeof(m.tail));
+	return m;
+}
+
 static void test_cursors(void **state)
 {
 	struct fixture *f = *state;
 	struct store *s = NULL;
+	struct store_cursor *v = NULL, c = { 0 };
+	size_t n = 9;
 	char *err = NULL;
-	uint64_t off = 77, line = 77;
+	bool cont = true;
+	uint8_t head[SOURCE_HASH_LEN], other[SOURCE_HASH_LEN];
 
+	memset(head, 0xab, sizeof(head));
+	memset(other, 0xcd, sizeof(other));
 	assert_int_equal(store_open(f->db, &s, &err), 0);
-	assert_int_equal(store_cursor_get(s, "abc123", &off, &line), 0);
-	assert_int_equal(off, 77); /* untouched when unknown */
-	assert_int_equal(store_cursor_put(s, "abc123", "/var/log/auth.log", 4096, 50), 0);
-	assert_int_equal(store_cursor_get(s, "abc123", &off, &line), 1);
-	assert_int_equal(off, 4096);
-	assert_int_equal(line, 50);
-	/* Rotation: the same fingerprint under a new name moves forward. */
-	assert_int_equal(store_cursor_put(s, "abc123", "/var/log/auth.log.1", UINT64_C(1) << 40, 1000000), 0);
+	assert_int_equal(store_lock(s, 0, NULL, NULL), 0);
+	assert_int_equal(store_run_open(s, &cont), 0);
+	assert_false(cont);
+	assert_int_equal(store_cursors_find(s, head, 1, 2, &v, &n), 0);
+	assert_int_equal(n, 0);
+	store_cursors_free(v, n);
+
+	/* a new input: saved, found by its head */
+	c.path = strdup("/var/log/auth.log");
+	memcpy(c.head, head, sizeof(head));
+	c.dev = 1, c.ino = 2;
+	c.mark = mk(4096, 50, 1);
+	assert_int_equal(store_cursor_save(s, &c), 0);
+	assert_true(c.id > 0);
+	/* another with the same head (a different file that starts alike) */
+	struct store_cursor c2 = { .path = strdup("/tmp/other.log"), .dev = 9, .ino = 9, .mark = mk(100, 2, 2) };
+	memcpy(c2.head, head, sizeof(head));
+	assert_int_equal(store_cursor_save(s, &c2), 0);
+	assert_int_equal(store_cursors_find(s, head, 1, 2, &v, &n), 0);
+	assert_int_equal(n, 2);
+	/* the same device and inode first */
+	assert_int_equal(v[0].id, c.id);
+	assert_int_equal(v[0].mark.offset, 4096);
+	assert_int_equal(v[0].mark.line, 50);
+	assert_memory_equal(v[0].mark.prefix, c.mark.prefix, SOURCE_HASH_LEN);
+	assert_string_equal(v[0].path, "/var/log/auth.log");
+	assert_true(v[0].in_run); /* this run made it: started at 0 */
+	assert_int_equal(v[0].start.offset, 0);
+	store_cursors_free(v, n);
+	assert_int_equal(store_cursors_find(s, other, 1, 2, &v, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* the run ends: the rows forget it */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_run_close(s), 0);
+	assert_int_equal(store_commit(s), 0);
 	store_free(s);
+
+	/* a second run moves it on: where it found it is kept */
 	assert_int_equal(store_open(f->db, &s, &err), 0);
-	assert_int_equal(store_cursor_get(s, "abc123", &off, &line), 1);
-	assert_int_equal(off, UINT64_C(1) << 40);
-	assert_int_equal(line, 1000000);
-	assert_int_equal(store_cursor_put(s, "x", "p", UINT64_MAX, 1), -ERANGE);
+	assert_int_equal(store_lock(s, 0, NULL, NULL), 0);
+	assert_int_equal(store_run_open(s, &cont), 0);
+	assert_false(cont);
+	free(c.path);
+	c.path = strdup("/var/log/auth.log.1"); /* renamed */
+	c.mark = mk(UINT64_C(1) << 40, 1000000, 3);
+	assert_int_equal(store_cursor_save(s, &c), 0);
+	c.mark = mk((UINT64_C(1) << 40) + 10, 1000001, 4);
+	assert_int_equal(store_cursor_save(s, &c), 0);
+	assert_int_equal(store_cursors_find(s, head, 1, 2, &v, &n), 0);
+	assert_true(v[0].in_run);
+	assert_int_equal(v[0].start.offset, 4096); /* as the run found it, not the first save */
+	assert_int_equal(v[0].mark.offset, (UINT64_C(1) << 40) + 10);
+	assert_string_equal(v[0].path, "/var/log/auth.log.1");
+	assert_false(v[1].in_run);
+	store_cursors_free(v, n);
+	/* interrupted: no close */
 	store_free(s);
-	char *p = raw_text(f->db, "SELECT path FROM cursors WHERE fingerprint = 'abc123'");
-	assert_string_equal(p, "/var/log/auth.log.1");
-	free(p);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM cursors"), 1);
-	assert_true(raw_int(f->db, "SELECT updated FROM cursors") > T("2024-01-01T00:00:00Z"));
+
+	/* the next run continues it, and sees where it had found the input */
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_lock(s, 0, NULL, NULL), 0);
+	assert_int_equal(store_run_open(s, &cont), 0);
+	assert_true(cont);
+	assert_int_equal(store_cursors_find(s, head, 1, 2, &v, &n), 0);
+	assert_true(v[0].in_run);
+	assert_int_equal(v[0].start.offset, 4096);
+	store_cursors_free(v, n);
+	store_free(s);
+
+	/* a mark this moat did not write is not trusted */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE cursors SET mark = x'00'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_cursors_find(s, head, 1, 2, &v, &n), 0);
+	assert_int_equal(n, 0);
+	store_cursors_free(v, n);
+	store_free(s);
+	free(c.path);
+	free(c2.path);
+	assert_true(raw_int(f->db, "SELECT updated FROM cursors LIMIT 1") > T("2024-01-01T00:00:00Z"));
+}
+
+/* One writer: a second lock waits, then gives up; the waiting callback
+ * names the holder. */
+static void wait_cb(void *ud, const char *who)
+{
+	char **w = ud;
+	*w = strdup(who);
+}
+
+static void test_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = NULL, *b = NULL;
+	char *err = NULL, *who = NULL;
+	bool cont;
+	assert_int_equal(store_open(f->db, &a, &err), 0);
+	assert_int_equal(store_lock(a, 0, NULL, NULL), 0);
+	assert_int_equal(store_run_open(a, &cont), 0);
+	assert_int_equal(store_open(f->db, &b, &err), 0);
+	assert_int_equal(store_lock(b, 0, NULL, NULL), -EWOULDBLOCK);
+	assert_non_null(strstr(store_last_error(b), "is being written by moat pid"));
+	assert_int_equal(store_lock(b, 1, wait_cb, &who), -ETIMEDOUT);
+	assert_non_null(who);
+	assert_non_null(strstr(who, "moat pid"));
+	free(who);
+	store_free(a);
+	assert_int_equal(store_lock(b, 0, NULL, NULL), 0);
+	/* the run a left open is continued */
+	assert_int_equal(store_run_open(b, &cont), 0);
+	assert_true(cont);
+	store_free(b);
+}
+
+/* Baselines changed by a run are put back as it found them when an
+ * interrupted run is finished. */
+static void test_run_baselines(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char *err = NULL, *blob = NULL;
+	bool cont;
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_baseline_put(s, "h", "alice", "{\"v\":1}"), 0); /* before any run */
+	assert_int_equal(store_lock(s, 0, NULL, NULL), 0);
+	assert_int_equal(store_run_open(s, &cont), 0);
+	assert_int_equal(store_baseline_put(s, "h", "alice", "{\"v\":2}"), 0);
+	assert_int_equal(store_baseline_put(s, "h", "alice", "{\"v\":3}"), 0);
+	assert_int_equal(store_baseline_put(s, "h", "bob", "{\"v\":9}"), 0);
+	store_free(s); /* interrupted */
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_lock(s, 0, NULL, NULL), 0);
+	assert_int_equal(store_run_open(s, &cont), 0);
+	assert_true(cont);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_run_restore_baselines(s), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_baseline_get(s, "h", "alice", &blob), 1);
+	assert_string_equal(blob, "{\"v\":1}");
+	free(blob);
+	assert_int_equal(store_baseline_get(s, "h", "bob", &blob), 0); /* did not exist */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_run_close(s), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_free(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM run_baselines"), 0);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM runs WHERE state = 'open'"), 0);
 }
 
 struct bl {
@@ -861,8 +1004,9 @@ static void test_baselines(void **state)
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM baselines"), 3);
 }
 
-/* Transactions nest; the outermost commit writes; free commits a batch
- * left open. */
+/* Transactions nest; the outermost commit writes; free drops a batch
+ * left open (the caller stopped for a reason: half a batch is never
+ * kept). */
 static void test_transactions(void **state)
 {
 	struct fixture *f = *state;
@@ -882,7 +1026,18 @@ static void test_transactions(void **state)
 	assert_int_equal(store_begin(s), 0);
 	add(s, "2026-03-01T10:00:01Z", EV_CONNECT, "h", 1, "", "192.0.2.1");
 	store_free(s);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 1);
+	/* a rollback forgets the names ids it handed out */
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	assert_int_equal(store_begin(s), 0);
+	add(s, "2026-03-01T10:00:02Z", EV_AUTH_FAILURE, "h", 1, "newuser", "192.0.2.1");
+	store_rollback(s);
+	assert_int_equal(store_begin(s), 0);
+	add(s, "2026-03-01T10:00:03Z", EV_AUTH_FAILURE, "h", 1, "newuser", "192.0.2.1");
+	assert_int_equal(store_commit(s), 0);
+	store_free(s);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events e JOIN names n ON n.id = e.user_id"
+				       " WHERE n.value = 'newuser'"), 1);
 }
 
 /* Not a benchmark gate (valgrind and sanitizers are slow): it records the
@@ -995,6 +1150,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_baselines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baselines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_cache_overflow, setup, teardown),
