@@ -10,8 +10,8 @@
  * SOURCE_LINE_MAX bytes, no '\n' inside, offsets and line numbers in order,
  * and (when the decompressed bytes are known) the same bytes as the input
  * at that offset, ended by '\n', the end of the input, or a cut.
- * The file lives in one directory under $TMPDIR made at the first input and
- * removed at exit (a directory per input made the run I/O-bound).
+ * The file is a memfd (no disk: a directory per input, then one file on
+ * disk rewritten per input, made the run I/O-bound).
  * Corpus: tests/fuzz/corpus/source/.
  */
 #include <errno.h>
@@ -20,11 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "source/source.h"
-#include "../test-tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,26 +57,6 @@ static void on_line(struct expect *x, const struct source_line *l)
 			abort();
 	}
 	x->next_off = l->origin.offset + len + 1;
-}
-
-static int write_all(const char *path, const void *p, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	const char *c = p;
-	while (n > 0) {
-		ssize_t k = write(fd, c, n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		c += k;
-		n -= (size_t)k;
-	}
-	return close(fd);
 }
 
 /* Appends one gzip member of p[0, n) to out (of capacity cap); its size, or 0. */
@@ -140,25 +120,38 @@ static int read_one(const char *path, bool gzip, struct expect *x)
 	return r;
 }
 
-static char *dir, *path;
+/* The input lives in a memfd named by its /proc path: a regular file to
+ * the reader, without a disk under it (thousands of inputs a run). */
+static int memfd = -1;
+static char path[64];
 
-static void cleanup(void)
+static int write_all(const char *to, const void *p, size_t n)
 {
-	if (path)
-		(void)unlink(path);
-	if (dir)
-		(void)rmdir(dir);
-	free(path);
-	free(dir);
+	(void)to; /* always the memfd's path */
+	if (ftruncate(memfd, 0) < 0 || lseek(memfd, 0, SEEK_SET) < 0)
+		return -1;
+	const char *c = p;
+	while (n > 0) {
+		ssize_t k = write(memfd, c, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *gz = NULL;
-	if (!dir) {
-		dir = test_tmpdir("fuzz-source");
-		if (!dir || asprintf(&path, "%s/in", dir) < 0 || atexit(cleanup) != 0)
+	if (memfd < 0) {
+		memfd = memfd_create("fuzz-source", MFD_CLOEXEC);
+		if (memfd < 0)
 			abort();
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	}
 
 	/* as they are: gzip magic at the start makes them compressed input */
