@@ -17,6 +17,8 @@ static const struct {
 	{ "exposure", cmd_exposure, "which installed packages are vulnerable, since when, reachable?" },
 	{ "feed", cmd_feed, "import or update vulnerability advisories" },
 	{ "reach", cmd_reach, "what could a stolen account do here? paths to root, readable secrets" },
+	{ "exception", cmd_exception, "accepted risks: who, why, until when, resting on which live-checked controls" },
+	{ "ledger", cmd_ledger, "the signed, hash-chained trail of every decision; operators' keys" },
 	{ "check", cmd_check, "validate the configuration and print the effective values" },
 };
 

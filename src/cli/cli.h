@@ -15,6 +15,8 @@ int cmd_exposure(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_reach(int argc, char **argv);
+int cmd_exception(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 /* Checks a --color argument (auto, always, never); logs and returns false
  * when it is none of them. */

@@ -13,8 +13,12 @@
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "exceptions/ledger.h"
+#include "exceptions/paths.h"
+#include "exceptions/register.h"
 #include "exposure/exposure.h"
 #include "exposure/report.h"
+#include "report/output.h"
 
 static void usage(FILE *f)
 {
@@ -46,9 +50,19 @@ static void usage(FILE *f)
 	      "  --db PATH        the advisory database (default: advisories.db next to the store)\n"
 	      "  --release REL    the release to match (default: from os-release), e.g. bookworm,\n"
 	      "                   debian:12, ubuntu:22.04\n"
-	      "  --fail-on SEV    exit 1 when a finding of severity SEV or higher is exposed\n"
-	      "                   (low, medium, high, critical)\n"
-	      "  --json           one JSON object per finding per line\n"
+	      "  --only-fixed     show only what an upgrade fixes today (status fixable)\n"
+	      "  --min-severity SEV  show only findings of severity SEV or higher\n"
+	      "  --fail-on SEV    exit 1 when a finding of severity SEV or higher is exposed and\n"
+	      "                   an upgrade or a decision can settle it: fixable findings, and\n"
+	      "                   findings whose exception broke, expired or is due for review\n"
+	      "                   (findings an exception in good standing accepts do not count)\n"
+	      "  --strict         --fail-on counts every exposed finding, fixable or not\n"
+	      "  --json           one JSON object per finding per line (= --format json);\n"
+	      "                   exception alerts follow as moat scan's alert objects\n"
+	      "  --format FMT     table (default), json, or sarif (SARIF 2.1.0 for CI systems)\n"
+	      "  --wide           the table with one line per package, nothing cut\n"
+	      "  --ledger FILE    the exceptions' ledger (default: moat ledger path)\n"
+	      "  --no-exceptions  ignore exceptions\n"
 	      "  --now TIME       assess as of TIME (RFC 3339 or YYYY-MM-DD; default: now)\n"
 	      "  --proc DIR       the /proc to read for reach (default: /proc for root /)\n"
 	      "  --no-reach       skip the reach assessment\n"
@@ -57,25 +71,76 @@ static void usage(FILE *f)
 	      "  -h, --help       this help\n"
 	      "\n"
 	      "Severity is the advisory's CVSS score, else the tracker's urgency, else a\n"
-	      "guess from its kind (a DSA counts as high, others as medium).\n"
+	      "guess from its kind (a DSA counts as high, others as medium), marked '*'.\n"
+	      "The table fits 100 columns: one row per package, and below it the CVE ids\n"
+	      "and advisories, the processes that make it reachable (name, pid, user,\n"
+	      "address:port) and what an exception says: \"accepted by OWNER until DATE:\n"
+	      "controls holding\", or loudly that a control broke, the date passed or the\n"
+	      "review is due — each of those also an alert (moat exception --help).\n"
 	      "\n"
 	      "Examples:\n"
 	      "  moat feed import all.zip && moat exposure\n"
 	      "  moat exposure --feed ./osv-records/ --json | jq 'select(.status==\"fixable\")'\n"
 	      "  moat exposure --root /mnt/image --release bookworm --fail-on high\n"
+	      "  moat exposure --only-fixed --min-severity high      # what to patch today\n"
+	      "  moat exposure --format sarif > moat.sarif           # for a CI system\n"
 	      "\n"
 	      "Exit status: 0 done, 1 something at or above --fail-on is exposed, 2 bad usage\n"
 	      "or unreadable input.\n",
 	      f);
 }
 
+enum format { FMT_TABLE, FMT_JSON, FMT_SARIF };
+
 struct opts {
-	const char *root, *db, *release, *now, *proc, *color;
+	const char *root, *db, *release, *now, *proc, *color, *ledger;
 	const char *feeds[16];
 	size_t n_feeds;
-	int fail_on;
-	bool json, quiet, no_reach;
+	int fail_on, min_severity;
+	enum format format;
+	bool quiet, no_reach, only_fixed, strict, wide, no_exceptions;
 };
+
+/* The ledger's exceptions. A ledger that does not verify is not trusted: said loudly, and its
+ * exceptions are not honoured (every finding counts as if there were none). Returns 0 when
+ * there are exceptions to apply. */
+static int load_exceptions(const struct opts *o, struct ledger **ret_l, struct exc_register **ret_r)
+{
+	_cleanup_free_ char *def = o->ledger ? NULL : ledger_default_path();
+	_cleanup_free_ char *heads = state_path("ledger-heads");
+	const char *path = o->ledger ? o->ledger : def;
+	struct ledger_problem bad;
+	char *err = NULL;
+	if (!path || !heads)
+		return -ENOMEM;
+	int r = ledger_load(path, heads, o->ledger != NULL, ret_l, &bad, &err);
+	if (r < 0) {
+		log_error("exceptions not honoured: %s", err ? err : strerror(-r));
+		free(err);
+		return r;
+	}
+	if (r == 1) {
+		fputs("moat: error: exceptions not honoured: the ledger does not verify: ", stderr);
+		escape_text(stderr, sv_cstr(bad.why), 0);
+		fputc('\n', stderr);
+		ledger_free(*ret_l);
+		*ret_l = NULL;
+		return -EBADMSG;
+	}
+	return register_from_ledger(*ret_l, ret_r);
+}
+
+struct alert_out {
+	struct output_opts oo;
+	FILE *f;
+};
+
+static void emit_alert(void *ud, struct alert *a)
+{
+	struct alert_out *ao = ud;
+	output_alert(ao->f, &ao->oo, a);
+	alert_free(a);
+}
 
 static void print_stale(FILE *f, const struct exposure_stale *st)
 {
@@ -110,7 +175,25 @@ static void print_notes(const struct exposure_result *res)
 
 int cmd_exposure(int argc, char **argv)
 {
-	enum { O_ROOT = 256, O_FEED, O_DB, O_RELEASE, O_FAIL_ON, O_JSON, O_NOW, O_PROC, O_NO_REACH, O_COLOR };
+	enum {
+		O_ROOT = 256,
+		O_FEED,
+		O_DB,
+		O_RELEASE,
+		O_FAIL_ON,
+		O_JSON,
+		O_NOW,
+		O_PROC,
+		O_NO_REACH,
+		O_COLOR,
+		O_ONLY_FIXED,
+		O_MIN_SEVERITY,
+		O_STRICT,
+		O_WIDE,
+		O_FORMAT,
+		O_LEDGER,
+		O_NO_EXCEPTIONS,
+	};
 	static const struct option options[] = {
 		{ "root", required_argument, NULL, O_ROOT },	   { "feed", required_argument, NULL, O_FEED },
 		{ "db", required_argument, NULL, O_DB },	   { "release", required_argument, NULL, O_RELEASE },
@@ -118,9 +201,13 @@ int cmd_exposure(int argc, char **argv)
 		{ "now", required_argument, NULL, O_NOW },	   { "proc", required_argument, NULL, O_PROC },
 		{ "no-reach", no_argument, NULL, O_NO_REACH },	   { "color", required_argument, NULL, O_COLOR },
 		{ "quiet", no_argument, NULL, 'q' },		   { "help", no_argument, NULL, 'h' },
+		{ "only-fixed", no_argument, NULL, O_ONLY_FIXED }, { "min-severity", required_argument, NULL, O_MIN_SEVERITY },
+		{ "strict", no_argument, NULL, O_STRICT },	   { "wide", no_argument, NULL, O_WIDE },
+		{ "format", required_argument, NULL, O_FORMAT },   { "ledger", required_argument, NULL, O_LEDGER },
+		{ "no-exceptions", no_argument, NULL, O_NO_EXCEPTIONS },
 		{ 0 },
 	};
-	struct opts o = { .root = "/", .fail_on = -1, .color = "auto" };
+	struct opts o = { .root = "/", .fail_on = -1, .min_severity = -1, .color = "auto" };
 	struct exposure_result *ex = NULL;
 	char *err = NULL;
 	int64_t now = (int64_t)time(NULL);
@@ -151,7 +238,41 @@ int cmd_exposure(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case O_JSON:
-			o.json = true;
+			o.format = FMT_JSON;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "table") == 0)
+				o.format = FMT_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				o.format = FMT_JSON;
+			else if (strcmp(optarg, "sarif") == 0)
+				o.format = FMT_SARIF;
+			else {
+				log_error("--format: table, json or sarif, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_ONLY_FIXED:
+			o.only_fixed = true;
+			break;
+		case O_MIN_SEVERITY:
+			o.min_severity = severity_from_name(optarg);
+			if (o.min_severity < 0) {
+				log_error("--min-severity: '%s' is not a severity (low, medium, high, critical)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_STRICT:
+			o.strict = true;
+			break;
+		case O_WIDE:
+			o.wide = true;
+			break;
+		case O_LEDGER:
+			o.ledger = optarg;
+			break;
+		case O_NO_EXCEPTIONS:
+			o.no_exceptions = true;
 			break;
 		case O_NOW:
 			o.now = optarg;
@@ -209,48 +330,131 @@ int cmd_exposure(int argc, char **argv)
 	}
 	if (!o.quiet)
 		print_notes(ex);
-	FILE *side = o.json ? stderr : stdout;
+	FILE *side = o.format != FMT_TABLE ? stderr : stdout;
 	for (size_t i = 0; i < ex->n_stale; i++)
 		print_stale(side, &ex->stale[i]);
 	const struct match_result *mr = &ex->match;
 	const char *release = ex->release;
 
-	struct report_opts ro = {
-		.color = !o.json && cli_color_on(o.color),
-		.release = release,
-		.now_s = now,
-	};
-	size_t exposed = 0, by[FS_FIXED + 1] = { 0 };
+	/* the exceptions: decisions from the ledger, judged on the live host now */
+	struct ledger *l = NULL;
+	struct exc_register *reg = NULL;
+	struct exc_evaluation ev = { 0 };
+	struct report_exception *rexc = NULL;
+	const struct report_exception **exc_of = NULL;
+	bool *keep = NULL;
+	char **details = NULL;
+	if (!o.no_exceptions && load_exceptions(&o, &l, &reg) == 0 &&
+	    register_evaluate(reg, ex, o.proc, now, &ev) < 0) {
+		log_error("out of memory");
+		goto out2;
+	}
+	size_t nf = mr->n ? mr->n : 1;
+	rexc = calloc(ev.n ? ev.n : 1, sizeof(*rexc));
+	details = calloc(ev.n ? ev.n : 1, sizeof(*details));
+	exc_of = calloc(nf, sizeof(*exc_of));
+	keep = calloc(nf, sizeof(*keep));
+	if (!rexc || !exc_of || !keep || !details) {
+		log_error("out of memory");
+		goto out2;
+	}
+	for (size_t i = 0; i < ev.n; i++) {
+		const struct exc_eval *x = &ev.v[i];
+		rexc[i] = (struct report_exception){ .id = x->e->id, .owner = x->e->owner ? x->e->owner : "?",
+						     .until_s = x->e->until_s, .state = exc_state_name(x->state),
+						     .settled = x->state == EXC_HOLDING || x->state == EXC_BARE };
+		for (size_t k = 0; k < x->e->n_controls && x->state == EXC_BROKEN; k++)
+			if (x->controls[k].state != CONTROL_HOLDS && !x->controls[k].acknowledged) {
+				if (asprintf(&details[i], "'%s' %s: %s", x->e->controls[k],
+					     x->controls[k].state == CONTROL_BROKEN ? "broken" : "cannot be verified",
+					     x->controls[k].why) < 0)
+					details[i] = NULL;
+				rexc[i].detail = details[i];
+				break;
+			}
+	}
+	/* what is shown, and what counts for --fail-on: what an upgrade (fixable) or a decision (an
+	 * exception that broke, expired or is due) can settle; --strict: every exposed finding */
+	size_t exposed = 0, shown = 0, by[FS_FIXED + 1] = { 0 }, accepted = 0;
 	int worst = -1;
 	for (size_t i = 0; i < mr->n; i++) {
-		by[mr->v[i].status]++;
-		if (mr->v[i].status == FS_FIXED)
+		const struct finding *f = &mr->v[i];
+		by[f->status]++;
+		if (f->status == FS_FIXED)
 			continue;
 		exposed++;
-		worst = MAX(worst, mr->v[i].severity);
+		if (ev.finding_exc && ev.finding_exc[i] != SIZE_MAX)
+			exc_of[i] = &rexc[ev.finding_exc[i]];
+		keep[i] = (!o.only_fixed || f->status == FS_FIXABLE) && (o.min_severity < 0 || f->severity >= o.min_severity);
+		if (!keep[i])
+			continue;
+		shown++;
+		bool settled = exc_of[i] && exc_of[i]->settled;
+		accepted += settled;
+		bool counts = !settled && (o.strict || f->status == FS_FIXABLE || exc_of[i]);
+		if (counts)
+			worst = MAX(worst, f->severity);
 	}
-	if (o.json) {
+	struct report_opts ro = {
+		.color = o.format == FMT_TABLE && cli_color_on(o.color),
+		.wide = o.wide,
+		.release = release,
+		.now_s = now,
+		.keep = keep,
+		.exc = exc_of,
+	};
+	if (o.format == FMT_JSON) {
 		report_json(stdout, &ro, mr);
-	} else if (exposed) {
+	} else if (o.format == FMT_SARIF) {
+		char host[256] = "host";
+		(void)gethostname(host, sizeof(host) - 1);
+		if (report_sarif(stdout, &ro, mr, strcmp(o.root, "/") ? o.root : host) < 0)
+			log_error("cannot write SARIF");
+	} else if (shown) {
 		report_table(stdout, &ro, mr);
 	}
+	/* exceptions that need a person: alerts, as the detectors raise them */
+	struct alert_out ao = { .oo = { .json = o.format == FMT_JSON, .color = ro.color },
+				.f = o.format == FMT_TABLE ? stdout : stderr };
+	struct alert_sink sink = { emit_alert, &ao };
+	size_t alerts = register_alerts(&ev, NULL, now, &sink);
 	if (!o.quiet) {
 		struct exposure_summary s;
 		fprintf(side,
 			"%s%s: %" PRIu64 " binary packages (%" PRIu64 " source) checked against %" PRIu64
 			" advisor%s for %s: ",
-			o.json ? "moat: " : "", strcmp(o.root, "/") ? o.root : "this host",
+			o.format != FMT_TABLE ? "moat: " : "", strcmp(o.root, "/") ? o.root : "this host",
 			mr->binaries, mr->sources, ex->n_advisories, ex->n_advisories == 1 ? "y" : "ies", release);
 		if (exposed)
-			fprintf(side, "%zu exposed (%zu fixable, %zu unfixed, %zu minor, %zu end of life)\n", exposed,
+			fprintf(side, "%zu exposed (%zu fixable, %zu unfixed, %zu minor, %zu end of life)", exposed,
 				by[FS_FIXABLE], by[FS_UNFIXED], by[FS_MINOR], by[FS_END_OF_LIFE]);
 		else
-			fputs("nothing exposed\n", side);
+			fputs("nothing exposed", side);
+		if (shown != exposed)
+			fprintf(side, "; %zu shown", shown);
+		if (accepted)
+			fprintf(side, "; %zu accepted by an exception", accepted);
+		if (alerts)
+			fprintf(side, "; %zu exception alert%s", alerts, alerts == 1 ? "" : "s");
+		fputc('\n', side);
 		report_summary(mr, &s);
 		report_summary_print(side, &ro, &s);
 	}
-	fflush(stdout);
 	ret = o.fail_on >= 0 && worst >= o.fail_on ? EXIT_FINDING : EXIT_DONE;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("cannot write the output: %s", strerror(errno));
+		ret = EXIT_USAGE;
+	}
+out2:
+	for (size_t i = 0; details && i < ev.n; i++)
+		free(details[i]);
+	free(details);
+	free(rexc);
+	free(exc_of);
+	free(keep);
+	exc_evaluation_done(&ev);
+	register_free(reg);
+	ledger_free(l);
 out:
 	exposure_result_free(ex);
 	free(err);

@@ -14,6 +14,9 @@ static const char *const kind_names[AK_MAX] = {
 	[AK_UNUSUAL_LOGIN] = "unusual_login",
 	[AK_PRIVILEGE_ESCALATION] = "privilege_escalation",
 	[AK_ACCOUNT_CHANGE] = "account_change",
+	[AK_EXCEPTION_CONTROL_FAILED] = "exception_control_failed",
+	[AK_EXCEPTION_EXPIRED] = "exception_expired",
+	[AK_EXCEPTION_REVIEW_DUE] = "exception_review_due",
 };
 
 static const char *const sev_names[SEV_MAX] = { "low", "medium", "high", "critical" };

@@ -19,6 +19,10 @@ enum alert_kind {
 	AK_UNUSUAL_LOGIN,
 	AK_PRIVILEGE_ESCALATION,
 	AK_ACCOUNT_CHANGE,
+	/* exceptions (moat exposure, moat exception verify): an accepted risk that needs a person */
+	AK_EXCEPTION_CONTROL_FAILED,
+	AK_EXCEPTION_EXPIRED,
+	AK_EXCEPTION_REVIEW_DUE,
 	AK_MAX
 };
 

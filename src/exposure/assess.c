@@ -449,9 +449,24 @@ int exposure_assess(const struct exposure_opts *o, struct exposure_result **ret,
 	}
 
 	/* the advisories */
-	r = open_advisories(p, o, &db, ret_err);
-	if (r < 0)
+	char *aerr = NULL;
+	r = open_advisories(p, o, &db, &aerr);
+	if (r == -ENOENT && o->advisories_optional) {
+		note(p, EXPOSURE_NOTICE, "%s", aerr ? aerr : "no advisory database");
+		free(aerr);
+		if (!o->no_reach && (strcmp(root, "/") == 0 || o->proc))
+			apply_reach(p, o->proc ? o->proc : "/proc", root);
+		*ret = TAKE_PTR(res);
+		return 0;
+	}
+	if (r < 0) {
+		if (ret_err)
+			*ret_err = aerr;
+		else
+			free(aerr);
 		return r;
+	}
+	free(aerr);
 	if (advdb_counts(db, &res->n_advisories, &res->n_entries) < 0 || res->n_entries == 0)
 		return fail(ret_err, -ENODATA,
 			    "the advisory database holds no advisories for Debian or Ubuntu: import a feed first "

@@ -32,6 +32,7 @@ struct exposure_opts {
 	int64_t now_s; /* "now" for days exposed */
 	const char *proc; /* the /proc to read for reach; NULL: /proc when root is this host's, else none */
 	bool no_reach; /* skip reach altogether */
+	bool advisories_optional; /* no advisory database yet: assess inventory and reach only (a note says so) */
 };
 
 enum exposure_note_level { EXPOSURE_WARNING, EXPOSURE_NOTICE };

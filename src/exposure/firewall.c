@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
+#include "core/array.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
@@ -36,6 +39,8 @@ struct fw_pkt {
 	json_t *items;
 	uint8_t proto, family;
 	uint16_t port;
+	bool has_src; /* the source address is known (a control's probe); else any outside address */
+	uint8_t src[16]; /* 4 bytes used for IPv4 */
 };
 
 static const char *jstr(json_t *o, const char *k)
@@ -50,7 +55,33 @@ static bool streq(const char *a, const char *b)
 }
 
 /* What the right-hand side is asked about. */
-enum want { W_PORT, W_PROTO, W_NFPROTO, W_CTSTATE };
+enum want { W_PORT, W_PROTO, W_NFPROTO, W_CTSTATE, W_SADDR };
+
+static size_t alen(uint8_t family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static bool parse_ip(uint8_t family, const char *s, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	return inet_pton(family == 4 ? AF_INET : AF_INET6, s, out) == 1;
+}
+
+/* Is the packet's source inside the prefix addr/len? */
+static bool in_prefix(const struct fw_pkt *pk, const uint8_t *net, json_int_t len)
+{
+	size_t n = alen(pk->family);
+	if (len < 0 || (size_t)len > n * 8)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int bits = (int)MIN(MAX(len - (json_int_t)i * 8, 0), 8);
+		uint8_t mask = (uint8_t)(bits ? 0xff << (8 - bits) : 0);
+		if ((pk->src[i] & mask) != (net[i] & mask))
+			return false;
+	}
+	return true;
+}
 
 static json_t *named_set(const struct fw_pkt *pk, const char *family, const char *table, const char *name)
 {
@@ -74,6 +105,31 @@ static int contains(const struct fw_pkt *pk, const struct where *w, json_t *v, e
 {
 	if (depth > 8)
 		return TV_U;
+	if (want == W_SADDR) {
+		uint8_t a[16], b[16];
+		json_t *x;
+		if (json_is_string(v) && json_string_value(v)[0] != '@')
+			return parse_ip(pk->family, json_string_value(v), a) && memcmp(a, pk->src, alen(pk->family)) == 0
+				       ? TV_T
+				       : parse_ip(pk->family, json_string_value(v), a) ? TV_F : TV_U;
+		if (json_is_object(v) && (x = json_object_get(v, "prefix"))) {
+			json_t *addr = json_object_get(x, "addr"), *len = json_object_get(x, "len");
+			if (!json_is_string(addr) || !json_is_integer(len) || !parse_ip(pk->family, json_string_value(addr), a))
+				return TV_U;
+			return in_prefix(pk, a, json_integer_value(len)) ? TV_T : TV_F;
+		}
+		if (json_is_object(v) && (x = json_object_get(v, "range")) && json_is_array(x) && json_array_size(x) == 2) {
+			json_t *lo = json_array_get(x, 0), *hi = json_array_get(x, 1);
+			if (!json_is_string(lo) || !json_is_string(hi) || !parse_ip(pk->family, json_string_value(lo), a) ||
+			    !parse_ip(pk->family, json_string_value(hi), b))
+				return TV_U;
+			size_t n = alen(pk->family);
+			return memcmp(a, pk->src, n) <= 0 && memcmp(pk->src, b, n) <= 0 ? TV_T : TV_F;
+		}
+		/* sets, elements and named sets: below, element by element */
+		if (json_is_integer(v))
+			return TV_U;
+	}
 	if (json_is_integer(v)) {
 		json_int_t x = json_integer_value(v);
 		switch (want) {
@@ -179,6 +235,8 @@ static int eval_match(const struct fw_pkt *pk, const struct where *w, json_t *m)
 				return TV_F;
 			if (streq(fld, "protocol") || streq(fld, "nexthdr"))
 				res = contains(pk, w, right, W_PROTO, 0);
+			else if (streq(fld, "saddr") && pk->has_src && !ordered)
+				res = contains(pk, w, right, W_SADDR, 0);
 			else
 				return TV_U; /* addresses, ttl …: some outside packets */
 		} else
@@ -287,12 +345,123 @@ static int eval_chain(const struct fw_pkt *pk, json_t *chain)
 	return pol;
 }
 
+static int eval_pkt(json_t *ruleset, struct fw_pkt pk);
+
 int reach_firewall_eval(json_t *ruleset, uint8_t proto, uint8_t family, uint16_t port)
+{
+	struct fw_pkt pk = { .proto = proto, .family = family, .port = port };
+	return eval_pkt(ruleset, pk);
+}
+
+int reach_firewall_eval_from(json_t *ruleset, uint8_t proto, uint8_t family, uint16_t port, const uint8_t *src)
+{
+	struct fw_pkt pk = { .proto = proto, .family = family, .port = port, .has_src = true };
+	memcpy(pk.src, src, alen(family));
+	return eval_pkt(ruleset, pk);
+}
+
+/* Adds the start of v's addresses and the first address after them. */
+static int add_bounds(uint8_t family, json_t *v, uint8_t (**out)[16], size_t *n, size_t *cap, int depth)
+{
+	uint8_t a[16], b[16];
+	json_t *x;
+	size_t i, len = alen(family);
+	if (depth > 8)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+		{
+			int r = add_bounds(family, x, out, n, cap, depth + 1);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	if (json_is_object(v) && ((x = json_object_get(v, "set")) || (x = json_object_get(v, "elem"))))
+		return add_bounds(family, json_is_object(x) ? json_object_get(x, "val") : x, out, n, cap, depth + 1);
+	bool have = false;
+	if (json_is_string(v) && parse_ip(family, json_string_value(v), a)) {
+		memcpy(b, a, 16);
+		have = true;
+	} else if (json_is_object(v) && (x = json_object_get(v, "prefix"))) {
+		json_t *addr = json_object_get(x, "addr"), *l = json_object_get(x, "len");
+		if (json_is_string(addr) && json_is_integer(l) && parse_ip(family, json_string_value(addr), a)) {
+			json_int_t bits = json_integer_value(l);
+			for (size_t k = 0; k < len; k++) {
+				int keep = (int)MIN(MAX(bits - (json_int_t)k * 8, 0), 8);
+				uint8_t mask = (uint8_t)(keep ? 0xff << (8 - keep) : 0);
+				a[k] &= mask;
+				b[k] = (uint8_t)(a[k] | (uint8_t)~mask);
+			}
+			have = true;
+		}
+	} else if (json_is_object(v) && (x = json_object_get(v, "range")) && json_is_array(x) && json_array_size(x) == 2) {
+		json_t *lo = json_array_get(x, 0), *hi = json_array_get(x, 1);
+		have = json_is_string(lo) && json_is_string(hi) && parse_ip(family, json_string_value(lo), a) &&
+		       parse_ip(family, json_string_value(hi), b);
+	}
+	if (!have)
+		return 0;
+	/* b + 1, unless b is the last address */
+	size_t k = len;
+	while (k > 0 && b[k - 1] == 0xff)
+		b[--k] = 0;
+	bool wrap = k == 0;
+	if (!wrap)
+		b[k - 1]++;
+	for (int which = 0; which < (wrap ? 1 : 2); which++) {
+		if (array_reserve(out, cap, *n + 1, sizeof(**out), 16) < 0)
+			return -ENOMEM;
+		memset((*out)[*n], 0, 16);
+		memcpy((*out)[*n], which == 0 ? a : b, len);
+		(*n)++;
+	}
+	return 0;
+}
+
+int reach_firewall_src_bounds(json_t *ruleset, uint8_t family, uint8_t (**ret)[16], size_t *ret_n)
+{
+	json_t *items = json_object_get(ruleset, "nftables"), *it;
+	uint8_t(*out)[16] = NULL;
+	size_t n = 0, cap = 0, i;
+	if (!json_is_array(items))
+		return -EINVAL;
+	json_array_foreach(items, i, it)
+	{
+		json_t *set = json_object_get(it, "set"), *rule = json_object_get(it, "rule");
+		int r = 0;
+		if (set)
+			r = add_bounds(family, json_object_get(set, "elem"), &out, &n, &cap, 0);
+		if (rule) {
+			size_t j;
+			json_t *e;
+			json_array_foreach(json_object_get(rule, "expr"), j, e)
+			{
+				json_t *m = json_object_get(e, "match"), *left = m ? json_object_get(m, "left") : NULL;
+				json_t *pl = left ? json_object_get(left, "payload") : NULL;
+				if (pl && streq(jstr(pl, "field"), "saddr"))
+					r = add_bounds(family, json_object_get(m, "right"), &out, &n, &cap, 0);
+				if (r < 0)
+					break;
+			}
+		}
+		if (r < 0) {
+			free(out);
+			return r;
+		}
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+static int eval_pkt(json_t *ruleset, struct fw_pkt pk)
 {
 	json_t *items = json_object_get(ruleset, "nftables");
 	if (!json_is_array(items))
 		return -1;
-	struct fw_pkt pk = { .items = items, .proto = proto, .family = family, .port = port };
+	pk.items = items;
+	uint8_t family = pk.family;
 	bool tables = false, unknown = false;
 	size_t i;
 	json_t *it;

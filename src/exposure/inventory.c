@@ -74,7 +74,7 @@ static int finish_stanza(struct inventory *inv, struct stanza *st)
 	char shown[80];
 	struct debver v;
 	const char *why;
-	char *src_ver = NULL, *status_word = NULL;
+	char *src_ver = NULL, *status_word = NULL, *want_word = NULL;
 
 	if (!st->package && !st->version && !st->status && !st->bad_line && !st->arch && !st->source)
 		return 0; /* empty or comment-only */
@@ -101,6 +101,7 @@ static int finish_stanza(struct inventory *inv, struct stanza *st)
 				*p++ = '\0';
 		}
 		status_word = w[2];
+		want_word = w[0];
 	}
 	clip(shown, sizeof(shown), st->package);
 	if (!status_word) {
@@ -151,6 +152,7 @@ static int finish_stanza(struct inventory *inv, struct stanza *st)
 		.source = st->source ? st->source : st->package,
 		.source_version = src_ver ? src_ver : st->version,
 		.status = status_word,
+		.want = want_word ? want_word : "",
 		.line = st->line,
 	};
 	return 0;

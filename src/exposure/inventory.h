@@ -22,6 +22,7 @@ struct inv_pkg {
 	const char *source; /* source package (the binary's name when no Source:) */
 	const char *source_version; /* the "(version)" of Source:, else version */
 	const char *status; /* the third word of Status: ("installed", "unpacked", …) */
+	const char *want; /* the first ("install", "hold", "deinstall", …): "hold" is apt-mark hold */
 	unsigned line; /* first line of the stanza */
 };
 

@@ -506,3 +506,18 @@ int reach_foreach_stale(struct reach_snapshot *s,
 	free(h.v);
 	return r < 0 ? r : 0;
 }
+
+int reach_nft_ruleset_text(char **ret)
+{
+	const char *file = getenv("MOAT_NFT_JSON");
+	if (file && *file) {
+		char *buf = NULL;
+		size_t len;
+		int r = fs_read_regular(AT_FDCWD, file, 0, MAX_RULESET_FILE, &buf, &len);
+		if (r < 0)
+			return r;
+		*ret = buf;
+		return 0;
+	}
+	return reach_nft_list_ruleset(ret);
+}

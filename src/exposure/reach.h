@@ -103,3 +103,19 @@ int reach_snapshot_set_ruleset(struct reach_snapshot *s, const char *json);
  * does not model: jumps, verdict maps …). Accept rules with conditions it does not model (source
  * addresses, interface names) count as letting the port in: from somewhere. */
 int reach_firewall_verdict(const char *ruleset_json, uint8_t proto, uint8_t family, uint16_t port);
+
+/* For compensating controls ("admitted only from these networks"), over a parsed ruleset
+ * (a json_t * from jansson, `nft -j list ruleset`'s object):
+ * the verdict for a packet from the source address src (4 bytes for family 4, 16 for 6),
+ * with source-address matches (ip saddr / ip6 saddr: addresses, prefixes, ranges, sets)
+ * decided instead of counted as "some packets"; 1 let in, 0 not, -1 unknown. */
+struct json_t;
+int reach_firewall_eval_from(struct json_t *ruleset, uint8_t proto, uint8_t family, uint16_t port,
+			     const uint8_t *src);
+/* Every address where a source-address match of the ruleset (or a set's element) starts or
+ * stops holding, for family: between two neighbours every such match decides the same, so one
+ * probe per interval checks the ruleset exactly. *ret (16 bytes each, caller frees). */
+int reach_firewall_src_bounds(struct json_t *ruleset, uint8_t family, uint8_t (**ret)[16], size_t *ret_n);
+/* The ruleset as `nft -j list ruleset` prints it (or $MOAT_NFT_JSON's file): *ret (caller frees).
+ * Returns 0, -ENOENT without nft, or another negative errno. */
+int reach_nft_ruleset_text(char **ret);

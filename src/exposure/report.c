@@ -3,8 +3,12 @@
  */
 #include "exposure/report.h"
 
+#include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
 
 #include "core/alert.h"
 #include "core/escape.h"
@@ -94,7 +98,7 @@ void report_json(FILE *f, const struct report_opts *o, const struct match_result
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct finding *x = &r->v[i];
-		if (x->status == FS_FIXED)
+		if (x->status == FS_FIXED || (o->keep && !o->keep[i]))
 			continue;
 		fputs("{\"source_package\":", f);
 		jstr(f, x->source);
@@ -120,6 +124,20 @@ void report_json(FILE *f, const struct report_opts *o, const struct match_result
 		jstr(f, x->kind);
 		fputs(",\"aliases\":[", f);
 		struct sv rest = sv_cstr(x->aliases);
+		for (bool first = true; rest.n; first = false) {
+			long sp = sv_chr(rest, ' ');
+			struct sv a = sp >= 0 ? sv_make(rest.p, (size_t)sp) : rest;
+			rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
+			if (!first)
+				fputc(',', f);
+			fputc('"', f);
+			escape_json(f, a);
+			fputc('"', f);
+		}
+		fputs("],\"cves\":[", f);
+		char cves[1024];
+		report_cves(x, cves, sizeof(cves));
+		rest = sv_cstr(cves);
 		for (bool first = true; rest.n; first = false) {
 			long sp = sv_chr(rest, ' ');
 			struct sv a = sp >= 0 ? sv_make(rest.p, (size_t)sp) : rest;
@@ -159,7 +177,24 @@ void report_json(FILE *f, const struct report_opts *o, const struct match_result
 			jbool(f, x->reach.privileged);
 			fputs(",\"sandboxed\":", f);
 			jbool(f, x->reach.sandboxed);
-			fputc('}', f);
+			fprintf(f, ",\"process_count\":%zu,\"processes\":[", x->reach.n_procs);
+			for (size_t k = 0; k < MIN(x->reach.n_procs, (size_t)FINDING_PROCS_MAX); k++) {
+				const struct finding_proc *p = &x->reach.procs[k];
+				fprintf(f, "%s{\"pid\":%d,\"name\":", k ? "," : "", (int)p->pid);
+				jstr(f, p->comm);
+				fprintf(f, ",\"uid\":%u,\"user\":", (unsigned)p->uid);
+				jstr(f, p->user);
+				if (p->listening) {
+					fputs(",\"listen\":{\"address\":", f);
+					jstr(f, p->addr);
+					fprintf(f, ",\"port\":%u,\"proto\":\"%s\",\"remote\":%s}", (unsigned)p->port,
+						p->proto == 6 ? "tcp" : "udp", p->remote ? "true" : "false");
+				} else {
+					fputs(",\"listen\":null", f);
+				}
+				fputc('}', f);
+			}
+			fputs("]}", f);
 		} else {
 			fputs("null", f);
 		}
@@ -169,11 +204,55 @@ void report_json(FILE *f, const struct report_opts *o, const struct match_result
 		jstr(f, o->release);
 		fputs(",\"summary\":", f);
 		jstr(f, x->summary);
+		fputs(",\"exception\":", f);
+		const struct report_exception *e = o->exc ? o->exc[i] : NULL;
+		if (e) {
+			fputs("{\"id\":", f);
+			jstr(f, e->id);
+			fputs(",\"owner\":", f);
+			jstr(f, e->owner);
+			fputs(",\"until\":", f);
+			jdate(f, e->until_s);
+			fputs(",\"state\":", f);
+			jstr(f, e->state);
+			fputs(",\"detail\":", f);
+			jstr(f, e->detail);
+			fputs(",\"settled\":", f);
+			jbool(f, e->settled);
+			fputc('}', f);
+		} else {
+			fputs("null", f);
+		}
 		fputs("}\n", f);
 	}
 }
 
 /* ---- table ---- */
+
+#define TABLE_WIDTH 100
+#define DETAIL_INDENT 10
+
+void report_cves(const struct finding *x, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (strncmp(x->advisory, "CVE-", 4) == 0)
+		n += (size_t)snprintf(buf, size, "%s", x->advisory);
+	struct sv rest = sv_cstr(x->aliases);
+	while (rest.n && n + 1 < size) {
+		long sp = sv_chr(rest, ' ');
+		struct sv a = sp >= 0 ? sv_make(rest.p, (size_t)sp) : rest;
+		rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
+		if (a.n < 5 || memcmp(a.p, "CVE-", 4) != 0 || sv_eq(a, x->advisory))
+			continue;
+		int k = snprintf(buf + n, size - n, "%s%.*s", n ? " " : "", (int)a.n, a.p);
+		if (k < 0 || (size_t)k >= size - n) {
+			buf[n] = '\0';
+			break;
+		}
+		n += (size_t)k;
+	}
+}
 
 static bool plain(const char *s)
 {
@@ -183,16 +262,16 @@ static bool plain(const char *s)
 	return true;
 }
 
-/* A left-aligned cell of width w (text longer than w is cut with "…"). */
-static void cell(FILE *f, const char *s, int w)
+/* A left-aligned cell of width w (longer text is cut with "…"; wide: never cut). */
+static void cell(FILE *f, const char *s, int w, bool wide)
 {
 	int len = (int)strlen(s);
 	if (!plain(s)) {
-		escape_text(f, sv_cstr(s), (size_t)w);
+		escape_text(f, sv_cstr(s), wide ? 0 : (size_t)w);
 		fputs("  ", f);
 		return;
 	}
-	if (len > w)
+	if (len > w && !wide)
 		fprintf(f, "%.*s… ", w - 1, s);
 	else
 		fprintf(f, "%-*s ", w, s);
@@ -214,27 +293,150 @@ static const char *color_of(const struct report_opts *o, enum finding_status st)
 	}
 }
 
+/* Words appended to a detail line, wrapped at TABLE_WIDTH under DETAIL_INDENT (never in wide mode). */
+struct wrap {
+	FILE *f;
+	bool wide;
+	int col;
+	int lines, max_lines; /* past max_lines: words are counted, not written */
+	size_t dropped;
+};
+
+static void wrap_start(struct wrap *w, FILE *f, bool wide, int max_lines)
+{
+	*w = (struct wrap){ .f = f, .wide = wide, .max_lines = max_lines };
+}
+
+static void wrap_word(struct wrap *w, const char *word, const char *sep)
+{
+	int len = (int)strlen(word) + (int)strlen(sep);
+	if (w->lines > w->max_lines) {
+		w->dropped++;
+		return;
+	}
+	if (w->col == 0) {
+		if (w->wide) {
+			fputs(" | ", w->f);
+			w->col = 3;
+		} else {
+			fprintf(w->f, "%*s", DETAIL_INDENT, "");
+			w->col = DETAIL_INDENT;
+		}
+		w->lines++;
+		sep = "";
+		len = (int)strlen(word);
+	} else if (!w->wide && w->col + len > TABLE_WIDTH - 8) {
+		if (w->lines == w->max_lines) {
+			w->lines++;
+			w->dropped++;
+			return;
+		}
+		fprintf(w->f, "\n%*s", DETAIL_INDENT, "");
+		w->col = DETAIL_INDENT;
+		w->lines++;
+		sep = "";
+		len = (int)strlen(word);
+	}
+	fputs(sep, w->f);
+	escape_text(w->f, sv_cstr(word), 200);
+	w->col += len;
+}
+
+static void wrap_end(struct wrap *w)
+{
+	if (w->dropped)
+		fprintf(w->f, " +%zu more", w->dropped);
+	if (w->col && !w->wide)
+		fputc('\n', w->f);
+}
+
+static bool in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word));) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static const char *short_verdict(const struct finding_reach *r, char *buf, size_t n)
+{
+	if (!r->known)
+		return "unknown";
+	if (!r->running)
+		return "not running";
+	snprintf(buf, n, "%s, %s", r->remote ? "remote" : "local",
+		 r->privileged && !r->sandboxed ? "privileged" : r->sandboxed ? "sandboxed" : "unprivileged");
+	return buf;
+}
+
+static void proc_words(struct wrap *w, const struct finding_reach *r)
+{
+	for (size_t k = 0; k < MIN(r->n_procs, (size_t)FINDING_PROCS_MAX); k++) {
+		const struct finding_proc *p = &r->procs[k];
+		char word[160];
+		if (p->listening)
+			snprintf(word, sizeof(word), "%s (pid %d, user %s) on %s%s%s:%u/%s%s", p->comm, (int)p->pid, p->user,
+				 strchr(p->addr, ':') ? "[" : "", p->addr, strchr(p->addr, ':') ? "]" : "", (unsigned)p->port,
+				 p->proto == 6 ? "tcp" : "udp", p->remote ? "" : " (not reachable from outside)");
+		else
+			snprintf(word, sizeof(word), "%s (pid %d, user %s), not listening", p->comm, (int)p->pid, p->user);
+		wrap_word(w, word, k ? "; " : "");
+	}
+	if (r->n_procs > FINDING_PROCS_MAX) {
+		char more[48];
+		snprintf(more, sizeof(more), "+%zu more process%s", r->n_procs - FINDING_PROCS_MAX,
+			 r->n_procs - FINDING_PROCS_MAX == 1 ? "" : "es");
+		wrap_word(w, more, "; ");
+	}
+}
+
+static void exception_words(struct wrap *w, const struct report_exception *e)
+{
+	char until[TIME_STRLEN], word[400];
+	time_format_rfc3339(e->until_s * 1000000, until);
+	until[10] = '\0';
+	if (strcmp(e->state, "holding") == 0)
+		snprintf(word, sizeof(word), "accepted by %s until %s (%s): controls holding", e->owner, until, e->id);
+	else if (strcmp(e->state, "bare") == 0)
+		snprintf(word, sizeof(word), "accepted by %s until %s (%s): no controls, bare risk acceptance", e->owner,
+			 until, e->id);
+	else if (strcmp(e->state, "expired") == 0)
+		snprintf(word, sizeof(word), "EXPIRED exception %s: accepted by %s until %s", e->id, e->owner, until);
+	else if (strcmp(e->state, "review_due") == 0)
+		snprintf(word, sizeof(word), "REVIEW DUE: exception %s, accepted by %s until %s", e->id, e->owner, until);
+	else
+		snprintf(word, sizeof(word), "CONTROL BROKEN: exception %s (accepted by %s until %s): %s", e->id, e->owner,
+			 until, e->detail ? e->detail : "a control does not hold");
+	wrap_word(w, word, "");
+}
+
 size_t report_table(FILE *f, const struct report_opts *o, const struct match_result *r)
 {
 	size_t rows = 0;
+	bool guessed_any = false;
 	bool *done = calloc(r->n ? r->n : 1, sizeof(*done));
 	if (!done)
 		return 0;
-	fprintf(f, "%-24s %-22s %-24s %-20s %-34s %5s  %s\n", "PACKAGE", "INSTALLED", "FIXED IN", "STATUS",
-		"ADVISORIES", "DAYS", "REACH");
+	fprintf(f, "%-9s %-16s %-17s %-17s %-11s %4s %s\n", "SEVERITY", "PACKAGE", "INSTALLED", "FIXED IN", "STATUS", "DAYS",
+		"REACH");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct finding *x = &r->v[i];
 		const char *best_fixed = NULL;
 		size_t counts[FS_FIXED + 1] = { 0 }, n = 0;
 		int64_t days = -1;
-		char advs[256], status[64];
-		size_t al = 0;
-		if (done[i] || x->status == FS_FIXED)
+		int sev = -1;
+		bool sev_guessed = true;
+		const struct report_exception *ex = NULL;
+		if (done[i] || x->status == FS_FIXED || (o->keep && !o->keep[i]))
 			continue;
-		/* the whole source package: every finding of the same installed version */
+		char cves[2048] = "", advs[1024] = "";
+		/* the whole source package: every kept finding of the same installed version */
 		for (size_t j = i; j < r->n; j++) {
 			const struct finding *y = &r->v[j];
-			if (done[j] || y->status == FS_FIXED || strcmp(y->source, x->source) != 0 ||
+			if (done[j] || y->status == FS_FIXED || (o->keep && !o->keep[j]) || strcmp(y->source, x->source) != 0 ||
 			    strcmp(y->source_version, x->source_version) != 0)
 				continue;
 			done[j] = true;
@@ -243,53 +445,183 @@ size_t report_table(FILE *f, const struct report_opts *o, const struct match_res
 				best_fixed = y->fixed;
 			if (y->days_exposed > days)
 				days = y->days_exposed;
-			if (n < 2) {
-				int k = snprintf(advs + al, sizeof(advs) - al, "%s%s", n ? " " : "", y->advisory);
-				if (k > 0 && (size_t)k < sizeof(advs) - al)
-					al += (size_t)k;
+			if (y->severity > sev || (y->severity == sev && !y->severity_guessed)) {
+				sev_guessed = y->severity > sev ? y->severity_guessed : sev_guessed && y->severity_guessed;
+				sev = y->severity;
+			}
+			const struct report_exception *ye = o->exc ? o->exc[j] : NULL;
+			if (ye && (!ex || (ex->settled && !ye->settled)))
+				ex = ye; /* the one that needs a person, if any */
+			char c[1024];
+			report_cves(y, c, sizeof(c));
+			for (struct sv rest = sv_cstr(c); rest.n;) {
+				long sp = sv_chr(rest, ' ');
+				char one[80];
+				snprintf(one, sizeof(one), "%.*s", (int)(sp >= 0 ? (size_t)sp : rest.n), rest.p);
+				rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
+				size_t l = strlen(cves);
+				if (!in_list(cves, one) && l + strlen(one) + 2 < sizeof(cves))
+					snprintf(cves + l, sizeof(cves) - l, "%s%s", l ? " " : "", one);
+			}
+			if (strncmp(y->advisory, "CVE-", 4) != 0 && !in_list(advs, y->advisory)) {
+				size_t l = strlen(advs);
+				if (l + strlen(y->advisory) + 2 < sizeof(advs))
+					snprintf(advs + l, sizeof(advs) - l, "%s%s", l ? " " : "", y->advisory);
 			}
 			n++;
 		}
-		if (n > 2)
-			snprintf(advs + al, sizeof(advs) - al, " +%zu", n - 2);
 		/* the status that matters most first: what can be fixed today */
 		static const enum finding_status show[] = { FS_FIXABLE, FS_UNFIXED, FS_END_OF_LIFE, FS_MINOR };
 		enum finding_status lead = FS_MINOR;
-		size_t sl = 0;
-		status[0] = '\0';
-		for (size_t k = 0; k < ELEMENTSOF(show); k++) {
-			int w;
+		char mix[128] = "";
+		for (size_t k = 0, first = 1; k < ELEMENTSOF(show); k++) {
 			if (!counts[show[k]])
 				continue;
-			if (sl == 0) {
+			if (first)
 				lead = show[k];
-				w = counts[show[k]] > 1 ? snprintf(status, sizeof(status), "%zu %s", counts[show[k]],
-								   finding_status_name(show[k]))
-							: snprintf(status, sizeof(status), "%s", finding_status_name(show[k]));
-			} else {
-				w = snprintf(status + sl, sizeof(status) - sl, " +%zu %s", counts[show[k]],
-					     finding_status_name(show[k]));
-			}
-			if (w > 0 && (size_t)w < sizeof(status) - sl)
-				sl += (size_t)w;
+			size_t l = strlen(mix);
+			snprintf(mix + l, sizeof(mix) - l, "%s%zu %s", first ? "" : ", ", counts[show[k]],
+				 finding_status_name(show[k]));
+			first = 0;
 		}
-		cell(f, x->source, 24);
-		cell(f, x->source_version, 22);
-		cell(f, best_fixed ? best_fixed : "(no fix yet)", 24);
+		char sevtext[16], verdict[64];
+		snprintf(sevtext, sizeof(sevtext), "%s%s", sev >= 0 ? severity_name((enum severity)sev) : "?",
+			 sev >= 0 && sev_guessed ? "*" : "");
+		guessed_any |= sev >= 0 && sev_guessed;
+		cell(f, sevtext, 9, false);
+		cell(f, x->source, 16, o->wide);
+		cell(f, x->source_version, 17, o->wide);
+		cell(f, best_fixed ? best_fixed : "(none yet)", 17, o->wide);
 		fputs(color_of(o, lead), f);
-		cell(f, status, 20);
+		cell(f, finding_status_name(lead), 11, false);
 		if (o->color)
 			fputs("\033[0m", f);
-		cell(f, advs, 34);
 		if (days >= 0)
-			fprintf(f, "%5lld  ", (long long)days);
+			fprintf(f, "%4lld ", (long long)days);
 		else
-			fprintf(f, "%5s  ", "?");
-		fprintf(f, "%s\n", x->reach.verdict[0] ? x->reach.verdict : "unknown");
+			fprintf(f, "%4s ", "?");
+		fputs(short_verdict(&x->reach, verdict, sizeof(verdict)), f);
+		if (!o->wide)
+			fputc('\n', f);
+
+		/* details: ids and the status mix; who makes it reachable; the exception */
+		struct wrap w;
+		wrap_start(&w, f, o->wide, o->wide ? 1000 : 2);
+		for (struct sv rest = sv_cstr(cves); rest.n;) {
+			long sp = sv_chr(rest, ' ');
+			char one[80];
+			snprintf(one, sizeof(one), "%.*s", (int)(sp >= 0 ? (size_t)sp : rest.n), rest.p);
+			rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
+			wrap_word(&w, one, " ");
+		}
+		if (advs[0]) {
+			char paren[1100];
+			snprintf(paren, sizeof(paren), "(%s)", advs);
+			wrap_word(&w, paren, " ");
+		}
+		if (n > 1 || counts[lead] != n) {
+			char m[160];
+			snprintf(m, sizeof(m), "— %s", mix);
+			wrap_word(&w, m, " ");
+		}
+		wrap_end(&w);
+		if (x->reach.known && x->reach.running) {
+			wrap_start(&w, f, o->wide, o->wide ? 1000 : 1);
+			proc_words(&w, &x->reach);
+			wrap_end(&w);
+		}
+		if (ex) {
+			wrap_start(&w, f, o->wide, o->wide ? 1000 : 2);
+			exception_words(&w, ex);
+			wrap_end(&w);
+		}
+		if (o->wide)
+			fputc('\n', f);
 		rows++;
 	}
 	free(done);
+	if (guessed_any)
+		fputs("* severity guessed from the advisory's kind (a DSA counts as high): the feed gives none\n", f);
 	return rows;
+}
+
+/* ---- SARIF ---- */
+
+static const char *sarif_level(int sev)
+{
+	return sev >= SEV_HIGH ? "error" : sev == SEV_MEDIUM ? "warning" : "note";
+}
+
+int report_sarif(FILE *f, const struct report_opts *o, const struct match_result *r, const char *host)
+{
+	json_t *rules = json_array(), *results = json_array();
+	if (!rules || !results) {
+		json_decref(rules);
+		json_decref(results);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct finding *x = &r->v[i];
+		if (x->status == FS_FIXED || (o->keep && !o->keep[i]))
+			continue;
+		/* one rule per advisory */
+		bool have = false;
+		size_t k;
+		json_t *ru;
+		json_array_foreach(rules, k, ru)
+		{
+			have |= strcmp(json_string_value(json_object_get(ru, "id")), x->advisory) == 0;
+		}
+		if (!have) {
+			static const char *const score[] = { "3.0", "5.5", "7.5", "9.5" };
+			json_t *rule = json_pack("{s:s, s:{s:s}, s:{s:s, s:s}}", "id", x->advisory, "shortDescription", "text",
+						 x->summary && *x->summary ? x->summary : x->advisory, "properties",
+						 "security-severity", x->severity >= 0 ? score[x->severity] : "5.5", "precision",
+						 x->severity_guessed ? "low" : "high");
+			if (rule)
+				json_array_append_new(rules, rule);
+		}
+		char msg[1200], cves[512];
+		report_cves(x, cves, sizeof(cves));
+		snprintf(msg, sizeof(msg), "%s %s is affected by %s%s%s%s (%s): %s; reach: %s", x->source, x->source_version,
+			 x->advisory, cves[0] ? " (" : "", cves, cves[0] ? ")" : "", finding_status_name(x->status),
+			 x->fixed ? "upgrade to the fixed version" : "no fixed version yet",
+			 x->reach.verdict[0] ? x->reach.verdict : "unknown");
+		if (x->fixed) {
+			size_t l = strlen(msg);
+			snprintf(msg + l, sizeof(msg) - l, "; fixed in %s", x->fixed);
+		}
+		char fq[600];
+		snprintf(fq, sizeof(fq), "%s/%s", host ? host : "host", x->source);
+		json_t *res = json_pack("{s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s, s:s}]}], s:{s:s, s:s, s:s?, s:s, s:b}}",
+					"ruleId", x->advisory, "level", sarif_level(x->severity), "message", "text", msg,
+					"locations", "logicalLocations", "name", x->source, "fullyQualifiedName", fq, "kind",
+					"package", "properties", "installed_version", x->source_version, "status",
+					finding_status_name(x->status), "fixed_version", x->fixed, "release",
+					o->release ? o->release : "", "severity_guessed", x->severity_guessed);
+		if (!res)
+			continue;
+		const struct report_exception *e = o->exc ? o->exc[i] : NULL;
+		if (e && e->settled) {
+			char just[300], until[TIME_STRLEN];
+			time_format_rfc3339(e->until_s * 1000000, until);
+			snprintf(just, sizeof(just), "exception %s: accepted by %s until %.10s (%s)", e->id, e->owner, until,
+				 e->state);
+			json_object_set_new(res, "suppressions",
+					    json_pack("[{s:s, s:s, s:s}]", "kind", "external", "status", "accepted",
+						      "justification", just));
+		}
+		json_array_append_new(results, res);
+	}
+	json_t *doc = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:o}]}", "$schema",
+				"https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool", "driver",
+				"name", "moat", "semanticVersion", MOAT_VERSION, "rules", rules, "results", results);
+	if (!doc)
+		return -ENOMEM;
+	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(doc);
+	return rc == 0 ? 0 : -EIO;
 }
 
 /* ---- summary ---- */

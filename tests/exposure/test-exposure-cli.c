@@ -96,7 +96,7 @@ static void test_json_golden(void **state)
 				    "8 exposed (2 fixable, 2 unfixed, 3 minor, 1 end of life)"));
 	/* the known exposures are there with their days: DSA-5650-1 since 2024-04-01, DSA-5724-1 since 2024-07-01 */
 	assert_non_null(strstr(out, "\"advisory\":\"DSA-5650-1\",\"source\":\"osv\",\"aliases\":[\"CVE-2024-28085\"],"
-				    "\"fixed_version\":\"2.38.1-5+deb12u1\",\"status\":\"fixable\""));
+				    "\"cves\":[\"CVE-2024-28085\"],\"fixed_version\":\"2.38.1-5+deb12u1\",\"status\":\"fixable\""));
 	assert_non_null(strstr(out, "\"published\":\"2024-04-01T00:00:00Z\",\"days_exposed\":275,"));
 	assert_non_null(strstr(out, "\"published\":\"2024-07-01T00:00:00Z\",\"days_exposed\":184,"));
 	/* from dpkg.log: five fixes installed 2 to 16 days after publication, two still open */
@@ -214,6 +214,41 @@ static void test_exit_status(void **state)
 	free(out);
 	free(err);
 	assert_int_equal(moat(&out, &err, "feed", "frobnicate", END), 2);
+	free(out);
+	free(err);
+	/* --fail-on counts what an upgrade can settle: the tracker's unfixed glibc CVE is high but has no
+	 * fix (0); --strict counts it (1) */
+	assert_int_equal(moat(&out, &err, "exposure", "--root", host1, "--feed", tracker, "--now", "2025-01-01",
+			      "--fail-on", "high", "-q", END),
+			 0);
+	free(out);
+	free(err);
+	assert_int_equal(moat(&out, &err, "exposure", "--root", host1, "--feed", tracker, "--now", "2025-01-01",
+			      "--fail-on", "high", "--strict", "-q", END),
+			 1);
+	free(out);
+	free(err);
+	/* what to patch today: fixable and high only; every line within 100 columns */
+	assert_int_equal(moat(&out, &err, "exposure", "--root", host1, "--feed", tracker, "--feed", greenbone, "--now",
+			      "2025-01-01", "--only-fixed", "--min-severity", "high", "-q", END),
+			 0);
+	assert_non_null(strstr(out, "util-linux"));
+	assert_non_null(strstr(out, "CVE-2024-28085 (DSA-5650-1)"));
+	assert_null(strstr(out, "glibc"));
+	assert_null(strstr(out, "oldlib"));
+	for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		size_t cols = 0;
+		for (char *c = line; c < (nl ? nl : line + strlen(line)); c++)
+			cols += ((unsigned char)*c & 0xc0) != 0x80; /* UTF-8: count characters */
+		assert_true(cols <= 100);
+	}
+	free(out);
+	free(err);
+	assert_int_equal(moat(&out, &err, "exposure", "--min-severity", "urgent", END), 2);
+	free(out);
+	free(err);
+	assert_int_equal(moat(&out, &err, "exposure", "--format", "xml", END), 2);
 	free(out);
 	free(err);
 	/* another release: bullseye has only the tracker's util-linux entry */
