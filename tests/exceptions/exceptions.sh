@@ -1,0 +1,265 @@
+#!/bin/bash
+# The exceptions end to end, with the real binary, real processes and a real
+# nftables ruleset, inside a user+network namespace this test makes
+# (unshare -rn: never the host's firewall, routes or accounts):
+#   - an operator's key, a signed exception with controls; moat exposure
+#     honours it ("accepted by … controls holding") and exits 0 on --fail-on;
+#   - each control broken for real (a listener on 0.0.0.0, an nftables rule
+#     letting everyone in, a default route, a package not on hold, root) is
+#     an alert naming the control, the process, pid and address;
+#   - expiry and review with a fake clock ($MOAT_NOW);
+#   - the ledger edited or cut from the CLI: verify names the entry;
+#   - OpenVEX export validated against the OpenVEX schema and read back;
+#     SARIF validated against the SARIF 2.1.0 schema;
+#   - an image whose dpkg status is an absolute symlink reads the image's.
+# Prints TAP.
+set -uo pipefail
+if [ -z "${MOAT_IN_NETNS:-}" ]; then
+	export MOAT_IN_NETNS=1
+	exec unshare -rn bash "$0" "$@"
+fi
+MOAT=${MOAT_BIN:?}
+SRC=${MOAT_SOURCE_ROOT:?}
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/moat-exc-XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf -- "$T"
+}
+trap cleanup EXIT
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"; }
+check() { # description, command...
+	local d=$1; shift
+	local out
+	if out=$("$@" 2>&1); then ok "$d"; else not_ok "$d" "$out"; fi
+}
+has() { grep -qF -- "$2" <<<"$1"; }
+
+ip link set lo up
+export MOAT_STATE_DIR=$T/state
+export MOAT_NOW=2027-01-01
+export MOAT_NFT_JSON=
+ROOT=$T/root
+mkdir -p "$ROOT/var/lib/dpkg/info" "$ROOT/etc" "$ROOT/usr/bin" "$T/feed"
+printf 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n' >"$ROOT/etc/os-release"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
+status() { # want word
+	printf 'Package: testd\nStatus: %s ok installed\nVersion: 1.0-1\nArchitecture: all\n\n' "$1" >"$ROOT/var/lib/dpkg/status"
+}
+status hold
+echo /usr/bin/testd >"$ROOT/var/lib/dpkg/info/testd.list"
+cp "$(readlink -f $PY)" "$ROOT/usr/bin/testd"
+cat >"$T/feed/DSA-9999-1.json" <<'EOF'
+{"id": "DSA-9999-1", "modified": "2026-06-01T00:00:00Z", "published": "2026-06-01T00:00:00Z",
+ "aliases": ["CVE-2099-1234"], "summary": "testd: remote code execution",
+ "affected": [{"package": {"ecosystem": "Debian:12", "name": "testd"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0-2"}]}]}]}
+EOF
+listen() { # addr port: a testd process listening there
+	"$ROOT/usr/bin/testd" -c "import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$1', $2)); s.listen(); time.sleep(120)" &
+	pids+=($!)
+	for _ in $(seq 50); do grep -q ":$(printf '%04X' "$2") " /proc/net/tcp && return; sleep 0.1; done
+}
+expo() { "$MOAT" exposure --root "$ROOT" --proc /proc --feed "$T/feed" --color never "$@"; }
+verify() { "$MOAT" exception verify --root "$ROOT" --proc /proc --feed "$T/feed" "$@"; }
+
+# --- the operator, the decision, the controls holding ---
+check "key new" "$MOAT" ledger key new alice
+[ "$(stat -c %a "$T/state/keys/alice.key")" = 600 ] && ok "private key is 0600" || not_ok "private key is 0600"
+nft -f - <<'EOF'
+table inet filter {
+	chain input {
+		type filter hook input priority 0; policy drop;
+		iif lo accept
+		ip saddr 10.0.0.0/8 tcp dport 2525 accept
+	}
+}
+EOF
+listen 127.0.0.1 2525
+out=$("$MOAT" exception add --advisory CVE-2099-1234 --package testd --reason "mail relay, vendor patch in Q2" \
+	--owner alice --until 2027-06-30 --review 2027-03-01 --control 'listen-only 2525/tcp' --control loopback-only \
+	--control 'firewall 2525/tcp from 10.0.0.0/8' --control held --control 'no-route-out v0' 2>&1)
+has "$out" "exception E1 added" && ok "exception add" || not_ok "exception add" "$out"
+out=$("$MOAT" exception add --package testd --reason x --owner alice 2>&1); rc=$?
+[ $rc = 2 ] && has "$out" "--until DATE is required" && ok "no open-ended exception" || not_ok "no open-ended exception" "$out"
+out=$("$MOAT" exception add --package testd --reason x --owner alice --until 2027-02-01 --control 'listen-only 25' 2>&1); rc=$?
+[ $rc = 2 ] && has "$out" "not valid here" && ok "a bad control clause is refused" || not_ok "a bad control clause is refused" "$out"
+
+out=$(verify 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "— holding" && has "$out" "holds  firewall 2525/tcp from 10.0.0.0/8: nftables refuses" \
+	&& ok "verify: every control holds" || not_ok "verify: every control holds" "$out"
+out=$(expo --fail-on high 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "accepted by alice until 2027-06-30 (E1): controls holding" && has "$out" "CVE-2099-1234 (DSA-9999-1)" \
+	&& has "$out" "testd (pid" && has "$out" "on 127.0.0.1:2525/tcp" \
+	&& ok "exposure honours the exception, names the process" || not_ok "exposure honours the exception" "$out"
+out=$(expo --fail-on high --no-exceptions 2>&1); rc=$?
+[ $rc = 1 ] && ok "without the exception --fail-on high fails" || not_ok "without the exception --fail-on high fails" "$out"
+
+# --- each control broken for real ---
+listen 0.0.0.0 2526
+out=$(expo --fail-on high 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "CONTROL BROKEN: exception E1" && has "$out" "exception_control_failed user alice" \
+	&& has "$out" "'listen-only 2525/tcp' broken: testd (pid" && has "$out" "listens on 0.0.0.0:2526/tcp" \
+	&& ok "a listener on 0.0.0.0 breaks listen-only, exposure alerts and fails" || not_ok "listen-only broken" "$out"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null; unset 'pids[-1]'
+out=$(verify --json 2>&1); rc=$?
+[ $rc = 0 ] && ok "the listener gone, the controls hold again" || not_ok "controls hold again" "$out"
+
+nft add rule inet filter input tcp dport 2525 accept
+out=$(verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "BROKEN firewall 2525/tcp from 10.0.0.0/8: nftables lets" && has "$out" "in to 2525/tcp (outside 10.0.0.0/8)" \
+	&& ok "an nftables rule admitting everyone breaks the firewall control" || not_ok "firewall broken" "$out"
+nft flush ruleset
+out=$(verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "no nftables ruleset" && ok "no ruleset at all breaks it too" || not_ok "no ruleset" "$out"
+nft -f - <<'EOF'
+table inet filter {
+	chain input {
+		type filter hook input priority 0; policy drop;
+		ip saddr { 10.1.0.0/16, 192.168.7.0/24 } tcp dport 2525 accept
+	}
+}
+EOF
+out=$(verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "nftables lets 192.168.7.0 in" && ok "a network outside the allowed ones is found exactly" \
+	|| not_ok "exact network check" "$out"
+nft flush ruleset
+nft -f - <<'EOF'
+table inet filter {
+	chain input {
+		type filter hook input priority 0; policy drop;
+		ip saddr 10.1.0.0/16 tcp dport 2525 accept
+	}
+}
+EOF
+
+ip link add v0 type veth peer name v1 && ip addr add 10.9.0.1/24 dev v0 && ip link set v1 up && ip link set v0 up \
+	&& ip route add default via 10.9.0.2 dev v0
+out=$(verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "BROKEN no-route-out v0: a default IPv4 route leaves through v0" \
+	&& ok "a default route out breaks no-route-out" || not_ok "no-route-out broken" "$out"
+ip route del default
+
+status install
+out=$(verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "BROKEN held: testd is not on hold" && ok "a package not on hold breaks held" \
+	|| not_ok "held broken" "$out"
+status hold
+
+out=$("$MOAT" exception add --package testd --reason "runs as root inside" --owner bob --until 2027-05-01 \
+	--control non-root --control no-caps 2>&1)
+has "$out" "exception E2 added" && ok "a second exception" || not_ok "a second exception" "$out"
+out=$(verify E2 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "BROKEN non-root: testd (pid" && has "$out" "runs as root" \
+	&& ok "a process running as root breaks non-root" || not_ok "non-root broken" "$out"
+check "revoke E2" "$MOAT" exception revoke E2 --reason "replaced by E1"
+
+# --- the fake clock: review due, expired, renewed ---
+out=$(MOAT_NOW=2027-03-02 "$MOAT" exception verify --root "$ROOT" --proc /proc --feed "$T/feed" 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "exception_review_due" && has "$out" "was due for review on 2027-03-01" \
+	&& ok "review due (fake clock)" || not_ok "review due" "$out"
+out=$(expo --now 2027-07-01 --fail-on high 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "EXPIRED exception E1" && has "$out" "exception_expired" \
+	&& ok "expired: shown loudly, an alert, --fail-on counts it" || not_ok "expired" "$out"
+out=$(MOAT_NOW=2027-06-29 "$MOAT" exception renew E1 --until 2027-12-31 --review 2027-09-01 --reason "Q2 slipped" 2>&1)
+has "$out" "renewed until 2027-12-31" && ok "renew" || not_ok "renew" "$out"
+out=$(MOAT_NOW=2027-07-01 "$MOAT" exception verify --root "$ROOT" --proc /proc --feed "$T/feed" 2>&1); rc=$?
+[ $rc = 0 ] && ok "renewed: holding again" || not_ok "renewed: holding again" "$out"
+out=$("$MOAT" exception show E1 2>&1)
+has "$out" "exception-renew by alice: Q2 slipped" && ok "show: the history from the ledger" || not_ok "show history" "$out"
+
+# --- the trail ---
+head=$("$MOAT" ledger head)
+out=$("$MOAT" ledger verify 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "ledger verifies: 5 entries" && ok "ledger verify" || not_ok "ledger verify" "$out"
+check "ledger export" "$MOAT" ledger export "$T/cold.moat"
+out=$(MOAT_STATE_DIR=$T/elsewhere "$MOAT" ledger verify --ledger "$T/cold.moat" --head "$head" 2>&1); rc=$?
+[ $rc = 0 ] && ok "the export verifies elsewhere against the head" || not_ok "export verifies elsewhere" "$out"
+L=$T/state/ledger
+cp "$L" "$T/ledger.good"
+sed -i '2s/mail relay/mail relay!/' "$L"
+out=$("$MOAT" ledger verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "entry 2 (line 2): the signature does not verify" && ok "an edited entry is named" \
+	|| not_ok "edited entry" "$out"
+out=$(expo 2>&1)
+has "$out" "exceptions not honoured: the ledger does not verify" && ! has "$out" "accepted by" \
+	&& ok "exposure does not honour a tampered ledger" || not_ok "tampered ledger not honoured" "$out"
+head -n 4 "$T/ledger.good" >"$L"
+out=$("$MOAT" ledger verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "entry 5 is missing" && ok "entries cut off the end are caught" || not_ok "truncation" "$out"
+cp "$T/ledger.good" "$L"
+out=$(MOAT_STATE_DIR=$T/elsewhere "$MOAT" ledger verify --ledger "$T/cold.moat" --head 0000000000000000000000000000000000000000000000000000000000000001 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "no entry has head" && ok "verify --head catches a rewritten file" || not_ok "--head" "$out"
+
+# --- OpenVEX out, validated, and back in ---
+"$MOAT" exception add --advisory CVE-2099-7777 --reason "the vulnerable parser is compiled out" --owner carol \
+	--until 2027-12-01 --not-affected vulnerable_code_not_present >/dev/null 2>&1
+if "$MOAT" exception export --root "$ROOT" --proc /proc --feed "$T/feed" --output "$T/vex.json" 2>"$T/err"; then
+	out=$($PY - "$SRC/tests/exceptions/schema/openvex_json_schema.json" "$T/vex.json" <<'PY' 2>&1
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
+st = {s["vulnerability"]["name"]: s for s in doc["statements"]}
+assert st["CVE-2099-1234"]["status"] == "affected", st
+assert "alice until 2027-12-31" in st["CVE-2099-1234"]["action_statement"]
+assert st["CVE-2099-7777"]["status"] == "not_affected"
+assert st["CVE-2099-7777"]["justification"] == "vulnerable_code_not_present"
+print("valid", len(doc["statements"]))
+PY
+)
+	[ $? = 0 ] && ok "OpenVEX export is valid against the OpenVEX schema ($out)" || not_ok "OpenVEX schema" "$out"
+else
+	not_ok "OpenVEX export" "$(cat "$T/err")"
+fi
+out=$("$MOAT" exception import "$T/vex.json" --json 2>&1); rc=$?
+want='{"advisory":"CVE-2099-1234","package":"testd","kind":"accept","justification":null,"reason":"Q2 slipped","owner":"alice","until":"2027-12-31","review":"2027-09-01","controls":["listen-only 2525/tcp","loopback-only","firewall 2525/tcp from 10.0.0.0/8","held","no-route-out v0"]}'
+[ $rc = 0 ] && has "$out" "$want" && has "$out" '"kind":"not-affected","justification":"vulnerable_code_not_present","reason":"the vulnerable parser is compiled out","owner":"carol","until":"2027-12-01"' \
+	&& ok "OpenVEX round trip: the proposals equal the exceptions" || not_ok "OpenVEX round trip" "$out"
+out=$(MOAT_STATE_DIR=$T/other "$MOAT" ledger key new dave 2>&1 && MOAT_STATE_DIR=$T/other "$MOAT" exception import "$T/vex.json" --accept 2>&1 \
+	&& MOAT_STATE_DIR=$T/other "$MOAT" exception list 2>&1)
+has "$out" "E2    CVE-2099-7777" && ok "imported proposals signed into another ledger" || not_ok "import --accept" "$out"
+
+# --- SARIF, validated ---
+expo --format sarif >"$T/out.sarif" 2>/dev/null
+out=$($PY - "$SRC/tests/exceptions/schema/sarif-schema-2.1.0.json" "$T/out.sarif" <<'PY' 2>&1
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+jsonschema.Draft4Validator(schema).validate(doc)
+res = doc["runs"][0]["results"]
+assert res and res[0]["ruleId"] == "DSA-9999-1", res
+assert res[0]["suppressions"][0]["kind"] == "external", res[0]
+print("valid", len(res))
+PY
+)
+[ $? = 0 ] && ok "SARIF is valid against the SARIF 2.1.0 schema ($out)" || not_ok "SARIF schema" "$out"
+
+# --- an image's absolute symlink stays in the image ---
+IMG=$T/image
+mkdir -p "$IMG/var/lib/dpkg" "$IMG/etc"
+cp "$ROOT/etc/os-release" "$IMG/etc/"
+printf 'Package: only-in-image\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\n' >"$IMG/var/lib/dpkg/status.img"
+ln -s /var/lib/dpkg/status.img "$IMG/var/lib/dpkg/status"
+out=$("$MOAT" exposure --root "$IMG" --feed "$T/feed" --no-exceptions 2>&1)
+has "$out" "1 binary packages (1 source)" && ok "--root: an absolute symlink resolves inside the image" \
+	|| not_ok "--root absolute symlink" "$out"
+rm "$IMG/var/lib/dpkg/status" && mkfifo "$IMG/var/lib/dpkg/status"
+out=$(timeout 10 "$MOAT" exposure --root "$IMG" --feed "$T/feed" --no-exceptions 2>&1); rc=$?
+[ $rc = 2 ] && has "$out" "not a regular file" && ok "--root: a FIFO status is refused, not read" || not_ok "FIFO status" "$out"
+mkdir -p "$T/loop" && cp "$T/feed/DSA-9999-1.json" "$T/loop/" && ln -s . "$T/loop/x"
+out=$(timeout 20 "$MOAT" feed import --db "$T/adv.db" "$T/loop" 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "1 record imported" && ok "feed import: 'ln -s . x' is not followed" || not_ok "feed loop" "$out"
+
+# --- help ---
+for c in exception ledger exposure; do
+	out=$("$MOAT" $c --help); [ $? = 0 ] && has "$out" "Examples:" && ok "$c --help teaches, with examples" || not_ok "$c --help"
+done
+
+echo "1..$n"
+[ $failed = 0 ]
