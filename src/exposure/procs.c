@@ -27,9 +27,10 @@
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 
-static uint64_t hash_sv(struct sv v)
+/* Paths come from the host (a local user chooses what it maps): the table is seeded per snapshot. */
+static uint64_t hash_sv(const struct reach_snapshot *s, struct sv v)
 {
-	return hash_bytes(v.p, v.n, 0);
+	return hash_bytes(v.p, v.n, s->seed);
 }
 
 ssize_t reach_read_at(struct reach_snapshot *s, int dirfd, const char *name, size_t max)
@@ -66,7 +67,7 @@ size_t reach_path_find(const struct reach_snapshot *s, struct sv key)
 {
 	if (!s->cap_index)
 		return SIZE_MAX;
-	uint64_t h = hash_sv(key);
+	uint64_t h = hash_sv(s, key);
 	for (size_t j = h & (s->cap_index - 1);; j = (j + 1) & (s->cap_index - 1)) {
 		size_t i = s->path_index[j];
 		if (i == SIZE_MAX)
@@ -122,7 +123,7 @@ int reach_path_intern(struct reach_snapshot *s, struct sv raw, size_t *ret)
 	if (!dup)
 		return -ENOMEM;
 	i = s->n_paths++;
-	s->paths[i] = (struct rpath){ .key = dup, .hash = hash_sv(k), .rooted = rooted, .first_use = SIZE_MAX };
+	s->paths[i] = (struct rpath){ .key = dup, .hash = hash_sv(s, k), .rooted = rooted, .first_use = SIZE_MAX };
 	size_t j = s->paths[i].hash & (s->cap_index - 1);
 	while (s->path_index[j] != SIZE_MAX)
 		j = (j + 1) & (s->cap_index - 1);

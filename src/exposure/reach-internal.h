@@ -77,6 +77,7 @@ struct reach_snapshot {
 	struct rpath *paths;
 	size_t n_paths, cap_paths;
 	size_t *path_index; /* open addressing over paths: SIZE_MAX empty */
+	uint64_t seed; /* of the path hashes (hash_random_seed) */
 	size_t cap_index;
 	struct ruse *uses;
 	size_t n_uses, cap_uses;

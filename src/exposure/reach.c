@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/array.h"
+#include "core/hash.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
 #include "exposure/rootfs.h"
@@ -80,6 +81,7 @@ int reach_snapshot_take(const char *proc_root, const char *root, struct reach_sn
 	if (!s)
 		return -ENOMEM;
 	s->rootfd = -1;
+	s->seed = hash_random_seed(s);
 	if (!proc_root || !*proc_root)
 		proc_root = "/proc";
 	if (!root || !*root)

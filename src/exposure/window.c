@@ -130,6 +130,7 @@ struct dpkg_history {
 
 	uint64_t bad_lines;
 	uint64_t refused; /* dpkg.log* names that were not regular files */
+	uint64_t seed; /* of the package-name hashes */
 	uint64_t seq;
 	int64_t start;
 	bool have_start;
@@ -174,9 +175,10 @@ int64_t dpkg_history_start(const struct dpkg_history *h)
 	return h && h->have_start ? h->start : 0;
 }
 
-static uint64_t hash_sv(struct sv v)
+/* Package names come from the log (a file others may have written): seeded per history. */
+static uint64_t hash_sv(const struct dpkg_history *h, struct sv v)
 {
-	return hash_bytes(v.p, v.n, 0);
+	return hash_bytes(v.p, v.n, h->seed);
 }
 
 static int slots_grow(struct dpkg_history *h)
@@ -207,7 +209,7 @@ static struct pkg_slot *slot_get(struct dpkg_history *h, struct sv token)
 		if (h->n_slots >= MAX_PACKAGES || slots_grow(h) < 0)
 			return NULL;
 	}
-	uint64_t hv = hash_sv(token);
+	uint64_t hv = hash_sv(h, token);
 	size_t j = hv & (h->cap_slots - 1);
 	while (h->slots[j].token) {
 		struct pkg_slot *s = &h->slots[j];
@@ -673,6 +675,7 @@ int dpkg_history_load(const char *root, struct dpkg_history **ret, char **ret_er
 	if (!h)
 		return -ENOMEM;
 	h->tc_key = -1;
+	h->seed = hash_random_seed(h);
 	if (!root || !*root)
 		root = "/";
 	const char *sep = root[strlen(root) - 1] == '/' ? "" : "/";
