@@ -84,7 +84,8 @@ static const char *ledger_path(struct lopts *o)
 {
 	if (o->ledger)
 		return o->ledger;
-	o->ledger_alloc = ledger_default_path();
+	if (!o->ledger_alloc)
+		o->ledger_alloc = ledger_default_path();
 	return o->ledger_alloc;
 }
 
