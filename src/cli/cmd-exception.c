@@ -666,7 +666,7 @@ static int do_export(struct eopts *o)
 		log_warning("%zu package or host exception%s cover no exposed finding: left out", left, left == 1 ? "" : "s");
 	if (o->output) {
 		char *err = NULL;
-		r = safe_write_file(o->output, doc, strlen(doc), 0644, &err);
+		r = trail_write_file(o->output, doc, strlen(doc), 0644, &err);
 		if (r < 0) {
 			log_error("%s", err ? err : strerror(-r));
 			free(err);

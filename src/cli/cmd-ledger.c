@@ -220,7 +220,7 @@ static int do_export(struct lopts *o, const char *out)
 	}
 	size_t len;
 	const char *bytes = ledger_bytes(l, &len);
-	r = safe_write_file(out, bytes, len, 0644, &err);
+	r = trail_write_file(out, bytes, len, 0644, &err);
 	if (r < 0) {
 		log_error("%s", err ? err : strerror(-r));
 		free(err);

@@ -149,7 +149,7 @@ int key_generate(const char *dir, const char *name, char pub_hex[KEY_HEX_PUBLIC]
 	sodium_bin2hex(hex, KEY_HEX_PUBLIC, pk, sizeof(pk));
 	hex[KEY_HEX_PUBLIC - 1] = '\n';
 	hex[KEY_HEX_PUBLIC] = '\0';
-	r = safe_write_file(ppath, hex, KEY_HEX_PUBLIC, 0644, ret_err);
+	r = trail_write_file(ppath, hex, KEY_HEX_PUBLIC, 0644, ret_err);
 	if (r < 0) {
 		(void)unlink(kpath);
 		goto out;
@@ -204,7 +204,7 @@ int key_load(const char *dir, const char *name, struct ledger_key **ret, char **
 	}
 	if (asprintf(&path, "%s/%s.key", dir, nm) < 0)
 		return -ENOMEM;
-	int fd = safe_open(path, O_RDONLY, 0, true, ret_err);
+	int fd = trail_open(path, O_RDONLY, 0, true, ret_err);
 	if (fd < 0)
 		return fd;
 
@@ -286,7 +286,7 @@ int keys_foreach(const char *dir, void (*fn)(void *ud, const char *name, const c
 		char path[4200], hex[KEY_HEX_PUBLIC + 8];
 		const char *pub = NULL;
 		snprintf(path, sizeof(path), "%s/%s.pub", dir, names[i]);
-		int fd = safe_open(path, O_RDONLY, 0, false, NULL);
+		int fd = trail_open(path, O_RDONLY, 0, false, NULL);
 		if (fd >= 0) {
 			ssize_t k = read(fd, hex, sizeof(hex) - 1);
 			close(fd);

@@ -349,7 +349,7 @@ static char *real_or_same(const char *path)
 /* The recorded (seq, hash) of the ledger at path; 0 none, 1 found. */
 static int heads_lookup(const char *heads, const char *real, uint64_t *ret_seq, char ret_hash[LEDGER_HASH_HEX])
 {
-	int fd = safe_open(heads, O_RDONLY, 0, false, NULL);
+	int fd = trail_open(heads, O_RDONLY, 0, false, NULL);
 	if (fd < 0)
 		return 0;
 	char *buf = NULL;
@@ -381,7 +381,7 @@ static int heads_record(const char *heads, const char *real, uint64_t seq, const
 {
 	char *buf = NULL, *out = NULL;
 	size_t cap = 0, olen = 0;
-	int fd = safe_open(heads, O_RDONLY, 0, false, NULL);
+	int fd = trail_open(heads, O_RDONLY, 0, false, NULL);
 	ssize_t n = 0;
 	if (fd >= 0) {
 		n = read_to_end(fd, &buf, &cap, 16u << 20);
@@ -405,7 +405,7 @@ static int heads_record(const char *heads, const char *real, uint64_t seq, const
 	fprintf(m, "%llu %s %s\n", (unsigned long long)seq, hash, real);
 	fclose(m);
 	free(buf);
-	int r = out ? safe_write_file(heads, out, olen, 0600, ret_err) : -ENOMEM;
+	int r = out ? trail_write_file(heads, out, olen, 0600, ret_err) : -ENOMEM;
 	free(out);
 	return r;
 }
@@ -439,7 +439,7 @@ int ledger_load(const char *path, const char *heads, bool must_exist, struct led
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n = 0;
-	int fd = safe_open(path, O_RDONLY, 0, false, ret_err);
+	int fd = trail_open(path, O_RDONLY, 0, false, ret_err);
 	if (fd == -ENOENT && !must_exist) {
 		if (ret_err) {
 			free(*ret_err);
@@ -572,7 +572,7 @@ int ledger_append(const char *path, const char *heads, const struct ledger_key *
 		return -EIO;
 	}
 	(void)state_mkdirs(dirname(dir_copy));
-	int fd = safe_open(path, O_RDWR | O_CREAT | O_APPEND, 0600, false, ret_err);
+	int fd = trail_open(path, O_RDWR | O_CREAT | O_APPEND, 0600, false, ret_err);
 	if (fd < 0) {
 		json_decref(fields);
 		return fd;

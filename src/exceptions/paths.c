@@ -71,7 +71,7 @@ int state_mkdirs(const char *dir)
 	return 0;
 }
 
-int safe_open(const char *path, int flags, mode_t mode, bool private_file, char **ret_err)
+int trail_open(const char *path, int flags, mode_t mode, bool private_file, char **ret_err)
 {
 	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, mode);
 	struct stat st;
@@ -121,7 +121,7 @@ int safe_open(const char *path, int flags, mode_t mode, bool private_file, char 
 	return fd;
 }
 
-int safe_write_file(const char *path, const void *data, size_t n, mode_t mode, char **ret_err)
+int trail_write_file(const char *path, const void *data, size_t n, mode_t mode, char **ret_err)
 {
 	_cleanup_free_ char *tmp = NULL;
 	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)

@@ -30,8 +30,8 @@ int state_mkdirs(const char *dir);
  * with *ret_err saying whose it is) that no one else may write (-EACCES),
  * and, when private, that no one else may read either (-EACCES). Returns a descriptor or a negative errno
  * with *ret_err. */
-int safe_open(const char *path, int flags, mode_t mode, bool private_file, char **ret_err);
+int trail_open(const char *path, int flags, mode_t mode, bool private_file, char **ret_err);
 
 /* Writes data to path atomically (a temporary file beside it, fsync,
  * rename), mode as given. Returns 0 or a negative errno with *ret_err. */
-int safe_write_file(const char *path, const void *data, size_t n, mode_t mode, char **ret_err);
+int trail_write_file(const char *path, const void *data, size_t n, mode_t mode, char **ret_err);

@@ -299,7 +299,7 @@ static void test_export_verifies_elsewhere(void **state)
 	size_t n;
 	const char *bytes = ledger_bytes(l, &n);
 	snprintf(copy, sizeof(copy), "%s/export.moat", tmp);
-	assert_int_equal(safe_write_file(copy, bytes, n, 0644, &err), 0);
+	assert_int_equal(trail_write_file(copy, bytes, n, 0644, &err), 0);
 	ledger_free(l);
 	/* another machine: no keys, no heads record; the copy carries the public keys */
 	assert_int_equal(ledger_load(copy, NULL, true, &l, &bad, &err), 0);
