@@ -224,7 +224,7 @@ int cmd_reach(int argc, char **argv)
 		struct reach_stats st;
 		reach_stats(r, &st);
 		fprintf(stderr, "moat reach: %zu account%s that can log in; host '", reach_count(r), reach_count(r) == 1 ? "" : "s");
-		escape_text(stderr, sv_cstr(st.host), 80);
+		escape_text(stderr, sv_cstr(*st.host ? st.host : "(unknown: no /etc/hostname)"), 80);
 		if (st.walked)
 			fprintf(stderr, "'; walked %" PRIu64 " entries in %.2f s (%" PRIu64 " unreadable directories, %" PRIu64
 					" pseudo/network mounts skipped, %" PRIu64 " repeated directories)\n",

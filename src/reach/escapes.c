@@ -41,7 +41,7 @@ static const struct escape table[] = {
 	{ "ash", G | R | U, "is a shell" },							     /* ash.md: sudo, suid */
 	{ "awk", G | U, "runs a shell with system()" },					     /* awk.md: sudo, suid-limited (gawk suid) */
 	{ "base64", F, "reads any file" },							     /* base64.md: file-read */
-	{ "bash", G | R | U, "is a shell (-p keeps the uid)" },				     /* bash.md: sudo, suid */
+	{ "bash", G | R | U, "is a shell" },				     /* bash.md: sudo, suid */
 	{ "busybox", G | U, "runs a shell applet" },						     /* busybox.md: sudo, suid */
 	{ "cat", F, "reads any file" },							     /* cat.md: file-read */
 	{ "chmod", W, "changes any file's mode" },						     /* chmod.md: sudo, suid */
@@ -51,7 +51,7 @@ static const struct escape table[] = {
 	{ "crontab", A, "starts an editor (crontab -e)" },					     /* crontab.md: sudo */
 	{ "csh", G | R | U, "is a shell" },							     /* csh.md: sudo, suid */
 	{ "curl", W | F, "writes any file (-o) from a URL it fetches" },			     /* curl.md: file-write */
-	{ "dash", G | R | U, "is a shell (-p keeps the uid)" },				     /* dash.md: sudo, suid */
+	{ "dash", G | R | U, "is a shell" },				     /* dash.md: sudo, suid */
 	{ "dd", W | F, "writes any file" },							     /* dd.md: sudo, suid */
 	{ "dmesg", G | R, "runs a shell through its pager (dmesg -H, !sh)" },		     /* dmesg.md: sudo */
 	{ "docker", G | U, "runs a container with the host's / mounted" },			     /* docker.md: sudo, suid */
@@ -104,7 +104,7 @@ static const struct escape table[] = {
 	{ "sed", G | W | F, "runs a shell (the e command)" },					     /* sed.md: sudo, suid */
 	{ "service", G, "runs any program (service ../../bin/sh)" },				     /* service.md: sudo */
 	{ "setarch", G | U, "runs any program" },						     /* setarch.md: sudo, suid */
-	{ "sh", G | R | U, "is a shell (-p keeps the uid)" },				     /* sh.md: sudo, suid */
+	{ "sh", G | R | U, "is a shell" },				     /* sh.md: sudo, suid */
 	{ "socat", G | U, "runs a shell (exec:/bin/sh)" },					     /* socat.md: sudo, suid */
 	{ "sqlite3", G | R, "runs a shell (.shell)" },					     /* sqlite3.md: sudo */
 	{ "ssh", G, "runs a shell (-o ProxyCommand)" },					     /* ssh.md: sudo */
