@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/acl.h>
+#include <sys/capability.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "reach-test.h"
@@ -296,6 +300,81 @@ static void test_setuid(void **state)
 	rt_free(&t);
 }
 
+static void test_file_caps(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct rt t = base("reach-caps");
+	char p[8192];
+	assert_int_equal(rt_file(&t, "/usr/bin/python3.11", 0755, ROOT, ROOT, "\x7f" "ELF"), 0);
+	assert_int_equal(rt_file(&t, "/usr/bin/ping", 0755, ROOT, ROOT, "\x7f" "ELF"), 0);
+	static const struct {
+		const char *path, *caps;
+	} set[] = { { "/usr/bin/python3.11", "cap_setuid+ep" }, { "/usr/bin/ping", "cap_net_raw+ep" } };
+	for (size_t i = 0; i < 2; i++) {
+		cap_t c = cap_from_text(set[i].caps);
+		assert_non_null(c);
+		if (cap_set_file(rt_host(&t, set[i].path, p, sizeof(p)), c) < 0) {
+			cap_free(c);
+			rt_free(&t);
+			print_message("skipped: this file system keeps no file capabilities\n");
+			skip();
+		}
+		cap_free(c);
+	}
+	expect(&t, "carol", 1, "runs /usr/bin/python3.11 with file capabilities cap_setuid=ep");
+	struct got g = run(&t, "carol");
+	assert_null(strstr(g.text, "/usr/bin/ping"));
+	free(g.text);
+	rt_free(&t);
+}
+
+static void test_socket_and_acl(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct rt t = base("reach-socket");
+	char p[8192];
+	assert_int_equal(rt_dir(&t, "/run", 0755, ROOT, ROOT), 0);
+	static const struct {
+		const char *path;
+		unsigned mode;
+		gid_t gid;
+	} socks[] = { { "/run/docker.sock", 0660, G_DOCKER }, { "/run/other.sock", 0666, ROOT } };
+	for (size_t i = 0; i < 2; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		rt_host(&t, socks[i].path, p, sizeof(p));
+		if (strlen(p) >= sizeof(a.sun_path)) {
+			close(fd);
+			rt_free(&t);
+			print_message("skipped: $TMPDIR too long for a socket path\n");
+			skip();
+		}
+		memcpy(a.sun_path, p, strlen(p) + 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+		close(fd);
+		assert_int_equal(lchown(p, ROOT, socks[i].gid), 0);
+		assert_int_equal(chmod(p, socks[i].mode), 0);
+	}
+	expect(&t, "bob", 1, "can write root's socket /run/docker.sock");
+	expect(&t, "carol", -1, "can write root's socket /run/other.sock (what the daemon allows is not judged)");
+	/* an ACL entry gives carol a cron file whose mode says root only */
+	assert_int_equal(rt_file(&t, "/etc/cron.d/job", 0644, ROOT, ROOT, "* * * * * root /bin/true\n"), 0);
+	acl_t acl = acl_from_text("u::rw-,u:1003:rw-,g::r--,m::rw-,o::r--");
+	assert_non_null(acl);
+	int rc = acl_set_file(rt_host(&t, "/etc/cron.d/job", p, sizeof(p)), ACL_TYPE_ACCESS, acl);
+	acl_free(acl);
+	if (rc < 0) {
+		rt_free(&t);
+		print_message("skipped: this file system keeps no ACLs\n");
+		skip();
+	}
+	expect(&t, "carol", 1, "an ACL entry lets the account write");
+	expect(&t, "dave", -1, NULL);
+	rt_free(&t);
+}
+
 /* ---- doas, polkit ---- */
 
 static void test_doas_polkit(void **state)
@@ -533,6 +612,8 @@ int main(void)
 		cmocka_unit_test(test_writable_root_run),
 		cmocka_unit_test(test_writable_dirs),
 		cmocka_unit_test(test_setuid),
+		cmocka_unit_test(test_file_caps),
+		cmocka_unit_test(test_socket_and_acl),
 		cmocka_unit_test(test_doas_polkit),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_nothing),
