@@ -179,6 +179,12 @@ int64_t cmap_oldest(struct cmap *m)
 	return r ? r->seen : INT64_MAX;
 }
 
+struct cmap_node *cmap_lru(struct cmap *m)
+{
+	struct cmap_rec *r = head_rec(m);
+	return r ? r->n : NULL;
+}
+
 struct cmap_node *cmap_add(struct cmap *m, uint64_t hash, int64_t now)
 {
 	struct cmap_node *n;

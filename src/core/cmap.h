@@ -122,6 +122,8 @@ void cmap_expire(struct cmap *m, int64_t before);
 /* When the least recently touched entry was touched (INT64_MAX when the
  * map is empty): nothing expires before a time after it. */
 int64_t cmap_oldest(struct cmap *m);
+/* The least recently touched entry (the next one to evict), or NULL. */
+struct cmap_node *cmap_lru(struct cmap *m);
 /* Walks the entries from the least recently touched: start with *pos = 0;
  * NULL at the end. The map must not change during the walk. */
 struct cmap_node *cmap_next_oldest(const struct cmap *m, uint64_t *pos);

@@ -77,6 +77,7 @@ enum {
 	EVF_AMBIGUOUS_SOURCE = 1u << 4, /* attacker text (a user name, key ID, client
 					 * text) could have written the address the
 					 * line shows: no source, user or port taken */
+	EVF_SOURCE_CONN = 1u << 5, /* the line named no address: source is its connection's (detect/attempt.h) */
 };
 
 /* Where the line came from; file points at a string that lives for the
@@ -107,6 +108,7 @@ struct event {
 	struct sv command; /* sudo COMMAND= */
 	struct sv detail; /* free text kept for the reader: reason, session id, … */
 	uint32_t count; /* repetitions the line stands for (e.g. "3 incorrect password attempts"); >= 1 */
+	uint32_t attempts; /* new login attempts the line adds (detect/attempt.h sets it; 0 until then) */
 	struct origin origin;
 };
 

@@ -1,10 +1,8 @@
 /*
- * attempt: which log lines are new login attempts. The rule is written out
- * at the top of brute.c; this file keeps the per-connection state it needs.
+ * attempt: which log lines are new login attempts (the rule: attempt.h).
  *
- * A connection is one sshd process (host + pid), or one su/sudo invocation
- * (host + pid, or host + user + tty when sudo logged no pid). Its record
- * says what each independent writer has reported so far:
+ * A connection's record says what each independent writer has reported so
+ * far:
  *
  *   s      sshd's own lines (Failed …, Invalid user …, refusals) or the
  *          su/sudo program's own lines (FAILED SU, "N incorrect password
@@ -23,26 +21,44 @@
  * every writer's report counts once and no attempt is lost whichever line
  * comes first.
  *
- * Memory: a fixed cache of CONN_SETS sets of CONN_WAYS records, allocated
- * once (1 MB: small enough to stay in cache). A record lives CONN_TTL_S
- * after its connection's last line (a logged-in connection's, until its
- * way is needed); a new connection takes an empty or expired way of its
- * set, else the way seen least recently, which is counted
- * (stats.conn_evictions): only then could a later line of that connection
- * be counted again. sshd allows 100 unauthenticated connections at a time
- * by default (MaxStartups), so a set of four is full of live connections
- * only under floods far beyond that.
+ * The records: a fixed cache of CONN_SETS sets of CONN_WAYS records,
+ * allocated once. A key (host, class and pid; or source and port; or user
+ * and terminal) is kept whole, so two connections are one only when their
+ * keys are equal; its seeded hash only picks the set and screens the
+ * ways. A line reads its set's tags (the ways' hashes and last lines),
+ * then the one record it finds or takes: 4096 records, 450 kB in all,
+ * small enough to stay in the processor's caches (on the bench file four
+ * times as many made the whole scan 15% slower). A record lives CONN_TTL_S after its
+ * connection's last line (a logged-in connection's, until its way is
+ * needed); a new connection takes an empty or expired way of its set,
+ * else the way seen least recently, which is counted (evictions): only
+ * then could a later line of that connection be counted again. sshd
+ * allows 100 unauthenticated connections at a time by default
+ * (MaxStartups) and drops one after LoginGraceTime (2 minutes), so a set
+ * of four is full of connections still talking only under floods far
+ * beyond that. (A capped map with expiry, core/cmap, touched
+ * two cold records per connection on the bench's one-line connections,
+ * one when it came and one when it expired: 20% of the whole scan.)
  */
+#include "detect/attempt.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/internal.h"
+#include "core/hash.h"
+#include "core/macro.h"
+#include "core/pages.h"
+#include "detect/config.h"
+#include "detect/hosts.h"
 
 #define CONN_WAYS 4u
-#define CONN_SETS 4096u
-#define CONN_TTL_S 600u
+#define CONN_SETS 1024u
+#define CONN_TTL_S 600 /* a record quiet this long is another connection (unless it logged in) */
+#define KEY_NAMES_MAX 26 /* sudo without a pid: user + terminal names up to this long key an invocation */
+#define MARKER_MAX 32 /* the marker's user name kept (OpenSSH never changes the user within a connection) */
 
 enum conn_class { CC_SSHD = 1, CC_SU, CC_SUDO };
+enum key_how { BY_PID = 1, BY_ADDR, BY_NAME };
 
 enum stream {
 	ST_NONE, /* not an attempt */
@@ -58,34 +74,81 @@ enum {
 	CF_MARKER = 1u << 1, /* a marker line waits for its Failed line */
 };
 
+/* A connection's key, whole: host, class and how it is told apart, then
+ * the pid, the source and port, or the user and terminal names (zeros
+ * after what is used, so equal keys are equal bytes). */
+struct conn_key {
+	uint16_t host;
+	uint8_t cls, how;
+	union {
+		int32_t pid;
+		struct {
+			uint16_t port;
+			struct addr a;
+		} ap;
+		struct {
+			uint8_t user_len, tty_len;
+			char text[KEY_NAMES_MAX]; /* the user, then the terminal */
+		} names;
+	} u;
+};
+_Static_assert(sizeof(struct conn_key) == 32, "a key is 32 bytes");
+
 struct conn {
+	struct conn_key key;
 	struct addr src; /* ADDR_NONE until a line names it */
-	uint8_t flags;
 	uint16_t port; /* 0 until a line names it */
-	uint8_t floor;
-	uint32_t marker_user; /* 32 bits of the marker's user-name hash; 0: any */
+	uint8_t flags, floor;
 	uint32_t s, pm, pe, counted;
+	/* the marker line's user name, its first MARKER_MAX bytes (marker_len:
+	 * its whole length; 0: the marker named none) */
+	uint16_t marker_len;
+	char marker[MARKER_MAX];
 };
 
-/* One set: the ways' keys and times in the first cache line, then the
- * records (four lines in all, which the look-ahead loads together: the
- * record a lookup finds is read right after its key). */
+/* One set's tags: the ways' hashes (0: empty) and last lines. */
 struct conn_set {
-	uint64_t key[CONN_WAYS]; /* 0: empty */
+	uint64_t hash[CONN_WAYS];
 	uint32_t last_s[CONN_WAYS];
-	struct conn c[CONN_WAYS];
 } __attribute__((aligned(64)));
 
-int attempt_init(struct detect *d)
+struct attempts {
+	struct conn_set *sets;
+	struct conn *recs; /* CONN_WAYS per set */
+	struct hosts *hosts;
+	uint64_t seed;
+	uint32_t now_s; /* the stage's clock (seconds): event time never goes back here */
+	uint64_t tracked, evictions;
+};
+
+struct attempts *attempts_new(const struct detect_config *cfg)
 {
-	d->conns = pages_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
-	return d->conns ? 0 : -1;
+	struct attempts *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->seed = hash_random_seed(a);
+	a->hosts = hosts_new(cfg->max_hosts, a->seed);
+	a->sets = pages_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
+	a->recs = pages_alloc((size_t)CONN_SETS * CONN_WAYS * sizeof(struct conn));
+	if (!a->hosts || !a->sets || !a->recs)
+		return attempts_free(a);
+	return a;
 }
 
-void attempt_done(struct detect *d)
+struct attempts *attempts_free(struct attempts *a)
 {
-	pages_free(d->conns, (size_t)CONN_SETS * sizeof(struct conn_set));
-	d->conns = NULL;
+	if (!a)
+		return NULL;
+	pages_free(a->sets, (size_t)CONN_SETS * sizeof(struct conn_set));
+	pages_free(a->recs, (size_t)CONN_SETS * CONN_WAYS * sizeof(struct conn));
+	hosts_free(a->hosts);
+	free(a);
+	return NULL;
+}
+
+void attempts_get_stats(const struct attempts *a, struct attempts_stats *ret)
+{
+	*ret = (struct attempts_stats){ .tracked = a->tracked, .evictions = a->evictions };
 }
 
 /* sshd writes these when the client sent nothing (port scanners, load
@@ -94,8 +157,7 @@ static bool silent_client(struct sv detail)
 {
 	return sv_starts(detail, "Did not receive identification string") ||
 	       sv_starts(detail, "Connection closed by remote host") ||
-	       sv_starts(detail, "read: Connection reset by peer") ||
-	       sv_starts(detail, "Connection reset by peer");
+	       sv_starts(detail, "read: Connection reset by peer") || sv_starts(detail, "Connection reset by peer");
 }
 
 /* pam modules put their service ("sshd") or "more authentication failures"
@@ -148,145 +210,204 @@ static enum conn_class class_of(enum event_kind k)
 	}
 }
 
-/* The connection's key, 0 when the line does not say which it is. */
-static uint64_t conn_key(const struct detect *d, const struct event *ev, uint16_t host, enum conn_class cls,
-			 uint64_t uh)
+/* The connection's key; false when the line does not say which
+ * connection it is. */
+static bool conn_key(struct attempts *a, const struct event *ev, enum conn_class cls, struct conn_key *k)
 {
-	uint64_t k = ((uint64_t)host << 48) ^ ((uint64_t)cls << 40);
-	if (ev->pid >= 0)
-		k = hash_mix(k ^ (uint64_t)(uint32_t)ev->pid ^ d->seed);
-	else if (cls == CC_SSHD && ev->port && ev->source.family != ADDR_NONE)
-		k = hash_mix(k ^ addr_hash(&ev->source, d->seed) ^ ((uint64_t)ev->port << 20));
-	else if (cls != CC_SSHD && uh) {
+	memset(k, 0, sizeof(*k));
+	k->host = hosts_id(a->hosts, ev->host);
+	k->cls = (uint8_t)cls;
+	if (ev->pid >= 0) {
+		k->how = BY_PID;
+		k->u.pid = ev->pid;
+	} else if (cls == CC_SSHD && ev->port && ev->source.family != ADDR_NONE) {
+		k->how = BY_ADDR;
+		k->u.ap.port = ev->port;
+		k->u.ap.a = ev->source;
+	} else if (cls != CC_SSHD && ev->user.n) {
 		/* sudo without a pid: one invocation per user and terminal
 		 * (pam_unix writes "tty=/dev/pts/0", sudo "TTY=pts/0") */
 		struct sv tty = ev->tty;
 		if (sv_starts(tty, "/dev/"))
 			tty = sv_skip(tty, 5);
-		k = hash_mix(k ^ uh ^ hash_bytes(tty.p, tty.n, d->seed));
-	} else
-		return 0;
-	return k ? k : 1;
+		if (ev->user.n + tty.n > KEY_NAMES_MAX)
+			return false;
+		k->how = BY_NAME;
+		k->u.names.user_len = (uint8_t)ev->user.n;
+		k->u.names.tty_len = (uint8_t)tty.n;
+		memcpy(k->u.names.text, ev->user.p, ev->user.n);
+		if (tty.n)
+			memcpy(k->u.names.text + ev->user.n, tty.p, tty.n);
+	} else {
+		return false;
+	}
+	return true;
 }
 
-uint64_t attempt_key(const struct detect *d, const struct event *ev, uint16_t host)
-{
-	return conn_key(d, ev, host, CC_SSHD, 0);
-}
-
-void attempt_prefetch(const struct detect *d, uint64_t key)
-{
-	if (key)
-		prefetch_range((const struct conn_set *)d->conns + (key & (CONN_SETS - 1)), sizeof(struct conn_set));
-}
-
-static bool live(const struct conn_set *set, unsigned w, uint32_t now_s)
-{
-	return set->key[w] && now_s - set->last_s[w] <= CONN_TTL_S;
-}
-
-struct conn_ref {
+struct way {
 	struct conn_set *set;
-	unsigned way;
+	struct conn *c; /* the set's records */
+	unsigned w;
 };
 
-/* The record of key (reset when it is another connection: a reused pid,
- * another source or port, or quiet for too long); created when create.
- * NULL when absent and not created. */
-static struct conn *conn_get(struct detect *d, uint64_t key, const struct event *ev, uint32_t now_s, bool create,
-			     struct conn_ref *ret)
+static bool live(const struct attempts *a, const struct conn_set *set, unsigned w)
 {
-	struct conn_set *set = (struct conn_set *)d->conns + (key & (CONN_SETS - 1));
-	struct conn *c = NULL;
-	unsigned w = CONN_WAYS;
+	return set->hash[w] && a->now_s - set->last_s[w] <= CONN_TTL_S;
+}
 
-	for (unsigned i = 0; i < CONN_WAYS; i++)
-		if (set->key[i] == key) {
-			w = i;
-			break;
+/* The way of key k, or false (*ret then says its set). */
+static bool conn_find(struct attempts *a, const struct conn_key *k, struct way *ret)
+{
+	uint64_t h = hash_bytes(k, sizeof(*k), a->seed);
+	size_t i = (size_t)(h >> 40) & (CONN_SETS - 1);
+	h |= 1; /* 0 marks an empty way */
+	ret->set = &a->sets[i];
+	ret->c = &a->recs[i * CONN_WAYS];
+	for (unsigned w = 0; w < CONN_WAYS; w++)
+		if (ret->set->hash[w] == h && memcmp(&ret->c[w].key, k, sizeof(*k)) == 0) {
+			ret->w = w;
+			return true;
 		}
-	if (w < CONN_WAYS) {
-		c = &set->c[w];
-		/* a logged-in connection's record is kept as long as nothing needs its way */
-		if ((!live(set, w, now_s) && !(c->flags & CF_AUTHED)) ||
-		    (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
-		    (ev->port && c->port && ev->port != c->port))
-			*c = (struct conn){ 0 }; /* the same key, another connection */
+	ret->w = CONN_WAYS;
+	return false;
+}
+
+/* Empties a way. */
+static void conn_forget(struct attempts *a, struct way *at)
+{
+	at->set->hash[at->w] = 0;
+	a->tracked--;
+}
+
+/* A way of at->set for key k: an empty or expired one, else the one seen
+ * least recently (counted when still live). */
+static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struct way *at)
+{
+	struct conn_set *set = at->set;
+	unsigned w = CONN_WAYS;
+	for (unsigned i = 0; i < CONN_WAYS && w == CONN_WAYS; i++)
+		if (!live(a, set, i))
+			w = i;
+	if (w == CONN_WAYS) {
+		w = 0;
+		for (unsigned i = 1; i < CONN_WAYS; i++)
+			if (set->last_s[i] < set->last_s[w])
+				w = i;
+		a->evictions++;
+	} else if (!set->hash[w]) {
+		a->tracked++;
+	}
+	set->hash[w] = hash_bytes(k, sizeof(*k), a->seed) | 1;
+	at->c[w] = (struct conn){ .key = *k };
+	at->w = w;
+	return &at->c[w];
+}
+
+/* Whether ev belongs to another connection than the record's, with the
+ * same key: a reused pid (another source or port), or a record quiet for
+ * too long. */
+static bool another(const struct attempts *a, const struct way *at, const struct event *ev)
+{
+	const struct conn *c = &at->c[at->w];
+	return (!live(a, at->set, at->w) && !(c->flags & CF_AUTHED)) ||
+	       (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
+	       (ev->port && c->port && ev->port != c->port);
+}
+
+/* The record of key k (a fresh one when the line belongs to another
+ * connection than the record's), created when create; NULL when absent
+ * and not created. *at: where it is. */
+static struct conn *conn_get(struct attempts *a, const struct conn_key *k, const struct event *ev, bool create,
+			     struct way *at)
+{
+	struct conn *c;
+
+	if (conn_find(a, k, at)) {
+		c = &at->c[at->w];
+		if (another(a, at, ev))
+			*c = (struct conn){ .key = *k };
 	} else {
 		if (!create)
 			return NULL;
-		for (unsigned i = 0; i < CONN_WAYS && w == CONN_WAYS; i++)
-			if (!live(set, i, now_s))
-				w = i;
-		if (w == CONN_WAYS) {
-			w = 0;
-			for (unsigned i = 1; i < CONN_WAYS; i++)
-				if (set->last_s[i] < set->last_s[w])
-					w = i;
-			d->stats.conn_evictions++;
-		}
-		set->key[w] = key;
-		c = &set->c[w];
-		*c = (struct conn){ 0 };
+		c = conn_new(a, k, at);
 	}
-	set->last_s[w] = now_s;
+	at->set->last_s[at->w] = a->now_s;
 	if (c->src.family == ADDR_NONE && ev->source.family != ADDR_NONE)
 		c->src = ev->source;
 	if (!c->port && ev->port)
 		c->port = ev->port;
-	ret->set = set;
-	ret->way = w;
 	return c;
 }
 
-static void conn_forget(struct conn_ref *r)
+/* The record of key k when it is still this connection's (no change). */
+static struct conn *conn_peek(struct attempts *a, const struct conn_key *k)
 {
-	r->set->key[r->way] = 0;
+	struct way at;
+	if (!conn_find(a, k, &at))
+		return NULL;
+	struct conn *c = &at.c[at.w];
+	return live(a, at.set, at.w) || (c->flags & CF_AUTHED) ? c : NULL;
 }
 
-static bool feed(struct detect *d, const struct event *ev, uint16_t host, bool have_key, uint64_t key, uint64_t uh,
-		 uint32_t *ret_n, struct addr *ret_src)
+static bool marker_matches(const struct conn *c, struct sv user)
 {
-	enum stream st = stream_of(ev);
-	enum conn_class cls = class_of(ev->kind);
-	uint32_t n = ev->count ? ev->count : 1;
-	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
-	uint32_t u32 = (uint32_t)(uh >> 32);
-	struct conn *c;
-	struct conn_ref ref;
-	uint32_t total, add;
-
-	*ret_src = ev->source;
-	*ret_n = 0;
-	if (st == ST_NONE)
-		return false;
-	if (!have_key)
-		key = conn_key(d, ev, host, cls, uh);
-	if (!key || !(c = conn_get(d, key, ev, now_s, true, &ref))) {
-		/* no way to tell the connection: the line stands alone */
-		*ret_n = st == ST_FLOOR ? 1 : n;
+	if (c->marker_len == 0 || user.n == 0)
 		return true;
-	}
+	return c->marker_len == MIN(user.n, (size_t)UINT16_MAX) &&
+	       memcmp(c->marker, user.p, MIN(user.n, (size_t)MARKER_MAX)) == 0;
+}
 
+static void set_marker(struct conn *c, struct sv user)
+{
+	c->marker_len = (uint16_t)MIN(user.n, (size_t)UINT16_MAX);
+	memcpy(c->marker, user.p, MIN(user.n, (size_t)MARKER_MAX));
+}
+
+static uint32_t add_sat(uint32_t x, uint32_t n)
+{
+	return x + MIN(n, UINT32_MAX - x);
+}
+
+static void take_source(struct event *ev, const struct conn *c)
+{
+	if (ev->source.family == ADDR_NONE && c->src.family != ADDR_NONE) {
+		ev->source = c->src;
+		ev->flags |= EVF_SOURCE_CONN;
+	}
+}
+
+/* A failure-like line (st != ST_NONE). */
+static void count(struct attempts *a, struct event *ev, enum stream st, enum conn_class cls)
+{
+	uint32_t n = ev->count ? ev->count : 1, total, add;
+	struct conn_key k;
+	struct way at;
+	struct conn *c;
+
+	if (!conn_key(a, ev, cls, &k) || !(c = conn_get(a, &k, ev, true, &at))) {
+		/* no way to tell the connection: the line stands alone */
+		ev->attempts = st == ST_FLOOR ? 1 : n;
+		return;
+	}
 	switch (st) {
 	case ST_OWN:
 		add = n;
-		if ((c->flags & CF_MARKER) && (c->marker_user == 0 || u32 == 0 || c->marker_user == u32)) {
+		if ((c->flags & CF_MARKER) && marker_matches(c, ev->user)) {
 			add = n - 1; /* the marker line counted this attempt */
 			c->flags &= (uint8_t)~CF_MARKER;
 		}
-		c->s += MIN(add, UINT32_MAX - c->s);
+		c->s = add_sat(c->s, add);
 		break;
 	case ST_MARK:
-		c->s += MIN(n, UINT32_MAX - c->s);
+		c->s = add_sat(c->s, n);
 		c->flags |= CF_MARKER;
-		c->marker_user = u32;
+		set_marker(c, ev->user);
 		break;
 	case ST_MODULE:
-		c->pm += MIN(n, UINT32_MAX - c->pm);
+		c->pm = add_sat(c->pm, n);
 		break;
 	case ST_PAMERR:
-		c->pe += MIN(n, UINT32_MAX - c->pe);
+		c->pe = add_sat(c->pe, n);
 		break;
 	default: /* ST_FLOOR */
 		if (!(c->flags & CF_AUTHED))
@@ -295,47 +416,64 @@ static bool feed(struct detect *d, const struct event *ev, uint16_t host, bool h
 	}
 	total = MAX(MAX(c->s, c->pm), MAX(c->pe, (uint32_t)c->floor));
 	if (cls == CC_SSHD) {
+		take_source(ev, c);
 		if (ev->source.family == ADDR_NONE)
-			*ret_src = c->src;
-		if (ret_src->family == ADDR_NONE)
-			return true; /* kept until a line of the connection names its source */
+			return; /* kept until a line of the connection names its source */
 	}
-	*ret_n = total > c->counted ? total - c->counted : 0;
+	ev->attempts = total > c->counted ? total - c->counted : 0;
 	c->counted = total;
 	if (cls != CC_SSHD && st == ST_OWN)
-		conn_forget(&ref); /* su and sudo write their own line last: the invocation is over */
-	return true;
+		conn_forget(a, &at); /* su and sudo write their own line last: the invocation is over */
 }
 
-bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
-		  struct addr *ret_src)
+/* A line that is no attempt: a login ends what came before it, and an
+ * sshd line names (or takes) its connection's address. */
+static void other(struct attempts *a, struct event *ev, enum conn_class cls)
 {
-	return feed(d, ev, host, false, 0, uh, ret_n, ret_src);
-}
-
-bool attempt_feed_key(struct detect *d, const struct event *ev, uint64_t key, uint64_t uh, uint32_t *ret_n,
-		      struct addr *ret_src)
-{
-	return feed(d, ev, 0, true, key, uh, ret_n, ret_src);
-}
-
-void attempt_end(struct detect *d, const struct event *ev, uint16_t host)
-{
-	enum conn_class cls = class_of(ev->kind);
-	uint64_t uh = cls != CC_SSHD && ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	uint64_t key = conn_key(d, ev, host, cls, uh);
-	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
-	struct conn_ref ref;
+	struct conn_key k;
+	struct way at;
 	struct conn *c;
 
-	if (!key)
+	if (!conn_key(a, ev, cls, &k))
 		return;
-	if (cls == CC_SSHD) {
+	switch (ev->kind) {
+	case EV_AUTH_SUCCESS:
 		/* logged in: a close that follows is not a pre-auth probe */
-		c = conn_get(d, key, ev, now_s, true, &ref);
-		if (c)
+		if ((c = conn_get(a, &k, ev, true, &at)))
 			c->flags |= CF_AUTHED;
-	} else if (conn_get(d, key, ev, now_s, false, &ref)) {
-		conn_forget(&ref);
+		return;
+	case EV_SUDO_REFUSED:
+	case EV_SUDO_COMMAND:
+	case EV_SU_SUCCESS:
+		/* the invocation ended */
+		if (conn_find(a, &k, &at))
+			conn_forget(a, &at);
+		return;
+	default:
+		/* only sshd's own lines belong to an sshd connection */
+		if (cls != CC_SSHD || !sv_starts(ev->program, "sshd"))
+			return;
+		/* a line with an address names its connection's; one without
+		 * takes it, without changing the record */
+		c = ev->source.family != ADDR_NONE ? conn_get(a, &k, ev, true, &at) : conn_peek(a, &k);
+		if (c)
+			take_source(ev, c);
+		return;
 	}
+}
+
+void attempts_apply(struct attempts *a, struct event *ev)
+{
+	enum stream st = stream_of(ev);
+	enum conn_class cls = class_of(ev->kind);
+	int64_t t = ev->time_us / 1000000;
+
+	/* seconds as 32 bits, as the ways keep them (2106 is far) */
+	if (t > a->now_s)
+		a->now_s = (uint32_t)MIN(t, (int64_t)UINT32_MAX);
+	ev->attempts = 0;
+	if (st == ST_NONE)
+		other(a, ev, cls);
+	else
+		count(a, ev, st, cls);
 }

@@ -11,42 +11,8 @@
  * the entry lives until the source has been quiet that long, so the slow
  * episode is the entry's life and is reported when the entry goes.
  *
- * What counts as one attempt. One login attempt is often written several
- * times, by several writers, and some attempts are written only as the
- * way their connection ended. The rule (attempt.c keeps the state):
- *
- *  - A connection is one sshd process: host + pid (lines without a pid:
- *    host + source + port). For su and sudo it is one invocation: host +
- *    pid, or host + user + terminal when sudo logged no pid; it ends with
- *    the program's own line (FAILED SU, "N incorrect password attempts",
- *    a refusal) or a success. A record is a new connection when its source
- *    or port changes or it was quiet for 10 minutes.
- *  - sshd's own failure lines each count, times their repeat count;
- *    "Invalid user X" (or "User X not allowed", "ROOT LOGIN REFUSED")
- *    and the "Failed … for invalid user X" that follows it in the same
- *    connection are one attempt; a second Failed line is a second one.
- *  - PAM repeats the attempts sshd, su and sudo report: pam_unix's
- *    "authentication failure" (once per PAM handle) plus its "N more
- *    authentication failures", and sshd's "PAM: Authentication failure for
- *    U from H". Each writer is counted on its own and the connection made
- *    as many attempts as the most talkative of them reported: max, not
- *    sum. So "pam_unix … failure" + "FAILED SU" is one su attempt, and
- *    pam_unix ×3 + "3 incorrect password attempts" is three sudo attempts.
- *  - A line that proves an attempt without counting one counts one only
- *    when nothing else of its connection did: "maximum authentication
- *    attempts exceeded", a pre-auth close that names a user ("Connection
- *    closed by authenticating user root A port P [preauth]" is how failed
- *    public-key probes show: OpenSSH logs those only at VERBOSE), and
- *    key-exchange or banner failures with a source ("Unable to negotiate",
- *    "banner exchange: … invalid format"). A pre-auth close without a user
- *    and a client that sent nothing at all ("Did not receive identification
- *    string", "kex_exchange_identification: Connection closed by remote
- *    host": scanners, health checks) are connections, not attempts.
- *  - After "Accepted …" nothing of that connection counts as pre-auth: a
- *    user who logs in and out is never an attempt.
- *  - A line that names no address (pam_unix with a host name in rhost=)
- *    takes its connection's; until some line does, its attempt waits and
- *    is counted on the first line that does.
+ * What counts as one attempt is decided once, before the detectors, by
+ * the attempt stage (detect/attempt.h): a failure adds ev->attempts.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -619,24 +585,23 @@ void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
 	const struct detect_config *c = d->cfg;
 	uint16_t host = k->host;
 	uint64_t uh = k->uh;
-	uint64_t h0 = k->src_h, h;
-	struct addr src;
+	uint64_t h = k->src_h;
+	struct addr src = ev->source;
 	struct src *s;
-	uint32_t n;
+	uint32_t n = ev->attempts;
 
 	/* The source's entry is usually cold (a source comes back hours
 	 * later): it is loaded as soon as its address is known, while
 	 * independent work (the connection, the account) runs. */
-	if (h0 && !k->ahead) {
-		struct tnode *p = table_peek(&d->srcs, h0);
+	if (h && !k->ahead) {
+		struct tnode *p = table_peek(&d->srcs, h);
 		if (p)
 			prefetch_range(p, d->srcs.entry_size);
 	}
-	if (!attempt_feed_key(d, ev, k->conn, uh, &n, &src) || src.family == ADDR_NONE)
+	/* not an attempt, a repeat of one already counted (and in the
+	 * evidence), or one whose connection has named no address yet */
+	if (n == 0 || src.family == ADDR_NONE)
 		return;
-	if (n == 0)
-		return; /* a repeat of an attempt already counted (and in the evidence) */
-	h = h0 && addr_equal(&src, &ev->source) ? h0 : addr_hash(&src, d->seed);
 	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
 	if (s) {
 		table_touch(&d->srcs, &s->node, d->now_us);

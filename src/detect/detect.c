@@ -221,7 +221,7 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 	d->acct_ttl_us = (int64_t)MAX(MAX(cfg->dist_window, cfg->after_window), MAX(cfg->pe_window, cfg->corr_window)) *
 			 USEC_PER_SEC;
 	if (table_init(&d->accts, cfg->max_accounts, sizeof(struct acct), &d->stats.evictions, acct_drop, d) < 0 ||
-	    brute_init(d) < 0 || unusual_init(d) < 0 || attempt_init(d) < 0)
+	    brute_init(d) < 0 || unusual_init(d) < 0)
 		return detect_free(d);
 	/* after brute_init, which sets the burst gap and the sources' ttl */
 	d->min_gap_us = MIN(MIN(d->burst_gap_us, d->src_ttl_us), MIN(d->dist_gap_us, d->pe_gap_us));
@@ -239,7 +239,6 @@ struct detect *detect_free(struct detect *d)
 	brute_done(d);
 	table_done(&d->accts);
 	table_done(&d->bases);
-	attempt_done(d);
 	if (d->held)
 		for (unsigned i = 0; i < HELD_RING; i++)
 			free(d->held[i].buf);
@@ -336,8 +335,6 @@ static void failure_keys(struct detect *d, const struct event *ev, struct fkeys 
 	k->ahead = false;
 	k->host = detect_host_id(d, ev->host);
 	k->uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	k->conn = attempt_key(d, ev, k->host);
-	attempt_prefetch(d, k->conn);
 	k->src_h = 0;
 	if (ev->source.family != ADDR_NONE) {
 		k->src_h = addr_hash(&ev->source, d->seed);
@@ -396,17 +393,13 @@ static void judge(struct detect *d, const struct event *ev, const struct fkeys *
 	switch (ev->kind) {
 	case EV_AUTH_SUCCESS:
 		host = detect_host_id(d, ev->host);
-		attempt_end(d, ev, host);
 		after_success(d, ev, host);
 		unusual_success(d, ev, host);
 		break;
 	case EV_SUDO_FAILURE:
 	case EV_SU_FAILURE: {
-		struct addr src;
-		uint32_t n = 1;
+		uint32_t n = ev->attempts;
 		host = detect_host_id(d, ev->host);
-		if (ev->user.n)
-			(void)attempt_feed(d, ev, host, detect_name_hash(d, ev->user), &n, &src);
 		if (n == 0)
 			break; /* a repeat of an attempt already counted */
 		if (!corr_feed(d, ev, host, n))
@@ -417,7 +410,6 @@ static void judge(struct detect *d, const struct event *ev, const struct fkeys *
 	case EV_SUDO_COMMAND:
 	case EV_SU_SUCCESS:
 		host = detect_host_id(d, ev->host);
-		attempt_end(d, ev, host);
 		if (!corr_feed(d, ev, host, ev->count ? ev->count : 1))
 			privesc_feed(d, ev, host, ev->count ? ev->count : 1);
 		break;

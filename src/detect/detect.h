@@ -39,7 +39,9 @@ struct detect *detect_new(const struct detect_config *cfg, struct store *st, str
 /* Flushes pending alerts (detect_finish) if not done, frees; returns NULL. */
 struct detect *detect_free(struct detect *d);
 
-/* Feeds one event (borrowed: detectors copy what they keep). */
+/* Feeds one event (borrowed: detectors copy what they keep) that went
+ * through attempts_apply (detect/attempt.h): the detectors count
+ * ev->attempts and blame ev->source. */
 void detect_feed(struct detect *d, const struct event *ev);
 /* The same, but the look-ahead keeps the event's views that lie in
  * text[0, n) (its line) by reference instead of copying them: the caller
@@ -80,6 +82,5 @@ struct detect_stats {
 	uint64_t tracked_users;
 	uint64_t alerts; /* handed to the sink */
 	uint64_t tracked_baselines;
-	uint64_t conn_evictions; /* connections forgotten while live (attempt cache full) */
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *ret);

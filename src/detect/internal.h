@@ -26,46 +26,7 @@
 
 #define USEC_PER_SEC INT64_C(1000000)
 
-/* ---- configuration (config.c) ---- */
-
-#define CFG_GROUPS_MAX 32
-#define CFG_GROUP_LEN 32
-
-struct detect_config {
-	/* limits */
-	uint32_t max_sources, max_accounts, max_baselines, max_hosts;
-	uint32_t max_names_per_source, max_sources_per_account;
-	/* brute force (fast) */
-	bool bf_enabled;
-	uint32_t bf_window, bf_threshold, bf_high, bf_forgive;
-	/* slow brute force */
-	bool slow_enabled;
-	uint32_t slow_window, slow_threshold, slow_min_hours;
-	/* password spray */
-	bool spray_enabled;
-	uint32_t spray_window, spray_min_users, spray_high_users, spray_max_tries;
-	/* distributed attack */
-	bool dist_enabled;
-	uint32_t dist_window, dist_min_sources, dist_high_sources;
-	/* login after failures */
-	bool after_enabled;
-	uint32_t after_window, after_min_failures;
-	/* unusual login */
-	bool ul_enabled;
-	uint32_t ul_min_logins, ul_min_days, ul_v4_prefix, ul_v6_prefix, ul_hour_tolerance;
-	uint32_t ul_max_networks, ul_max_keys;
-	bool ul_network, ul_hour, ul_method, ul_key;
-	/* privilege escalation */
-	bool pe_enabled;
-	uint32_t pe_window, pe_min_failures, pe_min_refused, pe_high, pe_forgive;
-	/* account changes */
-	bool ac_enabled;
-	uint32_t n_groups;
-	char groups[CFG_GROUPS_MAX][CFG_GROUP_LEN];
-	/* correlation */
-	bool corr_enabled;
-	uint32_t corr_window;
-};
+#include "detect/config.h"
 
 /* ---- intrusive doubly linked lists (head->next is the newest) ---- */
 
@@ -506,7 +467,6 @@ struct fkeys {
 	uint16_t host;
 	uint64_t uh; /* the user name's hash (detect_name_hash), 0: none */
 	uint64_t src_h; /* the line's address's hash (addr_hash), 0: none */
-	uint64_t conn; /* its sshd connection's key (attempt_key), 0: none */
 	bool ahead; /* the look-ahead already started loading the source's state */
 };
 
@@ -543,7 +503,6 @@ struct detect {
 	uint16_t last_host;
 
 	struct table srcs, accts, bases;
-	void *conns; /* attempt.c: recent connections (fixed size) */
 	struct sburst *burst_free; /* recycled blocks (linked by link.next) */
 	struct arena burst_mem; /* where they come from */
 	struct dlink bursts, dist_open, pe_open, pending;
@@ -589,30 +548,6 @@ struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool c
 struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create);
 /* "4 min", "1 h", "3 days" */
 void fmt_duration(char *buf, size_t n, int64_t us);
-
-/* attempt.c: which lines are new attempts (the rule: brute.c) */
-int attempt_init(struct detect *d);
-void attempt_done(struct detect *d);
-/* For a failure-like line (sshd failures, refusals, pre-auth closes naming
- * a user, key-exchange errors; su and sudo failures): false when the line
- * is no attempt at all. Otherwise *ret_n is how many attempts it adds that
- * no earlier line of its connection counted (0: a repeat), and *ret_src
- * the address to blame: the line's, else its connection's (sshd lines that
- * no line has yet tied to an address add 0 and are counted later). uh: the
- * user name's hash (detect_name_hash), 0 when none. */
-bool attempt_feed(struct detect *d, const struct event *ev, uint16_t host, uint64_t uh, uint32_t *ret_n,
-		  struct addr *ret_src);
-/* The same for an sshd failure line whose connection key is known (key:
- * attempt_key's, 0 when it has none). */
-bool attempt_feed_key(struct detect *d, const struct event *ev, uint64_t key, uint64_t uh, uint32_t *ret_n,
-		      struct addr *ret_src);
-/* The connection key of an sshd line (0: the line does not say which
- * connection it is), and a hint to start loading its record. */
-uint64_t attempt_key(const struct detect *d, const struct event *ev, uint16_t host);
-void attempt_prefetch(const struct detect *d, uint64_t key);
-/* A login succeeded (sshd: later pre-auth lines of that connection never
- * count), or a sudo or su invocation ended (its record is dropped). */
-void attempt_end(struct detect *d, const struct event *ev, uint16_t host);
 
 /* brute.c: sources */
 int brute_init(struct detect *d);

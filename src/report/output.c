@@ -210,6 +210,12 @@ static void event_json(struct obuf *b, const struct event *ev, struct sv src)
 	obuf_putc(b, '"');
 	json_str(b, "user", ev->user, true, true);
 	json_str(b, "source", src, true, true);
+	if (ev->flags & EVF_SOURCE_CONN) {
+		/* the line named a host (or nothing); the address is its connection's */
+		obuf_puts(b, ",\"source_from\":\"connection\"");
+		if (ev->source_name.n)
+			json_str(b, "source_name", ev->source_name, false, true);
+	}
 	obuf_puts(b, ",\"port\":");
 	if (ev->port)
 		obuf_u64(b, ev->port);
@@ -233,6 +239,8 @@ static void event_json(struct obuf *b, const struct event *ev, struct sv src)
 		obuf_puts(b, ",\"count\":");
 		obuf_u64(b, ev->count);
 	}
+	obuf_puts(b, ",\"attempts\":");
+	obuf_u64(b, ev->attempts);
 	if (ev->flags & EVF_INVALID_USER)
 		obuf_puts(b, ",\"invalid_user\":true");
 	if (ev->flags & EVF_PREAUTH)
@@ -293,6 +301,11 @@ static void event_text(struct obuf *b, const struct event *ev, struct sv src)
 		text_field(b, "target", ev->target, 64);
 	if (src.n)
 		text_field(b, "source", src, 255);
+	if (ev->flags & EVF_SOURCE_CONN) {
+		obuf_puts(b, " source_from=connection");
+		if (ev->source_name.n)
+			text_field(b, "source_name", ev->source_name, 255);
+	}
 	if (ev->port)
 		text_num(b, "port", ev->port);
 	if (ev->method) {
@@ -307,6 +320,8 @@ static void event_text(struct obuf *b, const struct event *ev, struct sv src)
 		text_field(b, "command", ev->command, 256);
 	if (ev->count != 1)
 		text_num(b, "count", ev->count);
+	if (ev->attempts)
+		text_num(b, "attempts", ev->attempts);
 	obuf_puts(b, " (");
 	obuf_text(b, sv_cstr(ev->origin.file), 0);
 	obuf_putc(b, ':');

@@ -10,6 +10,7 @@
 
 #include "core/array.h"
 #include "core/macro.h"
+#include "detect/attempt.h"
 #include "detect/detect.h"
 #include "parse/decoder.h"
 #include "parse/header.h"
@@ -23,6 +24,7 @@ struct pipeline {
 	struct pipeline_config cfg;
 	struct store *st;
 	struct header_ctx *hdr;
+	struct attempts *att;
 	struct detect *det;
 	struct pipeline_stats stats;
 	bool failed; /* the store could not be written */
@@ -269,8 +271,9 @@ int pipeline_new(const struct pipeline_config *cfg, const struct source_list *in
 			goto fail;
 	}
 	/* after the run is open: the detectors load the baselines it left */
+	p->att = attempts_new(cfg->detect);
 	p->det = detect_new(cfg->detect, p->st, (struct alert_sink){ emit, p });
-	if (!p->det) {
+	if (!p->att || !p->det) {
 		r = perr(p, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -292,6 +295,7 @@ struct pipeline *pipeline_free(struct pipeline *p)
 	free(p->pending);
 	free(p->pending_new);
 	detect_free(p->det);
+	attempts_free(p->att);
 	header_ctx_free(p->hdr);
 	source_close(p->rd);
 	free(p->cur.path);
@@ -452,6 +456,7 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 			continue;
 		ev.origin = l.origin;
 		ev.flags |= l.flags;
+		attempts_apply(p->att, &ev); /* the one definition of a login attempt, before anything counts */
 		if (!replay) {
 			p->stats.events++;
 			if (p->cfg.on_event)

@@ -148,6 +148,11 @@ static void run(size_t cap, unsigned ops, uint32_t keys)
 		assert_int_equal(cmap_evictions(&m), evictions);
 		int o = model_oldest();
 		assert_true(cmap_oldest(&m) == (o < 0 ? INT64_MAX : model[o].seen));
+		struct cmap_node *lru = cmap_lru(&m);
+		if (o < 0)
+			assert_null(lru);
+		else
+			assert_int_equal(container_of(lru, struct ent, node)->key, o);
 		if (op % 251 == 0) {
 			/* the walk: least recently touched first */
 			uint64_t pos = 0, last = 0;

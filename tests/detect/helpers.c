@@ -11,6 +11,12 @@
 const int64_t T0 = INT64_C(1772409600); /* 2026-03-02T00:00:00Z */
 
 static uint64_t line_no;
+static struct attempts *stage;
+
+struct attempts *tattempts(void)
+{
+	return stage;
+}
 
 struct event tev(enum event_kind k, int64_t t_s, const char *user, const char *src, uint16_t port)
 {
@@ -51,6 +57,9 @@ struct detect *tdetect(const char *yaml, struct collect *c, struct detect_config
 		fprintf(stderr, "config: %s\n", err ? err : "?");
 	assert_int_equal(r, 0);
 	memset(c, 0, sizeof(*c));
+	attempts_free(stage);
+	stage = attempts_new(cfg);
+	assert_non_null(stage);
 	struct detect *d = detect_new(cfg, st, (struct alert_sink){ collect_emit, c });
 	assert_non_null(d);
 	*ret_cfg = cfg;
@@ -60,15 +69,22 @@ struct detect *tdetect(const char *yaml, struct collect *c, struct detect_config
 void tdone(struct detect *d, struct detect_config *cfg, struct collect *c)
 {
 	detect_free(d);
+	stage = attempts_free(stage);
 	detect_config_free(cfg);
 	for (size_t i = 0; i < c->n; i++)
 		alert_free(c->v[i]);
 	c->n = 0;
 }
 
+void tfeed(struct detect *d, struct event *ev)
+{
+	attempts_apply(stage, ev);
+	detect_feed(d, ev);
+}
+
 void feed(struct detect *d, struct event ev)
 {
-	detect_feed(d, &ev);
+	tfeed(d, &ev);
 }
 
 size_t count_kind(const struct collect *c, enum alert_kind k, struct alert **ret)
@@ -128,7 +144,7 @@ void qfeed(struct detect *d)
 {
 	qsort(queue, queue_n, sizeof(queue[0]), cmp_time);
 	for (size_t i = 0; i < queue_n; i++)
-		detect_feed(d, &queue[i]);
+		tfeed(d, &queue[i]);
 	queue_n = 0;
 }
 
@@ -171,7 +187,7 @@ void feed_line(struct detect *d, const char *line)
 	}
 	ev.origin.file = "auth.log";
 	ev.origin.line = ++line_no;
-	detect_feed(d, &ev);
+	tfeed(d, &ev);
 }
 
 void feed_lines(struct detect *d, const char *const *lines)

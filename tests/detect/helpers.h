@@ -9,6 +9,7 @@
 
 #include "core/alert.h"
 #include "core/event.h"
+#include "detect/attempt.h"
 #include "detect/detect.h"
 
 /* 2026-03-02 00:00:00 UTC, a Monday */
@@ -26,10 +27,16 @@ struct collect {
  * strings must outlive the feed (string literals in the tests). */
 struct event tev(enum event_kind k, int64_t t_s, const char *user, const char *src, uint16_t port);
 
-/* A detector with the defaults overridden by yaml (NULL: none), collecting alerts. */
+/* A detector with the defaults overridden by yaml (NULL: none), collecting
+ * alerts, and an attempt stage (detect/attempt.h) that the feeds below run
+ * every event through first, as the scan does. */
 struct detect *tdetect(const char *yaml, struct collect *c, struct detect_config **ret_cfg, struct store *st);
 void tdone(struct detect *d, struct detect_config *cfg, struct collect *c);
+/* The attempt stage of the last tdetect(). */
+struct attempts *tattempts(void);
 void feed(struct detect *d, struct event ev);
+/* The same for an event the caller keeps (the stage may fill its source). */
+void tfeed(struct detect *d, struct event *ev);
 /* The number of collected alerts of kind k; *ret the last of them. */
 size_t count_kind(const struct collect *c, enum alert_kind k, struct alert **ret);
 /* Asserts that some why sentence of a equals s. */

@@ -9,9 +9,12 @@
  * pam_unix support.c, util-linux su, sudo logging.c; the LogHub OpenSSH_2k
  * sequence is copied from ../shared/data/loghub/OpenSSH_OpenSSH_2k.log.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "parse/decoder.h"
+#include "parse/header.h"
 
 /* every source with an attempt is an alert whose count is its attempts */
 static const char *const COUNT_ALL = "brute_force: {threshold: 1}\n"
@@ -278,8 +281,10 @@ static void test_preauth(void **state)
 	assert_int_equal(run(legit, "198.51.100.10"), 0);
 }
 
-/* 500 connections from 50 sources open at once, their lines interleaved:
- * every attempt counted once (the cache holds them all). */
+/* 100 connections from 50 sources open at once (sshd's MaxStartups
+ * default), their lines interleaved: every attempt counted once (the
+ * cache holds them all: 4096 records in sets of four, so a set full of
+ * live connections has odds of about one in ten thousand here). */
 static void test_interleaved_connections(void **state)
 {
 	(void)state;
@@ -287,10 +292,10 @@ static void test_interleaved_connections(void **state)
 	struct collect c;
 	struct detect *d = tdetect(COUNT_ALL, &c, &cfg, NULL);
 	char line[512];
-	struct detect_stats st;
+	struct attempts_stats st;
 
 	for (int pass = 0; pass < 3; pass++)
-		for (int i = 0; i < 500; i++) {
+		for (int i = 0; i < 100; i++) {
 			int pid = 30000 + i, src = i % 50;
 			if (pass == 0)
 				snprintf(line, sizeof(line),
@@ -310,12 +315,12 @@ static void test_interleaved_connections(void **state)
 			feed_line(d, line);
 		}
 	detect_finish(d);
-	detect_get_stats(d, &st);
-	assert_int_equal(st.conn_evictions, 0);
+	attempts_get_stats(tattempts(), &st);
+	assert_int_equal(st.evictions, 0);
 	for (int s = 0; s < 50; s++) {
 		char a[32];
 		snprintf(a, sizeof(a), "10.9.0.%d", s);
-		assert_int_equal(attempts_from(&c, a), 10);
+		assert_int_equal(attempts_from(&c, a), 2);
 	}
 	tdone(d, cfg, &c);
 }
@@ -334,7 +339,7 @@ static void test_flood_bounded(void **state)
 				   "login_after_failures: {enabled: false}\n",
 				   &c, &cfg, NULL);
 	char line[256];
-	struct detect_stats st;
+	struct attempts_stats st;
 
 	/* 200k connections within one minute: more than the cache holds */
 	for (int i = 0; i < 200000; i++) {
@@ -344,11 +349,82 @@ static void test_flood_bounded(void **state)
 			 i / 4000, 100000 + i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
 		feed_line(d, line);
 	}
-	detect_get_stats(d, &st);
-	assert_true(st.conn_evictions > 0);
-	assert_true(st.conn_evictions <= 200000);
+	attempts_get_stats(tattempts(), &st);
+	assert_true(st.evictions > 0);
+	assert_true(st.evictions <= 200000);
+	assert_true(st.tracked <= 4096);
 	assert_int_equal(c.n, 0);
 	tdone(d, cfg, &c);
+}
+
+static struct event stage_line(struct attempts *a, const char *line)
+{
+	static struct header_ctx *hdr;
+	struct syslog_header h;
+	struct event ev;
+	if (!hdr) {
+		hdr = header_ctx_new("UTC");
+		assert_non_null(hdr);
+		header_ctx_set_mtime(hdr, T0 + 300 * DAY_S);
+	}
+	assert_true(header_parse(hdr, line, strlen(line), &h) > 0);
+	assert_true(decode(&h, &ev) > 0);
+	attempts_apply(a, &ev);
+	return ev;
+}
+
+/* The stage alone: a cache full of live connections pushes out the least
+ * recently seen of a set and counts it (a later line of that connection
+ * then counts again); records of connections that went quiet are reused
+ * without a count. Every connection either finds room or pushes one out:
+ * tracked + evictions is the number of records made. */
+static void test_stage_eviction(void **state)
+{
+	(void)state;
+	struct detect_config *cfg = NULL;
+	char *err = NULL, line[256];
+	struct attempts_stats st;
+	uint64_t again = 0;
+	const int N = 50000;
+	assert_int_equal(detect_config_load(NULL, &cfg, &err), 0);
+	struct attempts *a = attempts_new(cfg);
+	assert_non_null(a);
+
+	/* 50000 connections within a minute: more than the cache's 4096 records */
+	for (int i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "Mar  3 10:00:%02d web1 sshd[%d]: Failed password for root from 10.1.%d.%d port 40000 ssh2",
+			 i / 1000, 100000 + i, (i >> 8) & 255, i & 255);
+		assert_int_equal(stage_line(a, line).attempts, 1);
+	}
+	attempts_get_stats(a, &st);
+	assert_true(st.tracked <= 4096);
+	assert_true(st.tracked > 4000); /* the sets fill evenly */
+	assert_int_equal(st.tracked + st.evictions, (uint64_t)N);
+	/* each connection's second line: a repeat, unless its record was pushed out */
+	for (int i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "Mar  3 10:01:%02d web1 sshd[%d]: error: maximum authentication attempts exceeded for root from 10.1.%d.%d port 40000 ssh2 [preauth]",
+			 i / 1000, 100000 + i, (i >> 8) & 255, i & 255);
+		again += stage_line(a, line).attempts;
+	}
+	assert_true(again >= (uint64_t)N - 4096);
+	attempts_get_stats(a, &st);
+	assert_int_equal(st.tracked + st.evictions, (uint64_t)N + again);
+
+	/* an hour later every record is quiet: 2500 new connections reuse
+	 * their ways uncounted (only a set that gets more than four of them
+	 * pushes one of those out: a few dozen, where counting the quiet
+	 * ones would count about 2500) */
+	uint64_t before = st.evictions;
+	for (int i = 0; i < 2500; i++) {
+		snprintf(line, sizeof(line), "Mar  3 11:00:%02d web1 sshd[%d]: Failed password for root from 10.3.%d.%d port 40000 ssh2",
+			 i / 200, 300000 + i, (i >> 8) & 255, i & 255);
+		assert_int_equal(stage_line(a, line).attempts, 1);
+	}
+	attempts_get_stats(a, &st);
+	assert_true(st.evictions - before < 500);
+	assert_true(st.tracked <= 4096);
+	attempts_free(a);
+	detect_config_free(cfg);
 }
 
 int main(void)
@@ -360,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_preauth),
 		cmocka_unit_test(test_interleaved_connections),
 		cmocka_unit_test(test_flood_bounded),
+		cmocka_unit_test(test_stage_eviction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,7 +215,7 @@ static void run_log(const char *dir, const char *log, const char *yaml, struct c
 			continue; /* CrowdSec too ignores what it cannot parse */
 		ev.origin.file = log;
 		ev.origin.line = no;
-		detect_feed(d, &ev);
+		tfeed(d, &ev);
 	}
 	free(line);
 	fclose(f);

@@ -57,7 +57,9 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 	t.f = open_memstream(&t.buf, &t.len);
 	assert_non_null(t.f);
 	struct detect *d = detect_new(cfg, NULL, (struct alert_sink){ emit_text, &t });
+	struct attempts *att = attempts_new(cfg);
 	assert_non_null(d);
+	assert_non_null(att);
 	detect_set_lookahead(d, ahead);
 	for (size_t i = 0; paths[i]; i++) {
 		FILE *f = fopen(paths[i], "r");
@@ -98,6 +100,7 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 				continue;
 			ev->origin.file = paths[i];
 			ev->origin.line = no;
+			attempts_apply(att, ev);
 			if (how == IN_SLOT && ev != &local)
 				detect_feed_slot(d, text, (size_t)n); /* plain lines: every view is in text */
 			else if (how != COPY)
@@ -115,6 +118,7 @@ static char *run_as(const char *const *paths, unsigned ahead, enum feeding how, 
 	}
 	assert_int_equal(detect_finish(d), 0);
 	detect_free(d);
+	attempts_free(att);
 	detect_config_free(cfg);
 	header_ctx_free(hdr);
 	free(block);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/attempt.h"
 #include "detect/detect.h"
 #include "fuzz-lines.h"
 #include "report/output.h"
@@ -64,6 +65,7 @@ static void check(void *ud, struct alert *a)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct input {
+	struct attempts *att;
 	struct detect *d;
 	const uint8_t *data;
 	size_t size;
@@ -72,6 +74,7 @@ struct input {
 static void on_event(void *ud, struct event *ev)
 {
 	const struct input *in = ud;
+	attempts_apply(in->att, ev);
 	output_event(sink, &(struct output_opts){ .json = (ev->origin.line & 1) != 0 }, ev);
 	struct event *slot;
 	if (ev->origin.line % 3 == 0) {
@@ -93,11 +96,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail(err ? err : "config");
 	if (!sink && !(sink = fopen("/dev/null", "w")))
 		fail("/dev/null");
+	struct attempts *att = attempts_new(cfg);
 	struct detect *d = detect_new(cfg, NULL, (struct alert_sink){ check, NULL });
-	if (!d)
+	if (!d || !att) {
+		detect_free(d);
+		attempts_free(att);
 		return 0;
+	}
 	detect_set_lookahead(d, 8);
-	fuzz_events(data, size, on_event, &(struct input){ d, data, size });
+	fuzz_events(data, size, on_event, &(struct input){ att, d, data, size });
 	detect_free(d);
+	attempts_free(att);
 	return 0;
 }
