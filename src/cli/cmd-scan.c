@@ -54,6 +54,11 @@ static void usage(FILE *f)
 	      "  --config FILE      detector thresholds (YAML; default: " MOAT_SYSCONFDIR "/moat.yaml\n"
 	      "                     when present, else built-in defaults equal to rules/moat.yaml)\n"
 	      "  --tz ZONE          time zone of zone-less timestamps (default: local)\n"
+	      "  --reach-root DIR   judge unusual logins against the accounts of DIR (default /,\n"
+	      "                     for logs of this host only): the alert says what the account\n"
+	      "                     could reach ('moat reach'), and a path to root of at most two\n"
+	      "                     steps raises its severity one level\n"
+	      "  --no-reach         alerts carry no reach verdict\n"
 	      "  --color WHEN       auto (default), always, never\n"
 	      "  -q, --quiet        no summary on stderr\n"
 	      "  -h, --help         this help\n"
@@ -135,13 +140,15 @@ static void on_progress(void *ud, const struct source_input *in, uint64_t done)
 
 int cmd_scan(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_EVENTS, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT };
+	enum { O_JSON = 256, O_EVENTS, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT, O_REACH_ROOT, O_NO_REACH };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "events", no_argument, NULL, O_EVENTS },
 		{ "fail-on", required_argument, NULL, O_FAIL_ON },
 		{ "db", required_argument, NULL, O_DB },
 		{ "no-store", no_argument, NULL, O_NO_STORE },
+		{ "reach-root", required_argument, NULL, O_REACH_ROOT },
+		{ "no-reach", no_argument, NULL, O_NO_REACH },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "tz", required_argument, NULL, O_TZ },
 		{ "color", required_argument, NULL, O_COLOR },
@@ -151,7 +158,7 @@ int cmd_scan(int argc, char **argv)
 		{ 0 },
 	};
 	struct scan s = { .fail_on = -1, .max_severity = -1 };
-	const char *db = NULL, *config = NULL, *tz = NULL, *color = "auto";
+	const char *db = NULL, *config = NULL, *tz = NULL, *color = "auto", *reach_root = "/";
 	bool no_store = false, quiet = false;
 	int wait_s = 600;
 	struct source_list inputs = { 0 };
@@ -181,6 +188,12 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case O_NO_STORE:
 			no_store = true;
+			break;
+		case O_REACH_ROOT:
+			reach_root = optarg;
+			break;
+		case O_NO_REACH:
+			reach_root = NULL;
 			break;
 		case O_CONFIG:
 			config = optarg;
@@ -280,6 +293,7 @@ int cmd_scan(int argc, char **argv)
 		.detect = cfg,
 		.store = store,
 		.tz = tz,
+		.reach_root = reach_root,
 		.on_event = s.events ? on_event : NULL,
 		.on_alert = on_alert,
 		.on_progress = on_progress,

@@ -211,17 +211,17 @@ enum esc_verdict escape_judge(const char *path, const char *args, const char **h
 {
 	const struct escape *e = escape_find(path);
 	if (!e)
-		return EV_NONE;
+		return ESCV_NONE;
 	*how = e->how;
 	if (e->flags & ESC_SUDO_ANY)
-		return EV_SHELL;
+		return ESCV_SHELL;
 	if ((e->flags & ESC_SUDO_ARGS) && args_free(args))
-		return EV_SHELL;
+		return ESCV_SHELL;
 	if ((e->flags & ESC_REPL) && args && !*args)
-		return EV_SHELL;
+		return ESCV_SHELL;
 	if ((e->flags & ESC_WRITE) && args_free(args))
-		return EV_WRITE;
+		return ESCV_WRITE;
 	if ((e->flags & ESC_READ) && args_free(args))
-		return EV_READ;
-	return EV_NONE;
+		return ESCV_READ;
+	return ESCV_NONE;
 }

@@ -183,13 +183,13 @@ int rx_run_edge(struct reach *r, size_t account, size_t to, const char *via, con
 	}
 	const char *how = NULL;
 	switch (escape_judge(run->cmd, args, &how)) {
-	case EV_SHELL:
+	case ESCV_SHELL:
 		snprintf(what, sizeof(what), "%s%s%s %s — %s", tag, as, asname, cmdline, how);
 		return rx_edge(g, account, to, run->kind, !run->nopass, what, run->evidence, detail);
-	case EV_WRITE:
+	case ESCV_WRITE:
 		snprintf(what, sizeof(what), "%s%s%s %s — %s (/etc/sudoers among them)", tag, as, asname, cmdline, how);
 		return rx_edge(g, account, to, run->kind, !run->nopass, what, run->evidence, detail);
-	case EV_READ:
+	case ESCV_READ:
 		return rx_note(g, account, "%s%s%s %s: %s (secrets, not a shell) [%s]", via, as, asname, cmdline, how,
 			       run->evidence);
 	default:

@@ -200,7 +200,7 @@ const struct escape *escape_find(const char *path);
 /* Setuid programs Debian ships that are setuid by design (passwd, su, …). */
 bool escape_expected_setuid(const char *path);
 
-enum esc_verdict { EV_NONE, EV_READ, EV_WRITE, EV_SHELL };
+enum esc_verdict { ESCV_NONE, ESCV_READ, ESCV_WRITE, ESCV_SHELL };
 /* What running path (as another user, through sudo or doas) gives, when
  * args are the permitted arguments: NULL any, "" none, else fixed (may hold
  * wildcards, which let the caller choose). *how: a phrase for the verdict. */

@@ -107,3 +107,19 @@ struct reach_stats {
 	const char *host;
 };
 void reach_stats(const struct reach *r, struct reach_stats *ret);
+
+/* The host name of a root: ROOT/etc/hostname's first word, else (for "/")
+ * gethostname(). Returns 0, or -ENOENT when it has none. */
+int reach_root_hostname(const char *root, char *buf, size_t size);
+
+struct alert;
+/* For an unusual-login alert of an account that exists on root (when the
+ * alert names a host, root's host name must be that one: a log forwarded
+ * from elsewhere is not about this root's accounts), adds the account's
+ * verdict as a reason ("reach: dave: root in 1 step (…)") and, when the
+ * shortest path to root is at most REACH_SHORT_PATH steps, raises the
+ * alert's severity one level with a reason saying why. Uses the cache of
+ * reach_verdict. Returns 1 annotated, 0 nothing to add, or a negative errno
+ * (the root unreadable: the alert is left as it was). */
+#define REACH_SHORT_PATH 2
+int reach_annotate_alert(const char *root, struct alert *a);

@@ -14,6 +14,7 @@
 #include "detect/detect.h"
 #include "parse/decoder.h"
 #include "parse/header.h"
+#include "reach/reach.h"
 #include "source/legacy.h"
 #include "store/store.h"
 
@@ -28,6 +29,7 @@ struct pipeline {
 	struct detect *det;
 	struct pipeline_stats stats;
 	bool failed; /* the store could not be written */
+	bool reach_warned; /* the reach root could not be read: said once */
 	bool continuing; /* finishing an interrupted run */
 	bool in_tx;
 
@@ -91,6 +93,10 @@ static void emit(void *ud, struct alert *a)
 	struct pipeline *p = ud;
 	int r = 1;
 	p->stats.alerts++;
+	if (p->cfg.reach_root && reach_annotate_alert(p->cfg.reach_root, a) < 0 && !p->reach_warned) {
+		p->reach_warned = true;
+		notice(p, "reach: %s: cannot be read; alerts carry no reach verdict", p->cfg.reach_root);
+	}
 	if (p->st && !p->failed) {
 		r = store_add_alert(p->st, a);
 		if (r < 0) {

@@ -39,6 +39,10 @@ struct pipeline_config {
 	struct store *store; /* NULL: keep nothing (no cursors, baselines or runs) */
 	const char *tz; /* zone of zone-less timestamps; NULL: the process's */
 	uint64_t batch_bytes; /* commit after about this many bytes of input (0: the default) */
+	/* The root whose accounts unusual-login alerts are judged against
+	 * (reach_annotate_alert: the verdict as a reason, severity raised for a
+	 * short path to root); NULL: not judged. */
+	const char *reach_root;
 	/* Each decoded event, before store and detectors (NULL: none). Not
 	 * called for lines read again to finish an interrupted run. */
 	void (*on_event)(void *ud, const struct event *ev);

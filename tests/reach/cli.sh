@@ -55,6 +55,26 @@ check "an unknown user is said so" status 0 --root "$root" nosuch
 check "nosuch line" grep -q '^nosuch: no such account in /etc/passwd' "$root.out"
 check "--no-walk" status 0 --root "$root" --no-walk --quiet carol
 check "--quiet keeps stderr empty" test ! -s "$root.err"
+# unusual-login alerts carry the verdict: samples/auth.log tells of carol's 03:12
+# login on web1, and this root is web1's, where carol is one sudo rule from root
+sample=${MOAT_SOURCE_ROOT:?}/samples/auth.log
+scan() { "$moat" scan --no-store --color never "$@" >"$root.out" 2>"$root.err"; }
+check "scan with --reach-root" scan --reach-root "$root" "$sample"
+check "carol's alert raised to critical" grep -q '^critical unusual_login user carol from 185.220.101.34 on web1' "$root.out"
+check "carol's alert carries her verdict" grep -qF -- '- reach: carol: root in 1 step (sudo NOPASSWD ALL — any command), evidence /etc/sudoers:1' "$root.out"
+check "and says why it was raised" grep -qF -- '- severity raised from high to critical: the account is 1 step from root' "$root.out"
+check "alice is not an account of this root: no verdict" test "$(grep -c -- '- reach:' "$root.out")" -eq 1
+check "scan --no-reach" scan --no-reach "$sample"
+check "no verdict, carol's alert stays high" bash -c '! grep -q -- "- reach:" "$0" && grep -q "^high unusual_login user carol" "$0"' "$root.out"
+printf 'db9\n' >"$root/etc/hostname"
+check "scan of another host's log" scan --reach-root "$root" "$sample"
+check "a log of web1 is not judged against db9's accounts" bash -c '! grep -q -- "- reach:" "$0"' "$root.out"
+# the seed case as it was: no useful root path, nothing to read; said, severity kept
+printf 'web1\n' >"$root/etc/hostname"
+printf 'root ALL=(ALL:ALL) ALL\n' >"$root/etc/sudoers"
+check "scan, carol without a path" scan --reach-root "$root" "$sample"
+check "her alert says so" grep -qF -- '- reach: carol: no path to root; reads no secret outside /home/carol' "$root.out"
+check "and keeps its severity" grep -q '^high unusual_login user carol' "$root.out"
 rm -f "$root.out" "$root.err"
-echo "1..28"
+echo "1..40"
 [ "$fails" -eq 0 ]

@@ -222,16 +222,16 @@ static void test_escape_table(void **state)
 {
 	(void)state;
 	const char *how;
-	assert_int_equal(escape_judge("/usr/bin/vim", "/etc/motd", &how), EV_SHELL);
-	assert_int_equal(escape_judge("/usr/bin/find", NULL, &how), EV_SHELL);
-	assert_int_equal(escape_judge("/usr/bin/find", "/var/log -name x", &how), EV_NONE);
-	assert_int_equal(escape_judge("/usr/bin/find", "/var/log/*", &how), EV_SHELL);
-	assert_int_equal(escape_judge("/usr/bin/python3.11", "", &how), EV_SHELL);
-	assert_int_equal(escape_judge("/usr/bin/python3", "/opt/tool.py", &how), EV_NONE);
-	assert_int_equal(escape_judge("/usr/bin/tee", NULL, &how), EV_WRITE);
-	assert_int_equal(escape_judge("/usr/bin/cat", NULL, &how), EV_READ);
-	assert_int_equal(escape_judge("/usr/bin/uptime", NULL, &how), EV_NONE);
-	assert_int_equal(escape_judge("/usr/bin/systemctl", "restart nginx", &how), EV_NONE);
+	assert_int_equal(escape_judge("/usr/bin/vim", "/etc/motd", &how), ESCV_SHELL);
+	assert_int_equal(escape_judge("/usr/bin/find", NULL, &how), ESCV_SHELL);
+	assert_int_equal(escape_judge("/usr/bin/find", "/var/log -name x", &how), ESCV_NONE);
+	assert_int_equal(escape_judge("/usr/bin/find", "/var/log/*", &how), ESCV_SHELL);
+	assert_int_equal(escape_judge("/usr/bin/python3.11", "", &how), ESCV_SHELL);
+	assert_int_equal(escape_judge("/usr/bin/python3", "/opt/tool.py", &how), ESCV_NONE);
+	assert_int_equal(escape_judge("/usr/bin/tee", NULL, &how), ESCV_WRITE);
+	assert_int_equal(escape_judge("/usr/bin/cat", NULL, &how), ESCV_READ);
+	assert_int_equal(escape_judge("/usr/bin/uptime", NULL, &how), ESCV_NONE);
+	assert_int_equal(escape_judge("/usr/bin/systemctl", "restart nginx", &how), ESCV_NONE);
 	assert_non_null(escape_find("/usr/bin/vim.basic"));
 	assert_non_null(escape_find("perl5.36.0"));
 	assert_null(escape_find("/usr/bin/3"));
