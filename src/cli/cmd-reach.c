@@ -195,6 +195,8 @@ int cmd_reach(int argc, char **argv)
 	po.format = json ? REACH_JSON : dot ? REACH_DOT : REACH_TEXT;
 	po.users = (const char *const *)argv + optind;
 	po.n_users = (size_t)(argc - optind);
+	ro.users = po.users;
+	ro.n_users = po.n_users;
 	bool show_progress = strcmp(prog, "always") == 0 || (strcmp(prog, "auto") == 0 && !quiet && isatty(STDERR_FILENO));
 	if (show_progress)
 		ro.progress = progress;

@@ -627,11 +627,16 @@ static int read_hostname(struct reach *r, const char *given)
 	return r->host ? 0 : -ENOMEM;
 }
 
-static void mark_analysed(struct reach *r)
+static void mark_analysed(struct reach *r, const struct reach_opts *o)
 {
 	size_t n = 0;
+	for (size_t k = 0; o && o->users && k < o->n_users; k++) {
+		const struct account *u = accounts_by_name(&r->acc, o->users[k]);
+		if (u && !r->g.analysed[u - r->acc.u] && n++ < RX_MAX_ANALYSED)
+			r->g.analysed[u - r->acc.u] = true;
+	}
 	for (size_t i = 0; i < r->acc.n; i++)
-		if (r->acc.u[i].login || r->acc.u[i].uid == 0) {
+		if ((r->acc.u[i].login || r->acc.u[i].uid == 0) && !r->g.analysed[i]) {
 			if (n++ < RX_MAX_ANALYSED)
 				r->g.analysed[i] = true;
 		}
@@ -696,7 +701,7 @@ int reach_new(const struct reach_opts *o, struct reach **ret, char **ret_err)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	mark_analysed(r);
+	mark_analysed(r, o);
 	rc = rx_targets_collect(&r->root, &r->acc, r->sd, &r->tg, &r->pr);
 	if (rc < 0)
 		goto fail;

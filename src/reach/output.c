@@ -87,40 +87,33 @@ static void verdict(const struct reach *r, size_t i, FILE *m, bool *needs_pw)
 		fputs(": no path to root", m);
 	} else {
 		fprintf(m, ": root in %d step%s (", d, d == 1 ? "" : "s");
-		/* the steps, membership hops folded into the step after them */
+		/* the steps; a group joined or an account become leads into the next */
 		size_t n = i;
-		bool first = true;
+		bool lead = true; /* the next step follows a lead-in, not ", then " */
 		char ev[2048] = "";
 		size_t evn = 0;
 		for (unsigned guard = 0; n != rx_node_root(g) && g->next[n] != SIZE_MAX && guard < 64; guard++) {
 			const struct rx_edge *e = &g->e[g->next[n]];
 			if (e->password)
 				*needs_pw = true;
+			if (!lead)
+				fputs(", then ", m);
+			put_text(m, e->what);
+			n = e->to;
 			if (e->kind == EDGE_MEMBER) {
-				if (!first)
-					fputs(", then ", m);
-				put_text(m, e->what);
 				fputs(": ", m);
-				first = true;
-				n = e->to;
+				lead = true;
 				continue;
 			}
-			if (!first && n < r->acc.n + r->acc.ng)
-				fputs(", then ", m);
-			if (n >= r->acc.n && n < r->acc.n + r->acc.ng && !first) {
-				/* already introduced */
-			}
-			put_text(m, e->what);
 			int w = snprintf(ev + evn, sizeof(ev) - evn, "%s%s", evn ? ", " : "", e->evidence);
 			if (w > 0 && (size_t)w < sizeof(ev) - evn)
 				evn += (size_t)w;
-			first = false;
-			n = e->to;
+			lead = false;
 			if (n != rx_node_root(g) && n < r->acc.n) {
 				fputs(" → as ", m);
 				put_text(m, r->acc.u[n].name);
 				fputs(": ", m);
-				first = true;
+				lead = true;
 			}
 		}
 		fputs("), evidence ", m);
@@ -218,13 +211,21 @@ int reach_summarize(const struct reach *r, const char *user, struct reach_summar
 		return -ENOENT;
 	}
 	size_t i = (size_t)(u - r->acc.u);
-	if (!r->g.analysed[i]) {
-		/* analysed on demand would need another pass; an account that
-		 * cannot log in and nobody becomes has no edges of its own */
-		fill_summary(r, i, ret);
-		return 0;
-	}
 	fill_summary(r, i, ret);
+	if (!r->g.analysed[i]) {
+		/* its edges were not computed: say so rather than "no path" */
+		ret->root_steps = -1;
+		char *buf = NULL;
+		size_t n = 0;
+		FILE *m = open_memstream(&buf, &n);
+		if (m) {
+			put_text(m, user);
+			fputs(": not analysed (it cannot log in and no rule makes anyone it; name it to analyse it)", m);
+			fclose(m);
+			snprintf(ret->verdict, sizeof(ret->verdict), "%s", buf);
+			free(buf);
+		}
+	}
 	return 0;
 }
 

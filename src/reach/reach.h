@@ -35,6 +35,10 @@ struct reach_opts {
 	const char *root;     /* "/" when NULL */
 	const char *hostname; /* the host part of sudoers rules: NULL reads ROOT/etc/hostname */
 	bool no_walk;	      /* skip the file-system walk (setuid, capabilities, secrets, sockets) */
+	/* accounts to analyse besides those that can log in (named on the
+	 * command line: a service account's rules matter when it is asked about) */
+	const char *const *users;
+	size_t n_users;
 	uint64_t max_files;   /* walk bound (0: 5,000,000 entries) */
 	/* called every few thousand entries during the walk (may be NULL) */
 	void (*progress)(void *ud, uint64_t files, const char *path);

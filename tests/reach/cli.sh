@@ -22,10 +22,10 @@ status() { # expected status, args...
 }
 jqe() { jq "$@" >/dev/null; } # jq's exit status (-e) alone: its output is not TAP
 mkdir -p "$root/etc" "$root/home/carol" "$root/home/dave"
-printf 'root:x:0:0::/root:/bin/bash\ncarol:x:1003:1003::/home/carol:/bin/bash\ndave:x:1004:1004::/home/dave:/bin/bash\nev\033]0;pwned\007il:x:1005:1005::/home/evil:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:0::/root:/bin/bash\ncarol:x:1003:1003::/home/carol:/bin/bash\ndave:x:1004:1004::/home/dave:/bin/bash\nev\033]0;pwned\007il:x:1005:1005::/home/evil:/bin/sh\nsvc:x:1200:1200::/srv:/usr/sbin/nologin\n' >"$root/etc/passwd"
 printf 'root:x:0:\ncarol:x:1003:\ndave:x:1004:\n' >"$root/etc/group"
 printf 'web1\n' >"$root/etc/hostname"
-printf 'carol ALL=(ALL) NOPASSWD: ALL\ndave db9 = NOPASSWD: ALL\n' >"$root/etc/sudoers"
+printf 'carol ALL=(ALL) NOPASSWD: ALL\ndave db9 = NOPASSWD: ALL\nsvc ALL=(ALL) NOPASSWD: ALL\n' >"$root/etc/sudoers"
 
 check "--help exits 0 and teaches" status 0 --help
 check "--help has examples" grep -q '^Examples:' "$root.out"
@@ -51,6 +51,10 @@ check "--json dave null" jqe -es 'map(select(.account=="dave"))[0].root_steps ==
 check "--dot" status 0 --root "$root" --dot carol
 check "--dot is a digraph" grep -q '^digraph reach {' "$root.out"
 check "--dot has carol's edge to root" grep -q 'sudo NOPASSWD ALL' "$root.out"
+check "a service account named is analysed" status 0 --root "$root" svc
+check "svc: root in 1 step" grep -q '^svc: root in 1 step (sudo NOPASSWD ALL — any command), evidence /etc/sudoers:3' "$root.out"
+check "but it is not among the default accounts" status 0 --root "$root"
+check "svc absent by default" bash -c '! grep -q "^svc:" "$0"' "$root.out"
 check "an unknown user is said so" status 0 --root "$root" nosuch
 check "nosuch line" grep -q '^nosuch: no such account in /etc/passwd' "$root.out"
 check "--no-walk" status 0 --root "$root" --no-walk --quiet carol
@@ -76,5 +80,5 @@ check "scan, carol without a path" scan --reach-root "$root" "$sample"
 check "her alert says so" grep -qF -- '- reach: carol: no path to root; reads no secret outside /home/carol' "$root.out"
 check "and keeps its severity" grep -q '^high unusual_login user carol' "$root.out"
 rm -f "$root.out" "$root.err"
-echo "1..40"
+echo "1..44"
 [ "$fails" -eq 0 ]
