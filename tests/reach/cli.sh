@@ -59,6 +59,9 @@ check "an unknown user is said so" status 0 --root "$root" nosuch
 check "nosuch line" grep -q '^nosuch: no such account in /etc/passwd' "$root.out"
 check "--no-walk" status 0 --root "$root" --no-walk --quiet carol
 check "--quiet keeps stderr empty" test ! -s "$root.err"
+# progress on a terminal only (script(1) provides the terminal)
+check "walk progress on a terminal" bash -c 'script -qec "$0 reach --root $1 carol" /dev/null | tr "\r" "\n" | grep -q "entries walked, at"' "$moat" "$root"
+check "none when piped" bash -c '! "$0" reach --root "$1" carol 2>&1 | grep -q "entries walked, at"' "$moat" "$root"
 # a bind mount of the root below itself: entered once, counted, no hang
 # (a user and mount namespace of our own; where unshare is not permitted, said)
 mkdir -p "$root/a/b"
@@ -91,5 +94,5 @@ check "scan, carol without a path" scan --reach-root "$root" "$sample"
 check "her alert says so" grep -qF -- '- reach: carol: no path to root; reads no secret outside /home/carol' "$root.out"
 check "and keeps its severity" grep -q '^high unusual_login user carol' "$root.out"
 rm -f "$root.out" "$root.err"
-echo "1..46"
+echo "1..48"
 [ "$fails" -eq 0 ]
