@@ -35,6 +35,7 @@
 #define PROG_MAX 128 /* longest program name taken as one */
 #define HOST_MAX 255
 #define SCRATCH_MAX (64u << 20) /* longest journal JSON line we unescape */
+#define PREV_MAX 8192u /* longest line kept for "last message repeated" */
 
 enum tz_kind {
 	TZK_UTC,
@@ -93,6 +94,12 @@ struct header_ctx {
 
 	char *scratch; /* journal JSON: unescaped fields */
 	size_t scratch_size;
+
+	/* The last text line with a header, for a following "last message
+	 * repeated N times" (which names no program): a copy, since the
+	 * caller's line buffer moves on. Forgotten when a new input starts. */
+	char *prev; /* PREV_MAX bytes, allocated with the context */
+	size_t prev_len; /* 0: none (or it was longer than PREV_MAX) */
 };
 
 /* ---- calendar ---------------------------------------------------------- */
@@ -489,6 +496,9 @@ struct header_ctx *header_ctx_new(const char *tz)
 	struct header_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return NULL;
+	ctx->prev = malloc(PREV_MAX);
+	if (!ctx->prev)
+		return header_ctx_free(ctx);
 	if (!tz) {
 		tzset();
 		ctx->kind = TZK_LIBC;
@@ -510,6 +520,7 @@ struct header_ctx *header_ctx_free(struct header_ctx *ctx)
 	free(ctx->at);
 	free(ctx->off);
 	free(ctx->scratch);
+	free(ctx->prev);
 	free(ctx);
 	return NULL;
 }
@@ -526,6 +537,7 @@ void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 	ctx->yc_mon = 0;
 	ctx->hc_ok = false;
 	ctx->last_time_us = mtime_s * 1000000;
+	ctx->prev_len = 0;
 }
 
 /* Day number of (month, day) in the year inferred from the mtime: the
@@ -860,7 +872,9 @@ static inline const char *parse_prog(const char *p, const char *e, struct sv *re
 
 /* ---- message post-processing ------------------------------------------- */
 
-/* rsyslog's "message repeated N times: [ MSG]" → MSG, repeat N. */
+/* rsyslog's "message repeated N times: [ MSG]" → MSG, repeat N. The
+ * closing bracket may be followed by a CR (a file with CRLF line ends) or
+ * blanks. */
 static void unwrap_repeat(struct syslog_header *h)
 {
 	struct sv m = h->msg;
@@ -871,10 +885,32 @@ static void unwrap_repeat(struct syslog_header *h)
 		return;
 	m = sv_skip(m, (size_t)i + strlen(" times: ["));
 	(void)sv_consume(&m, " ");
+	while (m.n && (m.p[m.n - 1] == '\r' || m.p[m.n - 1] == ' ' || m.p[m.n - 1] == '\t'))
+		m.n--;
 	if (sv_consume_end(&m, "]"))
 		(void)sv_consume_end(&m, " ");
 	h->msg = m;
 	h->repeat = (uint32_t)n;
+}
+
+/* Classic syslogd's "last message repeated N times" (sysklogd, the BSDs;
+ * macOS and newer FreeBSD wrap it in "--- … ---"), a line of its own with
+ * no program: N, or 0 when msg is not one. */
+static uint32_t last_repeated(struct sv m)
+{
+	unsigned long long n;
+	long i;
+	while (m.n && (m.p[m.n - 1] == '\r' || m.p[m.n - 1] == ' '))
+		m.n--;
+	if (sv_consume(&m, "--- "))
+		(void)sv_consume_end(&m, " ---");
+	if (!sv_consume(&m, "last message repeated ") ||
+	    (!sv_consume_end(&m, " times") && !sv_consume_end(&m, " time")))
+		return 0;
+	i = (long)m.n;
+	if (i == 0 || sv_to_u64(m, UINT32_MAX, &n) < 0 || n == 0)
+		return 0;
+	return (uint32_t)n;
 }
 
 /* Solaris' "[ID 123456 auth.info] " message prefix. */
@@ -1065,6 +1101,8 @@ static int parse_tail(struct header_ctx *ctx, const char *p, const char *e, stru
 			return 0;
 		h->host = sv_make(p, (size_t)(t - p));
 		p = t < e ? t + 1 : e;
+		while (_unlikely_(p < e && *p == ' ')) /* "host  prog[1]:" */
+			p++;
 		q = parse_prog(p, e, &h->program, &h->pid);
 		if (!q)
 			q = tail_unusual(start, e, h);
@@ -1246,9 +1284,9 @@ out:
 
 /* ---- entry point ------------------------------------------------------- */
 
-int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *ret)
+/* One line's header into *h (set up by the caller); 1 or 0. */
+static int parse_line(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *h)
 {
-	struct syslog_header h = { .pid = -1, .repeat = 1, .in_line = true };
 	const char *p = line, *e = line + len;
 	bool spaced = false;
 	int r;
@@ -1256,9 +1294,9 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 	if (len == 0)
 		return 0;
 	if (*p == '{') {
-		r = parse_json(ctx, line, len, &h);
-		h.in_line = sv_within(h.host, line, len) && sv_within(h.program, line, len) &&
-			    sv_within(h.msg, line, len);
+		r = parse_json(ctx, line, len, h);
+		h->in_line = sv_within(h->host, line, len) && sv_within(h->program, line, len) &&
+			     sv_within(h->msg, line, len);
 		goto done;
 	}
 	if (*p == '<') {
@@ -1273,22 +1311,55 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 		for (n = 0; p + n < e && n < 4 && digit(p[n]) >= 0;)
 			n++;
 		if (n >= 1 && n <= 3 && p + n < e && p[n] == ' ') {
-			r = parse_5424(ctx, p, e, &h);
+			r = parse_5424(ctx, p, e, h);
 			goto done;
 		}
 	}
 	if (p < e && digit(*p) >= 0)
-		p = parse_iso_time(ctx, p, e, &h.time_us, &spaced);
+		p = parse_iso_time(ctx, p, e, &h->time_us, &spaced);
 	else
-		p = parse_bsd_time(ctx, p, e, &h.time_us);
+		p = parse_bsd_time(ctx, p, e, &h->time_us);
 	if (!p || p >= e || *p != ' ')
 		return 0;
-	r = parse_tail(ctx, p + 1, e, &h, spaced);
+	/* more than one space: rsyslog's empty %HOSTNAME% ("TIME  prog[1]: …"),
+	 * macOS log's two ("…-0700  localhost sshd[1]: …") */
+	do
+		p++;
+	while (_unlikely_(p < e && *p == ' '));
+	r = parse_tail(ctx, p, e, h, spaced);
 done:
 	if (r <= 0)
 		return 0;
-	if (!h.time_guessed)
-		ctx->last_time_us = h.time_us;
+	if (!h->time_guessed)
+		ctx->last_time_us = h->time_us;
+	return 1;
+}
+
+int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *ret)
+{
+	struct syslog_header h = { .pid = -1, .repeat = 1, .in_line = true };
+	uint32_t n;
+
+	if (!parse_line(ctx, line, len, &h))
+		return 0;
+	if (_unlikely_(h.program.n == 0 && (n = last_repeated(h.msg)) > 0)) {
+		/* the previous line again, n more times, until this line's time */
+		struct syslog_header again = { .pid = -1, .repeat = 1 };
+		if (ctx->prev_len && parse_line(ctx, ctx->prev, ctx->prev_len, &again)) {
+			uint64_t c = (uint64_t)again.repeat * n;
+			again.repeat = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+			again.time_us = h.time_us;
+			again.time_guessed = h.time_guessed;
+			again.in_line = false;
+			h = again;
+		}
+	} else if (h.in_line) {
+		/* the line this one was: kept for a "last message repeated" after it */
+		ctx->prev_len = len <= PREV_MAX ? len : 0;
+		memcpy(ctx->prev, line, ctx->prev_len);
+	} else {
+		ctx->prev_len = 0; /* journald never writes such a line */
+	}
 	/* Copied one word at a time, as the parse stored them: a struct copy
 	 * becomes 16-byte loads of pairs of 8-byte stores still in the store
 	 * buffer, which cannot be forwarded (a stall on every line). The empty

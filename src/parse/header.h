@@ -30,7 +30,21 @@
  *                 sshd[1]: msg"), host is empty. A host followed by
  *                 something that is not a program form gives an empty
  *                 program and the rest as msg ("host -- MARK --").
- *   rsyslog's "message repeated N times: [ msg]" → msg, repeat = N.
+ *   rsyslog's "message repeated N times: [ msg]" → msg, repeat = N (a CR
+ *                 after the bracket, as in CRLF files, is allowed).
+ *   classic syslogd's "last message repeated N times" (sysklogd, the BSDs;
+ *                 "--- last message repeated N time(s) ---" on macOS): a line
+ *                 of its own naming no program. It stands for the previous
+ *                 text line of the same input: that line is returned again,
+ *                 repeat = N (times its own), time = the marker's. The
+ *                 context keeps a copy of each line for this (up to 8 KiB;
+ *                 after a longer one, or at the start of an input, or after
+ *                 a journal entry, the marker is left as a program-less
+ *                 message).
+ *   repeated spaces between the time, host and program are one separator;
+ *                 an empty host field (rsyslog's empty %HOSTNAME%:
+ *                 "TIME  sshd[1]: msg") gives an empty host. Nothing after
+ *                 the program token is ever read as a header field.
  *
  * Banner forms, tried only when the usual ones fail (SSHGuard's tests):
  *   busybox       "Jun 20 02:18:39 vps auth.info sshd[1]: msg" (a
@@ -38,7 +52,8 @@
  *   FreeBSD -v    "Jan  1 00:00:00 <10.5> foxtrot sshd[1]: msg" ("<auth.info>"
  *                 with -vv); dropped, the host may be absent
  *   macOS         "2018-12-20 10:09:05.180218+0000 localhost sshd[1]: msg"
- *                 (a space for the 'T')
+ *                 (a space for the 'T'); `log show --style syslog` writes
+ *                 two spaces after the time ("…-0700  localhost sshd[1]: …")
  *   rsyslog       "… bastion sshd[20974] error: …" (no colon after "[pid]")
  *   socklog       "2015-05-27T04:31:28.10040 auth.info: [Mmm dd hh:mm:ss ]
  *                 [host ]sshd[1]: msg" (the outer time is kept) or, with no
@@ -59,8 +74,9 @@
  * offset in force before the change.
  *
  * The parser never allocates per line (journal JSON excepted: jansson
- * builds a tree): views point into the line or into ctx's scratch buffer
- * (JSON unescaping), valid until the next call on the same ctx.
+ * builds a tree): views point into the line or into ctx's buffers (JSON
+ * unescaping; the copy of the line a "last message repeated" stands for),
+ * valid until the next call on the same ctx.
  */
 #pragma once
 
@@ -91,12 +107,14 @@ struct header_ctx;
 struct header_ctx *header_ctx_new(const char *tz);
 struct header_ctx *header_ctx_free(struct header_ctx *ctx);
 
-/* The file about to be read was last modified at mtime (seconds, UTC):
- * RFC 3164 years are inferred from it. 0 means "now". A line's month and
+/* A new input begins: the file about to be read was last modified at
+ * mtime (seconds, UTC). RFC 3164 years are inferred from it. 0 means "now". A line's month and
  * day take the year of the mtime's local date, or the year before when
  * they fall more than one day after that date (a file written on Jan 3
  * holding "Dec 31" lines); "Feb 29" takes the latest leap year. Also
- * resets the time used for lines without one (time_guessed) to mtime. */
+ * resets the time used for lines without one (time_guessed) to mtime, and
+ * forgets the previous line (a "last message repeated" at the start of an
+ * input repeats nothing). */
 void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s);
 
 /* Parses one line (no trailing newline; may contain NUL and invalid UTF-8).

@@ -23,6 +23,7 @@
 #include "../test-tz.h"
 
 #define MTIME_DEFAULT "2026-11-15T12:00:00Z"
+#define PREV_TEST_LEN 9000 /* longer than the previous line header.c keeps */
 
 struct hcase {
 	const char *tz; /* NULL: "UTC" */
@@ -274,6 +275,31 @@ static const struct hcase cases[] = {
 	   "May 27 04:31:28"),
 	OK("2015-05-27T04:31:27Z kern.foo: x", "2015-05-27T04:31:27Z", "", "kern.foo", -1, "x"),
 	OK("2015-05-27T04:31:27Z h auth.info: x", "2015-05-27T04:31:27Z", "h", "auth.info", -1, "x"),
+	/* repeated spaces between the fields; rsyslog's empty %HOSTNAME% */
+	OK("Nov  1 00:00:01  host p: m", "2026-11-01T00:00:01Z", "host", "p", -1, "m"),
+	OK("Nov  1 00:00:01  sshd[1]: empty host", "2026-11-01T00:00:01Z", "", "sshd", 1, "empty host"),
+	OK("Nov  1 00:00:01 host  sshd[1]: two spaces", "2026-11-01T00:00:01Z", "host", "sshd", 1, "two spaces"),
+	OK("Nov  1 00:00:01    host    sshd[1]: many", "2026-11-01T00:00:01Z", "host", "sshd", 1, "many"),
+	OK("2026-11-01T00:00:01Z  sudo: alice : x", "2026-11-01T00:00:01Z", "", "sudo", -1, "alice : x"),
+	OK("<13>Nov  1 00:00:01  sshd[1]: pri, empty host", "2026-11-01T00:00:01Z", "", "sshd", 1, "pri, empty host"),
+	/* macOS `log show --style syslog`: two spaces after the time */
+	OK("2020-03-24 08:38:42.344447-0700  localhost sshd[2519]: Invalid user admin from 1.2.3.4 port 22",
+	   "2020-03-24T15:38:42.344447Z", "localhost", "sshd", 2519, "Invalid user admin from 1.2.3.4 port 22"),
+	OK("2020-03-24 08:38:42.344447-0700  localhost sshd[2519]: error: PAM: authentication error for illegal user "
+	   "x from 1.2.3.4",
+	   "2020-03-24T15:38:42.344447Z", "localhost", "sshd", 2519,
+	   "error: PAM: authentication error for illegal user x from 1.2.3.4"),
+	/* what follows the program is the message, whatever it looks like: a
+	 * header written into it (by a client) stays message */
+	OK("Nov  1 00:00:01 host sshd[1]:  Nov  1 00:00:02 evil sudo[2]: x", "2026-11-01T00:00:01Z", "host", "sshd",
+	   1, " Nov  1 00:00:02 evil sudo[2]: x"),
+	OK("Nov  1 00:00:01 host sshd[1]: Invalid user x  sudo[2]: y from 1.2.3.4", "2026-11-01T00:00:01Z", "host",
+	   "sshd", 1, "Invalid user x  sudo[2]: y from 1.2.3.4"),
+	/* rsyslog's repeat in a CRLF file */
+	{ .line = "Dec 10 07:13:56 LabSZ sshd[24227]: message repeated 5 times: [ Failed password for root from "
+		  "5.36.59.76 port 42393 ssh2]\r",
+	  .ret = 1, .time = "2026-12-10T07:13:56Z", .host = "LabSZ", .program = "sshd", .pid = 24227,
+	  .msg = "Failed password for root from 5.36.59.76 port 42393 ssh2", .repeat = 5, .mtime = "2026-12-11T00:00:00Z" },
 	/* multilog/s6-log before a program's stderr (sshd -e): no host, no program */
 	OK("2018-06-26 13:22:02.108781500 Failed password for woold from 10.10.10.76 port 34718 ssh2",
 	   "2018-06-26T13:22:02.108781Z", "", "", -1, "Failed password for woold from 10.10.10.76 port 34718 ssh2"),
@@ -291,7 +317,6 @@ static const struct hcase cases[] = {
 	NO("Nov"),
 	NO("Nov  1 00:00:01"),
 	NO("Nov  1 00:00:01 "),
-	NO("Nov  1 00:00:01  host p: m"),
 	NO("Nov  1 00:00:01.123456"),
 	NO("2026-11-01T00:00:01Z"),
 	NO("2026-11-01T00:00:01Z "),
@@ -444,6 +469,85 @@ static void test_last_good_time(void **state)
 	assert_int_equal(header_parse(ctx, "Jan  1 00:00:00 h p: m", 22, &h), 1);
 	assert_true(h.time_us <= (int64_t)time(NULL) * 1000000);
 	assert_true(h.time_us > ((int64_t)time(NULL) - 367 * 86400) * 1000000);
+	header_ctx_free(ctx);
+}
+
+/* Classic syslogd's "last message repeated N times": the previous line of
+ * the same input again, N times, at the marker's time; the previous line
+ * is a copy (the caller's buffer is gone by then). */
+static void test_last_repeated(void **state)
+{
+	static const struct {
+		const char *line;
+		int ret;
+		const char *program, *msg;
+		int32_t pid;
+		uint32_t repeat;
+		const char *time;
+		bool new_input; /* header_ctx_set_mtime() before this line */
+	} seq[] = {
+		{ "Nov  1 00:00:01 host sshd[7]: Failed password for root from 1.2.3.4 port 22 ssh2", 1, "sshd",
+		  "Failed password for root from 1.2.3.4 port 22 ssh2", 7, 1, "2026-11-01T00:00:01Z", false },
+		{ "Nov  1 00:00:09 host last message repeated 3 times", 1, "sshd",
+		  "Failed password for root from 1.2.3.4 port 22 ssh2", 7, 3, "2026-11-01T00:00:09Z", false },
+		/* a marker is not itself the previous line */
+		{ "Nov  1 00:00:10 host --- last message repeated 1 time ---\r", 1, "sshd",
+		  "Failed password for root from 1.2.3.4 port 22 ssh2", 7, 1, "2026-11-01T00:00:10Z", false },
+		/* an rsyslog repeat repeated: the counts multiply */
+		{ "Nov  1 00:00:11 host sshd[8]: message repeated 2 times: [ Invalid user a from 1.2.3.5]", 1, "sshd",
+		  "Invalid user a from 1.2.3.5", 8, 2, "2026-11-01T00:00:11Z", false },
+		{ "Nov  1 00:00:12 host last message repeated 5 times", 1, "sshd", "Invalid user a from 1.2.3.5", 8, 10,
+		  "2026-11-01T00:00:12Z", false },
+		/* not markers */
+		{ "Nov  1 00:00:13 host last message repeated 0 times", 1, "", "last message repeated 0 times", -1, 1,
+		  "2026-11-01T00:00:13Z", false },
+		{ "Nov  1 00:00:14 host last message repeated many times", 1, "", "last message repeated many times", -1,
+		  1, "2026-11-01T00:00:14Z", false },
+		{ "Nov  1 00:00:15 host sshd[9]: last message repeated 2 times", 1, "sshd", "last message repeated 2 times",
+		  9, 1, "2026-11-01T00:00:15Z", false },
+		/* a new input forgets the previous line: the marker stays a message */
+		{ "Nov  1 00:00:16 host last message repeated 2 times", 1, "", "last message repeated 2 times", -1, 1,
+		  "2026-11-01T00:00:16Z", true },
+		/* a journal entry is never repeated that way */
+		{ "{\"__REALTIME_TIMESTAMP\":\"1793491217000000\",\"SYSLOG_IDENTIFIER\":\"sshd\",\"MESSAGE\":\"x\"}", 1,
+		  "sshd", "x", -1, 1, "2026-11-01T00:00:17Z", false },
+		{ "Nov  1 00:00:18 host last message repeated 2 times", 1, "", "last message repeated 2 times", -1, 1,
+		  "2026-11-01T00:00:18Z", false },
+	};
+	struct header_ctx *ctx = header_ctx_new("UTC");
+	char big[PREV_TEST_LEN];
+	struct syslog_header h;
+	(void)state;
+	assert_non_null(ctx);
+	header_ctx_set_mtime(ctx, rfc3339(MTIME_DEFAULT) / 1000000);
+	for (size_t i = 0; i < ELEMENTSOF(seq); i++) {
+		char *copy;
+		int r;
+		if (seq[i].new_input)
+			header_ctx_set_mtime(ctx, rfc3339(MTIME_DEFAULT) / 1000000);
+		r = parse_copy(ctx, seq[i].line, strlen(seq[i].line), &h, &copy);
+		free(copy); /* the marker's views must not need the earlier line's buffer */
+		assert_int_equal(r, seq[i].ret);
+		check_sv(h.program, seq[i].program, "program", seq[i].line);
+		check_sv(h.msg, seq[i].msg, "msg", seq[i].line);
+		if (h.pid != seq[i].pid)
+			BAD("%s: pid %d, want %d", seq[i].line, (int)h.pid, (int)seq[i].pid);
+		if (h.repeat != seq[i].repeat)
+			BAD("%s: repeat %u, want %u", seq[i].line, h.repeat, seq[i].repeat);
+		if (h.time_us != rfc3339(seq[i].time))
+			BAD("%s: wrong time", seq[i].line);
+	}
+	/* a previous line longer than what is kept: the marker stays a message */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "Nov  1 00:00:20 host sshd[1]: ", 30);
+	assert_int_equal(header_parse(ctx, big, sizeof(big), &h), 1);
+	{
+		static const char marker[] = "Nov  1 00:00:21 host last message repeated 2 times";
+		assert_int_equal(header_parse(ctx, marker, sizeof(marker) - 1, &h), 1);
+	}
+	check_sv(h.msg, "last message repeated 2 times", "msg", "after a long line");
+	assert_int_equal(h.repeat, 1);
+	assert_int_equal(n_bad, 0);
 	header_ctx_free(ctx);
 }
 
@@ -830,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_ctx),
 		cmocka_unit_test(test_last_good_time),
+		cmocka_unit_test(test_last_repeated),
 		cmocka_unit_test(test_zones_vs_libc),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_mutations),
