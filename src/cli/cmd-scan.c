@@ -22,6 +22,7 @@
 struct scan {
 	struct output_opts out;
 	bool events; /* --events: print every decoded event instead of alerts */
+	bool print_missed; /* --missed: print every line not understood instead of alerts */
 	int fail_on; /* severity, or -1 */
 	uint64_t n_alerts_old; /* raised again, already stored by an earlier run */
 	int max_severity;
@@ -46,6 +47,8 @@ static void usage(FILE *f)
 	      "Options:\n"
 	      "  --json             one JSON object per alert (or event) per line\n"
 	      "  --events           print every decoded event instead of alerts\n"
+	      "  --missed           print every line moat did not understand (file:line, why,\n"
+	      "                     the line) instead of alerts; with --events, both\n"
 	      "  --fail-on SEV      exit 1 when an alert of severity SEV or higher is raised\n"
 	      "                     (low, medium, high, critical)\n"
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
@@ -68,6 +71,7 @@ static void usage(FILE *f)
 	      "  moat scan /var/log/auth.log.2.gz      # one rotated file\n"
 	      "  journalctl -o json -u ssh | moat scan -\n"
 	      "  moat scan --json --fail-on high logs/ | jq .\n"
+	      "  moat scan --missed --no-store /var/log/auth.log   # what moat skipped, and why\n"
 	      "\n"
 	      "Exit status: 0 done, 1 an alert at or above --fail-on, 2 bad usage or\n"
 	      "unreadable input.\n",
@@ -98,7 +102,7 @@ static void on_alert(void *ud, const struct alert *a, bool is_new)
 	}
 	if ((int)a->severity > s->max_severity)
 		s->max_severity = (int)a->severity;
-	if (!s->events)
+	if (!s->events && !s->print_missed)
 		output_alert(stdout, &s->out, a);
 }
 
@@ -106,6 +110,86 @@ static void on_event(void *ud, const struct event *ev)
 {
 	struct scan *s = ud;
 	output_event(stdout, &s->out, ev);
+}
+
+static void on_missed(void *ud, const struct origin *at, const struct missed_shape *why, struct sv line)
+{
+	struct scan *s = ud;
+	output_missed(stdout, &s->out, at, why, line);
+}
+
+/* "sshd 400, sudo 12, +2 more": the programs of the rows of reason why,
+ * most lines first. */
+static void print_programs(FILE *f, struct missed *m, enum missed_why why)
+{
+	struct {
+		const char *program;
+		uint64_t n;
+	} p[MISSED_ROWS_MAX + MISSED_WHY_MAX];
+	const struct missed_row *r;
+	size_t np = 0, shown = 0;
+
+	for (size_t i = 0; (r = missed_row(m, i)); i++) {
+		size_t k = 0;
+		if (r->why != why)
+			continue;
+		while (k < np && strcmp(p[k].program, r->program) != 0)
+			k++;
+		if (k == np) {
+			p[np].program = r->program;
+			p[np++].n = 0;
+		}
+		p[k].n += r->n;
+	}
+	/* a program's rows add up: sort again (insertion: a few programs) */
+	for (size_t i = 1; i < np; i++)
+		for (size_t j = i; j > 0 && p[j].n > p[j - 1].n; j--) {
+			__typeof__(p[0]) t = p[j];
+			p[j] = p[j - 1];
+			p[j - 1] = t;
+		}
+	for (; shown < np && shown < 3; shown++)
+		fprintf(f, "%s%s %" PRIu64, shown ? ", " : "", p[shown].program, p[shown].n);
+	if (np > shown)
+		fprintf(f, ", +%zu more", np - shown);
+}
+
+/* The summary's words on the lines not understood (program names were
+ * escaped by missed_classify) and the events that blamed no one. */
+static void print_missed_summary(FILE *f, const struct scan *s, struct missed *m, uint64_t ambiguous)
+{
+	struct missed_stats st;
+	uint64_t nu;
+	missed_get_stats(m, &st);
+	nu = st.by_why[MISSED_NOT_UNDERSTOOD] + st.by_why[MISSED_NO_PROGRAM] + st.by_why[MISSED_NO_HEADER];
+	if (nu) {
+		const char *sep = "";
+		fprintf(f, "; %" PRIu64 " line%s not understood (", nu, nu == 1 ? "" : "s");
+		if (st.by_why[MISSED_NOT_UNDERSTOOD]) {
+			print_programs(f, m, MISSED_NOT_UNDERSTOOD);
+			sep = "; ";
+		}
+		if (st.by_why[MISSED_NO_HEADER]) {
+			fprintf(f, "%s%" PRIu64 " without a syslog header", sep, st.by_why[MISSED_NO_HEADER]);
+			sep = "; ";
+		}
+		if (st.by_why[MISSED_NO_PROGRAM])
+			fprintf(f, "%s%" PRIu64 " without a program name", sep, st.by_why[MISSED_NO_PROGRAM]);
+		fputc(')', f);
+	}
+	if (st.by_why[MISSED_NO_DECODER]) {
+		fprintf(f, "; %" PRIu64 " line%s of programs moat does not read (", st.by_why[MISSED_NO_DECODER],
+			st.by_why[MISSED_NO_DECODER] == 1 ? "" : "s");
+		print_programs(f, m, MISSED_NO_DECODER);
+		fputc(')', f);
+	}
+	if (st.lines && !s->print_missed)
+		fputs(" [moat scan --missed lists them]", f);
+	if (ambiguous)
+		fprintf(f,
+			"; %" PRIu64 " event%s with an ambiguous source (attacker text could have written the "
+			"address: no one blamed)",
+			ambiguous, ambiguous == 1 ? "" : "s");
 }
 
 static void on_notice(void *ud, const char *msg)
@@ -140,10 +224,12 @@ static void on_progress(void *ud, const struct source_input *in, uint64_t done)
 
 int cmd_scan(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_EVENTS, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT, O_REACH_ROOT, O_NO_REACH };
+	enum { O_JSON = 256, O_EVENTS, O_MISSED, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT, O_REACH_ROOT,
+	       O_NO_REACH };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "events", no_argument, NULL, O_EVENTS },
+		{ "missed", no_argument, NULL, O_MISSED },
 		{ "fail-on", required_argument, NULL, O_FAIL_ON },
 		{ "db", required_argument, NULL, O_DB },
 		{ "no-store", no_argument, NULL, O_NO_STORE },
@@ -177,6 +263,9 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case O_EVENTS:
 			s.events = true;
+			break;
+		case O_MISSED:
+			s.print_missed = true;
 			break;
 		case O_FAIL_ON:
 			s.fail_on = cli_fail_on_severity(optarg);
@@ -298,6 +387,7 @@ int cmd_scan(int argc, char **argv)
 		.on_alert = on_alert,
 		.on_progress = on_progress,
 		.on_notice = on_notice,
+		.on_missed = s.print_missed ? on_missed : NULL,
 		.ud = &s,
 	};
 	free(err);
@@ -347,9 +437,7 @@ int cmd_scan(int argc, char **argv)
 			" events decoded, %" PRIu64 " alert%s",
 			st.inputs, st.inputs == 1 ? "" : "s", st.source.lines, (double)st.source.bytes / 1e6, st.events,
 			st.alerts_new, st.alerts_new == 1 ? "" : "s");
-		if (st.source.lines > st.syslog + st.unfinished)
-			fprintf(stderr, "; %" PRIu64 " lines were not syslog lines",
-				st.source.lines - st.syslog - st.unfinished);
+		print_missed_summary(stderr, &s, pipeline_missed(pl), st.ambiguous);
 		if (st.source.truncated_lines)
 			fprintf(stderr, "; %" PRIu64 " overlong lines cut", st.source.truncated_lines);
 		if (st.source.skipped_bytes)

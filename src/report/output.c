@@ -342,3 +342,47 @@ void output_event(FILE *f, const struct output_opts *o, const struct event *ev)
 		event_text(&b, ev, src);
 	obuf_flush(&b);
 }
+
+#define MISSED_LINE_MAX 4096 /* bytes of a missed line shown */
+
+void output_missed(FILE *f, const struct output_opts *o, const struct origin *at, const struct missed_shape *sh,
+		   struct sv line)
+{
+	struct obuf b;
+	obuf_init(&b, f);
+	if (o->json) {
+		obuf_puts(&b, "{\"file\":\"");
+		obuf_json(&b, sv_cstr(at->file));
+		obuf_puts(&b, "\",\"line\":");
+		obuf_u64(&b, at->line);
+		obuf_puts(&b, ",\"why\":\"");
+		obuf_puts(&b, missed_why_id(sh->why));
+		obuf_putc(&b, '"');
+		json_str(&b, "program", sv_cstr(sh->program), true, true);
+		json_str(&b, "shape", sv_cstr(sh->words), true, true);
+		json_str(&b, "text", line.n > MISSED_LINE_MAX ? sv_make(line.p, MISSED_LINE_MAX) : line, false, true);
+		obuf_write(&b, "}\n", 2);
+	} else {
+		obuf_text(&b, sv_cstr(at->file), 0);
+		obuf_putc(&b, ':');
+		obuf_u64(&b, at->line);
+		obuf_write(&b, ": ", 2);
+		if (o->color)
+			obuf_puts(&b, C_DIM);
+		if (sh->program[0] && sh->why == MISSED_NOT_UNDERSTOOD) {
+			obuf_puts(&b, sh->program); /* escaped by missed_classify */
+			obuf_putc(&b, ' ');
+		}
+		obuf_puts(&b, missed_why_name(sh->why));
+		if (sh->program[0] && sh->why == MISSED_NO_DECODER) {
+			obuf_putc(&b, ' ');
+			obuf_puts(&b, sh->program);
+		}
+		if (o->color)
+			obuf_puts(&b, C_RESET);
+		obuf_write(&b, ": ", 2);
+		obuf_text(&b, line, MISSED_LINE_MAX);
+		obuf_putc(&b, '\n');
+	}
+	obuf_flush(&b);
+}

@@ -26,6 +26,7 @@ struct pipeline {
 	struct store *st;
 	struct header_ctx *hdr;
 	struct attempts *att;
+	struct missed *missed;
 	struct detect *det;
 	struct pipeline_stats stats;
 	bool failed; /* the store could not be written */
@@ -271,6 +272,11 @@ int pipeline_new(const struct pipeline_config *cfg, const struct source_list *in
 		r = perr(p, -EINVAL, "--tz: unknown time zone '%s'", cfg->tz ? cfg->tz : "");
 		goto fail;
 	}
+	p->missed = missed_new();
+	if (!p->missed) {
+		r = perr(p, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (p->st) {
 		r = open_run(p, inputs);
 		if (r < 0)
@@ -303,6 +309,7 @@ struct pipeline *pipeline_free(struct pipeline *p)
 	detect_free(p->det);
 	attempts_free(p->att);
 	header_ctx_free(p->hdr);
+	missed_free(p->missed);
 	source_close(p->rd);
 	free(p->cur.path);
 	free(p->err);
@@ -313,6 +320,11 @@ struct pipeline *pipeline_free(struct pipeline *p)
 bool pipeline_failed(const struct pipeline *p)
 {
 	return p->failed;
+}
+
+struct missed *pipeline_missed(struct pipeline *p)
+{
+	return p->missed;
 }
 
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *ret)
@@ -417,6 +429,15 @@ static void progress(struct pipeline *p, const struct source_input *in)
 		p->cfg.on_progress(p->cfg.ud, in, source_progress(p->rd));
 }
 
+/* A line no header parser or decoder understood (h: its header, if any). */
+static void note_missed(struct pipeline *p, const struct syslog_header *h, const struct source_line *l)
+{
+	struct missed_shape why;
+	missed_note(p->missed, h, l->p, l->n, &why);
+	if (p->cfg.on_missed)
+		p->cfg.on_missed(p->cfg.ud, &l->origin, &why, sv_make(l->p, l->n));
+}
+
 int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_err)
 {
 	struct source_line l;
@@ -454,17 +475,24 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 		}
 		if (replay)
 			p->stats.replayed++;
-		if (header_parse(p->hdr, l.p, l.n, &h) <= 0)
+		if (header_parse(p->hdr, l.p, l.n, &h) <= 0) {
+			if (!replay)
+				note_missed(p, NULL, &l);
 			continue;
+		}
 		p->stats.syslog++;
 		event_init(&ev);
-		if (decode(&h, &ev) <= 0)
+		if (decode(&h, &ev) <= 0) {
+			if (!replay)
+				note_missed(p, &h, &l);
 			continue;
+		}
 		ev.origin = l.origin;
 		ev.flags |= l.flags;
 		attempts_apply(p->att, &ev); /* the one definition of a login attempt, before anything counts */
 		if (!replay) {
 			p->stats.events++;
+			p->stats.ambiguous += (ev.flags & EVF_AMBIGUOUS_SOURCE) != 0;
 			if (p->cfg.on_event)
 				p->cfg.on_event(p->cfg.ud, &ev);
 			if (p->st && !p->failed) {

@@ -28,6 +28,7 @@
 
 #include "core/alert.h"
 #include "core/event.h"
+#include "parse/missed.h"
 #include "source/source.h"
 
 struct store;
@@ -53,6 +54,10 @@ struct pipeline_config {
 	void (*on_progress)(void *ud, const struct source_input *in, uint64_t done);
 	/* Something a person should know that is not an error. */
 	void (*on_notice)(void *ud, const char *msg);
+	/* Each line no header parser or decoder understood, with why
+	 * (NULL: none; counted in pipeline_missed() either way). Not called
+	 * for lines read again to finish an interrupted run. */
+	void (*on_missed)(void *ud, const struct origin *at, const struct missed_shape *why, struct sv line);
 	void *ud;
 };
 
@@ -61,6 +66,7 @@ struct pipeline_stats {
 	uint64_t inputs; /* read to their end */
 	uint64_t syslog; /* lines with a syslog header */
 	uint64_t events; /* decoded */
+	uint64_t ambiguous; /* of which with EVF_AMBIGUOUS_SOURCE: attacker text could have written the address */
 	uint64_t alerts; /* raised */
 	uint64_t alerts_new; /* of which not stored before */
 	uint64_t replayed; /* lines read again to finish an interrupted run */
@@ -91,6 +97,9 @@ bool pipeline_failed(const struct pipeline *p);
 int pipeline_finish(struct pipeline *p, char **ret_err);
 
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *ret);
+/* The lines not understood so far, by reason, program and shape (owned by
+ * the pipeline; see parse/missed.h). */
+struct missed *pipeline_missed(struct pipeline *p);
 /* Entries dropped from the detectors' capped tables. */
 uint64_t pipeline_evictions(const struct pipeline *p);
 
