@@ -1295,8 +1295,6 @@ static int parse_line(struct header_ctx *ctx, const char *line, size_t len, stru
 		return 0;
 	if (*p == '{') {
 		r = parse_json(ctx, line, len, h);
-		h->in_line = sv_within(h->host, line, len) && sv_within(h->program, line, len) &&
-			     sv_within(h->msg, line, len);
 		goto done;
 	}
 	if (*p == '<') {
@@ -1337,7 +1335,7 @@ done:
 
 int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct syslog_header *ret)
 {
-	struct syslog_header h = { .pid = -1, .repeat = 1, .in_line = true };
+	struct syslog_header h = { .pid = -1, .repeat = 1 };
 	uint32_t n;
 
 	if (!parse_line(ctx, line, len, &h))
@@ -1350,10 +1348,9 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 			again.repeat = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 			again.time_us = h.time_us;
 			again.time_guessed = h.time_guessed;
-			again.in_line = false;
 			h = again;
 		}
-	} else if (h.in_line) {
+	} else if (line[0] != '{') {
 		/* the line this one was: kept for a "last message repeated" after it */
 		ctx->prev_len = len <= PREV_MAX ? len : 0;
 		memcpy(ctx->prev, line, ctx->prev_len);
@@ -1381,7 +1378,6 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 	ret->msg.n = h.msg.n;
 	WORD_BARRIER();
 	ret->time_guessed = h.time_guessed;
-	ret->in_line = h.in_line;
 #undef WORD_BARRIER
 	ret->repeat = h.repeat;
 	return 1;

@@ -92,7 +92,6 @@ struct syslog_header {
 	int32_t pid; /* -1 when absent */
 	struct sv msg; /* the rest: the program's own message */
 	int time_guessed; /* 1 when the line had no usable time (time_us is the last good one) */
-	bool in_line; /* host, program and msg lie in the line (journal JSON's may be unescaped elsewhere) */
 	uint32_t repeat; /* >= 1; rsyslog's "message repeated N times: [ msg ]" is unwrapped
 			  * into msg with repeat = N */
 };
