@@ -188,7 +188,7 @@ static void print_missed_summary(FILE *f, const struct scan *s, struct missed *m
 	if (ambiguous)
 		fprintf(f,
 			"; %" PRIu64 " event%s with an ambiguous source (attacker text could have written the "
-			"address: no one blamed)",
+			"address in the line: not taken from it)",
 			ambiguous, ambiguous == 1 ? "" : "s");
 }
 
