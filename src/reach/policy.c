@@ -295,14 +295,6 @@ static size_t identity_node(struct reach *r, const char *id, size_t n)
 	return SIZE_MAX;
 }
 
-static unsigned line_of(const char *text, const char *at)
-{
-	unsigned n = 1;
-	for (const char *p = text; p < at; p++)
-		n += *p == '\n';
-	return n;
-}
-
 static int admin_identities(struct reach *r, const char *list, size_t len, const char *ev)
 {
 	const char *p = list, *e = list + len;
@@ -328,6 +320,9 @@ static int admin_identities(struct reach *r, const char *list, size_t len, const
 static int js_rules(struct reach *r, const char *file, const char *text, bool *admin_seen)
 {
 	const char *p = text;
+	/* lines counted as the search moves on: one pass, whatever the number of rules */
+	const char *counted = text;
+	unsigned line = 1;
 	for (;;) {
 		const char *a = strstr(p, "polkit.add");
 		if (!a)
@@ -336,7 +331,9 @@ static int js_rules(struct reach *r, const char *file, const char *text, bool *a
 		const char *next = strstr(a + 10, "polkit.add");
 		const char *end = next ? next : a + strlen(a);
 		char ev[4200];
-		snprintf(ev, sizeof(ev), "%s:%u", file, line_of(text, a));
+		for (; counted < a; counted++)
+			line += *counted == '\n';
+		snprintf(ev, sizeof(ev), "%s:%u", file, line);
 		if (admin && !*admin_seen) {
 			/* the first admin rule that answers is polkit's answer */
 			*admin_seen = true;
@@ -498,9 +495,13 @@ static int on_pkla(struct reach *r, const char *file, char *text, void *ud)
 static int on_conf(struct reach *r, const char *file, char *text, void *ud)
 {
 	(void)ud;
+	const char *counted = text;
+	unsigned line = 1;
 	for (char *p = text; (p = strstr(p, "AdminIdentities="));) {
 		char ev[4200];
-		snprintf(ev, sizeof(ev), "%s:%u", file, line_of(text, p));
+		for (; counted < p; counted++)
+			line += *counted == '\n';
+		snprintf(ev, sizeof(ev), "%s:%u", file, line);
 		p += 16;
 		size_t n = strcspn(p, "\r\n");
 		int rc = admin_identities(r, p, n, ev);

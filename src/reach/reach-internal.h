@@ -27,6 +27,7 @@
 #define RX_MAX_PROBLEMS 1000		/* diagnostics kept (all are counted) */
 #define RX_MAX_TARGETS 20000		/* files root runs or reads as code */
 #define RX_MAX_FOUND 100000		/* setuid files, secrets, sockets, loose files kept */
+#define RX_MAX_TARGET_BYTES (64u << 20) /* cron tables, units and loader files read in all */
 
 /* ---- diagnostics ---- */
 
@@ -341,6 +342,8 @@ struct rx_targets {
 	struct rx_target *v;
 	size_t n, cap;
 	uint64_t dropped;
+	uint64_t bytes;	 /* configuration read (cron tables, units, ld.so.conf) */
+	bool over_budget; /* RX_MAX_TARGET_BYTES reached: the rest not read */
 };
 
 int rx_targets_collect(const struct fsroot *r, const struct accounts *acc, const struct sudoers *sd,

@@ -21,6 +21,20 @@
 #include "core/macro.h"
 #include "reach/reach-internal.h"
 
+/* Reads one configuration file within the budget of all of them: a root
+ * holding thousands of huge unit files costs at most RX_MAX_TARGET_BYTES. */
+static ssize_t read_budget(const struct fsroot *r, struct rx_targets *t, const char *path, char **ret)
+{
+	if (t->bytes >= RX_MAX_TARGET_BYTES) {
+		t->over_budget = true;
+		return -EFBIG;
+	}
+	ssize_t n = fsroot_read(r, path, RX_MAX_CONFIG_BYTES, ret);
+	if (n > 0)
+		t->bytes += (uint64_t)n;
+	return n;
+}
+
 /* The next word of *p separated by any of delims (the separator is
  * overwritten with a NUL); NULL at the end. */
 static char *next_word(char **p, const char *delims)
@@ -164,7 +178,7 @@ static void read_cron(const struct fsroot *r, struct rx_targets *t, const struct
 		      bool user_field, uint32_t uid)
 {
 	char *text = NULL;
-	if (fsroot_read(r, file, RX_MAX_CONFIG_BYTES, &text) < 0)
+	if (read_budget(r, t, file, &text) < 0)
 		return;
 	struct cronctx c = { t, acc, file, user_field, uid };
 	each_line(text, cron_line, &c);
@@ -202,7 +216,7 @@ static void unit_file(const struct fsroot *r, struct rx_targets *t, const struct
 	if (n < 8 || strcmp(p + n - 8, ".service") != 0)
 		return;
 	char *text = NULL;
-	if (fsroot_read(r, p, RX_MAX_CONFIG_BYTES, &text) < 0)
+	if (read_budget(r, t, p, &text) < 0)
 		return;
 	uint32_t uid = 0;
 	bool in_service = false;
@@ -265,7 +279,7 @@ static void unit_file(const struct fsroot *r, struct rx_targets *t, const struct
 static void ld_conf(const struct fsroot *r, struct rx_targets *t, const char *file, unsigned depth)
 {
 	char *text = NULL;
-	if (depth > 4 || fsroot_read(r, file, RX_MAX_CONFIG_BYTES, &text) < 0)
+	if (depth > 4 || read_budget(r, t, file, &text) < 0)
 		return;
 	unsigned no = 0;
 	for (char *line = text, *nl; line && *line; line = nl) {
@@ -435,6 +449,9 @@ int rx_targets_collect(const struct fsroot *r, const struct accounts *acc, const
 			(void)add(t, p, k == 6, u->uid, why, p);
 		}
 	}
+	if (t->over_budget)
+		rx_problem(pr, "cron tables, units and loader files: more than %u bytes in all; the rest not read",
+			   RX_MAX_TARGET_BYTES);
 	return 0;
 }
 
