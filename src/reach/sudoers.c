@@ -939,8 +939,9 @@ static int parse_file(struct sudoers *s, const struct fsroot *r, const char *pat
 	if (n < 0) {
 		if (n == -EFBIG)
 			rx_problem(pr, "%s: larger than %u bytes, skipped", path, RX_MAX_CONFIG_BYTES);
-		else if (n != -ENOENT || s->depth > 0)
-			rx_problem(pr, "%s: %s, skipped", path, strerror((int)-n));
+		else if ((n != -ENOENT && n != -EACCES) || s->depth > 0)
+			rx_problem(pr, "%s: %s, skipped", path, strerror((int)-n)); /* the top file's absence or
+										* permission: the caller says */
 		return (int)n;
 	}
 	const char *kept = keep_file(s, path);
