@@ -398,25 +398,25 @@ static void entry(struct wst *s, int dfd, const char *name, size_t dir_index, ui
 	size_t dl = s->len - strlen(name) - 1;
 	memcpy(dir, s->path, dl);
 	dir[dl] = '\0';
-	if (!secret_exempt(s->path) && (sn = secret_lookup(dir, name))) {
+	/* An ACL entry grants a bit only through the mask, and the mask is
+	 * what the mode's group bits show: without group or other read bits,
+	 * nobody but the owner reads the file, ACL or not (acl(5)). */
+	if ((m & 044) && !secret_exempt(s->path) && (sn = secret_lookup(dir, name))) {
 		if (!perm_read)
 			fsroot_perm_from_stat(s->r, host, &st, &p);
 		perm_read = true;
-		/* only what someone besides its owner may read is worth a line */
-		if ((m & 044) || p.has_acl) {
-			int k = sn->flags & SK_KEYCHECK ? holds_private_key(dfd, name) : 1;
-			if (k != 0) {
-				char info[96];
-				snprintf(info, sizeof(info), "%s%s", sn->kind, k < 0 ? " (by its name; content unread)" : "");
-				(void)add_found(s, FOUND_SECRET, dir_index, &p, info, 0);
-			}
+		int k = sn->flags & SK_KEYCHECK ? holds_private_key(dfd, name) : 1;
+		if (k != 0) {
+			char info[96];
+			snprintf(info, sizeof(info), "%s%s", sn->kind, k < 0 ? " (by its name; content unread)" : "");
+			(void)add_found(s, FOUND_SECRET, dir_index, &p, info, 0);
 		}
 	}
-	if (under_code(s->path)) {
+	/* the same for write: group or other write bits, or another owner */
+	if ((st.st_uid != 0 || (m & 022)) && under_code(s->path)) {
 		if (!perm_read)
 			fsroot_perm_from_stat(s->r, host, &st, &p);
-		if (st.st_uid != 0 || (m & 022) || p.has_acl)
-			(void)add_found(s, FOUND_LOOSE, dir_index, &p, "file", 0);
+		(void)add_found(s, FOUND_LOOSE, dir_index, &p, "file", 0);
 	}
 }
 
