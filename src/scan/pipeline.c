@@ -18,7 +18,10 @@
 #include "source/legacy.h"
 #include "store/store.h"
 
-#define BATCH_BYTES_DEFAULT (64ull << 20)
+/* A commit rewrites the segments that grew since the last one: rare
+ * commits write each row about once. A crash costs reading the lines of
+ * the run again (fast: the detectors alone), never losing them. */
+#define BATCH_BYTES_DEFAULT (256ull << 20)
 #define PROGRESS_LINES 8192
 
 struct pipeline {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "store/pack.h"
 #include "store/store-internal.h"
 
 /* The id of path in files, inserting it when new. */
@@ -58,6 +59,7 @@ static uint32_t name_hash(const struct store *s, const char *p, size_t n)
 
 void store_names_clear(struct store *s)
 {
+	memset(s->memo, 0, sizeof(s->memo));
 	if (!s->names)
 		return;
 	for (size_t i = 0; i < STORE_NAME_CACHE_SLOTS; i++) {
@@ -149,6 +151,22 @@ int store_name_id(struct store *s, struct sv v, int64_t *ret)
 	return 0;
 }
 
+int store_name_id_memo(struct store *s, struct name_memo *m, struct sv v, int64_t *ret)
+{
+	int r;
+	if (v.n && v.n == m->n && memcmp(v.p, m->text, v.n) == 0) {
+		*ret = m->id;
+		return 0;
+	}
+	r = store_name_id(s, v, ret);
+	if (r >= 0 && v.n && v.n <= sizeof(m->text)) {
+		memcpy(m->text, v.p, v.n);
+		m->n = v.n;
+		m->id = *ret;
+	}
+	return r;
+}
+
 int store_name_find(struct store *s, const char *name, int64_t *ret)
 {
 	sqlite3_stmt *st;
@@ -169,20 +187,6 @@ int store_name_find(struct store *s, const char *name, int64_t *ret)
 	return 0;
 }
 
-/* Binds a name's id, NULL for empty text. */
-static int bind_name(struct store *s, sqlite3_stmt *st, int idx, struct sv v)
-{
-	int64_t id;
-	int r = store_name_id(s, v, &id);
-	if (r < 0)
-		return r;
-	if (id == 0)
-		(void)sqlite3_bind_null(st, idx);
-	else
-		(void)sqlite3_bind_int64(st, idx, id);
-	return 0;
-}
-
 /* events.source_id of an IPv4 address: the address itself, as a negative
  * number (names ids are positive), so that the most common source never
  * needs a names lookup, not even the first time it is seen. */
@@ -200,89 +204,160 @@ static void v4_from_key(int64_t key, struct addr *ret)
 			      .bytes = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v } };
 }
 
-static const char *name_or_null(const char *n)
+/* The kinds, methods and account operations are written as these numbers
+ * (pack.h): they are on disk, so the enums may only grow at their ends. */
+_Static_assert(EV_AUTH_FAILURE == 1 && EV_INVALID_USER == 2 && EV_AUTH_SUCCESS == 3 && EV_USER_NOT_ALLOWED == 4 &&
+		       EV_ROOT_REFUSED == 5 && EV_MAX_AUTH == 6 && EV_PREAUTH_CLOSE == 7 && EV_DISCONNECT == 8 &&
+		       EV_CONNECT == 9 && EV_PROTOCOL_ERROR == 10 && EV_CONN_REFUSED == 11 && EV_MAXSTARTUPS == 12 &&
+		       EV_SESSION_OPEN == 13 && EV_SESSION_CLOSE == 14 && EV_LOGIND_NEW == 15 &&
+		       EV_LOGIND_REMOVED == 16 && EV_SUDO_COMMAND == 17 && EV_SUDO_FAILURE == 18 &&
+		       EV_SUDO_REFUSED == 19 && EV_SU_SUCCESS == 20 && EV_SU_FAILURE == 21 && EV_ACCOUNT_CHANGE == 22 &&
+		       EV_KEY_CHANGE == 23,
+	       "event kinds are stored by number: append new ones");
+_Static_assert(AM_PASSWORD == 1 && AM_PAM == 7 && AM_MAX <= 8, "auth methods are stored by number, in 3 bits");
+_Static_assert(EV_KIND_MAX <= 32, "event kinds are stored in 5 bits");
+_Static_assert(ACCT_USER_ADD == 1 && ACCT_GROUP_MOD == 9, "account operations are stored by number: append new ones");
+
+/* Failed logins and pre-authentication noise: what an attacker's volume is
+ * made of, kept packed per source (segments.c) with the fields a person
+ * asks about. Everything else is kept in full. */
+static bool is_noise(const struct event *ev)
 {
-	return n && *n ? n : NULL;
+	switch (ev->kind) {
+	case EV_AUTH_FAILURE:
+	case EV_INVALID_USER:
+	case EV_USER_NOT_ALLOWED:
+	case EV_ROOT_REFUSED:
+	case EV_MAX_AUTH:
+	case EV_PREAUTH_CLOSE:
+	case EV_CONNECT:
+	case EV_PROTOCOL_ERROR:
+	case EV_CONN_REFUSED:
+	case EV_MAXSTARTUPS:
+		return true;
+	case EV_DISCONNECT:
+		return (ev->flags & EVF_PREAUTH) != 0;
+	default:
+		return false;
+	}
+}
+
+static int64_t source_key(struct store *s, const struct addr *a, int *ret_r)
+{
+	char ab[ADDR_STRLEN];
+	int64_t id = 0;
+	*ret_r = 0;
+	if (a->family == ADDR_V4)
+		return v4_key(a);
+	if (a->family == ADDR_NONE)
+		return 0;
+	const char *t = addr_format(a, ab);
+	*ret_r = store_name_id(s, (struct sv){ t, strlen(t) }, &id);
+	return id;
+}
+
+/* A text field as a names id in e (its bit set when not empty). */
+static int put_id(struct store *s, struct pk_event *e, uint32_t bit, int64_t *field, struct sv v)
+{
+	int r;
+	switch (bit) {
+	case PK_PROGRAM:
+		r = store_name_id_memo(s, &s->memo[MEMO_PROGRAM], v, field);
+		break;
+	case PK_USER:
+		r = store_name_id_memo(s, &s->memo[MEMO_USER], v, field);
+		break;
+	case PK_DETAIL:
+		r = store_name_id_memo(s, &s->memo[MEMO_DETAIL], v, field);
+		break;
+	default:
+		r = store_name_id(s, v, field);
+	}
+	if (r >= 0 && *field)
+		e->mask |= bit;
+	return r;
 }
 
 int store_add_event(struct store *s, const struct event *ev)
 {
-	sqlite3_stmt *st;
-	char ab[ADDR_STRLEN];
-	int64_t fid = 0;
-	int r, rc;
+	struct pk_event e = { .time_us = ev->time_us, .kind = (uint8_t)ev->kind, .pid = ev->pid };
+	int64_t host = 0;
+	bool noise = is_noise(ev);
+	int r = 0;
 
 	if (s->readonly)
 		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
-	if (ev->origin.file) {
-		r = file_id(s, ev->origin.file, &fid);
-		if (r < 0)
-			return r;
+	r = store_name_id_memo(s, &s->memo[MEMO_HOST], ev->host, &host);
+	if (r >= 0)
+		r = put_id(s, &e, PK_PROGRAM, &e.program, ev->program);
+	if (r >= 0)
+		r = put_id(s, &e, PK_USER, &e.user, ev->user);
+	if (r >= 0 && !noise) {
+		/* (noise keeps the address itself: store/noise.c) */
+		e.source = source_key(s, &ev->source, &r);
+		if (e.source)
+			e.mask |= PK_SOURCE;
 	}
-	r = store_stmt(s, STMT_EVENT_INSERT, &st);
+	if (r >= 0)
+		r = put_id(s, &e, PK_SOURCE_NAME, &e.source_name, ev->source_name);
+	if (r >= 0 && !noise) {
+		/* in full: every field, the line it came from */
+		if (ev->origin.file)
+			r = file_id(s, ev->origin.file, &e.file);
+		e.line = ev->origin.line;
+		e.mask |= PK_LINE;
+		if (ev->pid >= 0)
+			e.mask |= PK_PID;
+		if (ev->port) {
+			e.port = ev->port;
+			e.mask |= PK_PORT;
+		}
+		if (r >= 0)
+			r = put_id(s, &e, PK_TARGET, &e.target, ev->target);
+		if (r >= 0)
+			r = put_id(s, &e, PK_KEY_TYPE, &e.key_type, ev->key_type);
+		if (r >= 0)
+			r = put_id(s, &e, PK_KEY_FP, &e.key_fp, ev->key_fp);
+		if (r >= 0)
+			r = put_id(s, &e, PK_TTY, &e.tty, ev->tty);
+		if (r >= 0)
+			r = put_id(s, &e, PK_COMMAND, &e.command, ev->command);
+		if (r >= 0)
+			r = put_id(s, &e, PK_DETAIL, &e.detail, ev->detail);
+	} else if (r >= 0) {
+		/* noise: the line only as the segment's evidence */
+		if (ev->origin.file)
+			r = file_id(s, ev->origin.file, &e.file);
+		e.line = ev->origin.line;
+		if (r >= 0)
+			r = put_id(s, &e, PK_DETAIL, &e.detail, ev->detail);
+	}
 	if (r < 0)
 		return r;
-
-	if (ev->source.family == ADDR_V4) {
-		(void)sqlite3_bind_int64(st, 11, v4_key(&ev->source));
-	} else if (ev->source.family != ADDR_NONE) {
-		const char *t = addr_format(&ev->source, ab);
-		r = bind_name(s, st, 11, (struct sv){ t, strlen(t) });
+	e.method = (uint8_t)ev->method; /* packed with the kind */
+	if (ev->acct) {
+		e.acct = (uint8_t)ev->acct;
+		e.mask |= PK_ACCT;
+	}
+	if (ev->flags) {
+		e.flags = ev->flags;
+		e.mask |= PK_FLAGS;
+	}
+	if (ev->count != 1) {
+		e.count = ev->count;
+		e.mask |= PK_COUNT;
+	}
+	if (noise) {
+		r = store_noise_add(s, host, &ev->source, &e);
 	} else {
-		(void)sqlite3_bind_null(st, 11);
+		r = store_segment_add(s, host, e.user, &e);
 	}
-	if (r >= 0)
-		r = bind_name(s, st, 2, ev->host);
-	if (r >= 0)
-		r = bind_name(s, st, 3, ev->program);
-	if (r >= 0)
-		r = bind_name(s, st, 9, ev->user);
-	if (r >= 0)
-		r = bind_name(s, st, 12, ev->source_name);
-	if (r < 0) {
-		(void)sqlite3_clear_bindings(st);
-		return r;
-	}
-	(void)sqlite3_bind_int64(st, 1, ev->time_us);
-	(void)sqlite3_bind_int(st, 4, ev->pid);
-	(void)sqlite3_bind_text(st, 5, event_kind_name(ev->kind), -1, SQLITE_STATIC);
-	const char *m = name_or_null(auth_method_name(ev->method));
-	const char *a = name_or_null(account_op_name(ev->acct));
-	if (m)
-		(void)sqlite3_bind_text(st, 6, m, -1, SQLITE_STATIC);
-	else
-		(void)sqlite3_bind_null(st, 6);
-	if (a)
-		(void)sqlite3_bind_text(st, 7, a, -1, SQLITE_STATIC);
-	else
-		(void)sqlite3_bind_null(st, 7);
-	(void)sqlite3_bind_int64(st, 8, ev->flags);
-	(void)store_bind_sv(st, 10, ev->target);
-	(void)sqlite3_bind_int(st, 13, ev->port);
-	(void)store_bind_sv(st, 14, ev->key_type);
-	(void)store_bind_sv(st, 15, ev->key_fp);
-	(void)store_bind_sv(st, 16, ev->tty);
-	(void)store_bind_sv(st, 17, ev->command);
-	(void)store_bind_sv(st, 18, ev->detail);
-	(void)sqlite3_bind_int64(st, 19, ev->count);
-	if (ev->origin.file)
-		(void)sqlite3_bind_int64(st, 20, fid);
-	else
-		(void)sqlite3_bind_null(st, 20);
-	(void)sqlite3_bind_int64(st, 21, (int64_t)ev->origin.line);
-	(void)sqlite3_bind_int64(st, 22, (int64_t)ev->origin.offset);
-	if ((unsigned)ev->kind < 64 && (STORE_SESSION_KINDS & EVENT_KIND_BIT(ev->kind)))
-		(void)sqlite3_bind_int(st, 23, STORE_CLASS_SESSION);
-	else if ((unsigned)ev->kind < 64 && (STORE_PRIVILEGED_KINDS & EVENT_KIND_BIT(ev->kind)))
-		(void)sqlite3_bind_int(st, 23, STORE_CLASS_PRIVILEGED);
-	else
-		(void)sqlite3_bind_null(st, 23);
-
-	rc = sqlite3_step(st);
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, rc, "cannot record an event");
-	return 0;
+	/* outside a transaction each call stands alone, as an INSERT would */
+	if (r >= 0 && s->tx_depth == 0)
+		r = store_noise_flush(s);
+	if (r >= 0 && s->tx_depth == 0)
+		r = store_segments_flush(s);
+	return r;
 }
 
 /* --- queries --------------------------------------------------------- */
@@ -298,7 +373,7 @@ enum {
 #define EVENT_COLUMNS                                                                        \
 	"e.id, e.time_us, nh.value, np.value, e.pid, e.kind, e.method, e.acct, e.flags, nu.value," \
 	" e.target, ns.value, nn.value, e.port, e.key_type, e.key_fp, e.tty, e.command,"           \
-	" e.detail, e.count, f.path, e.line, e.source_id"
+	" e.detail, e.count, f.path, e.line, e.source_id, e.attempts"
 
 enum {
 	COL_ID,
@@ -324,6 +399,7 @@ enum {
 	COL_FILE,
 	COL_LINE,
 	COL_SOURCE_ID,
+	COL_ATTEMPTS,
 	COL_N
 };
 
@@ -410,63 +486,406 @@ static const char *col_text(sqlite3_stmt *st, int col, char **scratch)
 	}
 }
 
-static int run_query(struct store *s, sqlite3_stmt *st, int (*fn)(void *, const struct stored_event *), void *ud)
+/* The legacy row the statement is on, as a stored event (strings in
+ * scratch, freed by the caller). */
+static void legacy_row(sqlite3_stmt *st, struct stored_event *e, char *scratch[COL_N], char ab[ADDR_STRLEN])
 {
-	char ab[ADDR_STRLEN];
-	int rc, r = 0, n = 0;
+	*e = (struct stored_event){
+		.id = sqlite3_column_int64(st, COL_ID),
+		.time_us = sqlite3_column_int64(st, COL_TIME),
+		.pid = sqlite3_column_int(st, COL_PID),
+		.flags = (uint32_t)sqlite3_column_int64(st, COL_FLAGS),
+		.port = (uint16_t)sqlite3_column_int(st, COL_PORT),
+		.count = (uint32_t)sqlite3_column_int64(st, COL_COUNT),
+		.line = (uint64_t)sqlite3_column_int64(st, COL_LINE),
+		.attempts = (uint32_t)sqlite3_column_int64(st, COL_ATTEMPTS),
+	};
+	int k = event_kind_from_name(col_text(st, COL_KIND, &scratch[COL_KIND]));
+	int m = sqlite3_column_type(st, COL_METHOD) == SQLITE_NULL
+			? AM_NONE
+			: auth_method_from_name(col_text(st, COL_METHOD, &scratch[COL_METHOD]));
+	int a = sqlite3_column_type(st, COL_ACCT) == SQLITE_NULL
+			? ACCT_NONE
+			: account_op_from_name(col_text(st, COL_ACCT, &scratch[COL_ACCT]));
+	e->kind = k < 0 ? EV_NONE : (enum event_kind)k;
+	e->method = m < 0 ? AM_NONE : (enum auth_method)m;
+	e->acct = a < 0 ? ACCT_NONE : (enum account_op)a;
+	e->host = col_text(st, COL_HOST, &scratch[COL_HOST]);
+	e->program = col_text(st, COL_PROGRAM, &scratch[COL_PROGRAM]);
+	e->user = col_text(st, COL_USER, &scratch[COL_USER]);
+	e->target = col_text(st, COL_TARGET, &scratch[COL_TARGET]);
+	int64_t source_id = sqlite3_column_int64(st, COL_SOURCE_ID);
+	if (source_id < 0) {
+		struct addr v4;
+		v4_from_key(source_id, &v4);
+		e->source = addr_format(&v4, ab);
+	} else {
+		e->source = col_text(st, COL_SOURCE, &scratch[COL_SOURCE]);
+	}
+	e->source_name = col_text(st, COL_SOURCE_NAME, &scratch[COL_SOURCE_NAME]);
+	e->key_type = col_text(st, COL_KEY_TYPE, &scratch[COL_KEY_TYPE]);
+	e->key_fp = col_text(st, COL_KEY_FP, &scratch[COL_KEY_FP]);
+	e->tty = col_text(st, COL_TTY, &scratch[COL_TTY]);
+	e->command = col_text(st, COL_COMMAND, &scratch[COL_COMMAND]);
+	e->detail = col_text(st, COL_DETAIL, &scratch[COL_DETAIL]);
+	e->file = col_text(st, COL_FILE, &scratch[COL_FILE]);
+	if (e->count == 0)
+		e->count = 1;
+}
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *scratch[COL_N] = { 0 };
-		struct stored_event e = {
-			.id = sqlite3_column_int64(st, COL_ID),
-			.time_us = sqlite3_column_int64(st, COL_TIME),
-			.pid = sqlite3_column_int(st, COL_PID),
-			.flags = (uint32_t)sqlite3_column_int64(st, COL_FLAGS),
-			.port = (uint16_t)sqlite3_column_int(st, COL_PORT),
-			.count = (uint32_t)sqlite3_column_int64(st, COL_COUNT),
-			.line = (uint64_t)sqlite3_column_int64(st, COL_LINE),
-		};
-		int k = event_kind_from_name(col_text(st, COL_KIND, &scratch[COL_KIND]));
-		int m = sqlite3_column_type(st, COL_METHOD) == SQLITE_NULL
-				? AM_NONE
-				: auth_method_from_name(col_text(st, COL_METHOD, &scratch[COL_METHOD]));
-		int a = sqlite3_column_type(st, COL_ACCT) == SQLITE_NULL
-				? ACCT_NONE
-				: account_op_from_name(col_text(st, COL_ACCT, &scratch[COL_ACCT]));
-		e.kind = k < 0 ? EV_NONE : (enum event_kind)k;
-		e.method = m < 0 ? AM_NONE : (enum auth_method)m;
-		e.acct = a < 0 ? ACCT_NONE : (enum account_op)a;
-		e.host = col_text(st, COL_HOST, &scratch[COL_HOST]);
-		e.program = col_text(st, COL_PROGRAM, &scratch[COL_PROGRAM]);
-		e.user = col_text(st, COL_USER, &scratch[COL_USER]);
-		e.target = col_text(st, COL_TARGET, &scratch[COL_TARGET]);
-		int64_t source_id = sqlite3_column_int64(st, COL_SOURCE_ID);
-		if (source_id < 0) {
-			struct addr v4;
-			v4_from_key(source_id, &v4);
-			e.source = addr_format(&v4, ab);
-		} else {
-			e.source = col_text(st, COL_SOURCE, &scratch[COL_SOURCE]);
+/* --- queries over the segments ------------------------------------------
+ *
+ * A query finds the segments that can hold matching events (by user, by
+ * source, or by time), decodes them, keeps the matches and hands them over
+ * in time order, merged with the rows of schema 2's events table (a store
+ * upgraded in place keeps them there). */
+
+struct hit {
+	int64_t time_us, id;
+	int64_t host;
+	bool noise; /* its source is src (noise keeps addresses, not keys) */
+	struct addr src;
+	struct pk_event e;
+};
+
+struct hits {
+	struct hit *v;
+	size_t n, cap;
+};
+
+/* The filter with its names resolved to ids. */
+struct qf {
+	const struct event_filter *f;
+	bool user_set, source_set, name_set, host_set;
+	int64_t user, source, source_name, host; /* source: the key events carry (0: none does) */
+	struct addr source_addr;
+	bool want_noise, want_full;
+};
+
+#define NOISE_KINDS                                                                                  \
+	(EVENT_KIND_BIT(EV_AUTH_FAILURE) | EVENT_KIND_BIT(EV_INVALID_USER) | EVENT_KIND_BIT(EV_USER_NOT_ALLOWED) | \
+	 EVENT_KIND_BIT(EV_ROOT_REFUSED) | EVENT_KIND_BIT(EV_MAX_AUTH) | EVENT_KIND_BIT(EV_PREAUTH_CLOSE) |      \
+	 EVENT_KIND_BIT(EV_CONNECT) | EVENT_KIND_BIT(EV_PROTOCOL_ERROR) | EVENT_KIND_BIT(EV_CONN_REFUSED) |      \
+	 EVENT_KIND_BIT(EV_MAXSTARTUPS) | EVENT_KIND_BIT(EV_DISCONNECT))
+
+/* Ids of events in segments: far from the rowids of schema 2's table. */
+#define SEG_ID_BASE (INT64_C(1) << 61)
+#define NOISE_ID_BASE (INT64_C(1) << 62)
+
+static bool hit_matches(const struct qf *q, const struct hit *h)
+{
+	const struct event_filter *f = q->f;
+	const struct pk_event *e = &h->e;
+	if (h->time_us < f->since_us || h->time_us > f->until_us)
+		return false;
+	if (f->kinds && (e->kind >= 64 || !(f->kinds & EVENT_KIND_BIT(e->kind))))
+		return false;
+	if (q->host_set && h->host != q->host)
+		return false;
+	if (f->pid >= 0 && e->pid != f->pid)
+		return false;
+	if (q->user_set && e->user != q->user)
+		return false;
+	if (q->source_set && h->noise && !addr_equal(&h->src, &q->source_addr))
+		return false;
+	if (q->source_set && !h->noise && (!q->source || !(e->mask & PK_SOURCE) || e->source != q->source))
+		return false;
+	if (q->name_set && e->source_name != q->source_name)
+		return false;
+	return true;
+}
+
+static int push_hit(struct store *s, struct hits *H, const struct qf *q, struct hit *h)
+{
+	if (!hit_matches(q, h))
+		return 0;
+	if (H->n == H->cap) {
+		size_t cap = H->cap ? H->cap * 2 : 256;
+		struct hit *v = realloc(H->v, cap * sizeof(*v));
+		if (!v)
+			return store_failf(s, -ENOMEM, "out of memory");
+		H->v = v;
+		H->cap = cap;
+	}
+	H->v[H->n++] = *h;
+	return 0;
+}
+
+/* Decodes one segment's data into the matching hits. */
+static int decode_segment(struct store *s, struct hits *H, const struct qf *q, int64_t host, int64_t user,
+			  int64_t base_id, int64_t first_us, const void *data, size_t n)
+{
+	struct pk_state st = { .time_us = first_us };
+	size_t pos = 0;
+	for (int64_t idx = 0;; idx++) {
+		struct hit h = { .host = host };
+		int r = pk_get(data, n, &pos, &st, &h.e);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			/* a record this moat cannot read: the ones before it count */
+			s->undecodable++;
+			break;
 		}
-		e.source_name = col_text(st, COL_SOURCE_NAME, &scratch[COL_SOURCE_NAME]);
-		e.key_type = col_text(st, COL_KEY_TYPE, &scratch[COL_KEY_TYPE]);
-		e.key_fp = col_text(st, COL_KEY_FP, &scratch[COL_KEY_FP]);
-		e.tty = col_text(st, COL_TTY, &scratch[COL_TTY]);
-		e.command = col_text(st, COL_COMMAND, &scratch[COL_COMMAND]);
-		e.detail = col_text(st, COL_DETAIL, &scratch[COL_DETAIL]);
-		e.file = col_text(st, COL_FILE, &scratch[COL_FILE]);
-		if (e.count == 0)
-			e.count = 1;
-		r = fn(ud, &e);
-		for (size_t i = 0; i < COL_N; i++)
-			free(scratch[i]);
+		h.e.user = user;
+		if (user)
+			h.e.mask |= PK_USER;
+		h.time_us = h.e.time_us;
+		h.id = base_id + idx;
+		r = push_hit(s, H, q, &h);
 		if (r < 0)
 			return r;
-		n++;
 	}
-	if (rc != SQLITE_DONE)
+	return 0;
+}
+
+struct noise_walk {
+	struct store *s;
+	struct hits *H;
+	const struct qf *q;
+	int64_t host, base_id;
+};
+
+static int on_noise(void *ud, const struct addr *src, uint32_t index, const struct pk_event *e)
+{
+	struct noise_walk *w = ud;
+	struct hit h = { .host = w->host, .noise = true, .src = *src, .e = *e };
+	h.time_us = e->time_us;
+	h.id = w->base_id + index;
+	return push_hit(w->s, w->H, w->q, &h);
+}
+
+/* Runs sql (?1 bound to k when has_key, ?2 and ?3 to the time range) and
+ * decodes every row it returns: columns host, key, first, id, data (noise
+ * rows: key = bucket, and only's block is read when only is not NULL;
+ * segments: key = user). */
+static int scan_segments(struct store *s, struct hits *H, const struct qf *q, bool noise, const char *sql, bool has_key,
+			 int64_t k, const struct addr *only)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), r = 0;
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "cannot prepare a query");
+	if (has_key)
+		(void)sqlite3_bind_int64(st, 1, k);
+	(void)sqlite3_bind_int64(st, 2, q->f->since_us);
+	(void)sqlite3_bind_int64(st, 3, q->f->until_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && r >= 0) {
+		int64_t id = sqlite3_column_int64(st, 3);
+		const void *data = sqlite3_column_blob(st, 4);
+		size_t n = (size_t)sqlite3_column_bytes(st, 4);
+		if (noise) {
+			struct noise_walk w = { s, H, q, sqlite3_column_int64(st, 0), NOISE_ID_BASE + (id << 24) };
+			r = store_noise_decode(data, n, sqlite3_column_int64(st, 2), only, on_noise, &w);
+			if (r == -EBADMSG) {
+				s->undecodable++;
+				r = 0;
+			}
+		} else {
+			r = decode_segment(s, H, q, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+					   SEG_ID_BASE + (id << 13), sqlite3_column_int64(st, 2), data, n);
+		}
+	}
+	if (r >= 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = store_fail(s, rc, "cannot read events");
+	sqlite3_finalize(st);
+	return r;
+}
+
+#define SEG_COLS "host_id, user_id, first_us, id, data"
+#define NOISE_COLS "host_id, bucket, first_us, id, data"
+#define IN_RANGE "last_us >= ?2 AND first_us <= ?3"
+
+/* The sources that tried user q->user (noise_users), deduplicated. */
+static int user_sources(struct store *s, const struct qf *q, struct addr **ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = NULL;
+	struct addr *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT sources FROM noise_users WHERE user_id = ?1 AND " IN_RANGE, -1, &st,
+				    NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "cannot prepare a query");
+	(void)sqlite3_bind_int64(st, 1, q->user);
+	(void)sqlite3_bind_int64(st, 2, q->f->since_us);
+	(void)sqlite3_bind_int64(st, 3, q->f->until_us);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *b = sqlite3_column_blob(st, 0);
+		size_t bn = (size_t)sqlite3_column_bytes(st, 0), pos = 0;
+		struct addr a;
+		while (b && pos < bn && pk_get_addr(b, bn, &pos, &a) == 0) {
+			bool seen = false;
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = addr_equal(&v[i], &a);
+			if (seen)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				struct addr *nv = realloc(v, cap * sizeof(*v));
+				if (!nv) {
+					free(v);
+					sqlite3_finalize(st);
+					return store_failf(s, -ENOMEM, "out of memory");
+				}
+				v = nv;
+			}
+			v[n++] = a;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
 		return store_fail(s, rc, "cannot read events");
-	return n;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+#define NOISE_BY_BUCKET "SELECT " NOISE_COLS " FROM noise WHERE bucket = ?1 AND " IN_RANGE
+
+static int collect_hits(struct store *s, const struct qf *q, struct hits *H)
+{
+	int r = 0;
+	if (q->want_full) {
+		if (q->user_set)
+			r = scan_segments(s, H, q, false, "SELECT " SEG_COLS " FROM segments WHERE user_id = ?1 AND " IN_RANGE,
+					  true, q->user, NULL);
+		else if (q->source_set && q->source)
+			r = scan_segments(s, H, q, false,
+					  "SELECT s.host_id, s.user_id, s.first_us, s.id, s.data FROM segment_sources ss"
+					  " JOIN segments s ON s.id = ss.segment_id WHERE ss.source_id = ?1"
+					  " AND s.last_us >= ?2 AND s.first_us <= ?3",
+					  true, q->source, NULL);
+		else if (!q->source_set)
+			r = scan_segments(s, H, q, false, "SELECT " SEG_COLS " FROM segments WHERE " IN_RANGE, false, 0,
+					  NULL);
+		if (r < 0)
+			return r;
+	}
+	if (!q->want_noise)
+		return 0;
+	if (q->source_set)
+		return scan_segments(s, H, q, true, NOISE_BY_BUCKET, true, store_noise_bucket(&q->source_addr),
+				     &q->source_addr);
+	if (q->user_set) {
+		struct addr *src = NULL;
+		size_t n = 0;
+		r = user_sources(s, q, &src, &n);
+		for (size_t i = 0; i < n && r >= 0; i++)
+			r = scan_segments(s, H, q, true, NOISE_BY_BUCKET, true, store_noise_bucket(&src[i]), &src[i]);
+		free(src);
+		return r;
+	}
+	return scan_segments(s, H, q, true, "SELECT " NOISE_COLS " FROM noise WHERE " IN_RANGE, false, 0, NULL);
+}
+
+/* Time order; within one instant, the order of the log (file, then line:
+ * "Received disconnect" before "Disconnected from user", though they went
+ * to different segments), the lines kept without a number first. */
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	if (x->time_us != y->time_us)
+		return x->time_us < y->time_us ? -1 : 1;
+	if (x->e.file != y->e.file)
+		return x->e.file < y->e.file ? -1 : 1;
+	if (x->e.line != y->e.line)
+		return x->e.line < y->e.line ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Text of a names id for a callback ("" for 0), through a small cache
+ * that lives for one query. */
+struct idtext {
+	int64_t id;
+	char *text;
+};
+#define IDTEXT_SLOTS 1024
+
+static const char *id_text(struct store *s, struct idtext *cache, int64_t id)
+{
+	struct idtext *slot;
+	sqlite3_stmt *st;
+	if (id <= 0)
+		return "";
+	slot = &cache[(uint64_t)id % IDTEXT_SLOTS];
+	if (slot->text && slot->id == id)
+		return slot->text;
+	if (store_stmt(s, STMT_NAME_VALUE, &st) < 0)
+		return "";
+	(void)sqlite3_bind_int64(st, 1, id);
+	char *text = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		char *scratch = NULL;
+		const char *t = col_text(st, 0, &scratch);
+		text = scratch ? scratch : strdup(t);
+	}
+	(void)sqlite3_reset(st);
+	if (!text)
+		return "";
+	free(slot->text);
+	slot->id = id;
+	slot->text = text;
+	return text;
+}
+
+static const char *file_text(struct store *s, int64_t id, char **scratch)
+{
+	sqlite3_stmt *st;
+	const char *t = "";
+	if (id <= 0 || store_stmt(s, STMT_FILE_PATH, &st) < 0)
+		return "";
+	(void)sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_text(st, 0);
+		*scratch = strdup(p ? (const char *)p : "");
+		t = *scratch ? *scratch : "";
+	}
+	(void)sqlite3_reset(st);
+	return t;
+}
+
+static void hit_event(struct store *s, struct idtext *cache, const struct hit *h, struct stored_event *e,
+		      char ab[ADDR_STRLEN], char **file_scratch)
+{
+	const struct pk_event *p = &h->e;
+	*e = (struct stored_event){
+		.id = h->id,
+		.time_us = h->time_us,
+		.pid = p->mask & PK_PID ? p->pid : -1,
+		.kind = (enum event_kind)p->kind,
+		.method = (enum auth_method)p->method,
+		.acct = (enum account_op)p->acct,
+		.flags = p->flags,
+		.port = p->port,
+		.count = p->count ? p->count : 1,
+		.attempts = p->attempts,
+		.line = p->line,
+	};
+	e->host = id_text(s, cache, h->host);
+	e->program = id_text(s, cache, p->program);
+	e->user = id_text(s, cache, p->user);
+	e->target = id_text(s, cache, p->target);
+	e->source = "";
+	if (h->noise && h->src.family != ADDR_NONE) {
+		e->source = addr_format(&h->src, ab);
+	} else if (h->noise) {
+		/* no address */
+	} else if ((p->mask & PK_SOURCE) && p->source < 0) {
+		struct addr v4;
+		v4_from_key(p->source, &v4);
+		e->source = addr_format(&v4, ab);
+	} else if (p->mask & PK_SOURCE) {
+		e->source = id_text(s, cache, p->source);
+	}
+	e->source_name = id_text(s, cache, p->source_name);
+	e->key_type = id_text(s, cache, p->key_type);
+	e->key_fp = id_text(s, cache, p->key_fp);
+	e->tty = id_text(s, cache, p->tty);
+	e->command = id_text(s, cache, p->command);
+	e->detail = id_text(s, cache, p->detail);
+	e->file = file_text(s, p->file, file_scratch);
 }
 
 int store_query_events(struct store *s, const struct event_filter *f,
@@ -477,9 +896,11 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	struct addr a = { 0 };
 	const char *source = NULL;
 	sqlite3_stmt *st = NULL;
+	struct qf q = { .f = f };
+	struct hits H = { 0 };
+	struct idtext *cache = NULL;
 	unsigned shape = 0;
-	bool cached = false;
-	int r, rc;
+	int r, rc = SQLITE_DONE, n = 0;
 
 	if (f->user)
 		shape |= QF_USER;
@@ -501,58 +922,127 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	/* Names no event carried: nothing can match. */
 	if (f->user && (r = store_name_find(s, f->user, &user_id)) <= 0)
 		return r;
-	if ((shape & QF_SOURCE) && a.family == ADDR_V4)
+	if ((shape & QF_SOURCE) && a.family == ADDR_V4) {
 		source_id = v4_key(&a);
-	else if (source && (r = store_name_find(s, source, &source_id)) <= 0)
+	} else if (shape & QF_SOURCE) {
+		/* an IPv6 address is a name only where a kept event named it;
+		 * failed logins keep the address itself */
+		r = store_name_find(s, source, &source_id);
+		if (r < 0)
+			return r;
+	} else if (source && (r = store_name_find(s, source, &source_id)) <= 0) {
 		return r;
+	}
 	if (f->host && (r = store_name_find(s, f->host, &host_id)) <= 0)
 		return r;
 
-	/* The cached statement for this shape, unless a caller up the stack is
-	 * walking it right now (fn may query again). */
-	if (f->kinds == 0 && s->query[shape] && !sqlite3_stmt_busy(s->query[shape])) {
-		st = s->query[shape];
-		cached = true;
-	} else {
-		r = build_sql(shape, f->kinds, sql, sizeof(sql));
+	/* what this handle added is part of what it answers */
+	if (!s->readonly) {
+		r = store_segments_flush(s);
 		if (r < 0)
-			return store_failf(s, r, "query too long");
-		rc = sqlite3_prepare_v3(s->db, sql, -1, f->kinds == 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
-		if (rc != SQLITE_OK)
-			return store_fail(s, rc, "cannot prepare a query");
-		if (f->kinds == 0 && !s->query[shape]) {
-			s->query[shape] = st;
-			cached = true;
+			return r;
+	}
+	q.user_set = f->user != NULL;
+	q.user = user_id;
+	q.source_set = (shape & QF_SOURCE) != 0;
+	q.name_set = (shape & QF_SOURCE_NAME) != 0;
+	q.source = q.source_set ? source_id : 0;
+	q.source_addr = a;
+	q.source_name = q.name_set ? source_id : 0;
+	q.host_set = f->host != NULL;
+	q.host = host_id;
+	q.want_noise = !f->kinds || (f->kinds & NOISE_KINDS);
+	q.want_full = !f->kinds || (f->kinds & ~(uint64_t)NOISE_KINDS) || (f->kinds & EVENT_KIND_BIT(EV_DISCONNECT));
+
+	r = collect_hits(s, &q, &H);
+	if (r < 0)
+		goto out;
+	qsort(H.v, H.n, sizeof(*H.v), hit_cmp);
+	cache = calloc(IDTEXT_SLOTS, sizeof(*cache));
+	if (!cache) {
+		r = store_failf(s, -ENOMEM, "out of memory");
+		goto out;
+	}
+
+	/* schema 2's rows, when the store has any, merged in time order */
+	if (s->legacy_events < 0)
+		s->legacy_events = store_table_nonempty(s, "events");
+	if (s->legacy_events > 0) {
+		r = build_sql(shape, f->kinds, sql, sizeof(sql));
+		if (r < 0) {
+			r = store_failf(s, r, "query too long");
+			goto out;
 		}
+		rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			r = store_fail(s, rc, "cannot prepare a query");
+			goto out;
+		}
+		if (f->user)
+			(void)sqlite3_bind_int64(st, 1, user_id);
+		if (source)
+			(void)sqlite3_bind_int64(st, 2, source_id);
+		if (f->host)
+			(void)sqlite3_bind_int64(st, 3, host_id);
+		if (f->pid >= 0)
+			(void)sqlite3_bind_int(st, 4, f->pid);
+		(void)sqlite3_bind_int64(st, 5, f->since_us);
+		(void)sqlite3_bind_int64(st, 6, f->until_us);
+		rc = sqlite3_step(st);
 	}
-
-	if (f->user)
-		(void)sqlite3_bind_int64(st, 1, user_id);
-	if (source)
-		(void)sqlite3_bind_int64(st, 2, source_id);
-	if (f->host)
-		(void)sqlite3_bind_int64(st, 3, host_id);
-	if (f->pid >= 0)
-		(void)sqlite3_bind_int(st, 4, f->pid);
-	(void)sqlite3_bind_int64(st, 5, f->since_us);
-	(void)sqlite3_bind_int64(st, 6, f->until_us);
-
-	r = run_query(s, st, fn, ud);
-	if (cached) {
-		(void)sqlite3_reset(st);
-		(void)sqlite3_clear_bindings(st);
-	} else {
-		sqlite3_finalize(st);
+	size_t i = 0;
+	r = 0;
+	for (;;) {
+		bool have_row = st && rc == SQLITE_ROW;
+		if (!have_row && i == H.n)
+			break;
+		if (have_row && (i == H.n || sqlite3_column_int64(st, COL_TIME) <= H.v[i].time_us)) {
+			char *scratch[COL_N] = { 0 };
+			char ab2[ADDR_STRLEN];
+			struct stored_event e;
+			legacy_row(st, &e, scratch, ab2);
+			r = fn(ud, &e);
+			for (size_t k = 0; k < COL_N; k++)
+				free(scratch[k]);
+			rc = sqlite3_step(st);
+		} else {
+			struct stored_event e;
+			char ab2[ADDR_STRLEN], *file_scratch = NULL;
+			hit_event(s, cache, &H.v[i++], &e, ab2, &file_scratch);
+			r = fn(ud, &e);
+			free(file_scratch);
+		}
+		if (r < 0)
+			goto out;
+		n++;
 	}
+	if (st && rc != SQLITE_DONE)
+		r = store_fail(s, rc, "cannot read events");
+	else
+		r = n;
+out:
+	sqlite3_finalize(st);
+	if (cache)
+		for (size_t k = 0; k < IDTEXT_SLOTS; k++)
+			free(cache[k].text);
+	free(cache);
+	free(H.v);
 	return r;
 }
+
 
 int store_event_time_range(struct store *s, int64_t *ret_first_us, int64_t *ret_last_us)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, r = 0;
 
-	rc = sqlite3_prepare_v2(s->db, "SELECT min(time_us), max(time_us) FROM events", -1, &st, NULL);
+	if (!s->readonly && (r = store_segments_flush(s)) < 0)
+		return r;
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT min(f), max(l) FROM (SELECT min(time_us) AS f, max(time_us) AS l FROM events"
+				" UNION ALL SELECT min(first_us), max(last_us) FROM segments"
+				" UNION ALL SELECT min(first_us), max(last_us) FROM noise)",
+				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(s, rc, "cannot prepare a query");
 	rc = sqlite3_step(st);

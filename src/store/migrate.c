@@ -52,46 +52,49 @@
 	"CREATE INDEX events_host_pid_time ON events (host_id, pid, time_us) WHERE class = 1;"   \
 	"CREATE INDEX events_privileged_time ON events (time_us) WHERE class = 2;"
 
-/* tries: a source's failed logins and pre-auth lines, one row per episode
- * segment, keyed for the lookups `moat trace --source` makes; tries_user:
- * the same attempts by account (which sources, how many), keyed for
- * `--user`. routine: other services' PAM sessions (cron …) counted per
- * day. */
+/* segments: events kept in full, packed per (host, user) (store/pack.h);
+ * segment_sources: which of them hold a line naming a source. noise: failed
+ * logins and pre-auth lines, a block per source in rows per bucket of
+ * sources (store/noise.c); noise_users: the same attempts by account and
+ * UTC day (counts, which sources: store/segments.c). */
 #define TRIES_TABLES_SQL                                                                       \
-	"CREATE TABLE tries ("                                                                 \
-	"  source_id INTEGER NOT NULL," /* as events.source_id; 0: no address */               \
-	"  host_id INTEGER NOT NULL,"   /* 0: no host */                                        \
+	"CREATE TABLE segments ("                                                              \
+	"  id INTEGER PRIMARY KEY,"                                                            \
+	"  host_id INTEGER NOT NULL,"                                                          \
+	"  user_id INTEGER NOT NULL," /* 0: lines that name no user */                         \
 	"  first_us INTEGER NOT NULL,"                                                         \
 	"  last_us INTEGER NOT NULL,"                                                          \
-	"  source_name_id INTEGER,"                                                            \
-	"  lines INTEGER NOT NULL,"                                                            \
-	"  attempts INTEGER NOT NULL,"                                                         \
-	"  names BLOB,"    /* the user names tried: names ids */                               \
-	"  programs BLOB," /* the programs that wrote the lines: names ids */                  \
-	"  evidence BLOB," /* the first and last lines: file ids and line numbers */           \
-	"  events BLOB NOT NULL," /* every line, packed */                                     \
-	"  PRIMARY KEY (source_id, host_id, first_us)) WITHOUT ROWID;"                          \
-	"CREATE TABLE tries_user ("                                                            \
-	"  user_id INTEGER NOT NULL,"                                                          \
+	"  n INTEGER NOT NULL,"                                                                \
+	"  data BLOB NOT NULL);"                                                               \
+	"CREATE INDEX segments_user ON segments (user_id, last_us);"                            \
+	"CREATE INDEX segments_last ON segments (last_us);"                                     \
+	"CREATE TABLE segment_sources ("                                                       \
+	"  source_id INTEGER NOT NULL,"                                                        \
+	"  segment_id INTEGER NOT NULL,"                                                       \
+	"  PRIMARY KEY (source_id, segment_id)) WITHOUT ROWID;"                                 \
+	"CREATE TABLE noise ("                                                                 \
+	"  bucket INTEGER NOT NULL," /* of the sources (store/noise.c) */                       \
 	"  host_id INTEGER NOT NULL,"                                                          \
 	"  first_us INTEGER NOT NULL,"                                                         \
+	"  part INTEGER NOT NULL,"                                                             \
+	"  id INTEGER NOT NULL," /* numbers its events for queries (meta noise_next) */        \
 	"  last_us INTEGER NOT NULL,"                                                          \
-	"  lines INTEGER NOT NULL,"                                                            \
+	"  n INTEGER NOT NULL,"                                                                \
 	"  attempts INTEGER NOT NULL,"                                                         \
-	"  sources BLOB," /* the source_ids that tried it (capped: see overflow) */            \
-	"  overflow INTEGER NOT NULL,"                                                         \
-	"  PRIMARY KEY (user_id, host_id, first_us)) WITHOUT ROWID;"                            \
-	"CREATE TABLE routine ("                                                               \
-	"  host_id INTEGER NOT NULL,"                                                          \
-	"  program_id INTEGER NOT NULL,"                                                       \
+	"  data BLOB NOT NULL," /* a block per source */                                       \
+	"  PRIMARY KEY (bucket, host_id, first_us, part)) WITHOUT ROWID;"                       \
+	"CREATE TABLE noise_users ("                                                           \
 	"  user_id INTEGER NOT NULL,"                                                          \
-	"  by_id INTEGER NOT NULL,"                                                            \
+	"  host_id INTEGER NOT NULL,"                                                          \
 	"  day INTEGER NOT NULL," /* UTC days since the epoch */                               \
-	"  opened INTEGER NOT NULL,"                                                           \
-	"  closed INTEGER NOT NULL,"                                                           \
 	"  first_us INTEGER NOT NULL,"                                                         \
+	"  part INTEGER NOT NULL,"                                                             \
 	"  last_us INTEGER NOT NULL,"                                                          \
-	"  PRIMARY KEY (host_id, program_id, user_id, by_id, day)) WITHOUT ROWID;"
+	"  n INTEGER NOT NULL,"                                                                \
+	"  attempts INTEGER NOT NULL,"                                                         \
+	"  sources BLOB NOT NULL," /* the sources' addresses (pack.h), at most 16 */          \
+	"  more INTEGER NOT NULL," /* lines from sources not listed */                         \
+	"  PRIMARY KEY (user_id, host_id, day, first_us, part)) WITHOUT ROWID;"
 
 /* runs: one scan (or watch) at a time writes (store_lock); an open run
  * that no process holds was interrupted. cursors: where each input was

@@ -34,6 +34,13 @@ enum store_stmt_id {
 	STMT_BASELINE_PUT,
 	STMT_BASELINE_SNAPSHOT,
 	STMT_BASELINE_ALL,
+	STMT_NOISE_INSERT,
+	STMT_SEGMENT_INSERT,
+	STMT_SEGMENT_UPDATE,
+	STMT_SEGMENT_SOURCE,
+	STMT_NOISE_USER_INSERT,
+	STMT_NAME_VALUE,
+	STMT_FILE_PATH,
 	STMT_MAX
 };
 
@@ -75,12 +82,26 @@ struct store_name_slot {
 	int64_t id;
 };
 
+/* The last text seen in one field of the events and its names id: host,
+ * program and detail repeat from line to line, and a hit costs one memcmp
+ * instead of a lookup in the names cache. */
+struct name_memo {
+	char text[48];
+	size_t n; /* 0: empty */
+	int64_t id;
+};
+enum { MEMO_HOST, MEMO_PROGRAM, MEMO_USER, MEMO_DETAIL, MEMO_MAX };
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
 	int lock_fd; /* holds the writer's flock (store_lock); -1 when not locked */
 	int64_t run_id; /* the open run (store_run_open), 0 when none */
+	struct segs *segs; /* open segments (segments.c), NULL until the first event */
+	struct noise *noise; /* pending failed logins (noise.c) */
+	int legacy_events; /* schema 2's events table holds rows: 1, 0, or -1 not known yet */
+	uint64_t undecodable; /* segment records a query could not read */
 	unsigned tx_depth; /* store_begin nesting */
 	sqlite3_stmt *stmt[STMT_MAX];
 	sqlite3_stmt *query[STORE_QUERY_SHAPES];
@@ -91,6 +112,7 @@ struct store {
 	int64_t last_file_id;
 	char *last_error; /* message of the last failure, for store_last_error() */
 	struct store_name_slot *names; /* STORE_NAME_CACHE_SLOTS, allocated on first use */
+	struct name_memo memo[MEMO_MAX];
 	size_t names_used;
 	uint64_t names_cache_resets;
 	uint64_t names_seed; /* of the cache's hash, random per process */
@@ -99,6 +121,8 @@ struct store {
 /* The id of name v in the names table, inserting it when new; 0 (no
  * row) for empty text. Returns 0 or a negative errno. */
 int store_name_id(struct store *s, struct sv v, int64_t *ret);
+/* The same through a memo of the field's last value. */
+int store_name_id_memo(struct store *s, struct name_memo *m, struct sv v, int64_t *ret);
 /* The id of an existing name (a query's filter): 1 and *ret when stored,
  * 0 when no event ever carried it, or a negative errno. */
 int store_name_find(struct store *s, const char *name, int64_t *ret);
@@ -130,6 +154,31 @@ int store_bind_sv_notnull(sqlite3_stmt *st, int idx, struct sv v);
 
 /* Now, microseconds since the epoch (for 'updated' columns). */
 int64_t store_now_us(void);
+
+/* Segments (segments.c): events kept in full. */
+struct pk_event;
+/* Adds e to the open segment of (host, user). 0 or a negative errno. */
+int store_segment_add(struct store *s, int64_t host, int64_t user, const struct pk_event *e);
+/* Writes every segment changed since the last flush (store_commit calls
+ * it before COMMIT). */
+int store_segments_flush(struct store *s);
+/* Drops the open segments without writing them (a rollback). */
+void store_segments_forget(struct store *s);
+
+/* Noise (noise.c): failed logins and pre-auth lines, per bucket of sources. */
+#define NOISE_BUCKETS 4096
+uint16_t store_noise_bucket(const struct addr *a);
+int store_noise_add(struct store *s, int64_t host, const struct addr *src, const struct pk_event *e);
+int store_noise_flush(struct store *s);
+void store_noise_forget(struct store *s);
+/* Calls fn for each event of a noise row's data (those of source only,
+ * when not NULL), numbered from 0 in the row; -EBADMSG for data this moat
+ * cannot read (after the events before it), or fn's < 0. */
+int store_noise_decode(const void *data, size_t n, int64_t first_us, const struct addr *only,
+		       int (*fn)(void *ud, const struct addr *src, uint32_t index, const struct pk_event *e), void *ud);
+
+/* 1 when the table has a row, 0 when not, or a negative errno. */
+int store_table_nonempty(struct store *s, const char *table);
 
 /* Schema creation and migrations (migrate.c). */
 int store_migrate(struct store *s, char **ret_err);

@@ -60,6 +60,17 @@ static const char *const stmt_sql[STMT_MAX] = {
 	/* before a run first changes a baseline: how it found it (NULL: none) */
 	[STMT_BASELINE_SNAPSHOT] = "INSERT OR IGNORE INTO run_baselines (host, user, blob)"
 				   " VALUES (?1, ?2, (SELECT blob FROM baselines WHERE host = ?1 AND user = ?2))",
+	[STMT_NOISE_INSERT] = "INSERT INTO noise (bucket, host_id, first_us, part, last_us, n, attempts, data, id)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_SEGMENT_INSERT] = "INSERT INTO segments (host_id, user_id, first_us, last_us, n, data)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_SEGMENT_UPDATE] = "UPDATE segments SET host_id = ?1, user_id = ?2, first_us = ?3, last_us = ?4, n = ?5,"
+				" data = ?6 WHERE id = ?7",
+	[STMT_SEGMENT_SOURCE] = "INSERT OR IGNORE INTO segment_sources (source_id, segment_id) VALUES (?1, ?2)",
+	[STMT_NOISE_USER_INSERT] = "INSERT INTO noise_users (user_id, host_id, day, first_us, part, last_us, n, attempts,"
+				   " sources, more) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[STMT_NAME_VALUE] = "SELECT value FROM names WHERE id = ?1",
+	[STMT_FILE_PATH] = "SELECT path FROM files WHERE id = ?1",
 	[STMT_BASELINE_ALL] = "SELECT host, user, blob FROM baselines ORDER BY host, user",
 };
 
@@ -340,6 +351,7 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 	}
 	s->readonly = readonly;
 	s->lock_fd = -1;
+	s->legacy_events = -1;
 
 	if (readonly && !is_memory(path)) {
 		if (access(path, R_OK) < 0) {
@@ -451,6 +463,8 @@ struct store *store_free(struct store *s)
 	}
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	store_segments_forget(s);
+	store_noise_forget(s);
 	for (size_t i = 0; i < STMT_MAX; i++)
 		sqlite3_finalize(s->stmt[i]);
 	for (size_t i = 0; i < STORE_QUERY_SHAPES; i++)
@@ -503,6 +517,22 @@ int store_begin(struct store *s)
 	return r;
 }
 
+int store_table_nonempty(struct store *s, const char *table)
+{
+	char sql[128];
+	sqlite3_stmt *st = NULL;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s LIMIT 1", table);
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(s, rc, "cannot read the store");
+}
+
 void store_rollback(struct store *s)
 {
 	if (s->tx_depth == 0)
@@ -510,8 +540,11 @@ void store_rollback(struct store *s)
 	s->tx_depth = 0;
 	if (sqlite3_get_autocommit(s->db) == 0)
 		(void)step_done(s, STMT_ROLLBACK, "cannot roll back");
-	/* ids handed out in the abandoned transaction are gone with it */
+	/* ids handed out in the abandoned transaction are gone with it, and
+	 * so are the segments' rows it wrote */
 	store_names_clear(s);
+	store_segments_forget(s);
+	store_noise_forget(s);
 	free(s->last_file);
 	s->last_file = NULL;
 }
@@ -522,7 +555,12 @@ int store_commit(struct store *s)
 		return store_failf(s, -EINVAL, "commit without a transaction");
 	if (--s->tx_depth > 0)
 		return 0;
-	int r = step_done(s, STMT_COMMIT, "cannot commit");
+	/* the segments' rows first: a commit holds every event added */
+	int r = store_noise_flush(s);
+	if (r >= 0)
+		r = store_segments_flush(s);
+	if (r >= 0)
+		r = step_done(s, STMT_COMMIT, "cannot commit");
 	if (r < 0) {
 		_cleanup_free_ char *why = s->last_error ? strdup(s->last_error) : NULL;
 		s->tx_depth = 1;

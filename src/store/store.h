@@ -179,8 +179,9 @@ struct stored_event {
 	uint16_t port;
 	const char *key_type, *key_fp, *tty, *command, *detail;
 	uint32_t count;
+	uint32_t attempts; /* login attempts the line added (the one rule: detect/attempt.h) */
 	const char *file;
-	uint64_t line;
+	uint64_t line; /* 0 when not kept (failed logins keep their first and last lines only) */
 };
 
 struct event_filter {

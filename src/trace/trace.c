@@ -349,11 +349,22 @@ static int session_add(struct trace_session *ss, const struct trace_event *ev)
 	return 0;
 }
 
+/* Time order; within one instant, the log's own order (file, line), as
+ * the store hands events over (a store's ids say which event, not where
+ * it stood: two lines of one second may sit in different segments). */
 static int cmp_event(const void *a, const void *b)
 {
 	const struct trace_event *x = *(const struct trace_event *const *)a, *y = *(const struct trace_event *const *)b;
+	int c;
 	if (x->time_us != y->time_us)
 		return x->time_us < y->time_us ? -1 : 1;
+	if (x->line && y->line) {
+		c = strcmp(x->file, y->file);
+		if (c)
+			return c;
+		if (x->line != y->line)
+			return x->line < y->line ? -1 : 1;
+	}
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
