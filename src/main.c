@@ -20,6 +20,7 @@ static const struct {
 	{ "exception", cmd_exception, "accepted risks: who, why, until when, resting on which live-checked controls" },
 	{ "ledger", cmd_ledger, "the signed, hash-chained trail of every decision; operators' keys" },
 	{ "check", cmd_check, "validate the configuration and print the effective values" },
+	{ "store", cmd_store, "what the store holds (stats), and pruning old events (prune)" },
 };
 
 static void usage(FILE *f)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum { EXIT_DONE = 0, EXIT_FINDING = 1, EXIT_USAGE = 2 };
 
@@ -14,6 +15,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_reach(int argc, char **argv);
 int cmd_exception(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
@@ -33,6 +35,10 @@ int cli_fail_on_severity(const char *arg);
 /* The configuration file to load: explicit, else the installed one when
  * readable, else NULL (the built-in defaults). */
 const char *cli_config_path(const char *explicit_path);
+
+/* An age argument ("90", "90d", "36h": days unless said) in microseconds;
+ * logs and returns -EINVAL when malformed. opt names the option. */
+int cli_parse_age(const char *opt, const char *arg, int64_t *ret_us);
 
 /* Resolves the store path: explicit, else store_default_path(). Caller frees. */
 char *cli_db_path(const char *explicit_path);

@@ -54,6 +54,11 @@ static void usage(FILE *f)
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
 	      "                     /var/lib/moat/moat.db for root)\n"
 	      "  --no-store         keep nothing: no baselines, no cursors, read everything\n"
+	      "  --retention AGE    keep events of the last AGE of store time (days, or a number\n"
+	      "                     with h or d; default 90d; 0: keep all); older ones are pruned\n"
+	      "                     at the end (see also 'moat store prune')\n"
+	      "  --wait SECONDS     one scan writes a store at a time: wait this long for another\n"
+	      "                     (default 600; 0: fail at once; -1: forever)\n"
 	      "  --config FILE      detector thresholds (YAML; default: " MOAT_SYSCONFDIR "/moat.yaml\n"
 	      "                     when present, else built-in defaults equal to rules/moat.yaml)\n"
 	      "  --tz ZONE          time zone of zone-less timestamps (default: local)\n"
@@ -225,7 +230,7 @@ static void on_progress(void *ud, const struct source_input *in, uint64_t done)
 int cmd_scan(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_EVENTS, O_MISSED, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT, O_REACH_ROOT,
-	       O_NO_REACH };
+	       O_NO_REACH, O_RETENTION };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "events", no_argument, NULL, O_EVENTS },
@@ -239,6 +244,7 @@ int cmd_scan(int argc, char **argv)
 		{ "tz", required_argument, NULL, O_TZ },
 		{ "color", required_argument, NULL, O_COLOR },
 		{ "wait", required_argument, NULL, O_WAIT },
+		{ "retention", required_argument, NULL, O_RETENTION },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -247,6 +253,7 @@ int cmd_scan(int argc, char **argv)
 	const char *db = NULL, *config = NULL, *tz = NULL, *color = "auto", *reach_root = "/";
 	bool no_store = false, quiet = false;
 	int wait_s = 600;
+	int64_t retention = 90 * 86400 * INT64_C(1000000);
 	struct source_list inputs = { 0 };
 	struct detect_config *cfg = NULL;
 	struct store *store = NULL;
@@ -308,6 +315,10 @@ int cmd_scan(int argc, char **argv)
 			wait_s = (int)v;
 			break;
 		}
+		case O_RETENTION:
+			if (cli_parse_age("--retention", optarg, &retention) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -383,6 +394,7 @@ int cmd_scan(int argc, char **argv)
 		.store = store,
 		.tz = tz,
 		.reach_root = reach_root,
+		.retention_us = retention,
 		.on_event = s.events ? on_event : NULL,
 		.on_alert = on_alert,
 		.on_progress = on_progress,
@@ -448,6 +460,8 @@ int cmd_scan(int argc, char **argv)
 		if (s.n_alerts_old)
 			fprintf(stderr, "; %" PRIu64 " alert%s already stored by it", s.n_alerts_old,
 				s.n_alerts_old == 1 ? "" : "s");
+		if (st.pruned_events)
+			fprintf(stderr, "; %" PRIu64 " events older than the retention pruned", st.pruned_events);
 		if (st.unfinished)
 			fprintf(stderr, "; %" PRIu64 " unfinished last line%s left for the next scan", st.unfinished,
 				st.unfinished == 1 ? "" : "s");

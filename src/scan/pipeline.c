@@ -49,6 +49,7 @@ struct pipeline {
 	bool have_cursor; /* the input can be marked (it has a head) */
 	uint64_t replay_until; /* lines ending at or before this offset feed the detectors only */
 	uint64_t batch_start; /* source bytes when the batch began */
+	uint64_t bytes_counted; /* source bytes recorded in the run so far */
 	char *err;
 };
 
@@ -193,10 +194,14 @@ static int batch_commit(struct pipeline *p)
 				return fail_store(p, r, "cannot save the read cursor");
 		}
 	}
+	r = store_run_add_bytes(p->st, p->stats.source.bytes - p->bytes_counted);
+	if (r < 0)
+		return fail_store(p, r, "cannot record the run");
 	r = store_commit(p->st);
 	p->in_tx = false;
 	if (r < 0)
 		return fail_store(p, r, "cannot commit to the store");
+	p->bytes_counted = p->stats.source.bytes;
 	p->stats.batches++;
 	drop_pending(p, true);
 	return 0;
@@ -553,6 +558,18 @@ int pipeline_finish(struct pipeline *p, char **ret_err)
 		(void)fail_store(p, d, "cannot save the baselines");
 		return take_err(p, d, ret_err);
 	}
+	if (p->st && p->cfg.retention_us > 0) {
+		struct store_pruned pr = { 0 };
+		int64_t cutoff;
+		r = store_prune_cutoff(p->st, p->cfg.retention_us, &cutoff);
+		if (r >= 0)
+			r = store_prune(p->st, cutoff, &pr);
+		if (r < 0) {
+			(void)fail_store(p, r, "cannot prune the store");
+			return take_err(p, r, ret_err);
+		}
+		p->stats.pruned_events = pr.events;
+	}
 	if (p->st) {
 		r = store_run_close(p->st);
 		if (r < 0) {
@@ -565,5 +582,11 @@ int pipeline_finish(struct pipeline *p, char **ret_err)
 		return take_err(p, r, ret_err);
 	if (!p->st)
 		drop_pending(p, true);
+	if (p->st && p->stats.pruned_events) {
+		/* the pages pruned go back to the file system (a failure here
+		 * loses nothing: they are reused by the next scan) */
+		uint64_t pages;
+		(void)store_vacuum(p->st, false, &pages);
+	}
 	return 0;
 }

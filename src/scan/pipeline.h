@@ -44,6 +44,7 @@ struct pipeline_config {
 	 * (reach_annotate_alert: the verdict as a reason, severity raised for a
 	 * short path to root); NULL: not judged. */
 	const char *reach_root;
+	int64_t retention_us; /* at the end, prune what is older than this much store time (0: keep all) */
 	/* Each decoded event, before store and detectors (NULL: none). Not
 	 * called for lines read again to finish an interrupted run. */
 	void (*on_event)(void *ud, const struct event *ev);
@@ -72,6 +73,7 @@ struct pipeline_stats {
 	uint64_t replayed; /* lines read again to finish an interrupted run */
 	uint64_t unfinished; /* last lines without '\n' left for the next scan */
 	uint64_t batches; /* committed */
+	uint64_t pruned_events; /* older than the retention, removed at the end */
 };
 
 /* Creates the pipeline over inputs (borrowed: the run's inputs, to decide

@@ -83,6 +83,7 @@
 	"  attempts INTEGER NOT NULL,"                                                         \
 	"  data BLOB NOT NULL," /* a block per source */                                       \
 	"  PRIMARY KEY (bucket, host_id, first_us, part)) WITHOUT ROWID;"                       \
+	"CREATE INDEX noise_last ON noise (last_us);"                                           \
 	"CREATE TABLE noise_users ("                                                           \
 	"  user_id INTEGER NOT NULL,"                                                          \
 	"  host_id INTEGER NOT NULL,"                                                          \
@@ -94,7 +95,8 @@
 	"  attempts INTEGER NOT NULL,"                                                         \
 	"  sources BLOB NOT NULL," /* the sources' addresses (pack.h), at most 16 */          \
 	"  more INTEGER NOT NULL," /* lines from sources not listed */                         \
-	"  PRIMARY KEY (user_id, host_id, day, first_us, part)) WITHOUT ROWID;"
+	"  PRIMARY KEY (user_id, host_id, day, first_us, part)) WITHOUT ROWID;"                 \
+	"CREATE INDEX noise_users_last ON noise_users (last_us);"
 
 /* runs: one scan (or watch) at a time writes (store_lock); an open run
  * that no process holds was interrupted. cursors: where each input was
@@ -107,6 +109,7 @@
 	"  pid INTEGER NOT NULL,"                                                              \
 	"  started INTEGER NOT NULL,"                                                          \
 	"  ended INTEGER,"                                                                     \
+	"  bytes INTEGER NOT NULL DEFAULT 0," /* of logs read (decompressed) */                \
 	"  state TEXT NOT NULL);" /* 'open' or 'done' */                                       \
 	"CREATE TABLE cursors ("                                                               \
 	"  id INTEGER PRIMARY KEY,"                                                            \

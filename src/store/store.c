@@ -426,7 +426,10 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 		/* WAL: readers (moat trace) and the writer (moat scan) do not
 		 * block each other; NORMAL sync is durable across crashes of
 		 * moat, and loses at most the last commit on power loss. */
-		r = store_exec(s, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		/* auto_vacuum: pruning gives pages back to the file system
+		 * (store_prune; a new file only, before its first table) */
+		r = store_exec(s, "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL;"
+				  " PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 				  " PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
 				  " PRAGMA cache_size = -32768");
 		if (r < 0) {

@@ -218,3 +218,38 @@ int store_query_events(struct store *s, const struct event_filter *f,
  * Reads the whole table (no index on time alone): call it once, not per
  * line. */
 int store_event_time_range(struct store *s, int64_t *ret_first_us, int64_t *ret_last_us);
+
+/* ---- size and retention ---- */
+
+struct store_stats {
+	uint64_t file_bytes; /* the store file and its -wal */
+	uint64_t kept_events, kept_segments; /* events kept in full, and their rows */
+	uint64_t noise_events, noise_rows; /* failed logins and noise, and their rows */
+	uint64_t legacy_events; /* rows of schema 2's events table */
+	uint64_t alerts, baselines, cursors, runs;
+	uint64_t log_bytes; /* bytes of logs the runs read */
+	int64_t first_us, last_us; /* the oldest and newest event (0 when none) */
+	bool run_open; /* a run is open: one is writing now, or one was interrupted */
+};
+int store_get_stats(struct store *s, struct store_stats *ret);
+
+/* What store_prune removed. */
+struct store_pruned {
+	uint64_t events, alerts, cursors, pages_freed;
+};
+/* Removes what is older than cutoff_us (events and failed logins by their
+ * rows: a row goes when its newest event is older; alerts by their last
+ * time; read cursors not used for twice the age), in the caller's
+ * transaction, then (outside it) gives free pages back to the file system
+ * where the store allows it (see store_vacuum). Returns 0 or a negative
+ * errno. */
+int store_prune(struct store *s, int64_t cutoff_us, struct store_pruned *ret);
+/* The cutoff for keeping max_age_us of store time: the newest event
+ * stored minus max_age_us (logs scanned from another host or year keep
+ * their own clock), INT64_MIN when the store holds none. */
+int store_prune_cutoff(struct store *s, int64_t max_age_us, int64_t *ret_cutoff);
+/* Gives the free pages back (incremental vacuum; a full VACUUM when full
+ * is true, which rewrites the file). Outside any transaction. */
+int store_vacuum(struct store *s, bool full, uint64_t *ret_pages);
+/* Adds bytes of logs read to the open run (for the store's size ratio). */
+int store_run_add_bytes(struct store *s, uint64_t bytes);
