@@ -389,8 +389,13 @@ int cmd_scan(int argc, char **argv)
 		}
 		tzset();
 	}
+	/* tests make batches small to crash a scan between many commits */
+	uint64_t batch_bytes = 0;
+	if (getenv("MOAT_BATCH_BYTES"))
+		batch_bytes = strtoull(getenv("MOAT_BATCH_BYTES"), NULL, 10);
 	struct pipeline_config pc = {
 		.detect = cfg,
+		.batch_bytes = batch_bytes,
 		.store = store,
 		.tz = tz,
 		.reach_root = reach_root,

@@ -1,6 +1,7 @@
 /* moat store: what the store holds, and pruning it. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,15 @@ static void usage(FILE *f)
 {
 	fputs("usage: moat store stats [--db PATH] [--json]\n"
 	      "       moat store prune [--db PATH] [--older-than AGE] [--vacuum] [--wait SECONDS]\n"
+	      "       moat store export [--db PATH]\n"
 	      "\n"
 	      "stats: what the store holds — events kept in full (login sessions, privileged and\n"
 	      "account events), failed logins and pre-auth noise (kept packed per source), alerts,\n"
 	      "baselines, read cursors — its size on disk, and that size against the bytes of logs\n"
 	      "it was built from.\n"
+	      "\n"
+	      "export: everything the store knows, one JSON object per line (events in time order,\n"
+	      "then alerts, then baselines): for other tools, and to compare two stores.\n"
 	      "\n"
 	      "prune: removes events and alerts older than AGE of store time (the newest event\n"
 	      "stored, so that logs from another host or year keep their own clock), then gives\n"
@@ -144,6 +149,94 @@ static int do_stats(struct store *s, bool json)
 	return EXIT_DONE;
 }
 
+static void jstr(const char *name, const char *v)
+{
+	printf(",\"%s\":\"", name);
+	escape_json(stdout, sv_cstr(v));
+	putchar('"');
+}
+
+static int export_event(void *ud, const struct stored_event *e)
+{
+	char t[TIME_STRLEN];
+	(void)ud;
+	(void)time_format_rfc3339(e->time_us, t);
+	printf("{\"type\":\"event\",\"time\":\"%s\",\"kind\":\"%s\"", t, event_kind_name(e->kind));
+	jstr("host", e->host);
+	jstr("program", e->program);
+	printf(",\"pid\":%d,\"method\":\"%s\",\"acct\":\"%s\",\"flags\":%u", e->pid, auth_method_name(e->method),
+	       e->acct ? account_op_name(e->acct) : "", e->flags);
+	jstr("user", e->user);
+	jstr("target", e->target);
+	jstr("source", e->source);
+	jstr("source_name", e->source_name);
+	printf(",\"port\":%u", e->port);
+	jstr("key_type", e->key_type);
+	jstr("key_fp", e->key_fp);
+	jstr("tty", e->tty);
+	jstr("command", e->command);
+	jstr("detail", e->detail);
+	printf(",\"count\":%u,\"attempts\":%u", e->count, e->attempts);
+	/* a failed login's line is its block's evidence, not its own: which
+	 * lines a block names depends on when the batches were committed */
+	if (!e->packed) {
+		jstr("file", e->file);
+		printf(",\"line\":%" PRIu64, e->line);
+	}
+	printf("}\n");
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int export_alert(void *ud, const struct stored_alert *a)
+{
+	char f[TIME_STRLEN], l[TIME_STRLEN];
+	(void)ud;
+	(void)time_format_rfc3339(a->first_us, f);
+	(void)time_format_rfc3339(a->last_us, l);
+	printf("{\"type\":\"alert\"");
+	jstr("kind", a->kind);
+	jstr("severity", a->severity);
+	jstr("host", a->host);
+	jstr("source", a->source);
+	jstr("user", a->user);
+	printf(",\"first\":\"%s\",\"last\":\"%s\",\"count\":%" PRIu64 ",\"why\":%s,\"evidence\":%s,"
+	       "\"evidence_total\":%" PRIu64 "}\n",
+	       f, l, a->count, a->why_json[0] ? a->why_json : "[]", a->evidence_json[0] ? a->evidence_json : "[]",
+	       a->evidence_total);
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int export_baseline(void *ud, const char *host, const char *user, const char *blob)
+{
+	(void)ud;
+	printf("{\"type\":\"baseline\"");
+	jstr("host", host);
+	jstr("user", user);
+	printf(",\"baseline\":%s}\n", blob[0] ? blob : "null");
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int do_export(struct store *s)
+{
+	struct event_filter f;
+	struct alert_filter af = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+	int r;
+	event_filter_init(&f);
+	r = store_query_events(s, &f, export_event, NULL);
+	if (r >= 0)
+		r = store_query_alerts(s, &af, export_alert, NULL);
+	if (r >= 0)
+		r = store_baseline_foreach(s, export_baseline, NULL);
+	if (r < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+		if (r == -EIO || r >= 0)
+			log_error("cannot write the output: %s", strerror(errno ? errno : EIO));
+		else
+			log_error("%s: %s", store_path(s), store_last_error(s));
+		return EXIT_USAGE;
+	}
+	return EXIT_DONE;
+}
+
 static int do_prune(struct store *s, int64_t age_us, bool vacuum)
 {
 	struct store_pruned p = { 0 };
@@ -231,13 +324,13 @@ int cmd_store(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		log_error(optind == argc ? "moat store: stats or prune?" : "moat store: one of stats or prune");
+		log_error(optind == argc ? "moat store: stats, prune or export?" : "moat store: one of stats, prune or export");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	what = argv[optind];
-	if (strcmp(what, "stats") != 0 && strcmp(what, "prune") != 0) {
-		log_error("moat store: '%s' is not stats or prune", what);
+	if (strcmp(what, "stats") != 0 && strcmp(what, "prune") != 0 && strcmp(what, "export") != 0) {
+		log_error("moat store: '%s' is not stats, prune or export", what);
 		return EXIT_USAGE;
 	}
 	dbpath = cli_db_path(db);
@@ -245,12 +338,13 @@ int cmd_store(int argc, char **argv)
 		log_error("out of memory");
 		return EXIT_USAGE;
 	}
-	if (strcmp(what, "stats") == 0) {
+	if (strcmp(what, "stats") == 0 || strcmp(what, "export") == 0) {
 		if (store_open_readonly(dbpath, &s, &err) < 0) {
 			log_error("%s", err ? err : dbpath);
 			return EXIT_USAGE;
 		}
-		return do_stats(s, json);
+		(void)signal(SIGPIPE, SIG_IGN);
+		return strcmp(what, "stats") == 0 ? do_stats(s, json) : do_export(s);
 	}
 	if (store_open(dbpath, &s, &err) < 0) {
 		log_error("store %s: %s", dbpath, err ? err : "cannot open");

@@ -109,7 +109,64 @@ int store_add_alert(struct store *s, const struct alert *a)
 	r = write_alert(s, STMT_ALERT_INSERT, a, ab, why, evidence, now);
 	if (r != 0)
 		return r;
-	/* Known already: refresh it if this one has seen more. */
+	/* Known already: refresh it if this one has seen more (2), else it
+	 * is stored as it is (0). */
 	r = write_alert(s, STMT_ALERT_UPDATE, a, ab, why, evidence, now);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : r > 0 ? 2 : 0;
+}
+
+int store_query_alerts(struct store *s, const struct alert_filter *f,
+		       int (*fn)(void *ud, const struct stored_alert *a), void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0, n = 0;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT kind, severity, host, source, user, first_us, last_us, count, why, evidence,"
+				" evidence_total FROM alerts WHERE last_us >= ?1 AND first_us <= ?2"
+				" AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR user = ?4)"
+				" AND (?5 IS NULL OR source = ?5)"
+				" ORDER BY first_us, kind, host, source, user",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "cannot read alerts");
+	(void)sqlite3_bind_int64(st, 1, f->since_us);
+	(void)sqlite3_bind_int64(st, 2, f->until_us);
+	if (f->kind)
+		(void)sqlite3_bind_text(st, 3, f->kind, -1, SQLITE_STATIC);
+	if (f->user)
+		(void)sqlite3_bind_text(st, 4, f->user, -1, SQLITE_STATIC);
+	if (f->source)
+		(void)sqlite3_bind_text(st, 5, f->source, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t[10];
+		for (int i = 0; i < 10; i++) {
+			const unsigned char *v = sqlite3_column_text(st, i);
+			t[i] = v ? (const char *)v : "";
+		}
+		struct stored_alert a = {
+			.kind = t[0],
+			.severity = t[1],
+			.host = t[2],
+			.source = t[3],
+			.user = t[4],
+			.first_us = sqlite3_column_int64(st, 5),
+			.last_us = sqlite3_column_int64(st, 6),
+			.count = (uint64_t)sqlite3_column_int64(st, 7),
+			.why_json = t[8],
+			.evidence_json = t[9],
+			.evidence_total = (uint64_t)sqlite3_column_int64(st, 10),
+		};
+		int sev = severity_from_name(a.severity);
+		if (sev < f->min_severity)
+			continue;
+		r = fn(ud, &a);
+		if (r < 0)
+			break;
+		n++;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = store_fail(s, rc, "cannot read alerts");
+	sqlite3_finalize(st);
+	return r < 0 ? r : n;
 }

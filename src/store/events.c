@@ -862,6 +862,7 @@ static void hit_event(struct store *s, struct idtext *cache, const struct hit *h
 		.count = p->count ? p->count : 1,
 		.attempts = p->attempts,
 		.line = p->line,
+		.packed = h->noise,
 	};
 	e->host = id_text(s, cache, h->host);
 	e->program = id_text(s, cache, p->program);

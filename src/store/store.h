@@ -182,6 +182,8 @@ struct stored_event {
 	uint32_t attempts; /* login attempts the line added (the one rule: detect/attempt.h) */
 	const char *file;
 	uint64_t line; /* 0 when not kept (failed logins keep their first and last lines only) */
+	bool packed; /* a failed login or pre-auth line, kept packed per source: no pid, port or
+		      * line of its own (but for a source's first and last lines of a batch) */
 };
 
 struct event_filter {
@@ -253,3 +255,23 @@ int store_prune_cutoff(struct store *s, int64_t max_age_us, int64_t *ret_cutoff)
 int store_vacuum(struct store *s, bool full, uint64_t *ret_pages);
 /* Adds bytes of logs read to the open run (for the store's size ratio). */
 int store_run_add_bytes(struct store *s, uint64_t bytes);
+
+/* ---- stored alerts ---- */
+
+struct stored_alert {
+	const char *kind, *severity, *host, *source, *user; /* "" when none */
+	int64_t first_us, last_us;
+	uint64_t count, evidence_total;
+	const char *why_json, *evidence_json; /* JSON arrays, as stored */
+};
+
+struct alert_filter {
+	int64_t since_us, until_us; /* overlapping [since, until]: INT64_MIN / INT64_MAX = open */
+	const char *kind, *user, *source; /* NULL = any (source: the canonical address text) */
+	int min_severity; /* enum severity; 0 = any */
+};
+
+/* Calls fn for each stored alert that matches, by first time; fn < 0
+ * stops and is returned. Returns the number visited or a negative errno. */
+int store_query_alerts(struct store *s, const struct alert_filter *f,
+		       int (*fn)(void *ud, const struct stored_alert *a), void *ud);
