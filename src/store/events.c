@@ -499,6 +499,7 @@ static void legacy_row(sqlite3_stmt *st, struct stored_event *e, char *scratch[C
 		.count = (uint32_t)sqlite3_column_int64(st, COL_COUNT),
 		.line = (uint64_t)sqlite3_column_int64(st, COL_LINE),
 		.attempts = (uint32_t)sqlite3_column_int64(st, COL_ATTEMPTS),
+		.has_attempts = sqlite3_column_type(st, COL_ATTEMPTS) != SQLITE_NULL,
 	};
 	int k = event_kind_from_name(col_text(st, COL_KIND, &scratch[COL_KIND]));
 	int m = sqlite3_column_type(st, COL_METHOD) == SQLITE_NULL
@@ -863,6 +864,7 @@ static void hit_event(struct store *s, struct idtext *cache, const struct hit *h
 		.attempts = p->attempts,
 		.line = p->line,
 		.packed = h->noise,
+		.has_attempts = true,
 	};
 	e->host = id_text(s, cache, h->host);
 	e->program = id_text(s, cache, p->program);

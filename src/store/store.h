@@ -180,6 +180,7 @@ struct stored_event {
 	const char *key_type, *key_fp, *tty, *command, *detail;
 	uint32_t count;
 	uint32_t attempts; /* login attempts the line added (the one rule: detect/attempt.h) */
+	bool has_attempts; /* attempts was decided when the line was scanned (not so in schema 2 rows) */
 	const char *file;
 	uint64_t line; /* 0 when not kept (failed logins keep their first and last lines only) */
 	bool packed; /* a failed login or pre-auth line, kept packed per source: no pid, port or

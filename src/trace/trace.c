@@ -291,12 +291,18 @@ static void failures_add(struct trace *t, struct fail_acc *a, const struct store
 	f->first_us = MIN(f->first_us, e->time_us);
 	f->last_us = MAX(f->last_us, e->time_us);
 	uint32_t c = e->count ? e->count : 1;
+	/* Attempts: what the one rule (detect/attempt.h) said when the line
+	 * was scanned, as the detectors counted them; rows of schema 2 stores
+	 * predate it and are counted here by their connections. */
+	if (e->has_attempts)
+		f->tries += e->attempts;
 	if (is(noise_kinds, e->kind)) {
 		f->noise += c;
 	} else {
 		f->events++;
 		f->attempts += c;
-		f->tries += failure_tries(a, e, c);
+		if (!e->has_attempts)
+			f->tries += failure_tries(a, e, c);
 		switch (e->kind) {
 		case EV_AUTH_FAILURE:
 			if (e->method == AM_PASSWORD || e->method == AM_KBDINT || e->method == AM_PAM)

@@ -24,6 +24,7 @@
 struct sc {
 	struct store *s;
 	int failures;
+	uint64_t line; /* the lines of one log, in order: the order of one instant's events */
 };
 
 static inline void sc_add(struct sc *sc, const char *t, const char *prog, int pid, enum event_kind k,
@@ -41,7 +42,7 @@ static inline void sc_add(struct sc *sc, const char *t, const char *prog, int pi
 	if (src && addr_parse(sv_cstr(src), &ev.source) != 1)
 		abort();
 	ev.origin.file = "/var/log/auth.log";
-	ev.origin.line = 1;
+	ev.origin.line = ++sc->line;
 	if (more)
 		more(&ev, arg);
 	if (store_add_event(sc->s, &ev) < 0)
