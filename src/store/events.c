@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/list.h"
 #include "store/pack.h"
 #include "store/store-internal.h"
 
@@ -51,22 +52,36 @@ static int file_id(struct store *s, const char *path, int64_t *ret)
 
 /* --- names: host, program, user and source text, stored once ---------- */
 
-/* The cache's hash of a name (in memory only, seeded per process). */
-static uint32_t name_hash(const struct store *s, const char *p, size_t n)
+struct name_entry {
+	struct hmap_node node;
+	int64_t id;
+	uint32_t len;
+	char key[]; /* len bytes */
+};
+
+static bool name_eq(const struct hmap_node *n, const void *k)
 {
-	return (uint32_t)hash_bytes(p, n, s->names_seed);
+	const struct name_entry *e = container_of(n, struct name_entry, node);
+	const struct sv *v = k;
+	return e->len == v->n && memcmp(e->key, v->p, v->n) == 0;
 }
 
 void store_names_clear(struct store *s)
 {
 	memset(s->memo, 0, sizeof(s->memo));
-	if (!s->names)
+	if (!s->names_init)
 		return;
-	for (size_t i = 0; i < STORE_NAME_CACHE_SLOTS; i++) {
-		free(s->names[i].key);
-		s->names[i].key = NULL;
-	}
+	hmap_clear(&s->names);
+	arena_done(&s->names_mem);
 	s->names_used = 0;
+}
+
+void store_names_free(struct store *s)
+{
+	store_names_clear(s);
+	if (s->names_init)
+		hmap_done(&s->names);
+	s->names_init = false;
 }
 
 /* The names table in SQL: insert, else find (a name the cache missed is
@@ -103,8 +118,8 @@ static int name_id_sql(struct store *s, struct sv v, int64_t *ret)
 
 int store_name_id(struct store *s, struct sv v, int64_t *ret)
 {
-	struct store_name_slot *slot = NULL;
-	uint32_t h;
+	struct name_entry *e;
+	uint64_t h;
 	int r;
 
 	if (v.n == 0 || !v.p) {
@@ -113,20 +128,18 @@ int store_name_id(struct store *s, struct sv v, int64_t *ret)
 	}
 	if (v.n > STORE_NAME_CACHE_KEY_MAX)
 		return name_id_sql(s, v, ret);
-	if (!s->names) {
-		s->names = calloc(STORE_NAME_CACHE_SLOTS, sizeof(*s->names));
-		if (!s->names)
+	if (!s->names_init) {
+		/* seeded per process: user names are attacker text */
+		if (hmap_init(&s->names, hash_random_seed(s)) < 0)
 			return name_id_sql(s, v, ret);
+		arena_init(&s->names_mem, 4u << 20);
+		s->names_init = true;
 	}
-	h = name_hash(s, v.p, v.n);
-	for (size_t i = h & (STORE_NAME_CACHE_SLOTS - 1);; i = (i + 1) & (STORE_NAME_CACHE_SLOTS - 1)) {
-		slot = &s->names[i];
-		if (!slot->key)
-			break;
-		if (slot->hash == h && slot->len == v.n && memcmp(slot->key, v.p, v.n) == 0) {
-			*ret = slot->id;
-			return 0;
-		}
+	h = hmap_hash(&s->names, v.p, v.n);
+	struct hmap_node *n = hmap_find(&s->names, h, name_eq, &v);
+	if (n) {
+		*ret = container_of(n, struct name_entry, node)->id;
+		return 0;
 	}
 	r = name_id_sql(s, v, ret);
 	if (r < 0)
@@ -136,17 +149,13 @@ int store_name_id(struct store *s, struct sv v, int64_t *ret)
 		 * rather than grow; the names table still has them all. */
 		store_names_clear(s);
 		s->names_cache_resets++;
-		for (size_t i = h & (STORE_NAME_CACHE_SLOTS - 1);; i = (i + 1) & (STORE_NAME_CACHE_SLOTS - 1))
-			if (!(slot = &s->names[i])->key)
-				break;
 	}
-	slot->key = malloc(v.n);
-	if (!slot->key)
+	e = arena_alloc(&s->names_mem, sizeof(*e) + v.n);
+	if (!e || hmap_add(&s->names, &e->node, h) < 0)
 		return 0; /* the id is right; it just is not cached */
-	memcpy(slot->key, v.p, v.n);
-	slot->len = (uint32_t)v.n;
-	slot->hash = h;
-	slot->id = *ret;
+	e->id = *ret;
+	e->len = (uint32_t)v.n;
+	memcpy(e->key, v.p, v.n);
 	s->names_used++;
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
+#include "core/hmap.h"
 #include "core/macro.h"
 #include "core/strview.h"
 #include "store/store.h"
@@ -70,17 +72,10 @@ enum {
  * names table, so that the per-line insert looks a repeated name up in
  * memory instead of in SQL. Attacker text fills it: it holds at most
  * STORE_NAME_CACHE_MAX names of at most STORE_NAME_CACHE_KEY_MAX bytes and
- * is emptied when full (names_cache_resets counts that). */
-#define STORE_NAME_CACHE_SLOTS 131072 /* a power of two */
-#define STORE_NAME_CACHE_MAX (STORE_NAME_CACHE_SLOTS / 2)
+ * is emptied when full (names_cache_resets counts that). A core/hmap of
+ * entries carved from an arena (freed together when it empties). */
+#define STORE_NAME_CACHE_MAX 65536
 #define STORE_NAME_CACHE_KEY_MAX 256
-
-struct store_name_slot {
-	char *key; /* NULL = empty slot */
-	uint32_t len;
-	uint32_t hash;
-	int64_t id;
-};
 
 /* The last text seen in one field of the events and its names id: host,
  * program and detail repeat from line to line, and a hit costs one memcmp
@@ -111,11 +106,13 @@ struct store {
 	char *last_file;
 	int64_t last_file_id;
 	char *last_error; /* message of the last failure, for store_last_error() */
-	struct store_name_slot *names; /* STORE_NAME_CACHE_SLOTS, allocated on first use */
+	struct hmap names; /* the cache (entries in names_mem) */
+	struct arena names_mem;
+	bool names_init;
 	struct name_memo memo[MEMO_MAX];
 	size_t names_used;
 	uint64_t names_cache_resets;
-	uint64_t names_seed; /* of the cache's hash, random per process */
+
 };
 
 /* The id of name v in the names table, inserting it when new; 0 (no
@@ -126,8 +123,10 @@ int store_name_id_memo(struct store *s, struct name_memo *m, struct sv v, int64_
 /* The id of an existing name (a query's filter): 1 and *ret when stored,
  * 0 when no event ever carried it, or a negative errno. */
 int store_name_find(struct store *s, const char *name, int64_t *ret);
-/* Empties the names cache (store_free, and when it is full). */
+/* Empties the names cache (a rollback, and when it is full). */
 void store_names_clear(struct store *s);
+/* Frees it (store_free). */
+void store_names_free(struct store *s);
 
 /* The statement for id, prepared on first use. Returns 0 or a negative
  * errno (message in s->last_error). */

@@ -341,9 +341,6 @@ static int open_common(const char *path, bool readonly, struct store **ret, char
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	/* the names cache's seed: user names are attacker text, and a known
-	 * hash would let them pile up in one run of slots */
-	s->names_seed = hash_random_seed(s);
 	s->path = strdup(path);
 	if (!s->path) {
 		free(s);
@@ -477,8 +474,7 @@ struct store *store_free(struct store *s)
 	free(s->path);
 	free(s->last_file);
 	free(s->last_error);
-	store_names_clear(s);
-	free(s->names);
+	store_names_free(s);
 	free(s);
 	return NULL;
 }

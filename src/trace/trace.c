@@ -1,6 +1,8 @@
 /* trace: sessions, attribution and verdicts from the store's events. */
 #include "core/array.h"
 #include "core/hash.h"
+#include "core/hmap.h"
+#include "core/list.h"
 #include "trace/trace.h"
 
 #include <errno.h>
@@ -63,47 +65,43 @@ static bool is(uint64_t set, enum event_kind k)
 
 /* --- the pool: one owned copy per stored event ----------------------- */
 
-struct trace_pool {
-	struct trace_event **v;
-	size_t n, cap;
-	struct trace_event **slots; /* open addressing by id */
-	size_t n_slots;
+/* A pooled event: the public copy and the map's node (core/hmap, by id). */
+struct pooled {
+	struct hmap_node node;
+	struct trace_event ev; /* its strings follow the struct */
 };
+
+struct trace_pool {
+	struct trace_event **v; /* in the order taken */
+	size_t n, cap;
+	struct hmap by_id;
+};
+
+static struct trace_pool *pool_new(void)
+{
+	struct trace_pool *p = calloc(1, sizeof(*p));
+	if (p && hmap_init(&p->by_id, hash_random_seed(p)) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
 
 static struct trace_pool *pool_free(struct trace_pool *p)
 {
 	if (!p)
 		return NULL;
 	for (size_t i = 0; i < p->n; i++)
-		free(p->v[i]);
+		free(container_of(p->v[i], struct pooled, ev));
 	free(p->v);
-	free(p->slots);
+	hmap_done(&p->by_id);
 	free(p);
 	return NULL;
 }
 
-static size_t slot_of(int64_t id, size_t n)
+static bool pooled_eq(const struct hmap_node *n, const void *key)
 {
-	uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
-	return (size_t)(h >> 17) & (n - 1);
-}
-
-static int pool_grow(struct trace_pool *p)
-{
-	size_t n = p->n_slots ? p->n_slots * 2 : 1024;
-	struct trace_event **s = calloc(n, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->n; i++) {
-		size_t j = slot_of(p->v[i]->id, n);
-		while (s[j])
-			j = (j + 1) & (n - 1);
-		s[j] = p->v[i];
-	}
-	free(p->slots);
-	p->slots = s;
-	p->n_slots = n;
-	return 0;
+	return container_of(n, struct pooled, node)->ev.id == *(const int64_t *)key;
 }
 
 static char *put(char **w, const char *s)
@@ -120,20 +118,14 @@ static char *put(char **w, const char *s)
 static struct trace_event *pool_get(struct trace *t, const struct stored_event *e)
 {
 	struct trace_pool *p = t->pool;
-	if (p->n_slots) {
-		size_t j = slot_of(e->id, p->n_slots);
-		while (p->slots[j]) {
-			if (p->slots[j]->id == e->id)
-				return p->slots[j];
-			j = (j + 1) & (p->n_slots - 1);
-		}
-	}
+	uint64_t h = hash_mix((uint64_t)e->id ^ hmap_seed(&p->by_id));
+	struct hmap_node *found = hmap_find(&p->by_id, h, pooled_eq, &e->id);
+	if (found)
+		return &container_of(found, struct pooled, node)->ev;
 	if (p->n >= TRACE_EVENTS_MAX) {
 		t->events_dropped++;
 		return NULL;
 	}
-	if ((p->n + 1) * 2 > p->n_slots && pool_grow(p) < 0)
-		return NULL;
 	if (array_reserve(&p->v, &p->cap, p->n + 1, sizeof(*p->v), 256) < 0)
 		return NULL;
 	const char *strs[] = { e->host, e->program, e->user, e->target, e->source, e->source_name, e->key_type,
@@ -141,10 +133,15 @@ static struct trace_event *pool_get(struct trace *t, const struct stored_event *
 	size_t len = 0;
 	for (size_t i = 0; i < ELEMENTSOF(strs); i++)
 		len += strlen(strs[i]) + 1;
-	struct trace_event *x = malloc(sizeof(*x) + len);
-	if (!x)
+	struct pooled *pe = malloc(sizeof(*pe) + len);
+	if (!pe)
 		return NULL;
-	char *w = (char *)(x + 1);
+	if (hmap_add(&p->by_id, &pe->node, h) < 0) {
+		free(pe);
+		return NULL;
+	}
+	struct trace_event *x = &pe->ev;
+	char *w = (char *)(pe + 1);
 	*x = (struct trace_event){
 		.id = e->id,
 		.time_us = e->time_us,
@@ -170,31 +167,37 @@ static struct trace_event *pool_get(struct trace *t, const struct stored_event *
 	x->detail = put(&w, e->detail);
 	x->file = put(&w, e->file);
 	p->v[p->n++] = x;
-	size_t j = slot_of(x->id, p->n_slots);
-	while (p->slots[j])
-		j = (j + 1) & (p->n_slots - 1);
-	p->slots[j] = x;
 	return x;
 }
 
 /* --- a capped set of strings (distinct users / sources) -------------- */
 
+/* Attacker text (user names tried): a seeded core/hmap, capped. */
 struct strset {
-	char **slots;
-	size_t n, n_slots;
-	bool capped;
+	struct hmap map;
+	bool init, capped;
+	size_t n;
 };
 
-static uint64_t str_hash(const char *s)
+struct strent {
+	struct hmap_node node;
+	char s[];
+};
+
+static bool strent_eq(const struct hmap_node *n, const void *key)
 {
-	return hash_bytes(s, strlen(s), 0);
+	return strcmp(container_of(n, struct strent, node)->s, key) == 0;
 }
 
 static void strset_clear(struct strset *s)
 {
-	for (size_t i = 0; i < s->n_slots; i++)
-		free(s->slots[i]);
-	free(s->slots);
+	if (s->init) {
+		size_t pos = 0;
+		struct hmap_node *n;
+		while ((n = hmap_next(&s->map, &pos)))
+			free(container_of(n, struct strent, node));
+		hmap_done(&s->map);
+	}
 	*s = (struct strset){ 0 };
 }
 
@@ -203,41 +206,28 @@ static void strset_add(struct strset *s, const char *v)
 {
 	if (!*v)
 		return;
-	if ((s->n + 1) * 2 > s->n_slots) {
-		if (s->n >= TRACE_USERS_MAX) {
-			/* Full: still recognise known values, count no more. */
-			size_t j = str_hash(v) & (s->n_slots - 1);
-			while (s->slots[j] && strcmp(s->slots[j], v) != 0)
-				j = (j + 1) & (s->n_slots - 1);
-			if (!s->slots[j])
-				s->capped = true;
+	if (!s->init) {
+		if (hmap_init(&s->map, hash_random_seed(s)) < 0)
 			return;
-		}
-		size_t n = s->n_slots ? s->n_slots * 2 : 64;
-		char **sl = calloc(n, sizeof(*sl));
-		if (!sl)
-			return;
-		for (size_t i = 0; i < s->n_slots; i++) {
-			if (!s->slots[i])
-				continue;
-			size_t j = str_hash(s->slots[i]) & (n - 1);
-			while (sl[j])
-				j = (j + 1) & (n - 1);
-			sl[j] = s->slots[i];
-		}
-		free(s->slots);
-		s->slots = sl;
-		s->n_slots = n;
+		s->init = true;
 	}
-	size_t j = str_hash(v) & (s->n_slots - 1);
-	while (s->slots[j]) {
-		if (strcmp(s->slots[j], v) == 0)
-			return;
-		j = (j + 1) & (s->n_slots - 1);
+	size_t len = strlen(v);
+	uint64_t h = hmap_hash(&s->map, v, len);
+	if (hmap_find(&s->map, h, strent_eq, v))
+		return;
+	if (s->n >= TRACE_USERS_MAX) {
+		s->capped = true; /* full: known values still recognised, no more counted */
+		return;
 	}
-	s->slots[j] = strdup(v);
-	if (s->slots[j])
-		s->n++;
+	struct strent *e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return;
+	memcpy(e->s, v, len + 1);
+	if (hmap_add(&s->map, &e->node, h) < 0) {
+		free(e);
+		return;
+	}
+	s->n++;
 }
 
 /* --- failures ---------------------------------------------------------- */
@@ -257,7 +247,14 @@ static bool is_marker(enum event_kind k)
 	return k == EV_INVALID_USER || k == EV_USER_NOT_ALLOWED || k == EV_ROOT_REFUSED;
 }
 
-/* How many attempts a failure line adds to tries. */
+/* For comparing a line's host or user with the line before's. */
+static uint64_t str_hash(const char *s)
+{
+	return hash_bytes(s, strlen(s), 0);
+}
+
+/* How many attempts a failure line adds to tries (rows of schema 2
+ * stores, scanned before the attempt stage existed). */
 static uint64_t failure_tries(struct fail_acc *a, const struct stored_event *e, uint32_t c)
 {
 	uint64_t conn = e->pid >= 0 ? str_hash(e->host) ^ ((uint64_t)(uint32_t)e->pid + 1) * 0x9e3779b97f4a7c15ULL : 0;
@@ -1581,7 +1578,7 @@ int trace_build(struct store *st, const struct trace_query *q, struct trace **re
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->pool = calloc(1, sizeof(*t->pool));
+	t->pool = pool_new();
 	t->subject = strdup(q->by == TRACE_RECENT || !q->value ? "" : q->value);
 	if (!t->pool || !t->subject)
 		return -ENOMEM;
