@@ -311,10 +311,13 @@ struct pipeline *pipeline_free(struct pipeline *p)
 		return NULL;
 	if (p->in_tx)
 		store_rollback(p->st);
+	/* the detectors first: one that was not finished raises what it
+	 * holds now, into the pending list dropped below (never stored) */
+	p->failed = true;
+	p->det = detect_free(p->det);
 	drop_pending(p, false);
 	free(p->pending);
 	free(p->pending_new);
-	detect_free(p->det);
 	attempts_free(p->att);
 	header_ctx_free(p->hdr);
 	missed_free(p->missed);

@@ -20,6 +20,10 @@
  * that while it is read (the hashes of its start and of the bytes before
  * a mark are read back with pread when a mark is made), so the common case
  * reads at memchr's speed.
+ *
+ * The big buffers come from calloc: fresh pages that cost nothing until
+ * they are touched (malloc's would be filled by MALLOC_PERTURB_, which the
+ * tests set, a few MB per input opened).
  */
 #include "source/source.h"
 
@@ -42,6 +46,10 @@
 #define READ_CHUNK (1024 * 1024)
 #define GZ_READ_CHUNK (256 * 1024)
 #define BUF_CAP (READ_CHUNK + SOURCE_LINE_MAX + 1)
+/* A buffer must hold a whole cut line and more (see source_next). */
+#define BUF_MIN (SOURCE_LINE_MAX + 4096 + 1)
+#define ZIN_CAP (GZ_READ_CHUNK + 16) /* a read, behind the 0-1 bytes kept between members */
+#define SCRATCH (256 * 1024)
 
 struct reader_hash {
 	crypto_generichash_state whole;
@@ -80,6 +88,7 @@ struct source_reader {
 
 	/* lines: buf[start, end) not yet delivered; buf[0] is stream byte pos */
 	char *buf;
+	size_t cap; /* BUF_CAP, or less for a small file */
 	size_t start, end;
 	uint64_t pos;
 	uint64_t line;
@@ -195,7 +204,7 @@ static void gz_end(struct source_reader *r)
 static int gz_begin(struct source_reader *r, const void *first, size_t n)
 {
 	if (!r->zin) {
-		r->zin = malloc(READ_CHUNK);
+		r->zin = calloc(1, ZIN_CAP);
 		if (!r->zin)
 			return rd_err(r, -ENOMEM, "out of memory");
 	}
@@ -298,7 +307,7 @@ static int gz_restart(struct source_reader *r)
  * member's end is unverified: only member ends count. */
 static int gz_check(struct source_reader *r)
 {
-	unsigned char *scratch = malloc(READ_CHUNK);
+	unsigned char *scratch = calloc(1, SCRATCH);
 	uint64_t total = 0;
 	int e;
 	if (!scratch)
@@ -306,7 +315,7 @@ static int gz_check(struct source_reader *r)
 	e = gz_restart(r);
 	r->gz_limit = 0;
 	while (e >= 0) {
-		ssize_t k = gz_inflate(r, scratch, READ_CHUNK);
+		ssize_t k = gz_inflate(r, scratch, SCRATCH);
 		if (k < 0) {
 			e = (int)k;
 			break;
@@ -343,7 +352,7 @@ static int spool_stdin_gz(struct source_reader *r, const char *first, size_t n)
 	if (fd < 0)
 		return rd_err(r, -errno, "%s: cannot make a temporary copy of the gzip stream: %s", r->in->path,
 			      strerror(errno));
-	chunk = malloc(READ_CHUNK);
+	chunk = calloc(1, SCRATCH);
 	if (!chunk) {
 		close(fd);
 		return rd_err(r, -ENOMEM, "out of memory");
@@ -361,7 +370,7 @@ static int spool_stdin_gz(struct source_reader *r, const char *first, size_t n)
 			}
 			w += (size_t)k;
 		}
-		ssize_t k = raw_read(r, chunk, READ_CHUNK);
+		ssize_t k = raw_read(r, chunk, SCRATCH);
 		if (k < 0) {
 			e = (int)k;
 			goto out;
@@ -466,9 +475,9 @@ static int more(struct source_reader *r)
 		r->end -= r->start;
 		r->start = 0;
 	}
-	if (r->end >= BUF_CAP)
+	if (r->end >= r->cap)
 		return 1;
-	ssize_t k = fill(r, r->buf + r->end, BUF_CAP - r->end);
+	ssize_t k = fill(r, r->buf + r->end, r->cap - r->end);
 	if (k < 0)
 		return (int)k;
 	r->end += (size_t)k;
@@ -671,8 +680,12 @@ int source_open(const struct source_input *in, struct source_reader **ret, char 
 		r->ino = (uint64_t)st.st_ino;
 		(void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
-	r->buf = malloc(BUF_CAP);
-	r->prefix = malloc(SOURCE_PREFIX_MAX);
+	/* a small file gets a small buffer (tests open thousands) */
+	r->cap = BUF_CAP;
+	if (r->regular && (uint64_t)st.st_size + 1 < BUF_CAP)
+		r->cap = (size_t)MAX((uint64_t)st.st_size + 1, (uint64_t)BUF_MIN);
+	r->buf = calloc(1, r->cap);
+	r->prefix = calloc(1, SOURCE_PREFIX_MAX);
 	if (!r->buf || !r->prefix) {
 		source_close(r);
 		return -ENOMEM;
@@ -764,13 +777,13 @@ static int pread_all(struct source_reader *r, void *dst, size_t n, uint64_t off)
 static int pread_hash(struct source_reader *r, uint64_t off, uint64_t n, uint8_t out[SOURCE_HASH_LEN])
 {
 	crypto_generichash_state s;
-	char *chunk = malloc(READ_CHUNK);
+	char *chunk = calloc(1, SCRATCH);
 	int e = 1;
 	if (!chunk)
 		return rd_err(r, -ENOMEM, "out of memory");
 	crypto_generichash_init(&s, NULL, 0, SOURCE_HASH_LEN);
 	while (n > 0 && e > 0) {
-		size_t k = (size_t)MIN(n, (uint64_t)READ_CHUNK);
+		size_t k = (size_t)MIN(n, (uint64_t)SCRATCH);
 		e = pread_all(r, chunk, k, off);
 		if (e > 0) {
 			crypto_generichash_update(&s, (unsigned char *)chunk, k);
@@ -880,7 +893,7 @@ static int resume_stream(struct source_reader *r, const struct source_mark *m, b
 			}
 			r->pos += r->end;
 			r->start = r->end = 0;
-			ssize_t k = fill(r, r->buf, BUF_CAP);
+			ssize_t k = fill(r, r->buf, r->cap);
 			if (k < 0) {
 				e = (int)k;
 				goto out;

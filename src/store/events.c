@@ -356,6 +356,10 @@ int store_add_event(struct store *s, const struct event *ev)
 		e.count = ev->count;
 		e.mask |= PK_COUNT;
 	}
+	if (ev->attempts) {
+		e.attempts = ev->attempts;
+		e.mask |= PK_ATTEMPTS;
+	}
 	if (noise) {
 		r = store_noise_add(s, host, &ev->source, &e);
 	} else {

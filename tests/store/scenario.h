@@ -18,6 +18,8 @@
 
 #include "core/addr.h"
 #include "core/event.h"
+#include "detect/attempt.h"
+#include "detect/detect.h"
 #include "store/store.h"
 #include "test-helpers.h"
 
@@ -27,10 +29,30 @@ struct sc {
 	uint64_t line; /* the lines of one log, in order: the order of one instant's events */
 };
 
+/* The attempt stage the scan runs before the store (detect/attempt.h), one
+ * per scenario: a new one when a scenario writes its first line (kept in
+ * statics, so nothing is left unfreed at exit). */
+static struct attempts *sc_stage(bool fresh)
+{
+	static struct detect_config *cfg;
+	static struct attempts *att;
+	char *err = NULL;
+	if (!cfg && detect_config_load(NULL, &cfg, &err) < 0)
+		abort();
+	if (fresh || !att) {
+		attempts_free(att);
+		att = attempts_new(cfg);
+		if (!att)
+			abort();
+	}
+	return att;
+}
+
 static inline void sc_add(struct sc *sc, const char *t, const char *prog, int pid, enum event_kind k,
 			  const char *user, const char *src, void (*more)(struct event *ev, const void *arg),
 			  const void *arg)
 {
+	struct attempts *att = sc_stage(sc->line == 0);
 	struct event ev;
 	event_init(&ev);
 	ev.time_us = T(t);
@@ -45,6 +67,7 @@ static inline void sc_add(struct sc *sc, const char *t, const char *prog, int pi
 	ev.origin.line = ++sc->line;
 	if (more)
 		more(&ev, arg);
+	attempts_apply(att, &ev);
 	if (store_add_event(sc->s, &ev) < 0)
 		sc->failures++;
 }
