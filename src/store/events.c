@@ -973,7 +973,8 @@ int store_query_events(struct store *s, const struct event_filter *f,
 	r = collect_hits(s, &q, &H);
 	if (r < 0)
 		goto out;
-	qsort(H.v, H.n, sizeof(*H.v), hit_cmp);
+	if (H.n > 1)
+		qsort(H.v, H.n, sizeof(*H.v), hit_cmp);
 	cache = calloc(IDTEXT_SLOTS, sizeof(*cache));
 	if (!cache) {
 		r = store_failf(s, -ENOMEM, "out of memory");
