@@ -78,6 +78,10 @@ enum {
 					 * text) could have written the address the
 					 * line shows: no source, user or port taken */
 	EVF_SOURCE_CONN = 1u << 5, /* the line named no address: source is its connection's (detect/attempt.h) */
+	EVF_CLIENT_FAILED = 1u << 6, /* the client's own report that its authentication
+				      * failed (SSH disconnect reason 14, JSch's "Auth fail"):
+				      * proof of a failed attempt that sshd may not have
+				      * logged (public-key failures: only at VERBOSE) */
 };
 
 /* Where the line came from; file points at a string that lives for the

@@ -733,18 +733,30 @@ static int dec_disconnecting(struct sv rest, struct event *ev)
 	return use_rid(&c, n, EV_PREAUTH_CLOSE, EV_DISCONNECT, ev);
 }
 
-/* Before 7.5: "Disconnecting: REASON"; only the one naming the user is kept:
- * "Too many authentication failures for U" (before 6.7) or "… for
- * [invalid user ]U from A port P ssh2" (6.7-7.4). The two cannot be told
- * apart when U ends in " from A port P ssh2": a line with the address may
- * be a user name of an older sshd, so it blames no one (the same
- * connection's Failed lines carry the address). */
+/* Before 7.5: "Disconnecting: REASON", with no address. "Too many
+ * authentication failures for U" (before 6.7) or "… for [invalid user ]U
+ * from A port P ssh2" (6.7-7.4): the two cannot be told apart when U ends
+ * in " from A port P ssh2", so a line with the address may be a user name
+ * of an older sshd and blames no one (the same connection's Failed lines
+ * carry the address). "Too many authentication failures" alone (no user
+ * known yet); a client that changed user name or service midway; the rest
+ * are packet and key-exchange errors (bad DH value, corrupt packets). */
 static int dec_disconnecting_old(struct sv rest, struct event *ev)
 {
 	struct sv core = rest, user;
 	struct event probe = *ev;
-	if (!sv_consume(&core, "Too many authentication failures for "))
-		return 0;
+	if (sv_eq(rest, "Too many authentication failures")) {
+		ev->kind = EV_MAX_AUTH;
+		return 1;
+	}
+	if (!sv_consume(&core, "Too many authentication failures for ")) {
+		if (rest.n == 0)
+			return 0;
+		ev->kind = sv_starts(rest, "Change of username or service not allowed") ? EV_PREAUTH_CLOSE
+											  : EV_PROTOCOL_ERROR;
+		ev->detail = rest;
+		return 1;
+	}
 	user = core;
 	ev->kind = EV_MAX_AUTH;
 	if ((sv_consume_end(&core, " ssh2") || sv_consume_end(&core, " ssh1")) &&
@@ -757,11 +769,16 @@ static int dec_disconnecting_old(struct sv rest, struct event *ev)
 }
 
 /* "Received disconnect from A port P:R: MSG" (7.2+), "… from A: R: MSG",
- * "… from A: MSG" (older). The client said goodbye (SSH_MSG_DISCONNECT):
- * before authentication too ("11: Bye Bye [preauth]", "14: No supported
- * authentication methods available [preauth]") it is the client leaving,
- * not an attack, so it is a disconnect with EVF_PREAUTH, not a pre-auth
- * close (SSHGuard's tests expect nothing from it). */
+ * "… from A: MSG" (older). The client said goodbye (SSH_MSG_DISCONNECT),
+ * usually with nothing to say about an attack ("11: Bye Bye [preauth]":
+ * a disconnect, EVF_PREAUTH when it left before authenticating). But some
+ * goodbyes are the client's own report that it failed to log in: reason 14
+ * (SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE: "No supported
+ * authentication methods available") and JSch's "Auth fail" (sent as
+ * reason 3): a pre-auth close with EVF_CLIENT_FAILED. That proves a failed
+ * attempt which sshd may not have logged itself (public-key failures are
+ * logged only at VERBOSE); where sshd did ("Failed password …" before it)
+ * it is the same attempt told twice. MSG is the client's text. */
 static int dec_received_disconnect(struct sv rest, struct event *ev)
 {
 	long sp = sv_chr(rest, ' ');
@@ -792,9 +809,15 @@ static int dec_received_disconnect(struct sv rest, struct event *ev)
 		msg = sv_skip(msg, k + 2);
 	else if (k && sv_starts(sv_skip(msg, k), ":"))
 		msg = sv_skip(msg, k + 1);
+	else
+		k = 0;
 	(void)sv_consume(&msg, " ");
 	ev->kind = EV_DISCONNECT;
 	ev->detail = msg;
+	if ((k && x == 14) || sv_ends(msg, "JSchException: Auth fail")) {
+		ev->kind = EV_PREAUTH_CLOSE;
+		ev->flags |= EVF_CLIENT_FAILED;
+	}
 	return 1;
 }
 
@@ -1268,6 +1291,12 @@ static int dispatch(struct sv m, struct event *ev)
 			return dec_major_versions(r, ev);
 		return 0;
 	case 'R':
+		/* packet.c: the connection broke (no address: the connection's) */
+		if (sv_starts(m, "Read from socket failed: ")) {
+			ev->kind = (ev->flags & EVF_PREAUTH) ? EV_PREAUTH_CLOSE : EV_DISCONNECT;
+			ev->detail = m;
+			return 1;
+		}
 		if (sv_consume(&r, "Received disconnect from "))
 			return dec_received_disconnect(r, ev);
 		if (sv_consume(&r, "ROOT LOGIN REFUSED FROM ")) {
@@ -1301,6 +1330,13 @@ static int dispatch(struct sv m, struct event *ev)
 			return 1;
 		}
 		return 0;
+	case 'W':
+		if (sv_starts(m, "Write failed: ")) {
+			ev->kind = (ev->flags & EVF_PREAUTH) ? EV_PREAUTH_CLOSE : EV_DISCONNECT;
+			ev->detail = m;
+			return 1;
+		}
+		return 0;
 	case 'a':
 		/* monitor.c (9.9, RefuseConnection) */
 		if (sv_consume(&r, "administratively prohibited connection for ")) {
@@ -1321,6 +1357,15 @@ static int dispatch(struct sv m, struct event *ev)
 	case 'd':
 		if (sv_consume(&r, "drop connection #"))
 			return dec_drop(r, ev);
+		break;
+	case 'n':
+		/* kex.c before 7.3: "no matching cipher found: client X server Y",
+		 * also mac, comp; "no hostkey alg" (no address: the connection's) */
+		if ((sv_starts(m, "no matching ") && dec_find(m, " found") > 0) || sv_starts(m, "no hostkey alg")) {
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = m;
+			return 1;
+		}
 		break;
 	case 'k':
 		if (sv_consume(&r, "kex_exchange_identification: ")) {
@@ -1350,6 +1395,15 @@ static int dispatch(struct sv m, struct event *ev)
 	case 's':
 		if (sv_consume(&r, "scanned from "))
 			return dec_scanned(r, ev);
+		break;
+	case 'u':
+		/* auth2-*.c: a malformed authentication request ("userauth_pubkey:
+		 * parse request failed: incomplete message") */
+		if (dec_find(m, ": parse request failed") > 0 && sv_starts(m, "userauth_")) {
+			ev->kind = EV_PROTOCOL_ERROR;
+			ev->detail = m;
+			return 1;
+		}
 		break;
 	case 't':
 		if (sv_consume(&r, "terminating inactive connection from "))

@@ -249,6 +249,8 @@ static void event_json(struct obuf *b, const struct event *ev, struct sv src)
 		obuf_puts(b, ",\"truncated\":true");
 	if (ev->flags & EVF_AMBIGUOUS_SOURCE)
 		obuf_puts(b, ",\"ambiguous_source\":true");
+	if (ev->flags & EVF_CLIENT_FAILED)
+		obuf_puts(b, ",\"client_failed\":true");
 	json_str(b, "file", sv_cstr(ev->origin.file), true, true);
 	obuf_puts(b, ",\"line\":");
 	obuf_u64(b, ev->origin.line);

@@ -80,6 +80,8 @@ static char *render(int matched, const struct event *ev)
 		fputs(" preauth", f);
 	if (ev->flags & EVF_AMBIGUOUS_SOURCE)
 		fputs(" ambiguous", f);
+	if (ev->flags & EVF_CLIENT_FAILED)
+		fputs(" client_failed", f);
 	fclose(f);
 	return buf;
 }
