@@ -20,8 +20,10 @@
  * old "sshd(pam_unix)[pid]:" program form (RHEL 4 era, loghub Linux).
  *
  * The service decides the kind: su/su-l → su_success/su_failure, sudo →
- * sudo_failure (and sudo's own session lines keep caller/target as the
- * sudo command line does), everything else → auth_failure, session_open …
+ * sudo_failure blamed on ruser, the person who ran sudo (the user= whose
+ * password was asked, root with rootpw/targetpw, is the target when it is
+ * another account), and sudo's own session lines keep caller/target as the
+ * sudo command line does; everything else → auth_failure, session_open …
  * with method "pam" and detail = the service.
  *
  * Attacker text: ruser (some services put the client's login name there),
@@ -128,8 +130,13 @@ static int auth_line(struct sv service, struct sv fields, bool success, uint32_t
 	if (is_sudo(service)) {
 		if (success)
 			return 0; /* the sudo command line tells the story */
+		/* sudo sets ruser to the person who ran it; user is the account
+		 * whose password was asked: their own, or the target's (root)
+		 * with rootpw/targetpw. The one who ran sudo is who failed. */
 		ev->kind = EV_SUDO_FAILURE;
-		ev->user = first_nonempty(f.user, first_nonempty(f.ruser, f.logname));
+		ev->user = first_nonempty(f.ruser, first_nonempty(f.logname, f.user));
+		if (f.user.n && !sv_eq_sv(f.user, ev->user))
+			ev->target = f.user;
 		return 1;
 	}
 	ev->kind = success ? EV_AUTH_SUCCESS : EV_AUTH_FAILURE;
