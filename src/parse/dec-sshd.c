@@ -144,28 +144,12 @@ static inline __attribute__((always_inline)) bool cut_from(struct sv *s, struct 
 	return true;
 }
 
-/* A DNS name as sshd logs one with UseDNS (resolvers refuse anything else). */
-static bool hostname_ok(struct sv v)
-{
-	bool letter = false;
-	if (v.n == 0 || v.n > 253 || v.p[0] == '-' || v.p[0] == '.')
-		return false;
-	for (size_t i = 0; i < v.n; i++) {
-		char c = v.p[i];
-		if (is_alpha(c))
-			letter = true;
-		else if (!is_digit(c) && c != '.' && c != '-' && c != '_')
-			return false;
-	}
-	return letter;
-}
-
 /* Fills the source from a host token: an address, or (allow_name) a host name. */
 static bool set_source(struct event *ev, struct sv tok, bool allow_name)
 {
 	if (addr_parse(tok, &ev->source))
 		return true;
-	if (allow_name && hostname_ok(tok)) {
+	if (allow_name && dec_hostname_ok(tok)) {
 		ev->source_name = tok;
 		return true;
 	}
@@ -1074,7 +1058,7 @@ static int dec_refused(struct sv rest, struct event *ev)
 		struct sv name = sv_make(rest.p, (size_t)o);
 		if (!set_source(ev, a, false))
 			return 0;
-		if (!sv_eq_sv(name, a) && hostname_ok(name))
+		if (!sv_eq_sv(name, a) && dec_hostname_ok(name))
 			ev->source_name = name;
 		return 1;
 	}

@@ -216,6 +216,24 @@ static inline bool dec_is_alnum(struct sv v, size_t max)
 	return true;
 }
 
+/* A DNS name as a program logs one for a remote host (sshd with UseDNS,
+ * login -h): letters, digits, '.', '-', '_', at least one letter, at most
+ * 253 bytes; resolvers refuse anything else. */
+static inline bool dec_hostname_ok(struct sv v)
+{
+	bool letter = false;
+	if (v.n == 0 || v.n > 253 || v.p[0] == '-' || v.p[0] == '.')
+		return false;
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			letter = true;
+		else if (!(c >= '0' && c <= '9') && c != '.' && c != '-' && c != '_')
+			return false;
+	}
+	return letter;
+}
+
 /* The first space-delimited token of v (all of v when it has no space). */
 static inline struct sv dec_word(struct sv v)
 {

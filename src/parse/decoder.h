@@ -33,6 +33,8 @@ int dec_pam(struct sv msg, struct event *ev); /* pam_unix/pam_faillock from any 
 int dec_pam_service(struct sv service, struct sv body, struct event *ev);
 int dec_logind(struct sv msg, struct event *ev);
 int dec_shadow(struct sv msg, struct event *ev); /* useradd, usermod, passwd … */
+int dec_login(struct sv msg, struct event *ev); /* login: FAILED LOGIN … (shadow and util-linux) */
+int dec_chkpwd(struct sv msg, struct event *ev); /* unix_chkpwd: password check failed … */
 
 /* The decoder for a program name, or NULL. A name with a path
  * ("/usr/sbin/sshd") is looked up by its last component ("sshd"). */

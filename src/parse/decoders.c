@@ -34,6 +34,8 @@ static const struct {
 	ROW("deluser", dec_shadow),
 	ROW("chsh", dec_shadow),
 	ROW("chfn", dec_shadow),
+	ROW("login", dec_login),
+	ROW("unix_chkpwd", dec_chkpwd),
 	/* RHEL 4-era pam_unix logged as "PROGRAM(pam_unix)[pid]: BODY" */
 	ROW("su(pam_unix)", dec_su),
 	ROW("sudo(pam_unix)", dec_sudo),

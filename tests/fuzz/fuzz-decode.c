@@ -26,7 +26,7 @@ static const char *const programs[] = {
 	"sshd", "sshd-session", "sudo", "su", "systemd-logind", "useradd", "userdel", "usermod",
 	"groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd", "chage", "chsh",
 	"chfn", "adduser", "deluser", "su(pam_unix)", "sudo(pam_unix)", "sshd(pam_unix)",
-	"login(pam_unix)", "CRON", "login", "",
+	"login(pam_unix)", "CRON", "login", "unix_chkpwd", "",
 };
 
 static void fail(const char *what)
