@@ -569,6 +569,8 @@ static void test_unreadable_dir(void **state)
 		bool named = false;
 		for (size_t i = 0; i < reach_problem_count(r); i++)
 			named |= strstr(reach_problem(r, i), "/secret: Permission denied, not walked") != NULL;
+		reach_free(r);
+		free(t.dir); /* valgrind checks the child's leaks too */
 		_exit(st.unreadable_dirs == 1 && named ? 0 : 5);
 	}
 	int status;
