@@ -21,7 +21,7 @@
 #include "exceptions/paths.h"
 #include "exceptions/register.h"
 #include "exposure/exposure.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 #include "report/output.h"
 
 static void usage(FILE *f)

@@ -24,7 +24,7 @@
 #include "core/strview.h"
 #include "exposure/inventory.h"
 #include "exposure/reach.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 
 #define MAX_ITEMS 32
 #define SYSTEMCTL "/usr/bin/systemctl"

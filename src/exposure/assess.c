@@ -19,7 +19,7 @@
 #include "exposure/feed.h"
 #include "exposure/reach.h"
 #include "exposure/report.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 #include "exposure/window.h"
 
 #define PASSWD_MAX (16u << 20)

@@ -20,7 +20,7 @@
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "exposure/osv.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 #include "exposure/tracker.h"
 #include "exposure/zip.h"
 #include "store/store.h"

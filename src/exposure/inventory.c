@@ -20,7 +20,7 @@
 #include "core/macro.h"
 #include "core/strview.h"
 #include "exposure/debver.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 
 struct inventory {
 	char *buf; /* the file, NUL-terminated in place */

@@ -22,7 +22,7 @@
 #include "core/hash.h"
 #include "core/macro.h"
 #include "exposure/reach-internal.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 
 #define MAX_RULESET_FILE (64u << 20)
 

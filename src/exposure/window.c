@@ -21,7 +21,7 @@
  */
 #include "core/array.h"
 #include "core/hash.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 #include "exposure/window.h"
 
 #include <dirent.h>

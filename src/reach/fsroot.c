@@ -2,11 +2,11 @@
  * fsroot: files read inside a root directory, and who may read, write or
  * run them.
  *
- * Paths are resolved one component at a time with fstatat(AT_SYMLINK_
- * NOFOLLOW) on the root's descriptor; a symlink's target is resolved again
- * from the root (absolute) or from where it sits (relative), so a link in an
- * image to /etc/shadow means the image's shadow, never the host's, and ".."
- * stops at the root. Each directory on the way keeps its permissions: a
+ * Paths are resolved by core/rootfs (the resolution "moat exposure --root"
+ * reads images with): one component at a time on the root's descriptor, a
+ * symlink's target again from the root (absolute) or from where it sits
+ * (relative), so a link in an image to /etc/shadow means the image's
+ * shadow, never the host's, and ".." stops at the root. Each directory on the way keeps its permissions: a
  * file is writable to an account when the file is, or when a directory
  * above it is (rename the entry away, put another in its place).
  *
@@ -29,6 +29,7 @@
 #include "core/array.h"
 #include "core/fileio.h"
 #include "core/macro.h"
+#include "core/rootfs.h"
 #include "reach/reach-internal.h"
 
 /* ---- diagnostics ---- */
@@ -216,154 +217,53 @@ static int host_path(const struct fsroot *r, const char *in, char *buf, size_t s
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int chain_stat(const struct fsroot *r, struct rx_chain *c, size_t len, struct stat *st)
+struct chain_walk {
+	const struct fsroot *r;
+	struct rx_chain *c;
+};
+
+/* rootfs_resolve's step: the permissions of each component, one entry per depth. */
+static int chain_step(void *ud, size_t depth, const char *path, size_t len, const struct stat *st)
 {
+	struct chain_walk *w = ud;
+	struct rx_chain *c = w->c;
 	char host[PATH_MAX + 8];
-	const char *rel = len <= 1 ? "." : c->path + 1;
-	char save = c->path[len];
-	c->path[len] = '\0';
-	int rc = fstatat(r->fd, rel, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	if (rc == 0 && !S_ISLNK(st->st_mode) && c->n < RX_MAX_CHAIN) {
-		if (host_path(r, len <= 1 ? "" : c->path, host, sizeof(host)) == 0)
-			fsroot_perm_from_stat(r, host, st, &c->ent[c->n]);
-		else
-			fsroot_perm_from_stat(r, NULL, st, &c->ent[c->n]);
-		c->end[c->n] = (unsigned short)(len <= 1 ? 1 : len);
-	}
-	c->path[len] = save;
-	return rc;
+	if (depth >= RX_MAX_CHAIN)
+		return -ENAMETOOLONG;
+	if (S_ISLNK(st->st_mode)) /* the last component, not followed: the link itself */
+		c->ent[depth] = (struct fperm){ .uid = st->st_uid, .gid = st->st_gid, .mode = st->st_mode };
+	else
+		fsroot_perm_from_stat(w->r, host_path(w->r, depth == 0 ? "" : path, host, sizeof(host)) == 0 ? host : NULL,
+				      st, &c->ent[depth]);
+	c->end[depth] = (unsigned short)len;
+	return 0;
 }
 
 int fsroot_resolve(const struct fsroot *r, const char *path, bool follow_last, struct rx_chain *c)
 {
-	/* rest: what is still to resolve; grows when a link's target is put in front */
-	char rest[8192];
-	size_t links = 0;
-	struct stat st;
-	if (strlen(path) >= sizeof(rest))
-		return -ENAMETOOLONG;
-	memcpy(rest, path, strlen(path) + 1);
+	struct chain_walk w = { r, c };
 	c->n = 0;
 	c->exists = false;
-	c->path[0] = '/';
-	c->path[1] = '\0';
-	size_t len = 1; /* c->path is "/" or "/a/b" (len without a trailing slash, but 1 for the root) */
-	int rc = chain_stat(r, c, 1, &st);
-	if (rc < 0)
+	int rc = rootfs_resolve(r->fd, path, follow_last ? 0 : ROOTFS_NOFOLLOW_LAST, c->path, sizeof(c->path), chain_step,
+				&w);
+	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	c->n = 1;
-	char *p = rest;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *e = strchrnul(p, '/');
-		size_t cl = (size_t)(e - p);
-		bool last = true;
-		for (const char *q = e; *q; q++)
-			if (*q != '/') {
-				last = false;
-				break;
-			}
-		if (cl == 1 && p[0] == '.') {
-			p = e;
-			continue;
-		}
-		if (cl == 2 && p[0] == '.' && p[1] == '.') {
-			if (c->n > 1) {
-				c->n--;
-				len = c->n == 1 ? 1 : c->end[c->n - 1];
-				c->path[len] = '\0';
-			}
-			p = e;
-			continue;
-		}
-		if (c->n >= RX_MAX_CHAIN)
-			return -ENAMETOOLONG;
-		size_t base = len == 1 ? 0 : len;
-		if (base + 1 + cl >= sizeof(c->path))
-			return -ENAMETOOLONG;
-		c->path[base] = '/';
-		memcpy(c->path + base + 1, p, cl);
-		size_t nlen = base + 1 + cl;
-		c->path[nlen] = '\0';
-		rc = chain_stat(r, c, nlen, &st);
-		if (rc == -ENOENT) {
-			c->path[len] = '\0';
-			if (len == 1)
-				c->path[1] = '\0';
-			/* the chain ends at the deepest directory that exists */
-			if (last) {
-				c->path[base] = '/';
-				memcpy(c->path + base + 1, p, cl);
-				c->path[nlen] = '\0';
-			}
-			return 0;
-		}
-		if (rc < 0)
-			return rc;
-		if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
-			if (++links > RX_MAX_LINKS)
-				return -ELOOP;
-			char target[PATH_MAX];
-			ssize_t tl = readlinkat(r->fd, c->path + 1, target, sizeof(target) - 1);
-			if (tl <= 0)
-				return tl < 0 ? -errno : -ENOENT;
-			target[tl] = '\0';
-			/* rest = target + "/" + what followed this component */
-			size_t after = strlen(e);
-			if ((size_t)tl + 1 + after + 1 > sizeof(rest))
-				return -ENAMETOOLONG;
-			char tmp[8192];
-			memcpy(tmp, e, after + 1);
-			memcpy(rest, target, (size_t)tl);
-			rest[tl] = '/';
-			memcpy(rest + tl + 1, tmp, after + 1);
-			p = rest;
-			if (target[0] == '/') {
-				c->n = 1;
-				len = 1;
-				c->path[1] = '\0';
-			} else {
-				c->path[len == 1 ? 1 : len] = '\0';
-			}
-			continue;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			/* the last component, not followed: the link itself */
-			c->ent[c->n] = (struct fperm){ .uid = st.st_uid, .gid = st.st_gid, .mode = st.st_mode };
-			c->end[c->n] = (unsigned short)nlen;
-		}
-		c->n++;
-		len = nlen;
-		if (!last && !S_ISDIR(st.st_mode))
-			return -ENOTDIR;
-		p = e;
-	}
-	c->exists = true;
+	/* the entries kept are those of the components of the final path (the
+	 * steps at each depth last wrote them), less a missing last one */
+	size_t comps = 0;
+	for (const char *q = c->path + 1; *q; q++)
+		comps += *q == '/';
+	comps += c->path[1] != '\0';
+	c->n = rc == 0 ? comps : comps + 1;
+	c->exists = rc == 1;
 	return 0;
 }
 
 ssize_t fsroot_read(const struct fsroot *r, const char *path, size_t max, char **ret)
 {
-	struct rx_chain *c = malloc(sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	int rc = fsroot_resolve(r, path, true, c);
-	if (rc == 0 && !c->exists)
-		rc = -ENOENT;
-	if (rc == 0 && !S_ISREG(c->ent[c->n - 1].mode))
-		rc = S_ISDIR(c->ent[c->n - 1].mode) ? -EISDIR : -EINVAL;
-	int fd = -1;
-	if (rc == 0) {
-		fd = openat(r->fd, c->path[1] ? c->path + 1 : ".", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0)
-			rc = -errno;
-	}
-	free(c);
-	if (rc < 0)
-		return rc;
+	int fd = rootfs_open_regular(r->fd, path);
+	if (fd < 0)
+		return fd;
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n = read_to_end(fd, &buf, &cap, max);
@@ -385,26 +285,10 @@ static int cmp_str(const void *a, const void *b)
 
 ssize_t fsroot_list(const struct fsroot *r, const char *dir, char ***ret)
 {
-	struct rx_chain *c = malloc(sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	int rc = fsroot_resolve(r, dir, true, c);
-	if (rc == 0 && !c->exists)
-		rc = -ENOENT;
-	if (rc == 0 && !S_ISDIR(c->ent[c->n - 1].mode))
-		rc = -ENOTDIR;
-	int fd = -1;
-	if (rc == 0 && (fd = openat(r->fd, c->path[1] ? c->path + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		rc = -errno;
-	free(c);
+	DIR *d;
+	int rc = rootfs_opendir(r->fd, dir, &d);
 	if (rc < 0)
 		return rc;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;

@@ -14,7 +14,7 @@
 
 #include "exposure-test.h"
 #include "exposure/inventory.h"
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 
 static char *tmp;
 
@@ -167,12 +167,92 @@ static void test_fifo_and_device_refused(void **state)
 	free(tmp);
 }
 
+/* rootfs_resolve's steps: one per depth, the last written at each depth
+ * being the final path's own components (what moat reach's permission
+ * chains keep), whatever ".." and links did on the way. */
+struct steps {
+	char path[8][128];
+	size_t n; /* calls */
+	size_t max_depth;
+};
+
+static int record(void *ud, size_t depth, const char *path, size_t len, const struct stat *st)
+{
+	struct steps *s = ud;
+	(void)st;
+	assert_true(depth < 8);
+	assert_int_equal(strlen(path), len);
+	snprintf(s->path[depth], sizeof(s->path[depth]), "%s", path);
+	s->n++;
+	s->max_depth = depth > s->max_depth ? depth : s->max_depth;
+	return 0;
+}
+
+static void resolve(int rootfd, const char *path, unsigned flags, int want_r, const char *want_out)
+{
+	char out[4096];
+	struct steps s = { .n = 0 };
+	int r = rootfs_resolve(rootfd, path, flags, out, sizeof(out), record, &s);
+	assert_int_equal(r, want_r);
+	if (want_out)
+		assert_string_equal(out, want_out);
+	assert_string_equal(s.path[0], "/");
+	/* every component of the answer was a step at its depth */
+	char prefix[4096];
+	size_t depth = 0;
+	for (const char *q = out + 1; (r == 1 || r == -ENOENT) && *q; q++)
+		if (q[1] == '/' || q[1] == '\0') {
+			depth++;
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)(q + 1 - out), out);
+			assert_string_equal(s.path[depth], prefix);
+		}
+}
+
+static int stop_at_two(void *ud, size_t depth, const char *path, size_t len, const struct stat *st)
+{
+	(void)ud, (void)path, (void)len, (void)st;
+	return depth >= 2 ? -E2BIG : 0;
+}
+
+static void test_resolve_steps(void **state)
+{
+	(void)state;
+	tmp = t_tmpdir();
+	mk("image/etc/real", "inside");
+	mk("image/usr/lib/x", "x");
+	ln("../etc/real", "image/etc/up");
+	ln("/usr/lib", "image/etc/lib");
+	ln("nowhere", "image/dangling");
+	char img[4400];
+	snprintf(img, sizeof(img), "%s/image", tmp);
+	int rootfd = rootfs_open_root(img);
+	assert_true(rootfd >= 0);
+	resolve(rootfd, "/", 0, 1, "/");
+	resolve(rootfd, "etc/real", 0, 1, "/etc/real");
+	resolve(rootfd, "/etc/up", 0, 1, "/etc/real");
+	resolve(rootfd, "/etc/lib/x", 0, 1, "/usr/lib/x"); /* absolute link: depths start again */
+	resolve(rootfd, "/usr/lib/../../etc/./real", 0, 1, "/etc/real");
+	resolve(rootfd, "/etc/..", 0, 1, "/");
+	resolve(rootfd, "/etc/new", 0, 0, "/etc/new");	   /* the last one missing: named, to create */
+	resolve(rootfd, "/etc/no/such", 0, -ENOENT, "/etc"); /* a directory missing: the deepest found */
+	resolve(rootfd, "/dangling", 0, 0, "/nowhere");
+	resolve(rootfd, "/dangling", ROOTFS_NOFOLLOW_LAST, 1, "/dangling");
+	resolve(rootfd, "/etc/real/x", 0, -ENOTDIR, NULL);
+	char out[4096];
+	assert_int_equal(rootfs_resolve(rootfd, "/usr/lib/x", 0, out, sizeof(out), stop_at_two, NULL), -E2BIG);
+	assert_int_equal(rootfs_resolve(rootfd, "/usr/lib/x", 0, out, 6, NULL, NULL), -ENAMETOOLONG);
+	close(rootfd);
+	t_rm_rf(tmp);
+	free(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolution),
 		cmocka_unit_test(test_absolute_status_symlink),
 		cmocka_unit_test(test_fifo_and_device_refused),
+		cmocka_unit_test(test_resolve_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

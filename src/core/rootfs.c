@@ -1,7 +1,7 @@
 /*
  * rootfs: confined path resolution and safe reading (see rootfs.h).
  */
-#include "exposure/rootfs.h"
+#include "core/rootfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,75 +33,103 @@ static const char *skip_slashes(const char *p)
 	return p;
 }
 
-/* Drops the last component of a resolved path (kept without a leading or trailing slash). */
-static void pop_component(char *resolved)
+int rootfs_resolve(int rootfd, const char *path, unsigned flags, char *out, size_t out_size, rootfs_step_fn step,
+		   void *ud)
 {
-	char *s = strrchr(resolved, '/');
-	if (s)
-		*s = '\0';
-	else
-		resolved[0] = '\0';
+	/* pending: what is left to resolve (a link's target is put in front of it) */
+	char pending[PATH_MAX * 2];
+	size_t len = 1, depth = 0; /* out is "/" or "/a/b"; len = strlen(out) */
+	unsigned links = 0;
+	struct stat st;
+	int r;
+	if (out_size < 2 || strlen(path) >= sizeof(pending))
+		return -ENAMETOOLONG;
+	memcpy(pending, path, strlen(path) + 1);
+	out[0] = '/';
+	out[1] = '\0';
+	if (fstatat(rootfd, ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (step && (r = step(ud, 0, out, 1, &st)) < 0)
+		return r;
+	const char *p = pending;
+	for (;;) {
+		p = skip_slashes(p);
+		if (!*p)
+			break;
+		size_t n = strcspn(p, "/");
+		const char *e = p + n;
+		bool last = !*skip_slashes(e);
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		if (n == 1 && p[0] == '.') {
+			p = e;
+			continue;
+		}
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (depth > 0) { /* ".." at the root is the root */
+				char *s = strrchr(out, '/');
+				len = s == out ? 1 : (size_t)(s - out);
+				out[len] = '\0';
+				depth--;
+			}
+			p = e;
+			continue;
+		}
+		size_t base = len == 1 ? 0 : len;
+		if (base + 1 + n >= out_size)
+			return -ENAMETOOLONG;
+		out[base] = '/';
+		memcpy(out + base + 1, p, n);
+		size_t nlen = base + 1 + n;
+		out[nlen] = '\0';
+		if (fstatat(rootfd, out + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			if (r == -ENOENT && !last)
+				out[len] = '\0'; /* the deepest directory found */
+			return r == -ENOENT && last ? 0 : r;
+		}
+		if (S_ISLNK(st.st_mode) && !(last && (flags & ROOTFS_NOFOLLOW_LAST))) {
+			if (++links > MAX_LINKS)
+				return -ELOOP;
+			char target[PATH_MAX], rest[sizeof(pending)];
+			ssize_t tl = readlinkat(rootfd, out + 1, target, sizeof(target) - 1);
+			if (tl <= 0)
+				return tl < 0 ? -errno : -ENOENT;
+			size_t after = strlen(e);
+			if ((size_t)tl + 1 + after + 1 > sizeof(pending))
+				return -ENAMETOOLONG;
+			memcpy(rest, e, after + 1);
+			memcpy(pending, target, (size_t)tl);
+			pending[tl] = '/';
+			memcpy(pending + tl + 1, rest, after + 1);
+			p = pending;
+			if (target[0] == '/') { /* absolute: from the root again */
+				len = 1;
+				depth = 0;
+			}
+			out[len] = '\0';
+			continue;
+		}
+		depth++;
+		if (step && (r = step(ud, depth, out, nlen, &st)) < 0)
+			return r;
+		len = nlen;
+		if (!last && !S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		p = e;
+	}
+	return 1;
 }
 
 int rootfs_openat_walk(int rootfd, const char *rel, int flags)
 {
-	/* pending: what is left to resolve; resolved: a symlink-free path below the root */
-	char pending[PATH_MAX * 2], resolved[PATH_MAX], comp[NAME_MAX + 1];
-	unsigned links = 0;
-	if (strlen(rel) >= sizeof(pending))
-		return -ENAMETOOLONG;
-	snprintf(pending, sizeof(pending), "%s", skip_slashes(rel));
-	resolved[0] = '\0';
-	for (;;) {
-		const char *p = skip_slashes(pending);
-		if (!*p)
-			break;
-		size_t n = strcspn(p, "/");
-		if (n > NAME_MAX)
-			return -ENAMETOOLONG;
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		memmove(pending, p + n, strlen(p + n) + 1);
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			pop_component(resolved); /* ".." at the root is the root */
-			continue;
-		}
-		size_t rl = strlen(resolved);
-		if (rl + 1 + n + 1 > sizeof(resolved))
-			return -ENAMETOOLONG;
-		char cand[PATH_MAX + NAME_MAX + 2];
-		snprintf(cand, sizeof(cand), "%s%s%s", resolved, rl ? "/" : "", comp);
-		struct stat st;
-		if (fstatat(rootfd, cand, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT && (flags & O_CREAT) && !*skip_slashes(pending)) {
-				memcpy(resolved, cand, strlen(cand) + 1);
-				break;
-			}
-			return -errno;
-		}
-		if (!S_ISLNK(st.st_mode)) {
-			memcpy(resolved, cand, strlen(cand) + 1); /* fits: checked above */
-			continue;
-		}
-		if (++links > MAX_LINKS)
-			return -ELOOP;
-		char target[PATH_MAX];
-		ssize_t tl = readlinkat(rootfd, cand, target, sizeof(target) - 1);
-		if (tl < 0)
-			return -errno;
-		target[tl] = '\0';
-		if (target[0] == '/')
-			resolved[0] = '\0'; /* absolute: from the root again */
-		size_t pl = strlen(pending);
-		if ((size_t)tl + 1 + pl + 1 > sizeof(pending))
-			return -ENAMETOOLONG;
-		memmove(pending + tl + 1, pending, pl + 1);
-		memcpy(pending, target, (size_t)tl);
-		pending[tl] = '/';
-	}
-	int fd = openat(rootfd, resolved[0] ? resolved : ".", flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char path[PATH_MAX];
+	int r = rootfs_resolve(rootfd, rel, 0, path, sizeof(path), NULL, NULL);
+	if (r < 0)
+		return r;
+	if (r == 0 && !(flags & O_CREAT))
+		return -ENOENT;
+	int fd = openat(rootfd, path[1] ? path + 1 : ".", flags | O_NOFOLLOW | O_CLOEXEC, 0600);
 	return fd < 0 ? -errno : fd;
 }
 
