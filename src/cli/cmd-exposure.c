@@ -213,9 +213,12 @@ int cmd_exposure(int argc, char **argv)
 	int64_t now = (int64_t)time(NULL);
 	int c, r, ret = EXIT_USAGE;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+	struct cli cl;
+	cli_init(&cl, "exposure", usage, 0, "q", options, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
+		case CLI_STOP:
+			return cl.exit;
 		case O_ROOT:
 			o.root = optarg;
 			break;
@@ -291,12 +294,6 @@ int cmd_exposure(int argc, char **argv)
 		case 'q':
 			o.quiet = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {

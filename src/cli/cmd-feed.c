@@ -123,40 +123,39 @@ int cmd_feed(int argc, char **argv)
 	char *dbpath = NULL, *err = NULL;
 	int c, r, ret = EXIT_USAGE;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+	struct cli cl;
+	cli_init(&cl, "feed", usage, 0, "+", options, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
+		case CLI_STOP:
+			return cl.exit;
 		case O_DB:
 			db_opt = optarg;
 			break;
 		case O_DIR:
 			dir_opt = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	verb = argv[optind++];
-	/* options may also follow the verb */
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == O_DB)
+	/* options may also follow the verb: parsed again with the verb as argv[0] */
+	argc -= optind;
+	argv += optind;
+	verb = argv[0];
+	cli_init(&cl, "feed", usage, 0, "", options, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
+		switch (c) {
+		case CLI_STOP:
+			return cl.exit;
+		case O_DB:
 			db_opt = optarg;
-		else if (c == O_DIR)
+			break;
+		case O_DIR:
 			dir_opt = optarg;
-		else if (c == 'h') {
-			usage(stdout);
-			return EXIT_DONE;
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
 	if (strcmp(verb, "import") && strcmp(verb, "update") && strcmp(verb, "status")) {

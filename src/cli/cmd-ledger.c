@@ -349,9 +349,12 @@ int cmd_ledger(int argc, char **argv)
 	};
 	struct lopts o = { 0 };
 	int c, ret = EXIT_USAGE;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	struct cli cl;
+	cli_init(&cl, "ledger", usage, 0, "", options, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
+		case CLI_STOP:
+			return cl.exit;
 		case O_LEDGER:
 			o.ledger = optarg;
 			break;
@@ -367,12 +370,6 @@ int cmd_ledger(int argc, char **argv)
 		case O_JSON:
 			o.json = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {

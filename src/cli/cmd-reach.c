@@ -136,9 +136,12 @@ int cmd_reach(int argc, char **argv)
 	const char *prog = "auto";
 	bool quiet = false, json = false, dot = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+	struct cli cl;
+	cli_init(&cl, "reach", usage, 0, "vq", opts, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
+		case CLI_STOP:
+			return cl.exit;
 		case O_ROOT:
 			ro.root = optarg;
 			break;
@@ -180,12 +183,6 @@ int cmd_reach(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (json && dot) {

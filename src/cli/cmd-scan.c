@@ -13,6 +13,7 @@
 #include "config.h"
 #include "core/escape.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "detect/detect.h"
 #include "report/output.h"
 #include "scan/pipeline.h"
@@ -49,8 +50,10 @@ static void usage(FILE *f)
 	      "  --events           print every decoded event instead of alerts\n"
 	      "  --missed           print every line moat did not understand (file:line, why,\n"
 	      "                     the line) instead of alerts; with --events, both\n"
-	      "  --fail-on SEV      exit 1 when an alert of severity SEV or higher is raised\n"
-	      "                     (low, medium, high, critical)\n"
+	      "  --fail-on SEV      exit 1 when this run raises a new alert of severity SEV or\n"
+	      "                     higher (low, medium, high, critical); alerts earlier runs\n"
+	      "                     stored do not count (the summary says when there are\n"
+	      "                     some: 'moat alerts --fail-on SEV' judges those)\n"
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
 	      "                     /var/lib/moat/moat.db for root)\n"
 	      "  --no-store         keep nothing: no baselines, no cursors, read everything\n"
@@ -59,9 +62,12 @@ static void usage(FILE *f)
 	      "                     at the end (see also 'moat store prune')\n"
 	      "  --wait SECONDS     one scan writes a store at a time: wait this long for another\n"
 	      "                     (default 600; 0: fail at once; -1: forever)\n"
-	      "  --config FILE      detector thresholds (YAML; default: " MOAT_SYSCONFDIR "/moat.yaml\n"
-	      "                     when present, else built-in defaults equal to rules/moat.yaml)\n"
-	      "  --tz ZONE          time zone of zone-less timestamps (default: local)\n"
+	      "  --config FILE      detector thresholds and the allow-list (YAML; default:\n"
+	      "                     " MOAT_SYSCONFDIR "/moat.yaml when present, else built-in defaults\n"
+	      "                     equal to rules/moat.yaml)\n"
+	      "  --tz ZONE          time zone of zone-less timestamps, of the hours unusual\n"
+	      "                     logins are judged in, and of the times shown (default: local)\n"
+	      "  --utc              show times in UTC (the hours judged stay in --tz's zone)\n"
 	      "  --reach-root DIR   judge unusual logins against the accounts of DIR (default /,\n"
 	      "                     for logs of this host only): the alert says what the account\n"
 	      "                     could reach ('moat reach'), and a path to root of at most two\n"
@@ -71,6 +77,19 @@ static void usage(FILE *f)
 	      "  -q, --quiet        no summary on stderr\n"
 	      "  -h, --help         this help\n"
 	      "\n"
+	      "Alerts go to the store too: a second scan of the same logs raises nothing new,\n"
+	      "and 'moat alerts' shows what earlier runs found (the summary says how many).\n"
+	      "Times are shown in the local zone, named ('2026-12-07 14:03:11 CET'); --json\n"
+	      "writes RFC 3339 in UTC.\n"
+	      "\n"
+	      "The allow-list (the config's allowlist: addresses, networks, accounts; or\n"
+	      "fail2ban's ignoreip): every event from an allow-listed address, and an\n"
+	      "allow-listed account's own logins, sessions, sudo, su and changes, are stored\n"
+	      "(moat trace shows them) but fed to no detector, so no alert of any kind is\n"
+	      "raised from them and no baseline learns from them. A failed login that names\n"
+	      "an allow-listed account from elsewhere still counts against its source (that\n"
+	      "name is what an attacker would guess). 'moat check' lists the entries.\n"
+	      "\n"
 	      "Examples:\n"
 	      "  moat scan                              # this host's auth logs\n"
 	      "  moat scan /var/log/auth.log.2.gz      # one rotated file\n"
@@ -78,8 +97,8 @@ static void usage(FILE *f)
 	      "  moat scan --json --fail-on high logs/ | jq .\n"
 	      "  moat scan --missed --no-store /var/log/auth.log   # what moat skipped, and why\n"
 	      "\n"
-	      "Exit status: 0 done, 1 an alert at or above --fail-on, 2 bad usage or\n"
-	      "unreadable input.\n",
+	      "Exit status: 0 done, 1 a new alert at or above --fail-on, 2 bad usage,\n"
+	      "unreadable input, or a store that cannot be written.\n",
 	      f);
 }
 
@@ -197,6 +216,74 @@ static void print_missed_summary(FILE *f, const struct scan *s, struct missed *m
 			ambiguous, ambiguous == 1 ? "" : "s");
 }
 
+/* A word a shell takes as it is (a path to paste into a hint). */
+static bool shell_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr("/._-+,:@%", *s)))
+			return false;
+	return true;
+}
+
+/* The alerts earlier runs stored: how many, of which severity, since when. */
+struct earlier {
+	uint64_t n, by_sev[SEV_MAX];
+	int64_t first_us;
+};
+
+static int count_earlier(void *ud, const struct stored_alert *a)
+{
+	struct earlier *e = ud;
+	int sev = severity_from_name(a->severity);
+	if (e->n++ == 0 || a->first_us < e->first_us)
+		e->first_us = a->first_us;
+	if (sev >= 0)
+		e->by_sev[sev]++;
+	return 0;
+}
+
+/* "3 alerts from earlier runs are in the store (1 high, 2 medium): moat
+ * alerts --since 2026-10-22", and what --fail-on did not count. */
+static void print_earlier(const struct scan *s, struct store *st, int64_t run_start_us, const char *db_opt)
+{
+	struct alert_filter f = { .since_us = INT64_MIN, .until_us = INT64_MAX, .created_before_us = run_start_us };
+	struct earlier e = { 0 };
+	char day[TIME_DISPLAY_STRLEN];
+	const char *sep = " (";
+	uint64_t above = 0;
+
+	if (store_query_alerts(st, &f, count_earlier, &e) < 0) {
+		log_warning("cannot count the alerts of earlier runs: %s", store_last_error(st));
+		return;
+	}
+	if (!e.n)
+		return;
+	(void)time_format_display(e.first_us, day);
+	day[10] = '\0'; /* the date, in the zone shown: the --since below reads it back so */
+	fprintf(stderr, "moat: %" PRIu64 " alert%s from earlier runs %s in the store", e.n, e.n == 1 ? "" : "s",
+		e.n == 1 ? "is" : "are");
+	for (int k = SEV_MAX - 1; k >= 0; k--)
+		if (e.by_sev[k]) {
+			fprintf(stderr, "%s%" PRIu64 " %s", sep, e.by_sev[k], severity_name((enum severity)k));
+			sep = ", ";
+		}
+	fprintf(stderr, "): moat alerts --since %s%s%s%s\n", day, time_display_is_utc() ? " --utc" : "",
+		db_opt ? " --db " : "", !db_opt ? "" : shell_word(db_opt) ? db_opt : "PATH");
+	if (s->fail_on < 0)
+		return;
+	for (int k = s->fail_on; k < SEV_MAX; k++)
+		above += e.by_sev[k];
+	if (above)
+		fprintf(stderr,
+			"moat: --fail-on %s counts this run's new alerts only; %" PRIu64
+			" from earlier runs %s at or above it: moat alerts --min-severity %s --fail-on %s\n",
+			severity_name((enum severity)s->fail_on), above, above == 1 ? "is" : "are",
+			severity_name((enum severity)s->fail_on), severity_name((enum severity)s->fail_on));
+}
+
 static void on_notice(void *ud, const char *msg)
 {
 	struct scan *s = ud;
@@ -229,30 +316,28 @@ static void on_progress(void *ud, const struct source_input *in, uint64_t done)
 
 int cmd_scan(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_EVENTS, O_MISSED, O_FAIL_ON, O_DB, O_NO_STORE, O_CONFIG, O_TZ, O_COLOR, O_WAIT, O_REACH_ROOT,
-	       O_NO_REACH, O_RETENTION };
+	enum { O_EVENTS = 256, O_MISSED, O_FAIL_ON, O_NO_STORE, O_CONFIG, O_TZ, O_WAIT, O_REACH_ROOT, O_NO_REACH,
+	       O_RETENTION };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, O_JSON },
 		{ "events", no_argument, NULL, O_EVENTS },
 		{ "missed", no_argument, NULL, O_MISSED },
 		{ "fail-on", required_argument, NULL, O_FAIL_ON },
-		{ "db", required_argument, NULL, O_DB },
 		{ "no-store", no_argument, NULL, O_NO_STORE },
 		{ "reach-root", required_argument, NULL, O_REACH_ROOT },
 		{ "no-reach", no_argument, NULL, O_NO_REACH },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "tz", required_argument, NULL, O_TZ },
-		{ "color", required_argument, NULL, O_COLOR },
 		{ "wait", required_argument, NULL, O_WAIT },
 		{ "retention", required_argument, NULL, O_RETENTION },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct scan s = { .fail_on = -1, .max_severity = -1 };
-	const char *db = NULL, *config = NULL, *tz = NULL, *color = "auto", *reach_root = "/";
+	const char *config = NULL, *tz = NULL, *reach_root = "/";
+	struct cli cl;
 	bool no_store = false, quiet = false;
 	int wait_s = 600;
+	int64_t run_start_us = 0;
 	int64_t retention = 90 * 86400 * INT64_C(1000000);
 	struct source_list inputs = { 0 };
 	struct detect_config *cfg = NULL;
@@ -262,12 +347,11 @@ int cmd_scan(int argc, char **argv)
 	char *err = NULL, *dbpath = NULL;
 	int c, r, ret = EXIT_USAGE;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	cli_init(&cl, "scan", usage, CLI_JSON | CLI_DB, "q", opts, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
-		case O_JSON:
-			s.out.json = true;
-			break;
+		case CLI_STOP:
+			return cl.exit;
 		case O_EVENTS:
 			s.events = true;
 			break;
@@ -278,9 +362,6 @@ int cmd_scan(int argc, char **argv)
 			s.fail_on = cli_fail_on_severity(optarg);
 			if (s.fail_on < 0)
 				return EXIT_USAGE;
-			break;
-		case O_DB:
-			db = optarg;
 			break;
 		case O_NO_STORE:
 			no_store = true;
@@ -296,11 +377,6 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case O_TZ:
 			tz = optarg;
-			break;
-		case O_COLOR:
-			if (!cli_color_valid(optarg))
-				return EXIT_USAGE;
-			color = optarg;
 			break;
 		case O_WAIT: {
 			char *end = NULL;
@@ -322,15 +398,10 @@ int cmd_scan(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
-	s.out.color = !s.out.json && cli_color_on(color);
+	s.out.json = cl.json;
+	s.out.color = !s.out.json && cli_color_on(cl.color);
 	s.progress = !quiet && isatty(STDERR_FILENO);
 	/* a reader that went away is a write error like a full disk: said,
 	 * and the exit status tells (not a silent death by SIGPIPE) */
@@ -363,7 +434,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (!no_store) {
-		dbpath = cli_db_path(db);
+		dbpath = cli_db_path(cl.db);
 		if (!dbpath) {
 			log_error("out of memory");
 			goto out;
@@ -378,6 +449,10 @@ int cmd_scan(int argc, char **argv)
 			log_error("%s", store_last_error(store));
 			goto out;
 		}
+		/* the alerts stored before now are earlier runs' (one writer at a time) */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		run_start_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
 	if (tz) {
 		/* the detectors judge hours of the day (unusual logins) in the
@@ -455,6 +530,9 @@ int cmd_scan(int argc, char **argv)
 			st.inputs, st.inputs == 1 ? "" : "s", st.source.lines, (double)st.source.bytes / 1e6, st.events,
 			st.alerts_new, st.alerts_new == 1 ? "" : "s");
 		print_missed_summary(stderr, &s, pipeline_missed(pl), st.ambiguous);
+		if (st.allowlisted)
+			fprintf(stderr, "; %" PRIu64 " event%s allow-listed (stored, judged by no detector)",
+				st.allowlisted, st.allowlisted == 1 ? "" : "s");
 		if (st.source.truncated_lines)
 			fprintf(stderr, "; %" PRIu64 " overlong lines cut", st.source.truncated_lines);
 		if (st.source.skipped_bytes)
@@ -473,6 +551,8 @@ int cmd_scan(int argc, char **argv)
 		if (evictions)
 			fprintf(stderr, "; %" PRIu64 " tracked entries evicted (tables full)", evictions);
 		fputc('\n', stderr);
+		if (store && !pipeline_failed(pl))
+			print_earlier(&s, store, run_start_us, cl.db);
 	}
 	if (ret == EXIT_DONE && s.fail_on >= 0 && s.max_severity >= s.fail_on)
 		ret = EXIT_FINDING;

@@ -18,7 +18,8 @@
 static void usage(FILE *f)
 {
 	fputs("usage: moat store stats [--db PATH] [--json]\n"
-	      "       moat store prune [--db PATH] [--older-than AGE] [--vacuum] [--wait SECONDS]\n"
+	      "       moat store prune [--db PATH] [--older-than AGE | --before TIME] [--vacuum]\n"
+	      "                        [--wait SECONDS]\n"
 	      "       moat store export [--db PATH]\n"
 	      "\n"
 	      "stats: what the store holds — events kept in full (login sessions, privileged and\n"
@@ -38,17 +39,23 @@ static void usage(FILE *f)
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
 	      "                     /var/lib/moat/moat.db for root)\n"
 	      "  --older-than AGE   prune what is older than AGE: days, or a number with h or d\n"
-	      "                     (default 90d)\n"
+	      "                     (default 90d), before the newest event stored\n"
+	      "  --before TIME      prune what is older than TIME instead: a date or time\n"
+	      "                     (2026-06-01, '2026-06-01 12:00', …T12:00:00Z; local time\n"
+	      "                     unless --utc or a zone), or an age before now (30d, 2w)\n"
 	      "  --vacuum           rewrite the whole file afterwards (needs room for a copy;\n"
 	      "                     needed once for stores made by moat before schema 3)\n"
 	      "  --wait SECONDS     wait this long for a scan writing the store (default 600;\n"
 	      "                     0: fail at once)\n"
-	      "  --json             stats as one JSON object\n"
+	      "  --json             stats as one JSON object (times in RFC 3339, UTC)\n"
+	      "  --utc              show times in UTC (default: the local zone, named)\n"
 	      "  -h, --help         this help\n"
 	      "\n"
 	      "Examples:\n"
 	      "  moat store stats\n"
 	      "  moat store prune --older-than 30d\n"
+	      "  moat store prune --before 2026-06-01\n"
+	      "  moat store stats --utc     # times in UTC\n"
 	      "\n"
 	      "Exit status: 0 done, 2 bad usage, or the store could not be read or written.\n",
 	      f);
@@ -83,12 +90,14 @@ int cli_parse_age(const char *opt, const char *arg, int64_t *ret_us)
 	return 0;
 }
 
-static void fmt_time(int64_t us, char buf[static TIME_STRLEN])
+static void fmt_time(int64_t us, bool json, char buf[static TIME_DISPLAY_STRLEN])
 {
 	if (!us)
-		snprintf(buf, TIME_STRLEN, "-");
-	else
+		snprintf(buf, TIME_DISPLAY_STRLEN, "-");
+	else if (json)
 		(void)time_format_rfc3339(us, buf);
+	else
+		(void)time_format_display(us, buf);
 }
 
 static void on_wait(void *ud, const char *who)
@@ -100,14 +109,14 @@ static void on_wait(void *ud, const char *who)
 static int do_stats(struct store *s, bool json)
 {
 	struct store_stats t;
-	char first[TIME_STRLEN], last[TIME_STRLEN];
+	char first[TIME_DISPLAY_STRLEN], last[TIME_DISPLAY_STRLEN];
 	int r = store_get_stats(s, &t);
 	if (r < 0) {
 		log_error("%s: %s", store_path(s), store_last_error(s));
 		return EXIT_USAGE;
 	}
-	fmt_time(t.first_us, first);
-	fmt_time(t.last_us, last);
+	fmt_time(t.first_us, json, first);
+	fmt_time(t.last_us, json, last);
 	double ratio = t.log_bytes ? 100.0 * (double)t.file_bytes / (double)t.log_bytes : 0.0;
 	if (json) {
 		fputs("{\"path\":\"", stdout);
@@ -237,13 +246,14 @@ static int do_export(struct store *s)
 	return EXIT_DONE;
 }
 
-static int do_prune(struct store *s, int64_t age_us, bool vacuum)
+/* Prunes before the cutoff `before` (INT64_MIN: age_us before the store's time). */
+static int do_prune(struct store *s, int64_t age_us, int64_t before, bool vacuum)
 {
 	struct store_pruned p = { 0 };
-	int64_t cutoff;
+	int64_t cutoff = before;
 	uint64_t pages = 0;
-	char when[TIME_STRLEN];
-	int r = store_prune_cutoff(s, age_us, &cutoff);
+	char when[TIME_DISPLAY_STRLEN];
+	int r = before != INT64_MIN ? 0 : store_prune_cutoff(s, age_us, &cutoff);
 	if (r >= 0)
 		r = store_begin(s);
 	if (r >= 0)
@@ -262,7 +272,7 @@ static int do_prune(struct store *s, int64_t age_us, bool vacuum)
 		printf("nothing to prune: the store holds no events\n");
 		return EXIT_DONE;
 	}
-	(void)time_format_rfc3339(cutoff, when);
+	(void)time_format_display(cutoff, when);
 	printf("pruned what is older than %s: %" PRIu64 " events, %" PRIu64 " alerts, %" PRIu64
 	       " read cursors; %.1f MB given back\n",
 	       when, p.events, p.alerts, p.cursors, (double)pages * 16384 / 1e6);
@@ -271,31 +281,35 @@ static int do_prune(struct store *s, int64_t age_us, bool vacuum)
 
 int cmd_store(int argc, char **argv)
 {
-	enum { O_DB = 256, O_OLDER, O_VACUUM, O_WAIT, O_JSON };
+	enum { O_OLDER = 256, O_BEFORE, O_VACUUM, O_WAIT };
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, O_DB },
 		{ "older-than", required_argument, NULL, O_OLDER },
+		{ "before", required_argument, NULL, O_BEFORE },
 		{ "vacuum", no_argument, NULL, O_VACUUM },
 		{ "wait", required_argument, NULL, O_WAIT },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *db = NULL, *what;
+	struct cli cl;
+	const char *what;
 	int64_t age = 90 * 86400 * INT64_C(1000000);
-	bool vacuum = false, json = false;
+	int64_t before = INT64_MIN;
+	bool vacuum = false, json = false, age_given = false;
 	int wait_s = 600, c, ret;
 	_cleanup_free_ char *dbpath = NULL, *err = NULL;
 	_cleanup_(store_freep) struct store *s = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_init(&cl, "store", usage, CLI_JSON | CLI_DB, "", opts, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
-		case O_DB:
-			db = optarg;
-			break;
+		case CLI_STOP:
+			return cl.exit;
 		case O_OLDER:
 			if (cli_parse_age("--older-than", optarg, &age) < 0)
+				return EXIT_USAGE;
+			age_given = true;
+			break;
+		case O_BEFORE:
+			if (cli_parse_time("--before", optarg, false, &before) < 0)
 				return EXIT_USAGE;
 			break;
 		case O_VACUUM:
@@ -312,17 +326,9 @@ int cmd_store(int argc, char **argv)
 			wait_s = (int)v;
 			break;
 		}
-		case O_JSON:
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
+	json = cl.json;
 	if (optind != argc - 1) {
 		log_error(optind == argc ? "moat store: stats, prune or export?" : "moat store: one of stats, prune or export");
 		usage(stderr);
@@ -330,10 +336,20 @@ int cmd_store(int argc, char **argv)
 	}
 	what = argv[optind];
 	if (strcmp(what, "stats") != 0 && strcmp(what, "prune") != 0 && strcmp(what, "export") != 0) {
-		log_error("moat store: '%s' is not stats, prune or export", what);
+		static const char *const verbs[] = { "stats", "prune", "export" };
+		char hint[64];
+		if (cli_suggest(what, verbs, ELEMENTSOF(verbs), "", hint, sizeof(hint))[0])
+			log_error("moat store: '%.64s' is not stats, prune or export (did you mean %s?)", what, hint);
+		else
+			log_error("moat store: '%.64s' is not stats, prune or export", what);
 		return EXIT_USAGE;
 	}
-	dbpath = cli_db_path(db);
+	if (before != INT64_MIN && (strcmp(what, "prune") != 0 || age_given)) {
+		log_error(strcmp(what, "prune") != 0 ? "moat store: --before is for prune"
+						      : "moat store prune: give --older-than or --before, not both");
+		return EXIT_USAGE;
+	}
+	dbpath = cli_db_path(cl.db);
 	if (!dbpath) {
 		log_error("out of memory");
 		return EXIT_USAGE;
@@ -354,6 +370,6 @@ int cmd_store(int argc, char **argv)
 		log_error("%s", store_last_error(s));
 		return EXIT_USAGE;
 	}
-	ret = do_prune(s, age, vacuum);
+	ret = do_prune(s, age, before, vacuum);
 	return ret;
 }

@@ -48,8 +48,11 @@ static void usage(FILE *f)
 	      "                     user, source, method, duration and verdict each\n"
 	      "\n"
 	      "Options:\n"
-	      "  --since TIME       only events at or after TIME (RFC 3339 or YYYY-MM-DD, UTC)\n"
+	      "  --since TIME       only events at or after TIME\n"
 	      "  --until TIME       only events up to TIME (a date alone: to the end of that day)\n"
+	      "                     TIME: 2026-12-07, '2026-12-07 14:00', 2026-12-07T14:00:00Z\n"
+	      "                     (without a zone: the zone shown, local unless --utc), an\n"
+	      "                     age before now (30m, 2h, 3d, 1w), today, yesterday\n"
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
 	      "                     /var/lib/moat/moat.db for root)\n"
 	      "  --json             one JSON object: subject, sessions (id, user, source,\n"
@@ -60,7 +63,8 @@ static void usage(FILE *f)
 	      "                     session), any (either); without a subject: in the\n"
 	      "                     sessions listed\n"
 	      "  -v, --verbose      list other services' PAM session lines one by one\n"
-	      "  --color[=WHEN]     auto (default), always, never\n"
+	      "  --utc              show times in UTC (default: the local zone, named)\n"
+	      "  --color WHEN       auto (default), always, never\n"
 	      "  -h, --help         this help\n"
 	      "\n"
 	      "Examples:\n"
@@ -68,6 +72,7 @@ static void usage(FILE *f)
 	      "  moat trace                                  # the latest sessions: where to look\n"
 	      "  moat trace --user alice                     # everything alice did\n"
 	      "  moat trace --source 203.0.113.7 --since 2026-03-01\n"
+	      "  moat trace --user alice --since 3d --until yesterday\n"
 	      "  moat trace --session web-1:4242:1772334000  # one session, from its id\n"
 	      "  moat trace --user deploy --json | jq '.sessions[] | select(.privilege.gained)'\n"
 	      "  moat trace --user alice --fail-on privilege || echo 'alice got root'\n"
@@ -77,20 +82,9 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* A date alone as --until means "through the end of that day". */
-static int parse_until(const char *s, int64_t *ret)
-{
-	int r = time_parse_rfc3339(s, ret);
-	if (r < 0)
-		return r;
-	if (strlen(s) == 10)
-		*ret += 86400LL * 1000000 - 1;
-	return 0;
-}
-
 int cmd_trace(int argc, char **argv)
 {
-	enum { O_USER = 256, O_SOURCE, O_SESSION, O_SINCE, O_UNTIL, O_DB, O_JSON, O_FAIL_ON, O_COLOR };
+	enum { O_USER = 256, O_SOURCE, O_SESSION, O_SINCE, O_UNTIL, O_FAIL_ON };
 	static const char *const what[] = { "user", "source", "session" };
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, O_USER },
@@ -98,25 +92,23 @@ int cmd_trace(int argc, char **argv)
 		{ "session", required_argument, NULL, O_SESSION },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "until", required_argument, NULL, O_UNTIL },
-		{ "db", required_argument, NULL, O_DB },
-		{ "json", no_argument, NULL, O_JSON },
 		{ "fail-on", required_argument, NULL, O_FAIL_ON },
-		{ "color", optional_argument, NULL, O_COLOR },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct trace_query q = { .by = TRACE_RECENT, .since_us = INT64_MIN, .until_us = INT64_MAX };
-	const char *db = NULL, *color = "auto";
-	bool json = false, fail_priv = false, fail_change = false;
+	bool fail_priv = false, fail_change = false;
 	int n_subjects = 0, c, r, ret = EXIT_USAGE;
+	struct cli cl;
 	_cleanup_free_ char *dbpath = NULL, *err = NULL;
 	_cleanup_(store_freep) struct store *s = NULL;
 	_cleanup_(trace_freep) struct trace *t = NULL;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+	cli_init(&cl, "trace", usage, CLI_JSON | CLI_DB, "v", opts, argc, argv);
+	while ((c = cli_next(&cl)) != CLI_END) {
 		switch (c) {
+		case CLI_STOP:
+			return cl.exit;
 		case O_USER:
 		case O_SOURCE:
 		case O_SESSION:
@@ -129,22 +121,12 @@ int cmd_trace(int argc, char **argv)
 			}
 			break;
 		case O_SINCE:
-			if (time_parse_rfc3339(optarg, &q.since_us) < 0) {
-				log_error("--since: '%s' is not a time (use 2026-03-01 or 2026-03-01T03:00:00Z)", optarg);
+			if (cli_parse_time("--since", optarg, false, &q.since_us) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case O_UNTIL:
-			if (parse_until(optarg, &q.until_us) < 0) {
-				log_error("--until: '%s' is not a time (use 2026-03-01 or 2026-03-01T03:00:00Z)", optarg);
+			if (cli_parse_time("--until", optarg, true, &q.until_us) < 0)
 				return EXIT_USAGE;
-			}
-			break;
-		case O_DB:
-			db = optarg;
-			break;
-		case O_JSON:
-			json = true;
 			break;
 		case O_FAIL_ON:
 			if (strcmp(optarg, "privilege") == 0)
@@ -158,20 +140,9 @@ int cmd_trace(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case O_COLOR:
-			color = optarg ? optarg : "always";
-			if (!cli_color_valid(color))
-				return EXIT_USAGE;
-			break;
 		case 'v':
 			q.verbose = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
@@ -187,7 +158,7 @@ int cmd_trace(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	dbpath = cli_db_path(db);
+	dbpath = cli_db_path(cl.db);
 	if (!dbpath) {
 		log_error("out of memory");
 		return EXIT_USAGE;
@@ -213,7 +184,7 @@ int cmd_trace(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (json) {
+	if (cl.json) {
 		trace_write_json(stdout, t);
 	} else if (!trace_found(t) && q.by == TRACE_RECENT) {
 		printf("no events in the store %s", dbpath);
@@ -228,7 +199,7 @@ int cmd_trace(int argc, char **argv)
 			fputs(" in that time range", stdout);
 		fputs(" (scan logs first: moat scan /var/log/auth.log*)\n", stdout);
 	} else {
-		trace_write_text(stdout, t, cli_color_on(color));
+		trace_write_text(stdout, t, cli_color_on(cl.color));
 	}
 	if (fflush(stdout) != 0) {
 		log_error("cannot write the output: %s", strerror(errno));

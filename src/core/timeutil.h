@@ -55,3 +55,33 @@ struct time_local {
 };
 /* false when localtime_r fails (the time is outside what struct tm holds). */
 bool time_local(struct time_local *c, int64_t t, struct tm *ret);
+
+/* ---- times for people ----
+ *
+ * Every time a person reads is in one zone, named: the process's local
+ * zone (TZ, /etc/localtime), or UTC after time_display_utc(true) (`--utc`).
+ * Machines (JSON) get RFC 3339 in UTC. */
+void time_display_utc(bool utc);
+bool time_display_is_utc(void);
+
+/* "2026-12-07 14:03:11 CET": the zone's abbreviation when it is letters,
+ * else its offset ("2026-12-07 18:33:11 +05:30"); "… UTC" in UTC. Seconds
+ * only. Returns buf. */
+#define TIME_DISPLAY_STRLEN 64
+const char *time_format_display(int64_t t_us, char buf[static TIME_DISPLAY_STRLEN]);
+/* The display zone's name at t, as time_format_display writes it. */
+#define TIME_ZONE_STRLEN 16
+const char *time_display_zone(int64_t t_us, char buf[static TIME_ZONE_STRLEN]);
+
+/* A time a person typed (--since, --until), now_us being now:
+ *   2026-12-07T14:00:00Z, …+01:00   that instant (RFC 3339)
+ *   2026-12-07, 2026-12-07 14:00[:05], 2026-12-07T14:00
+ *                                   a wall-clock time in the display zone
+ *                                   (a date alone: its midnight)
+ *   30s, 30m, 2h, 3d, 1w            that long before now
+ *   now, today, yesterday           now; the midnight that began today,
+ *                                   yesterday (in the display zone)
+ * With end (the end of a span, --until), a date alone, today and yesterday
+ * mean the last microsecond of that day. Returns 0 and *ret, -EINVAL when
+ * s is none of these, -ERANGE when it is out of range. */
+int time_parse_when(const char *s, int64_t now_us, bool end, int64_t *ret);

@@ -5,6 +5,7 @@
  * name file:line:col (libyaml marks are 0-based; we print 1-based).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,11 +13,13 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/addr.h"
+#include "core/allowlist.h"
 #include "core/macro.h"
 #include "core/strview.h"
 #include "detect/internal.h"
 
-enum ktype { K_BOOL, K_UINT, K_DURATION, K_GROUPS };
+enum ktype { K_BOOL, K_UINT, K_DURATION, K_GROUPS, K_NETS, K_ACCOUNTS };
 
 struct key {
 	const char *path;
@@ -93,6 +96,13 @@ static const struct key keys[] = {
 
 	B("correlation.enabled", corr_enabled),
 	D("correlation.window", corr_window, 1, DAY_S),
+
+	/* the allow-list: dumped by dump_allowlist, not in this order */
+	{ "allowlist.addresses", K_NETS, 0, 0, 0 },
+	{ "allowlist.networks", K_NETS, 0, 0, 0 }, /* the same list */
+	{ "allowlist.ignoreip", K_NETS, 0, 0, 0 }, /* fail2ban's name */
+	{ "allowlist.accounts", K_ACCOUNTS, 0, 0, 0 },
+	{ "ignoreip", K_NETS, 0, 0, 0 }, /* fail2ban's, at the top level */
 };
 
 static const char *const default_groups[] = { "sudo", "wheel", "adm", "docker", "lxd", "disk", "shadow", "root" };
@@ -248,6 +258,11 @@ struct parser {
 	bool too_big;
 	struct detect_config *c;
 	char *err;
+	/* the text read so far (for the comment after an allow-list entry) */
+	const char *text;
+	size_t text_n;
+	char *copy; /* text read from f */
+	size_t copy_cap;
 };
 
 static int perr(struct parser *p, const yaml_mark_t *m, const char *fmt, ...) _printf_(3, 4);
@@ -307,6 +322,9 @@ static bool is_section(const char *path)
 	return false;
 }
 
+static bool is_null(const yaml_event_t *ev);
+static int add_entries(struct parser *p, const struct key *k, const yaml_event_t *ev, const char *why);
+
 static int set_scalar(struct parser *p, const struct key *k, const yaml_event_t *ev)
 {
 	struct sv v = sv_make((const char *)ev->data.scalar.value, ev->data.scalar.length);
@@ -347,8 +365,166 @@ static int set_scalar(struct parser *p, const struct key *k, const yaml_event_t 
 		return 0;
 	case K_GROUPS:
 		return perr(p, &ev->start_mark, "%s: expected a list of group names", k->path);
+	case K_NETS:
+	case K_ACCOUNTS:
+		if (is_null(ev))
+			return 0; /* "ignoreip:" with nothing after it */
+		return add_entries(p, k, ev, NULL);
 	}
 	return -EINVAL;
+}
+
+/* ---- the allow-list ---- */
+
+/* The comment that ends the line where a scalar ends ("- 10.0.0.0/8  #
+ * office VPN"), trimmed; NULL when none. Caller frees. YAML drops
+ * comments: they are read back from the text. */
+static char *trailing_comment(const struct parser *p, const yaml_mark_t *end)
+{
+	size_t i = end->index, e;
+	if (i > p->text_n)
+		return NULL;
+	while (i < p->text_n && (p->text[i] == ' ' || p->text[i] == '\t'))
+		i++;
+	/* a flow sequence's "," or "]" may come first: one of them, then blanks */
+	if (i < p->text_n && (p->text[i] == ',' || p->text[i] == ']' || p->text[i] == '}'))
+		return NULL;
+	if (i >= p->text_n || p->text[i] != '#')
+		return NULL;
+	i++;
+	while (i < p->text_n && (p->text[i] == ' ' || p->text[i] == '\t'))
+		i++;
+	for (e = i; e < p->text_n && p->text[e] != '\n' && p->text[e] != '\r'; e++)
+		;
+	while (e > i && (p->text[e - 1] == ' ' || p->text[e - 1] == '\t'))
+		e--;
+	return e > i ? strndup(p->text + i, MIN(e - i, (size_t)ALLOWLIST_WHY_MAX)) : NULL;
+}
+
+/* One scalar of a K_NETS or K_ACCOUNTS key: entries separated by blanks or
+ * commas (fail2ban's ignoreip), each with why (or the line's comment). */
+static int add_entries(struct parser *p, const struct key *k, const yaml_event_t *ev, const char *why)
+{
+	struct sv v = sv_make((const char *)ev->data.scalar.value, ev->data.scalar.length);
+	_cleanup_free_ char *comment = why ? NULL : trailing_comment(p, &ev->end_mark);
+	char where[PATH_MAX + 32];
+	size_t i = 0, n = 0;
+	int r;
+
+	(void)snprintf(where, sizeof(where), "%s:%zu", p->name, ev->start_mark.line + 1);
+	while (i < v.n) {
+		size_t j;
+		while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ',' || v.p[i] == '\n'))
+			i++;
+		for (j = i; j < v.n && v.p[j] != ' ' && v.p[j] != '\t' && v.p[j] != ',' && v.p[j] != '\n'; j++)
+			;
+		if (j == i)
+			break;
+		char *msg = NULL;
+		if (k->type == K_NETS)
+			r = allowlist_add_net(&p->c->allow, sv_make(v.p + i, j - i), why ? why : comment, where, &msg);
+		else
+			r = allowlist_add_account(&p->c->allow, sv_make(v.p + i, j - i), why ? why : comment, where, &msg);
+		if (r < 0) {
+			/* msg begins with where: said again with the column */
+			size_t skip = strlen(where) + 2;
+			r = perr(p, &ev->start_mark, "%s: %s", k->path,
+				 msg && strlen(msg) > skip ? msg + skip : strerror(-r));
+			free(msg);
+			return r;
+		}
+		n++;
+		i = j;
+	}
+	if (n == 0)
+		return perr(p, &ev->start_mark, "%s: an empty entry", k->path);
+	return 0;
+}
+
+/* { address: X, why: Y } (accounts: { name: X, why: Y }). */
+static int add_entry_mapping(struct parser *p, const struct key *k, const yaml_event_t *start)
+{
+	const char *value_key = k->type == K_NETS ? "address" : "name";
+	yaml_event_t kev, vev, value = { 0 };
+	_cleanup_free_ char *why = NULL;
+	bool have_value = false;
+	int r = 0;
+
+	for (;;) {
+		if ((r = next(p, &kev)) < 0)
+			goto out;
+		if (kev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&kev);
+			break;
+		}
+		struct sv kn = kev.type == YAML_SCALAR_EVENT ? sv_make((const char *)kev.data.scalar.value,
+								       kev.data.scalar.length)
+							     : sv_cstr("");
+		bool is_value = sv_eq(kn, value_key) || (k->type == K_NETS && sv_eq(kn, "network")),
+		     is_why = sv_eq(kn, "why");
+		if (!is_value && !is_why) {
+			r = perr(p, &kev.start_mark, "%s: unknown key '%.*s' in an entry (%s and why)", k->path,
+				 (int)MIN(kn.n, (size_t)40), kn.p, value_key);
+			yaml_event_delete(&kev);
+			goto out;
+		}
+		yaml_event_delete(&kev);
+		if ((r = next(p, &vev)) < 0)
+			goto out;
+		if (vev.type != YAML_SCALAR_EVENT) {
+			r = perr(p, &vev.start_mark, "%s: %s takes a single value", k->path, is_why ? "why" : value_key);
+			yaml_event_delete(&vev);
+			goto out;
+		}
+		if (is_why) {
+			free(why);
+			why = strndup((const char *)vev.data.scalar.value,
+				      MIN(vev.data.scalar.length, (size_t)ALLOWLIST_WHY_MAX));
+			yaml_event_delete(&vev);
+			if (!why) {
+				r = -ENOMEM;
+				goto out;
+			}
+		} else {
+			if (have_value)
+				yaml_event_delete(&value);
+			value = vev;
+			have_value = true;
+		}
+	}
+	if (!have_value)
+		r = perr(p, &start->start_mark, "%s: an entry without %s", k->path, value_key);
+	else
+		r = add_entries(p, k, &value, why && *why ? why : NULL);
+out:
+	if (have_value)
+		yaml_event_delete(&value);
+	return r;
+}
+
+/* A list of entries: scalars (each may hold several) or mappings. */
+static int set_allow_list(struct parser *p, const struct key *k)
+{
+	yaml_event_t ev;
+	int r;
+	for (;;) {
+		if ((r = next(p, &ev)) < 0)
+			return r;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (ev.type == YAML_SCALAR_EVENT)
+			r = add_entries(p, k, &ev, NULL);
+		else if (ev.type == YAML_MAPPING_START_EVENT)
+			r = add_entry_mapping(p, k, &ev);
+		else
+			r = perr(p, &ev.start_mark, "%s: expected addresses, networks or { %s: …, why: … }", k->path,
+				 k->type == K_NETS ? "address" : "name");
+		yaml_event_delete(&ev);
+		if (r < 0)
+			return r;
+	}
 }
 
 static int set_groups(struct parser *p, const struct key *k)
@@ -437,10 +613,14 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path, int 
 		return perr(p, &ev->start_mark, "nested too deeply");
 	switch (ev->type) {
 	case YAML_MAPPING_START_EVENT:
+		if (k && (k->type == K_NETS || k->type == K_ACCOUNTS))
+			return add_entry_mapping(p, k, ev);
 		if (k)
 			return perr(p, &ev->start_mark, "%s: expected a value, not a mapping", path);
 		return parse_mapping(p, path, depth);
 	case YAML_SEQUENCE_START_EVENT:
+		if (k && (k->type == K_NETS || k->type == K_ACCOUNTS))
+			return set_allow_list(p, k);
 		if (!k || k->type != K_GROUPS)
 			return perr(p, &ev->start_mark, "%s: a list is not expected here", *path ? path : "top level");
 		return set_groups(p, k);
@@ -526,6 +706,18 @@ static int read_capped(void *data, unsigned char *buf, size_t size, size_t *size
 		return 0;
 	}
 	p->left -= *size_read;
+	/* kept for trailing_comment (at most CONFIG_MAX_BYTES) */
+	if (p->text_n + *size_read > p->copy_cap) {
+		size_t cap = MAX(p->copy_cap * 2, p->text_n + *size_read + 4096);
+		char *c = realloc(p->copy, cap);
+		if (!c)
+			return 0;
+		p->copy = c;
+		p->copy_cap = cap;
+	}
+	memcpy(p->copy + p->text_n, buf, *size_read);
+	p->text_n += *size_read;
+	p->text = p->copy;
 	return !ferror(p->f);
 }
 
@@ -542,15 +734,22 @@ static int load(const char *name, FILE *f, const char *text, size_t len, struct 
 		free(p.c);
 		return -ENOMEM;
 	}
-	if (f)
+	if (f) {
 		yaml_parser_set_input(&p.y, read_capped, &p);
-	else
+	} else {
 		yaml_parser_set_input_string(&p.y, (const unsigned char *)text, len);
+		p.text = text;
+		p.text_n = len;
+	}
 	r = parse_stream(&p);
 	if (r >= 0)
 		r = validate(&p);
+	if (r >= 0 && allowlist_seal(&p.c->allow) < 0)
+		r = -ENOMEM;
 	yaml_parser_delete(&p.y);
+	free(p.copy);
 	if (r < 0) {
+		allowlist_done(&p.c->allow);
 		free(p.c);
 		if (ret_err)
 			*ret_err = p.err ? p.err : strdup("invalid configuration");
@@ -589,8 +788,86 @@ int detect_config_load_string(const char *text, size_t len, const char *name, st
 
 struct detect_config *detect_config_free(struct detect_config *c)
 {
+	if (c)
+		allowlist_done(&c->allow);
 	free(c);
 	return NULL;
+}
+
+const struct allowlist *detect_config_allowlist(const struct detect_config *c)
+{
+	return &c->allow;
+}
+
+/* A YAML double-quoted string (reasons are the operator's text, but may
+ * hold anything). */
+static void yaml_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* The allow-list as YAML that loads back the same, each entry with what
+ * it covers and where it was written, in comments. */
+static void dump_allowlist(const struct detect_config *c, FILE *f)
+{
+	const struct allowlist *l = &c->allow;
+	char what[160];
+
+	fputs("allowlist:\n", f);
+	if (allowlist_empty(l)) {
+		fputs("  addresses: []\n  accounts: []\n", f);
+		return;
+	}
+	fputs("  # judged by no detector: every event from these addresses; these accounts'\n"
+	      "  # own logins, sessions, sudo, su and changes (failed logins naming them still\n"
+	      "  # count against the source that tried them)\n",
+	      f);
+	fprintf(f, "  addresses:%s\n", l->n_nets ? "" : " []");
+	for (size_t i = 0; i < l->n_nets; i++) {
+		const struct allow_net *n = &l->nets[i];
+		const struct allow_net *by = allowlist_net_covered_by(l, n);
+		char a[ADDR_STRLEN];
+		(void)addr_format(&n->net, a);
+		allowlist_describe_net(n, what, sizeof(what));
+		fprintf(f, "    - { address: \"%s/%u\"", a, n->prefix);
+		if (n->why) {
+			fputs(", why: ", f);
+			yaml_quoted(f, n->why);
+		}
+		fprintf(f, " }  # %s, %s", what, n->where);
+		if (by) {
+			(void)addr_format(&by->net, a);
+			fprintf(f, "; adds nothing: within %s/%u (%s)", a, by->prefix, by->where);
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "  accounts:%s\n", l->n_accts ? "" : " []");
+	for (size_t i = 0; i < l->n_accts; i++) {
+		const struct allow_account *a = &l->accts[i];
+		fputs("    - { name: ", f);
+		yaml_quoted(f, a->name);
+		if (a->why) {
+			fputs(", why: ", f);
+			yaml_quoted(f, a->why);
+		}
+		fprintf(f, " }  # %s", a->where);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(l->accts[k].name, a->name) == 0) {
+				fprintf(f, "; repeats %s", l->accts[k].where);
+				break;
+			}
+		fputc('\n', f);
+	}
 }
 
 void detect_config_dump(const struct detect_config *c, FILE *f)
@@ -603,6 +880,8 @@ void detect_config_dump(const struct detect_config *c, FILE *f)
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
 		const struct key *k = &keys[i];
 		const char *dot = strchr(k->path, '.');
+		if (k->type == K_NETS || k->type == K_ACCOUNTS)
+			continue;
 		size_t sl = (size_t)(dot - k->path);
 		if (sl != section_len || strncmp(section, k->path, sl) != 0) {
 			fprintf(f, "%.*s:\n", (int)sl, k->path);
@@ -628,7 +907,11 @@ void detect_config_dump(const struct detect_config *c, FILE *f)
 				fprintf(f, "%s%s", g ? ", " : "", c->groups[g]);
 			fputc(']', f);
 			break;
+		case K_NETS:
+		case K_ACCOUNTS:
+			break;
 		}
 		fputc('\n', f);
 	}
+	dump_allowlist(c, f);
 }

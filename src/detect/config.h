@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/allowlist.h"
+
 #define CFG_GROUPS_MAX 32
 #define CFG_GROUP_LEN 32
 
@@ -46,4 +48,6 @@ struct detect_config {
 	/* correlation */
 	bool corr_enabled;
 	uint32_t corr_window;
+	/* what no detector judges (the scan's pipeline filters; see core/allowlist.h) */
+	struct allowlist allow;
 };

@@ -28,6 +28,10 @@ int detect_config_load(const char *path, struct detect_config **ret, char **ret_
 struct detect_config *detect_config_free(struct detect_config *c);
 /* Writes the effective configuration as YAML (for `moat check` / golden tests). */
 void detect_config_dump(const struct detect_config *c, FILE *f);
+/* The configuration's allow-list (its `allowlist:` and `ignoreip`), sealed:
+ * the events it covers go to the store but to no detector (the scan's
+ * pipeline leaves them out), and containment never acts against it. */
+const struct allowlist *detect_config_allowlist(const struct detect_config *c);
 /* Same as detect_config_load() from text in memory; name is used in error
  * messages in place of a file name (tests, fuzzing, `moat check -`). */
 int detect_config_load_string(const char *text, size_t len, const char *name, struct detect_config **ret,

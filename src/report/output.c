@@ -27,10 +27,42 @@ static const char *sev_color(enum severity s)
 /* Everything below is built in a struct obuf and handed to the stream
  * once per alert or event (see core/obuf.h). */
 
+/* RFC 3339 in UTC: for JSON, and for commands to paste */
 static void put_time(struct obuf *b, int64_t t_us)
 {
 	char tb[TIME_STRLEN];
 	obuf_puts(b, time_format_rfc3339(t_us, tb));
+}
+
+/* For people: the display zone, named (core/timeutil.h) */
+static void put_time_shown(struct obuf *b, int64_t t_us)
+{
+	char tb[TIME_DISPLAY_STRLEN];
+	obuf_puts(b, time_format_display(t_us, tb));
+}
+
+/* "2026-12-07 14:03:11 CET", "2026-12-07 14:03:11 .. 14:09:40 CET" (one
+ * day, one zone), else both in full. */
+static void put_span_shown(struct obuf *b, int64_t first_us, int64_t last_us)
+{
+	char f[TIME_DISPLAY_STRLEN], l[TIME_DISPLAY_STRLEN];
+	(void)time_format_display(first_us, f);
+	(void)time_format_display(last_us, l);
+	if (strcmp(f, l) == 0) {
+		obuf_puts(b, f);
+		return;
+	}
+	/* "YYYY-MM-DD HH:MM:SS ZONE": the same date and zone */
+	size_t nf = strlen(f), nl = strlen(l);
+	if (nf > 20 && nl > 20 && memcmp(f, l, 11) == 0 && strcmp(f + 19, l + 19) == 0) {
+		obuf_write(b, f, 19);
+		obuf_puts(b, " .. ");
+		obuf_puts(b, l + 11);
+		return;
+	}
+	obuf_puts(b, f);
+	obuf_puts(b, " .. ");
+	obuf_puts(b, l);
 }
 
 static void put_addr(struct obuf *b, const struct addr *a)
@@ -129,9 +161,7 @@ static void alert_text(struct obuf *b, const struct output_opts *o, const struct
 	obuf_putc(b, '\n');
 	obuf_puts(b, "  ");
 	obuf_puts(b, d);
-	put_time(b, a->first_us);
-	obuf_puts(b, " .. ");
-	put_time(b, a->last_us);
+	put_span_shown(b, a->first_us, a->last_us);
 	obuf_puts(b, ", ");
 	obuf_u64(b, a->count);
 	obuf_puts(b, a->count == 1 ? " event" : " events");
@@ -281,7 +311,7 @@ static void text_num(struct obuf *b, const char *name, uint64_t v)
 
 static void event_text(struct obuf *b, const struct event *ev, struct sv src)
 {
-	put_time(b, ev->time_us);
+	put_time_shown(b, ev->time_us);
 	obuf_putc(b, ' ');
 	obuf_text(b, ev->host, 64);
 	obuf_putc(b, ' ');

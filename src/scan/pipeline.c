@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/allowlist.h"
 #include "core/array.h"
 #include "core/macro.h"
 #include "detect/attempt.h"
@@ -31,6 +32,7 @@ struct pipeline {
 	struct attempts *att;
 	struct missed *missed;
 	struct detect *det;
+	const struct allowlist *allow;
 	struct pipeline_stats stats;
 	bool failed; /* the store could not be written */
 	bool reach_warned; /* the reach root could not be read: said once */
@@ -293,6 +295,7 @@ int pipeline_new(const struct pipeline_config *cfg, const struct source_list *in
 	/* after the run is open: the detectors load the baselines it left */
 	p->att = attempts_new(cfg->detect);
 	p->det = detect_new(cfg->detect, p->st, (struct alert_sink){ emit, p });
+	p->allow = detect_config_allowlist(cfg->detect);
 	if (!p->att || !p->det) {
 		r = perr(p, -ENOMEM, "out of memory");
 		goto fail;
@@ -514,7 +517,11 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 				}
 			}
 		}
-		detect_feed(p->det, &ev);
+		/* the allow-list: stored (trace shows it), judged by no detector */
+		if (allowlist_covers_event(p->allow, &ev))
+			p->stats.allowlisted += !replay;
+		else
+			detect_feed(p->det, &ev);
 		if (p->failed) {
 			r = -EIO;
 			goto out;

@@ -68,6 +68,7 @@ struct pipeline_stats {
 	uint64_t syslog; /* lines with a syslog header */
 	uint64_t events; /* decoded */
 	uint64_t ambiguous; /* of which with EVF_AMBIGUOUS_SOURCE: attacker text could have written the address */
+	uint64_t allowlisted; /* of which the allow-list covers: stored, fed to no detector */
 	uint64_t alerts; /* raised */
 	uint64_t alerts_new; /* of which not stored before */
 	uint64_t replayed; /* lines read again to finish an interrupted run */

@@ -125,7 +125,7 @@ int store_query_alerts(struct store *s, const struct alert_filter *f,
 				"SELECT kind, severity, host, source, user, first_us, last_us, count, why, evidence,"
 				" evidence_total FROM alerts WHERE last_us >= ?1 AND first_us <= ?2"
 				" AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR user = ?4)"
-				" AND (?5 IS NULL OR source = ?5)"
+				" AND (?5 IS NULL OR source = ?5) AND (?6 = 0 OR created < ?6)"
 				" ORDER BY first_us, kind, host, source, user",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -138,6 +138,7 @@ int store_query_alerts(struct store *s, const struct alert_filter *f,
 		(void)sqlite3_bind_text(st, 4, f->user, -1, SQLITE_STATIC);
 	if (f->source)
 		(void)sqlite3_bind_text(st, 5, f->source, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_int64(st, 6, f->created_before_us);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *t[10];
 		for (int i = 0; i < 10; i++) {

@@ -270,6 +270,7 @@ struct alert_filter {
 	int64_t since_us, until_us; /* overlapping [since, until]: INT64_MIN / INT64_MAX = open */
 	const char *kind, *user, *source; /* NULL = any (source: the canonical address text) */
 	int min_severity; /* enum severity; 0 = any */
+	int64_t created_before_us; /* stored (first) before this wall-clock time; 0 = any */
 };
 
 /* Calls fn for each stored alert that matches, by first time; fn < 0

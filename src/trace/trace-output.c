@@ -221,9 +221,9 @@ static void event_words(FILE *f, const struct trace_event *e)
 
 static void event_line_note(const struct out *o, const char *indent, const struct trace_event *e, const char *note)
 {
-	char tb[TIME_STRLEN];
+	char tb[TIME_DISPLAY_STRLEN];
 	FILE *f = o->f;
-	fprintf(f, "%s%s%s%s  ", indent, c(o, C_DIM), time_format_rfc3339(e->time_us, tb), c(o, C_RESET));
+	fprintf(f, "%s%s%s%s  ", indent, c(o, C_DIM), time_format_display(e->time_us, tb), c(o, C_RESET));
 	put_text(f, e->program[0] ? e->program : "?");
 	if (e->pid >= 0)
 		fprintf(f, "[%" PRId32 "]", e->pid);
@@ -327,7 +327,7 @@ void trace_pam_words(FILE *f, const struct trace_pam_sessions *g, void (*put)(FI
 /* Other services' PAM sessions, one line per service and user. */
 static void pam_text(const struct out *o, const struct trace *t)
 {
-	char a[TIME_STRLEN], b[TIME_STRLEN];
+	char a[TIME_DISPLAY_STRLEN], b[TIME_DISPLAY_STRLEN];
 	uint64_t lines = t->pam_other;
 	FILE *f = o->f;
 
@@ -341,11 +341,11 @@ static void pam_text(const struct out *o, const struct trace *t)
 		const struct trace_pam_sessions *g = &t->pam[i];
 		fputs("  ", f);
 		trace_pam_words(f, g, put_text);
-		time_format_rfc3339(g->first_us, a);
+		time_format_display(g->first_us, a);
 		if (g->first_us == g->last_us)
 			fprintf(f, " at %s\n", a);
 		else
-			fprintf(f, " between %s and %s\n", a, time_format_rfc3339(g->last_us, b));
+			fprintf(f, " between %s and %s\n", a, time_format_display(g->last_us, b));
 	}
 	if (t->pam_other)
 		fprintf(f, "  %" PRIu64 " more %s of other services and users\n", t->pam_other,
@@ -391,7 +391,7 @@ enum { COL_ID, COL_USER, COL_FROM, COL_METHOD, COL_DURATION, N_COLS };
 static void recent_text(const struct out *o, const struct trace *t)
 {
 	static const char *const head[N_COLS] = { "SESSION", "USER", "FROM", "METHOD", "DURATION" };
-	char a[TIME_STRLEN], b[TIME_STRLEN];
+	char a[TIME_DISPLAY_STRLEN], b[TIME_DISPLAY_STRLEN];
 	size_t w[N_COLS];
 	FILE *f = o->f;
 
@@ -400,8 +400,8 @@ static void recent_text(const struct out *o, const struct trace *t)
 		fprintf(f, "the %zu most recent of %" PRIu64, t->n_sessions, t->n_sessions + t->sessions_earlier);
 	else
 		fprintf(f, "%zu", t->n_sessions);
-	time_format_rfc3339(t->since_us, a);
-	time_format_rfc3339(t->until_us, b);
+	time_format_display(t->since_us, a);
+	time_format_display(t->until_us, b);
 	if (t->recent_default)
 		fprintf(f, " in the last 24 h of store time (%s to %s, the newest event stored)", a, b);
 	else if (t->since_us != INT64_MIN && t->until_us != INT64_MAX)
@@ -469,7 +469,7 @@ static void recent_text(const struct out *o, const struct trace *t)
 void trace_write_text(FILE *f, const struct trace *t, bool color)
 {
 	struct out o = { f, color };
-	char a[TIME_STRLEN], b[TIME_STRLEN];
+	char a[TIME_DISPLAY_STRLEN], b[TIME_DISPLAY_STRLEN];
 
 	if (t->by == TRACE_RECENT) {
 		recent_text(&o, t);
@@ -479,7 +479,7 @@ void trace_write_text(FILE *f, const struct trace *t, bool color)
 	put_text(f, t->subject);
 	fprintf(f, "%s: %" PRIu64 " %s", c(&o, C_RESET), t->n_events, trace_plural(t->n_events, "event", "events"));
 	if (t->n_events)
-		fprintf(f, " from %s to %s", time_format_rfc3339(t->first_us, a), time_format_rfc3339(t->last_us, b));
+		fprintf(f, " from %s to %s", time_format_display(t->first_us, a), time_format_display(t->last_us, b));
 	fprintf(f, ", %zu login %s\n", t->n_sessions, trace_plural(t->n_sessions, "session", "sessions"));
 	if (t->events_dropped)
 		fprintf(f, "  (%" PRIu64 " events not kept: over the limit of %d)\n", t->events_dropped, TRACE_EVENTS_MAX);

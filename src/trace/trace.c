@@ -772,20 +772,17 @@ static int cmp_pid_time(const void *a, const void *b)
 	return cmp_event(a, b);
 }
 
-/* "03:12:09" when t is on the same UTC day as ref, else
- * "2026-03-02 03:12:09". */
-static void short_time(int64_t t, int64_t ref, char out[static TIME_STRLEN])
+/* "03:12:09 CET" when t is on the same day as ref (in the zone shown),
+ * else "2026-03-02 03:12:09 CET". */
+static void short_time(int64_t t, int64_t ref, char out[static TIME_DISPLAY_STRLEN])
 {
-	char a[TIME_STRLEN], b[TIME_STRLEN];
-	time_format_rfc3339(t - t % US, a);
-	time_format_rfc3339(ref, b);
-	a[19] = '\0';
-	if (memcmp(a, b, 10) == 0) {
-		memcpy(out, a + 11, 9);
-	} else {
-		a[10] = ' ';
-		memcpy(out, a, 20);
-	}
+	char a[TIME_DISPLAY_STRLEN], b[TIME_DISPLAY_STRLEN];
+	(void)time_format_display(t, a);
+	(void)time_format_display(ref, b);
+	if (memcmp(a, b, 10) == 0)
+		memmove(out, a + 11, strlen(a + 11) + 1);
+	else
+		memcpy(out, a, strlen(a) + 1);
 }
 
 static bool is_gain(const struct trace_event *e)
@@ -798,7 +795,7 @@ static bool is_gain(const struct trace_event *e)
 
 static char *gain_text(const struct trace_event *e, int64_t ref)
 {
-	char tb[TIME_STRLEN];
+	char tb[TIME_DISPLAY_STRLEN];
 	char *s = NULL;
 	const char *to = e->target[0] ? e->target : "root";
 	short_time(e->time_us, ref, tb);
@@ -1059,7 +1056,7 @@ static char *session_verdict(const struct trace_session *ss, bool brief)
 {
 	struct buf b = { 0 };
 	const struct trace_privilege *p = &ss->priv;
-	char d[32], tb[TIME_STRLEN];
+	char d[32], tb[TIME_DISPLAY_STRLEN];
 
 	if (p->gained) {
 		bprintf(&b, "PRIVILEGE GAINED: %s", p->how_text);
@@ -1113,7 +1110,7 @@ static char *session_verdict(const struct trace_session *ss, bool brief)
 void trace_failure_words(FILE *f, const struct trace_failures *fs)
 {
 	bool by_source = fs->by_source;
-	char a[TIME_STRLEN], b[TIME_STRLEN];
+	char a[TIME_DISPLAY_STRLEN], b[TIME_DISPLAY_STRLEN];
 	const char *sep = "";
 	if (fs->passwords) {
 		fprintf(f, "%" PRIu64 " failed %s", fs->passwords, trace_plural(fs->passwords, "password", "passwords"));
@@ -1142,8 +1139,8 @@ void trace_failure_words(FILE *f, const struct trace_failures *fs)
 		fprintf(f, "%s%" PRIu64 " pre-auth %s (closed, probes, protocol errors)", sep, fs->noise,
 			trace_plural(fs->noise, "line", "lines"));
 	}
-	time_format_rfc3339(fs->first_us, a);
-	time_format_rfc3339(fs->last_us, b);
+	time_format_display(fs->first_us, a);
+	time_format_display(fs->last_us, b);
 	fprintf(f, " between %s and %s", a, b);
 }
 

@@ -189,6 +189,142 @@ static void test_local_vs_libc(void **state)
 	test_tz_restore(saved);
 }
 
+
+/* TZ=zone for one test (tzset told); test_tz_restore puts it back. */
+static char *use_tz(const char *zone)
+{
+	char *saved = test_tz_save();
+	setenv("TZ", zone, 1);
+	tzset();
+	return saved;
+}
+
+static int64_t at(const char *rfc3339)
+{
+	int64_t t;
+	assert_int_equal(time_parse_rfc3339(rfc3339, &t), 0);
+	return t;
+}
+
+static const char *fmt(int64_t t)
+{
+	static char buf[TIME_STRLEN];
+	return time_format_rfc3339(t, buf);
+}
+
+/* Relative times against a fixed now, in a zone with summer time. */
+static void test_when_relative(void **state)
+{
+	char *saved = use_tz("Europe/Berlin");
+	int64_t now = at("2026-12-07T14:03:11Z"), t; /* 15:03:11 CET */
+	(void)state;
+	assert_int_equal(time_parse_when("2h", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-07T12:03:11Z");
+	assert_int_equal(time_parse_when("30m", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-07T13:33:11Z");
+	assert_int_equal(time_parse_when("3d", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-04T14:03:11Z");
+	assert_int_equal(time_parse_when("45s", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-07T14:02:26Z");
+	assert_int_equal(time_parse_when("1w", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-11-30T14:03:11Z");
+	assert_int_equal(time_parse_when("now", now, true, &t), 0);
+	assert_true(t == now);
+	/* today and yesterday: local midnights (CET is UTC+1) */
+	assert_int_equal(time_parse_when("today", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-06T23:00:00Z");
+	assert_int_equal(time_parse_when("yesterday", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-05T23:00:00Z");
+	/* as the end of a span: through the end of that day */
+	assert_int_equal(time_parse_when("yesterday", now, true, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-06T22:59:59.999999Z");
+	assert_int_equal(time_parse_when("today", now, true, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-07T22:59:59.999999Z");
+	/* the day summer time begins has 23 hours: yesterday is still a calendar day */
+	now = at("2026-03-30T10:00:00Z"); /* Monday, CEST */
+	assert_int_equal(time_parse_when("yesterday", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-03-28T23:00:00Z"); /* Sunday 00:00 CET */
+	assert_int_equal(time_parse_when("yesterday", now, true, &t), 0);
+	assert_string_equal(fmt(t), "2026-03-29T21:59:59.999999Z"); /* Sunday 23:59:59 CEST */
+	test_tz_restore(saved);
+}
+
+/* Absolute times: with a zone as written, without one in the display zone. */
+static void test_when_absolute(void **state)
+{
+	char *saved = use_tz("Europe/Berlin");
+	int64_t now = at("2026-12-07T14:03:11Z"), t;
+	(void)state;
+	assert_int_equal(time_parse_when("2026-12-01T03:00:00Z", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-01T03:00:00Z");
+	assert_int_equal(time_parse_when("2026-12-01T03:00:00+05:30", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-11-30T21:30:00Z");
+	assert_int_equal(time_parse_when("2026-12-01", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-11-30T23:00:00Z");
+	assert_int_equal(time_parse_when("2026-12-01", now, true, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-01T22:59:59.999999Z");
+	assert_int_equal(time_parse_when("2026-07-01 14:00", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-07-01T12:00:00Z"); /* CEST */
+	assert_int_equal(time_parse_when("2026-07-01T14:00:05", now, true, &t), 0);
+	assert_string_equal(fmt(t), "2026-07-01T12:00:05Z"); /* a time is not widened */
+	/* --utc: zone-less times are UTC */
+	time_display_utc(true);
+	assert_int_equal(time_parse_when("2026-12-01", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-01T00:00:00Z");
+	assert_int_equal(time_parse_when("today", now, false, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-07T00:00:00Z");
+	assert_int_equal(time_parse_when("yesterday", now, true, &t), 0);
+	assert_string_equal(fmt(t), "2026-12-06T23:59:59.999999Z");
+	time_display_utc(false);
+	test_tz_restore(saved);
+}
+
+static void test_when_reject(void **state)
+{
+	int64_t t;
+	static const char *const bad[] = { "", "2", "90", "2x", "h", "-2h", "2h ago", "2 h", "tomorrow", "Today",
+					   "2026-13-01", "2026-12-01T25:00", "2026-12-01T03:00:00+25:00",
+					   "2026-12-01 03", "yesterday ", "99999999999d" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_true(time_parse_when(bad[i], 0, false, &t) < 0);
+}
+
+/* Times for people: one zone, named (letters, or an offset when the zone's
+ * abbreviation is a number), and --utc. */
+static void test_display(void **state)
+{
+	char buf[TIME_DISPLAY_STRLEN], z[TIME_ZONE_STRLEN];
+	char *saved = use_tz("Europe/Berlin");
+	(void)state;
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11.5Z"), buf), "2026-12-07 14:03:11 CET");
+	assert_string_equal(time_format_display(at("2026-07-07T13:03:11Z"), buf), "2026-07-07 15:03:11 CEST");
+	assert_string_equal(time_display_zone(at("2026-07-07T13:03:11Z"), z), "CEST");
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11Z"), buf), "2026-12-07 18:33:11 IST");
+	setenv("TZ", "Asia/Dubai", 1); /* abbreviated "+04" */
+	tzset();
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11Z"), buf), "2026-12-07 17:03:11 +04:00");
+	setenv("TZ", "America/St_Johns", 1);
+	tzset();
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11Z"), buf), "2026-12-07 09:33:11 NST");
+	setenv("TZ", "<-0330>3:30", 1); /* a POSIX zone with a numeric name, west of UTC */
+	tzset();
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11Z"), buf), "2026-12-07 09:33:11 -03:30");
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11Z"), buf), "2026-12-07 13:03:11 UTC");
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	time_display_utc(true);
+	assert_true(time_display_is_utc());
+	assert_string_equal(time_format_display(at("2026-12-07T13:03:11Z"), buf), "2026-12-07 13:03:11 UTC");
+	assert_string_equal(time_format_display(at("1969-12-31T23:59:59Z"), buf), "1969-12-31 23:59:59 UTC");
+	time_display_utc(false);
+	test_tz_restore(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +334,10 @@ int main(void)
 		cmocka_unit_test(test_civil),
 		cmocka_unit_test(test_format_matches_libc),
 		cmocka_unit_test(test_local_vs_libc),
+		cmocka_unit_test(test_when_relative),
+		cmocka_unit_test(test_when_absolute),
+		cmocka_unit_test(test_when_reject),
+		cmocka_unit_test(test_display),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

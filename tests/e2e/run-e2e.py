@@ -5,7 +5,9 @@ Each folder tests/e2e/<scenario>/ holds:
   cmd              one step per line: moat's arguments, split on spaces;
                    {src} = source root, {data} = ../shared/data, {tmp} = a fresh
                    temp dir for the scenario (stores go there). A step may end
-                   with "< FILE" to feed FILE on stdin.
+                   with "< FILE" to feed FILE on stdin, and begin with NAME=VALUE
+                   words that set environment variables for it (TZ=Asia/Tokyo,
+                   MOAT_NOW=2026-11-20T12:00:00Z: "now" for relative times).
   expected         what the steps print on stdout, each step's output after a
                    line "$ ARGS" (placeholders kept as written)
   expected.exit    optional: exit status of each step, one per line (default 0)
@@ -46,6 +48,9 @@ for name in sorted(os.listdir(root)):
         args = [fill(a) for a in step.split()]
         env = dict(os.environ, TZ="UTC", NO_COLOR="1", MOAT_DB=os.path.join(tmp, "default.db"),
                    MOAT_ROOT=tmp)  # default log paths: {tmp}/var/log/auth.log* (none unless a step makes them)
+        while args and "=" in args[0] and args[0].split("=", 1)[0].isupper():
+            name, value = args.pop(0).split("=", 1)
+            env[name] = value
         stdin = open(fill(stdin_path)) if stdin_path else subprocess.DEVNULL
         p = subprocess.run([moat] + args, stdin=stdin, capture_output=True, env=env, timeout=120)
         out.append("$ " + step + (" < " + stdin_path if stdin_path else "") + "\n")

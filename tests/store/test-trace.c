@@ -168,8 +168,8 @@ static void test_refused_session(void **state)
 	assert_non_null(strstr(txt, "\nsession web-1:4242:1772334005  alice from 203.0.113.7 (password) on web-1, after 4 "
 				    "failed attempts from this source\n"));
 	/* sshd's two logout lines are one line of the timeline (JSON keeps both). */
-	assert_non_null(strstr(txt, "\n  2026-03-01T03:14:05Z  sshd[4242]  disconnected user alice from 203.0.113.7\n"
-				    "  2026-03-01T03:14:05Z  sshd[4242]  session closed for alice\n"));
+	assert_non_null(strstr(txt, "\n  2026-03-01 03:14:05 UTC  sshd[4242]  disconnected user alice from 203.0.113.7\n"
+				    "  2026-03-01 03:14:05 UTC  sshd[4242]  session closed for alice\n"));
 	assert_null(strstr(txt, "disconnected from 203.0.113.7"));
 	free(txt);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s0, "events"), 1),
@@ -193,13 +193,13 @@ static void test_gained_session(void **state)
 	assert_int_equal(ss->priv.how->kind, EV_SUDO_COMMAND);
 	assert_int_equal(ss->priv.sudo_failed, 1); /* pam_unix + sudo's line: one try */
 	assert_int_equal(ss->priv.sudo_ok, 1);
-	assert_string_equal(ss->priv.how_text, "sudo to root at 03:12:09 (COMMAND=/bin/bash)");
+	assert_string_equal(ss->priv.how_text, "sudo to root at 03:12:09 UTC (COMMAND=/bin/bash)");
 	assert_int_equal(ss->n_changes, 1);
-	assert_string_equal(ss->verdict, "PRIVILEGE GAINED: sudo to root at 03:12:09 (COMMAND=/bin/bash); also sudo "
+	assert_string_equal(ss->verdict, "PRIVILEGE GAINED: sudo to root at 03:12:09 UTC (COMMAND=/bin/bash); also sudo "
 					 "wrong password \u00d71; account changes during the session: user mallory "
 					 "added to group sudo; session closed after 10 min");
 	assert_int_equal(t->n_gained, 1);
-	assert_string_equal(t->verdict, "PRIVILEGE GAINED in 1 of 1 session: sudo to root at 03:12:09 "
+	assert_string_equal(t->verdict, "PRIVILEGE GAINED in 1 of 1 session: sudo to root at 03:12:09 UTC "
 					"(COMMAND=/bin/bash) (session web-1:4300:1772334600); account changes during "
 					"1 session");
 
@@ -207,7 +207,7 @@ static void test_gained_session(void **state)
 	json_t *s0 = json_array_get(json_object_get(j, "sessions"), 0);
 	json_t *p = json_object_get(s0, "privilege");
 	assert_true(json_is_true(json_object_get(p, "gained")));
-	assert_string_equal(json_string_value(json_object_get(p, "how")), "sudo to root at 03:12:09 (COMMAND=/bin/bash)");
+	assert_string_equal(json_string_value(json_object_get(p, "how")), "sudo to root at 03:12:09 UTC (COMMAND=/bin/bash)");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "event"), "command")), "/bin/bash");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "attempts"), "sudo_failed")), 1);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(s0, "account_changes"), 0)),
@@ -219,7 +219,7 @@ static void test_gained_session(void **state)
 	assert_non_null(strstr(txt, "session web-1:4300:1772334600  bob from 198.51.100.20 (publickey) on web-1\n"));
 	assert_non_null(strstr(txt, "sudo[5101]  sudo by bob as root on pts/1: /bin/bash\n"));
 	assert_non_null(strstr(txt, "usermod[5200]  user mallory added to group sudo\n"));
-	assert_non_null(strstr(txt, "verdict: PRIVILEGE GAINED: sudo to root at 03:12:09"));
+	assert_non_null(strstr(txt, "verdict: PRIVILEGE GAINED: sudo to root at 03:12:09 UTC"));
 	free(txt);
 	trace_free(t);
 }
@@ -251,10 +251,10 @@ static void test_concurrent_sessions(void **state)
 	assert_int_equal(s2->priv.sudo_refused, 1);
 	assert_int_equal(count_kind(s2, EV_SU_SUCCESS), 0);
 	assert_int_equal(s2->n_shared, 1);
-	assert_string_equal(s1->verdict, "PRIVILEGE GAINED: su to root succeeded at 10:30:00; also sudo refused "
+	assert_string_equal(s1->verdict, "PRIVILEGE GAINED: su to root succeeded at 10:30:00 UTC; also sudo refused "
 					 "\u00d72; session closed after 1 h 00 min; 1 sudo/su line falls in another "
 					 "session of this user too (shown in both)");
-	assert_string_equal(s2->verdict, "PRIVILEGE GAINED: sudo to root at 10:20:00 (COMMAND=/usr/bin/id); also "
+	assert_string_equal(s2->verdict, "PRIVILEGE GAINED: sudo to root at 10:20:00 UTC (COMMAND=/usr/bin/id); also "
 					 "sudo refused \u00d71; session closed after 40 min; 1 sudo/su line falls in another "
 					 "session of this user too (shown in both)");
 	assert_int_equal(t->n_gained, 2);
@@ -308,15 +308,15 @@ static void test_source_summary(void **state)
 	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session closed after 1 min");
 	assert_string_equal(t->verdict, "no privilege gained in 1 session; logged in as admin; from this source: 412 "
 					"failed passwords for 37 users, 1 pre-auth line (closed, probes, protocol "
-					"errors) between 2026-03-01T01:00:00Z and 2026-03-01T01:59:00Z");
+					"errors) between 2026-03-01 01:00:00 UTC and 2026-03-01 01:59:00 UTC");
 	assert_int_equal(t->n_logged_in_as, 1);
 	assert_string_equal(t->logged_in_as[0], "admin");
 	assert_int_equal(t->sessions[0].before.tries, 412);
 
 	char *txt = as_text(t);
 	assert_non_null(strstr(txt, "failed logins and probes: 412 failed passwords for 37 users, 1 pre-auth line "
-				    "(closed, probes, protocol errors) between 2026-03-01T01:00:00Z and "
-				    "2026-03-01T01:59:00Z\n"));
+				    "(closed, probes, protocol errors) between 2026-03-01 01:00:00 UTC and "
+				    "2026-03-01 01:59:00 UTC\n"));
 	/* Summarised, not listed one per line. */
 	assert_null(strstr(txt, "failed password for user05"));
 	free(txt);
@@ -582,7 +582,7 @@ static void test_logind(void **state)
 	t = run(f, TRACE_SESSION, "web-1:840:1772784000");
 	assert_int_equal(t->n_sessions, 1);
 	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session still open (no logout seen; logind "
-						    "removed session 11 at 09:00:00)");
+						    "removed session 11 at 09:00:00 UTC)");
 	trace_free(t);
 
 	t = run(f, TRACE_USER, "frank");
@@ -590,14 +590,14 @@ static void test_logind(void **state)
 	assert_int_equal(t->n_outside, 1);
 	assert_string_equal(t->outside[0]->detail, "9");
 	char *txt = as_text(t);
-	assert_non_null(strstr(txt, "\n  2026-03-04T09:00:00.100000Z  systemd-logind[412]  logind session 7 started "
+	assert_non_null(strstr(txt, "\n  2026-03-04 09:00:00 UTC  systemd-logind[412]  logind session 7 started "
 				    "for frank\n"));
-	assert_non_null(strstr(txt, "\n  2026-03-04T09:10:00Z  sshd[800]  disconnected user frank from 192.0.2.5 port "
+	assert_non_null(strstr(txt, "\n  2026-03-04 09:10:00 UTC  sshd[800]  disconnected user frank from 192.0.2.5 port "
 				    "2222 [disconnected by user]\n"
-				    "  2026-03-04T09:10:00Z  sshd[800]  session closed for frank [sshd]\n"
-				    "  2026-03-04T09:10:00.010000Z  systemd-logind[412]  logind session 7 removed\n"));
+				    "  2026-03-04 09:10:00 UTC  sshd[800]  session closed for frank [sshd]\n"
+				    "  2026-03-04 09:10:00 UTC  systemd-logind[412]  logind session 7 removed\n"));
 	assert_non_null(strstr(txt, "\noutside any login session (1 event):\n"
-				    "  2026-03-04T09:05:00Z  systemd-logind[412]  logind session 9 started for frank\n"));
+				    "  2026-03-04 09:05:00 UTC  systemd-logind[412]  logind session 9 started for frank\n"));
 	assert_null(strstr(txt, "session 8"));
 	free(txt);
 	json_t *j = as_json(t);
@@ -663,8 +663,8 @@ static void test_pam_sessions(void **state)
 	assert_string_equal(t->sessions[0].verdict, "no privilege gained; session closed after 30 min");
 	char *txt = as_text(t);
 	assert_non_null(strstr(txt, "\n\nPAM sessions of other services (824 lines, counted; -v lists them):\n"
-				    "  cron opened 412 sessions for root between 2026-03-07T00:00:00Z and "
-				    "2026-03-07T06:51:01Z\n\noverall: "));
+				    "  cron opened 412 sessions for root between 2026-03-07 00:00:00 UTC and "
+				    "2026-03-07 06:51:01 UTC\n\noverall: "));
 	assert_null(strstr(txt, "CRON[")); /* not one by one */
 	free(txt);
 	json_t *j = as_json(t);
@@ -691,8 +691,8 @@ static void test_pam_sessions(void **state)
 	assert_int_equal(t->n_outside, 824);
 	txt = as_text(t);
 	assert_non_null(strstr(txt, "\noutside any login session (824 events):\n"
-				    "  2026-03-07T00:00:00Z  CRON[20000]  session opened for root [cron]\n"
-				    "  2026-03-07T00:00:01Z  CRON[20000]  session closed for root [cron]\n"));
+				    "  2026-03-07 00:00:00 UTC  CRON[20000]  session opened for root [cron]\n"
+				    "  2026-03-07 00:00:01 UTC  CRON[20000]  session closed for root [cron]\n"));
 	assert_null(strstr(txt, "PAM sessions of other services"));
 	free(txt);
 	j = as_json(t);
@@ -705,7 +705,7 @@ static void test_pam_sessions(void **state)
 	t = run(f, TRACE_USER, "carol");
 	assert_int_equal(t->n_pam, 1);
 	txt = as_text(t);
-	assert_non_null(strstr(txt, "\n  sudo opened 1 session for root by carol at 2026-03-07T11:00:00Z\n"));
+	assert_non_null(strstr(txt, "\n  sudo opened 1 session for root by carol at 2026-03-07 11:00:00 UTC\n"));
 	free(txt);
 	j = as_json(t);
 	g = json_array_get(json_object_get(j, "pam_sessions"), 0);
@@ -719,7 +719,7 @@ static void test_pam_sessions(void **state)
 	assert_int_equal(t->pam_other, 40 - TRACE_PAM_GROUPS_MAX);
 	txt = as_text(t);
 	assert_non_null(strstr(txt, "(40 lines, counted; -v lists them):\n  svc00 opened 1 session for henry at "
-				    "2026-03-07T12:00:00Z\n"));
+				    "2026-03-07 12:00:00 UTC\n"));
 	assert_non_null(strstr(txt, "\n  8 more lines of other services and users\n"));
 	free(txt);
 	trace_free(t);
@@ -758,7 +758,7 @@ static void test_failed_before(void **state)
 	assert_int_equal(t->n_logged_in_as, 2);
 	assert_string_equal(t->verdict, "no privilege gained in 2 sessions; logged in as admin, root; from this source: "
 					"412 failed passwords for 37 users, 1 pre-auth line (closed, probes, protocol "
-					"errors) between 2026-03-01T01:00:00Z and 2026-03-01T01:59:00Z");
+					"errors) between 2026-03-01 01:00:00 UTC and 2026-03-01 01:59:00 UTC");
 	char *txt = as_text(t);
 	assert_non_null(strstr(txt, "\nsession web-1:9100:1772341200  root from 203.0.113.99 (password) on web-1, after "
 				    "412 failed attempts from this source\n"));
@@ -815,17 +815,17 @@ static void test_recent(void **state)
 	char *txt = as_text(t);
 	assert_string_equal(
 		txt,
-		"recent login sessions: 6 in the last 24 h of store time (2026-02-28T12:00:00Z to 2026-03-01T12:00:00Z, "
+		"recent login sessions: 6 in the last 24 h of store time (2026-02-28 12:00:00 UTC to 2026-03-01 12:00:00 UTC, "
 		"the newest event stored), newest first\n"
 		"\n"
 		"  SESSION                USER   FROM           METHOD     DURATION    VERDICT\n"
 		"  web-1:7000:1772366400  dave   192.0.2.50     publickey  still open  no privilege gained\n"
 		"  web-1:6100:1772359800  carol  192.0.2.11     password   40 min      PRIVILEGE GAINED: sudo to root at "
-		"10:20:00 (COMMAND=/usr/bin/id); also sudo refused \u00d71\n"
+		"10:20:00 UTC (COMMAND=/usr/bin/id); also sudo refused \u00d71\n"
 		"  web-1:6000:1772359200  carol  192.0.2.10     password   1 h 00 min  PRIVILEGE GAINED: su to root "
-		"succeeded at 10:30:00; also sudo refused \u00d72\n"
+		"succeeded at 10:30:00 UTC; also sudo refused \u00d72\n"
 		"  web-1:4300:1772334600  bob    198.51.100.20  publickey  10 min      PRIVILEGE GAINED: sudo to root at "
-		"03:12:09 (COMMAND=/bin/bash); also sudo wrong password \u00d71; account changes during the session: "
+		"03:12:09 UTC (COMMAND=/bin/bash); also sudo wrong password \u00d71; account changes during the session: "
 		"user mallory added to group sudo\n"
 		"  web-1:4242:1772334005  alice  203.0.113.7    password   14 min      no privilege gained: sudo refused "
 		"\u00d73, su refused \u00d71; after 4 failed attempts from this source\n"
@@ -833,12 +833,12 @@ static void test_recent(void **state)
 		"failed attempts from this source\n"
 		"\n"
 		"failed logins and probes: 416 failed passwords, 1 invalid-user probe from 2 sources, 1 pre-auth line "
-		"(closed, probes, protocol errors) between 2026-03-01T01:00:00Z and 2026-03-01T03:00:00Z\n"
+		"(closed, probes, protocol errors) between 2026-03-01 01:00:00 UTC and 2026-03-01 03:00:00 UTC\n"
 		"\n"
-		"overall: PRIVILEGE GAINED in 3 of 6 sessions: sudo to root at 03:12:09 (COMMAND=/bin/bash) (session "
+		"overall: PRIVILEGE GAINED in 3 of 6 sessions: sudo to root at 03:12:09 UTC (COMMAND=/bin/bash) (session "
 		"web-1:4300:1772334600); logged in as admin, alice, bob, carol, dave; failed logins: 416 failed "
 		"passwords, 1 invalid-user probe from 2 sources, 1 pre-auth line (closed, probes, protocol errors) "
-		"between 2026-03-01T01:00:00Z and 2026-03-01T03:00:00Z; account changes during 1 session; 1 session "
+		"between 2026-03-01 01:00:00 UTC and 2026-03-01 03:00:00 UTC; account changes during 1 session; 1 session "
 		"still open (no logout seen)\n"
 		"\n"
 		"to drill down:\n"
@@ -867,13 +867,13 @@ static void test_recent(void **state)
 	assert_false(t->recent_default);
 	assert_int_equal(t->n_sessions, 2);
 	txt = as_text(t);
-	assert_non_null(strstr(txt, "recent login sessions: 2 between 2026-03-01T03:00:00Z and 2026-03-01T03:30:00Z, "
+	assert_non_null(strstr(txt, "recent login sessions: 2 between 2026-03-01 03:00:00 UTC and 2026-03-01 03:30:00 UTC, "
 				    "newest first\n"));
 	free(txt);
-	assert_string_equal(t->verdict, "PRIVILEGE GAINED in 1 of 2 sessions: sudo to root at 03:12:09 "
+	assert_string_equal(t->verdict, "PRIVILEGE GAINED in 1 of 2 sessions: sudo to root at 03:12:09 UTC "
 					"(COMMAND=/bin/bash) (session web-1:4300:1772334600); logged in as alice, bob; "
-					"failed logins: 1 failed password from 1 source between 2026-03-01T03:00:00Z and "
-					"2026-03-01T03:00:00Z; account changes during 1 session");
+					"failed logins: 1 failed password from 1 source between 2026-03-01 03:00:00 UTC and "
+					"2026-03-01 03:00:00 UTC; account changes during 1 session");
 	trace_free(t);
 
 	/* More logins than the list holds: the newest, and a count. */
@@ -896,7 +896,7 @@ static void test_recent(void **state)
 					"that time not traced here");
 	txt = as_text(t);
 	assert_non_null(strstr(txt, "recent login sessions: the 20 most recent of 25 in the last 24 h of store time "
-				    "(2026-03-07T04:01:00Z to 2026-03-08T04:01:00Z, the newest event stored), newest "
+				    "(2026-03-07 04:01:00 UTC to 2026-03-08 04:01:00 UTC, the newest event stored), newest "
 				    "first\n"));
 	assert_non_null(strstr(txt, "\n  web-1:1024:1772942400  ivan  192.0.2.77  publickey  1 min     no privilege "
 				    "gained\n"));
