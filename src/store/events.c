@@ -10,7 +10,7 @@
 #include "store/store-internal.h"
 
 /* The id of path in files, inserting it when new. */
-static int file_id(struct store *s, const char *path, int64_t *ret)
+int store_file_id(struct store *s, const char *path, int64_t *ret)
 {
 	sqlite3_stmt *st;
 	int r, rc;
@@ -312,7 +312,7 @@ int store_add_event(struct store *s, const struct event *ev)
 	if (r >= 0 && !noise) {
 		/* in full: every field, the line it came from */
 		if (ev->origin.file)
-			r = file_id(s, ev->origin.file, &e.file);
+			r = store_file_id(s, ev->origin.file, &e.file);
 		e.line = ev->origin.line;
 		e.mask |= PK_LINE;
 		if (ev->pid >= 0)
@@ -336,7 +336,7 @@ int store_add_event(struct store *s, const struct event *ev)
 	} else if (r >= 0) {
 		/* noise: the line only as the segment's evidence */
 		if (ev->origin.file)
-			r = file_id(s, ev->origin.file, &e.file);
+			r = store_file_id(s, ev->origin.file, &e.file);
 		e.line = ev->origin.line;
 		if (r >= 0)
 			r = put_id(s, &e, PK_DETAIL, &e.detail, ev->detail);

@@ -175,7 +175,7 @@ static const char schema_sql[] =
 	"  last_us INTEGER NOT NULL,"
 	"  count INTEGER NOT NULL,"
 	"  why TEXT NOT NULL,"           /* JSON array of sentences */
-	"  evidence TEXT NOT NULL,"      /* JSON array of {file, line} */
+	"  evidence BLOB NOT NULL,"      /* packed (store/alerts.c); schema 2: JSON text */
 	"  evidence_total INTEGER NOT NULL,"
 	"  created INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL,"

@@ -167,6 +167,9 @@ void store_segments_forget(struct store *s);
 /* Noise (noise.c): failed logins and pre-auth lines, per bucket of sources. */
 #define NOISE_BUCKETS 4096
 uint16_t store_noise_bucket(const struct addr *a);
+/* The id of path in files, inserting it when new (events.c). */
+int store_file_id(struct store *s, const char *path, int64_t *ret);
+
 int store_noise_add(struct store *s, int64_t host, const struct addr *src, const struct pk_event *e);
 int store_noise_flush(struct store *s);
 void store_noise_forget(struct store *s);
