@@ -81,7 +81,7 @@
 	"  last_us INTEGER NOT NULL,"                                                          \
 	"  n INTEGER NOT NULL,"                                                                \
 	"  attempts INTEGER NOT NULL,"                                                         \
-	"  data BLOB NOT NULL," /* a block per source */                                       \
+	"  data BLOB NOT NULL," /* a block per source (noise.c) */                                      \
 	"  PRIMARY KEY (bucket, host_id, first_us, part)) WITHOUT ROWID;"                       \
 	"CREATE INDEX noise_last ON noise (last_us);"                                           \
 	"CREATE TABLE noise_users ("                                                           \
@@ -95,8 +95,7 @@
 	"  attempts INTEGER NOT NULL,"                                                         \
 	"  sources BLOB NOT NULL," /* the sources' addresses (pack.h), at most 16 */          \
 	"  more INTEGER NOT NULL," /* lines from sources not listed */                         \
-	"  PRIMARY KEY (user_id, host_id, day, first_us, part)) WITHOUT ROWID;"                 \
-	"CREATE INDEX noise_users_last ON noise_users (last_us);"
+	"  PRIMARY KEY (user_id, host_id, day, first_us, part)) WITHOUT ROWID;"
 
 /* runs: one scan (or watch) at a time writes (store_lock); an open run
  * that no process holds was interrupted. cursors: where each input was
@@ -195,12 +194,12 @@ static const char schema_sql[] =
 	"  line INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);";
 
-/* Schema 3 over schema 2: events gain attempts; noise goes to the tries
+/* Schema 4 over schema 2: events gain attempts; noise goes to the tries
  * tables from now on (the rows already stored stay where they are: the
  * queries read both); the read cursors of schema 2 (a hash of a file's
  * first KiB) are kept as legacy_cursors, still honoured until each file
- * is read again and gets a cursor of schema 3. */
-static const char migrate_2_3_sql[] =
+ * is read again and gets a cursor of schema 4. */
+static const char migrate_2_4_sql[] =
 	"ALTER TABLE events ADD COLUMN attempts INTEGER;"
 	"ALTER TABLE cursors RENAME TO legacy_cursors;"
 	TRIES_TABLES_SQL
@@ -211,14 +210,16 @@ static const char migrate_2_3_sql[] =
  * STORE_FIRST_SCHEMA on go here, each in its own transaction with the
  * version bump; never edit a shipped one. */
 #define STORE_FIRST_SCHEMA 2
+/* Schema 3 was never released: development builds wrote it (its noise
+ * rows are packed otherwise), and it is refused as schema 1 is. */
+#define STORE_DEV_SCHEMA 3
 static const struct {
 	int to;
 	const char *sql;
 } migrations[] = {
-	{ 3, migrate_2_3_sql },
+	{ 4, migrate_2_4_sql },
 };
-_Static_assert(STORE_SCHEMA_VERSION == STORE_FIRST_SCHEMA + (int)ELEMENTSOF(migrations),
-	       "a schema change needs a migration here");
+_Static_assert(STORE_SCHEMA_VERSION == 4, "a schema change needs a migration here");
 
 _Static_assert(STORE_CLASS_SESSION == 1 && STORE_CLASS_PRIVILEGED == 2, "the indexes above say 1 and 2");
 
@@ -296,7 +297,7 @@ static int read_version(struct store *s, char **ret_err)
 				s->path, (long long)version, STORE_SCHEMA_VERSION);
 		return take_error(s, r, ret_err);
 	}
-	if (version > 0 && version < STORE_FIRST_SCHEMA) {
+	if ((version > 0 && version < STORE_FIRST_SCHEMA) || version == STORE_DEV_SCHEMA) {
 		r = store_failf(s, -EPROTONOSUPPORT,
 				"store schema %lld is from a development build; remove %s (and its -wal and -shm "
 				"files) and scan again",

@@ -5,14 +5,13 @@
  * rows.
  *
  * Sources are spread over NOISE_BUCKETS buckets by a fixed hash of their
- * address. Each line is packed (pack.h) as it comes, onto its source's
+ * address. Each line is packed as it comes, onto its source's
  * pending block (found by (host, address) in a seeded map): the block
  * keeps its first line's fields apart, the rest packed after it, its
  * count, times and the first and last lines as evidence. A flush (every
  * commit, or when too many sources or bytes are pending) orders the
  * sources by bucket, host and arrival and writes one row per bucket and
- * host, holding the blocks one after the other: address, length, count,
- * evidence, records. Only the first record is packed at the flush (its
+ * host, holding the blocks one after the other (see put_block). Only the first record is packed at the flush (its
  * time is a delta from the row's first); the rest are copied. A query for
  * a source reads its bucket's rows and decodes its block only (each block
  * says its length). Rows are written once and never rewritten: an episode
@@ -21,6 +20,13 @@
  * The bucket hash is on disk (queries compute it): never change it. An
  * attacker who picks addresses may crowd one bucket; that makes its rows
  * longer to read, never wrong.
+ *
+ * Records (see nz_put) keep what differs from the record before of the
+ * same kind: a source alternates a few kinds of line ("Invalid user",
+ * "Failed password", "Connection closed … [preauth]"), each repeating its
+ * own flags, detail and attempts; the user is what the record before had
+ * unless said. The last KINDS_KEPT kinds are remembered, most recent
+ * first; the decoder keeps the same list the same way.
  *
  * The same flush counts the lines per account and UTC day (noise_users:
  * how many, which sources, up to USER_SOURCES_MAX) so that `moat trace
@@ -47,12 +53,157 @@
 #define USER_SOURCES_MAX 16
 #define DAY_US (86400 * INT64_C(1000000))
 
-/* A source's first line, packed at the flush (pk_event is bulky). */
-struct nfirst {
+/* One line, as a noise record keeps it (ids are names ids, 0: none). */
+struct nrec {
 	int64_t time_us;
 	uint32_t flags, program, user, detail, source_name, count, attempts;
-	uint8_t kind, method;
+	uint8_t kind, method, acct;
 };
+
+/* The kinds remembered by the record codec. */
+#define KINDS_KEPT 4
+
+struct nslot {
+	int kb; /* kind | method << 5; -1: empty */
+	uint8_t acct;
+	uint32_t flags, detail, source_name, count, attempts;
+};
+
+/* Where an encoder or decoder is in a block: the record before's time,
+ * user and program, and the last kinds' fields (slot 0: the record
+ * before's kind). */
+struct ncodec {
+	int64_t time_us;
+	uint32_t user, program;
+	struct nslot slot[KINDS_KEPT];
+};
+
+/* A record's mask: its kind in the low two bits (the kind of slot 0, 1 or
+ * 2 — 0 is the record before's — or NZ_KIND_NEW: a byte follows), then
+ * which fields follow (a clear bit: as the kind's last; the user and
+ * program as the record before's). What most records set fits in one
+ * byte. */
+enum {
+	NZ_KIND_MASK = 3u,
+	NZ_KIND_NEW = 3u,
+	NZ_FLAGS = 1u << 2,
+	NZ_USER = 1u << 3,
+	NZ_DETAIL = 1u << 4,
+	NZ_ATTEMPTS = 1u << 5,
+	NZ_PROGRAM = 1u << 6,
+	NZ_COUNT = 1u << 7,
+	NZ_SOURCE_NAME = 1u << 8,
+	NZ_ACCT = 1u << 9,
+	NZ_ALL = (1u << 10) - 1,
+};
+
+static void nz_codec_init(struct ncodec *c, int64_t time_us)
+{
+	*c = (struct ncodec){ .time_us = time_us };
+	for (size_t i = 0; i < KINDS_KEPT; i++)
+		c->slot[i].kb = -1;
+}
+
+/* The slot of kind byte kb, moved to the front (a new one, zeroed, when
+ * it was not kept: the least recent goes). */
+static struct nslot *nz_slot(struct ncodec *c, int kb)
+{
+	size_t i = 0;
+	while (i < KINDS_KEPT - 1 && c->slot[i].kb != kb)
+		i++;
+	struct nslot x = c->slot[i];
+	if (x.kb != kb)
+		x = (struct nslot){ .kb = kb, .count = 1 };
+	memmove(&c->slot[1], &c->slot[0], i * sizeof(c->slot[0]));
+	c->slot[0] = x;
+	return &c->slot[0];
+}
+
+/* Packs e after the record c describes: mask, time delta, kind byte if
+ * it changed, then the fields that differ in mask order. */
+static int nz_put(struct pk_buf *b, struct ncodec *c, const struct nrec *e)
+{
+	int kb = (e->kind & 31) | (e->method & 7) << 5;
+	uint32_t j = 0;
+	while (j < NZ_KIND_NEW && c->slot[j].kb != kb)
+		j++;
+	struct nslot *sl = nz_slot(c, kb);
+	uint32_t mask = j | (e->flags != sl->flags ? NZ_FLAGS : 0) |
+			(e->user != c->user ? NZ_USER : 0) | (e->detail != sl->detail ? NZ_DETAIL : 0) |
+			(e->attempts != sl->attempts ? NZ_ATTEMPTS : 0) | (e->count != sl->count ? NZ_COUNT : 0) |
+			(e->source_name != sl->source_name ? NZ_SOURCE_NAME : 0) |
+			(e->program != c->program ? NZ_PROGRAM : 0) | (e->acct != sl->acct ? NZ_ACCT : 0);
+	int r = pk_put_u64(b, mask);
+	if (r >= 0)
+		r = pk_put_u64(b, pk_dt_code(e->time_us - c->time_us));
+	if (r >= 0 && j == NZ_KIND_NEW)
+		r = pk_put_u64(b, (uint64_t)kb);
+	const struct {
+		uint32_t bit, v;
+	} f[] = { { NZ_FLAGS, e->flags },	{ NZ_USER, e->user },	  { NZ_DETAIL, e->detail },
+		  { NZ_ATTEMPTS, e->attempts }, { NZ_PROGRAM, e->program }, { NZ_COUNT, e->count },
+		  { NZ_SOURCE_NAME, e->source_name }, { NZ_ACCT, e->acct } };
+	for (size_t i = 0; i < ELEMENTSOF(f) && r >= 0; i++)
+		if (mask & f[i].bit)
+			r = pk_put_u64(b, f[i].v);
+	if (r < 0)
+		return r;
+	*sl = (struct nslot){ .kb = kb, .acct = e->acct, .flags = e->flags, .detail = e->detail,
+			      .source_name = e->source_name, .count = e->count, .attempts = e->attempts };
+	c->time_us = e->time_us;
+	c->user = e->user;
+	c->program = e->program;
+	return 0;
+}
+
+/* Reads the record at *pos of p[0, n): 0, or -EBADMSG. */
+static int nz_get(const uint8_t *p, size_t n, size_t *pos, struct ncodec *c, struct nrec *ret)
+{
+	uint64_t mask, v;
+	size_t at = *pos;
+	if (pk_get_u64(p, n, &at, &mask) < 0 || mask > NZ_ALL || pk_get_u64(p, n, &at, &v) < 0)
+		return -EBADMSG;
+	int64_t t = c->time_us + pk_dt_value(v);
+	int kb;
+	if ((mask & NZ_KIND_MASK) == NZ_KIND_NEW) {
+		if (pk_get_u64(p, n, &at, &v) < 0 || v > 255)
+			return -EBADMSG;
+		kb = (int)v;
+	} else {
+		kb = c->slot[mask & NZ_KIND_MASK].kb;
+		if (kb < 0)
+			return -EBADMSG; /* a kind not seen yet */
+	}
+	struct nslot *sl = nz_slot(c, kb);
+	struct nslot x = *sl;
+	uint32_t user = c->user, program = c->program;
+	struct {
+		uint32_t bit, *v;
+	} f[] = { { NZ_FLAGS, &x.flags },	{ NZ_USER, &user },	    { NZ_DETAIL, &x.detail },
+		  { NZ_ATTEMPTS, &x.attempts }, { NZ_PROGRAM, &program }, { NZ_COUNT, &x.count },
+		  { NZ_SOURCE_NAME, &x.source_name } };
+	for (size_t i = 0; i < ELEMENTSOF(f); i++)
+		if (mask & f[i].bit) {
+			if (pk_get_u64(p, n, &at, &v) < 0 || v > UINT32_MAX)
+				return -EBADMSG;
+			*f[i].v = (uint32_t)v;
+		}
+	if (mask & NZ_ACCT) {
+		if (pk_get_u64(p, n, &at, &v) < 0 || v > 255)
+			return -EBADMSG;
+		x.acct = (uint8_t)v;
+	}
+	*sl = x;
+	c->time_us = t;
+	c->user = user;
+	c->program = program;
+	*ret = (struct nrec){ .time_us = t, .flags = x.flags, .program = program, .user = user,
+			      .detail = x.detail, .source_name = x.source_name, .count = x.count,
+			      .attempts = x.attempts, .kind = (uint8_t)(kb & 31), .method = (uint8_t)(kb >> 5),
+			      .acct = x.acct };
+	*pos = at;
+	return 0;
+}
 
 /* A source's pending block. */
 struct nsrc {
@@ -65,8 +216,8 @@ struct nsrc {
 	uint64_t attempts;
 	int64_t first_us, last_us; /* the earliest and latest times */
 	uint32_t ev_file[2], ev_line[2]; /* its first and last lines: the evidence */
-	struct nfirst first;
-	struct pk_state st; /* after the last record packed */
+	struct nrec first;
+	struct ncodec st; /* after the last record packed */
 	struct pk_buf rest; /* records 2..n */
 };
 
@@ -98,7 +249,7 @@ struct noise {
 	struct uagg **users; /* in arrival order */
 	size_t n_users, cap_users;
 	size_t bytes; /* packed, pending */
-	struct pk_buf body, row; /* reused by each flush */
+	struct pk_buf body, row, scratch; /* reused */
 	int64_t next_id; /* the next noise.id (0: not read yet) */
 	bool next_id_dirty;
 };
@@ -157,6 +308,7 @@ void store_noise_forget(struct store *s)
 	free(nz->users);
 	pk_buf_free(&nz->body);
 	pk_buf_free(&nz->row);
+	pk_buf_free(&nz->scratch);
 	free(nz);
 	s->noise = NULL;
 }
@@ -219,9 +371,9 @@ static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct add
 }
 
 /* Counts the line under its account, host and UTC day. */
-static int user_count(struct noise *nz, const struct nsrc *x, uint32_t user, const struct pk_event *e)
+static int user_count(struct noise *nz, const struct nsrc *x, const struct nrec *e)
 {
-	struct ukey k = { user, x->host,
+	struct ukey k = { e->user, x->host,
 			  e->time_us >= 0 ? e->time_us / DAY_US : -((-e->time_us + DAY_US - 1) / DAY_US) };
 	uint64_t h = hash_mix(((uint64_t)k.user << 32 | k.host) ^ hmap_seed(&nz->by_user)) ^ (uint64_t)k.day;
 	struct hmap_node *n = hmap_find(&nz->by_user, h, uagg_eq, &k);
@@ -258,25 +410,22 @@ static int user_count(struct noise *nz, const struct nsrc *x, uint32_t user, con
 	return 0;
 }
 
-/* The fields a noise record keeps (the sticky ones: see pack.h). */
-static struct pk_event record(const struct pk_event *e)
+/* What a noise record keeps of e. */
+static struct nrec record(const struct pk_event *e)
 {
-	struct pk_event p = {
+	return (struct nrec){
 		.time_us = e->time_us,
 		.kind = e->kind,
 		.method = e->method,
+		.acct = e->mask & PK_ACCT ? e->acct : 0,
 		.flags = e->mask & PK_FLAGS ? e->flags : 0,
-		.program = id32(e->program),
-		.user = id32(e->user),
-		.detail = id32(e->detail),
-		.source_name = id32(e->source_name),
-		.count = e->count ? e->count : 1,
-		.attempts = e->attempts,
+		.program = e->mask & PK_PROGRAM ? id32(e->program) : 0,
+		.user = e->mask & PK_USER ? id32(e->user) : 0,
+		.detail = e->mask & PK_DETAIL ? id32(e->detail) : 0,
+		.source_name = e->mask & PK_SOURCE_NAME ? id32(e->source_name) : 0,
+		.count = e->mask & PK_COUNT ? e->count : 1,
+		.attempts = e->mask & PK_ATTEMPTS ? e->attempts : 0,
 	};
-	p.mask = (p.flags ? PK_FLAGS : 0) | (p.program ? PK_PROGRAM : 0) | (p.user ? PK_USER : 0) |
-		 (p.detail ? PK_DETAIL : 0) | (p.source_name ? PK_SOURCE_NAME : 0) | (p.count != 1 ? PK_COUNT : 0) |
-		 (p.attempts ? PK_ATTEMPTS : 0);
-	return p;
 }
 
 int store_noise_add(struct store *s, int64_t host, const struct addr *src, const struct pk_event *e)
@@ -294,26 +443,23 @@ int store_noise_add(struct store *s, int64_t host, const struct addr *src, const
 	x = source_get(nz, id32(host), src);
 	if (!x)
 		return store_failf(s, -ENOMEM, "out of memory");
-	struct pk_event p = record(e);
+	struct nrec p = record(e);
 	uint32_t file = id32(e->file), line = e->line <= UINT32_MAX ? (uint32_t)e->line : 0;
 	if (x->n == 0) {
-		x->first = (struct nfirst){ .time_us = p.time_us, .flags = p.flags, .program = (uint32_t)p.program,
-					    .user = (uint32_t)p.user, .detail = (uint32_t)p.detail,
-					    .source_name = (uint32_t)p.source_name, .count = p.count,
-					    .attempts = p.attempts, .kind = p.kind, .method = p.method };
-		/* the state the first record leaves, wherever the row begins */
-		x->st = (struct pk_state){ .time_us = p.time_us, .sticky = true };
-		x->st.prev.flags = p.flags;
-		x->st.prev.program = p.program;
-		x->st.prev.user = p.user;
-		x->st.prev.detail = p.detail;
-		x->st.prev.source_name = p.source_name;
+		/* packed at the flush, from the row's first time; the state it
+		 * leaves does not depend on where the row begins */
+		x->first = p;
+		nz->scratch.n = 0;
+		nz_codec_init(&x->st, p.time_us);
+		r = nz_put(&nz->scratch, &x->st, &p);
+		if (r < 0)
+			return store_failf(s, r, "out of memory");
 		x->first_us = x->last_us = p.time_us;
 		x->ev_file[0] = file;
 		x->ev_line[0] = line;
 	} else {
 		size_t before = x->rest.n;
-		r = pk_put(&x->rest, &x->st, &p);
+		r = nz_put(&x->rest, &x->st, &p);
 		if (r < 0)
 			return store_failf(s, r, "out of memory");
 		nz->bytes += x->rest.n - before;
@@ -324,7 +470,7 @@ int store_noise_add(struct store *s, int64_t host, const struct addr *src, const
 	x->ev_line[1] = line;
 	x->n++;
 	x->attempts += p.attempts;
-	if (p.user && user_count(nz, x, (uint32_t)p.user, &p) < 0)
+	if (p.user && user_count(nz, x, &p) < 0)
 		return store_failf(s, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -370,49 +516,123 @@ static int next_id(struct store *s, struct noise *nz, int64_t *ret)
 	return 0;
 }
 
-/* One block: the source's address, the length of the rest, the count,
- * the evidence, the records (the first packed now, from the row's first
- * time; the rest as they were packed). */
+/*
+ * A block: varint (length << 2 | how the address is written), the
+ * address, then length bytes: the count of lines; the first line's file
+ * and line; when more than one, the last's file (0: the first's, else its
+ * id + 1) and line (a zigzag delta from the first's); the records, the
+ * first one's time a delta from the row's first. Address forms: 0 none,
+ * 1 IPv4 (4 bytes), 2 IPv6 (16 bytes), 3 IPv6 with its longest run of
+ * zero groups left out (a byte: first group << 4 | groups - 1, then the
+ * other groups' bytes).
+ */
+enum { AF_NONE, AF_V4, AF_V6, AF_V6_RUN };
+
+/* The longest run of zero 16-bit groups of a (start, length; length 0:
+ * none). */
+static void zero_run(const struct addr *a, unsigned *ret_start, unsigned *ret_len)
+{
+	unsigned best = 0, best_at = 0;
+	for (unsigned i = 0; i < 8;) {
+		unsigned j = i;
+		while (j < 8 && a->bytes[2 * j] == 0 && a->bytes[2 * j + 1] == 0)
+			j++;
+		if (j - i > best)
+			best = j - i, best_at = i;
+		i = j > i ? j : i + 1;
+	}
+	*ret_start = best_at;
+	*ret_len = best;
+}
+
+static int put_addr(struct pk_buf *row, const struct addr *a, size_t len)
+{
+	unsigned start, run;
+	int r;
+	if (a->family == ADDR_V4) {
+		r = pk_put_u64(row, len << 2 | AF_V4);
+		return r < 0 ? r : pk_put_bytes(row, a->bytes, 4);
+	}
+	if (a->family != ADDR_V6)
+		return pk_put_u64(row, len << 2 | AF_NONE);
+	zero_run(a, &start, &run);
+	if (run == 0) {
+		r = pk_put_u64(row, len << 2 | AF_V6);
+		return r < 0 ? r : pk_put_bytes(row, a->bytes, 16);
+	}
+	uint8_t d = (uint8_t)(start << 4 | (run - 1));
+	r = pk_put_u64(row, len << 2 | AF_V6_RUN);
+	if (r >= 0)
+		r = pk_put_bytes(row, &d, 1);
+	if (r >= 0)
+		r = pk_put_bytes(row, a->bytes, 2 * start);
+	if (r >= 0)
+		r = pk_put_bytes(row, a->bytes + 2 * (start + run), 16 - 2 * (start + run));
+	return r;
+}
+
+/* Reads a block's head: its address and the length of the rest. */
+static int get_addr(const uint8_t *p, size_t n, size_t *pos, struct addr *a, uint64_t *ret_len)
+{
+	uint64_t h;
+	*a = (struct addr){ 0 };
+	if (pk_get_u64(p, n, pos, &h) < 0)
+		return -EBADMSG;
+	*ret_len = h >> 2;
+	switch (h & 3) {
+	case AF_NONE:
+		return 0;
+	case AF_V4:
+		if (n - *pos < 4)
+			return -EBADMSG;
+		a->family = ADDR_V4;
+		memcpy(a->bytes, p + *pos, 4);
+		*pos += 4;
+		return 0;
+	case AF_V6:
+		if (n - *pos < 16)
+			return -EBADMSG;
+		a->family = ADDR_V6;
+		memcpy(a->bytes, p + *pos, 16);
+		*pos += 16;
+		return 0;
+	default: {
+		if (*pos >= n)
+			return -EBADMSG;
+		unsigned start = p[*pos] >> 4, run = (p[*pos] & 15) + 1;
+		if (start + run > 8 || (size_t)(n - *pos - 1) < 16 - 2 * run)
+			return -EBADMSG;
+		(*pos)++;
+		a->family = ADDR_V6;
+		memcpy(a->bytes, p + *pos, 2 * start);
+		memcpy(a->bytes + 2 * (start + run), p + *pos + 2 * start, 16 - 2 * (start + run));
+		*pos += 16 - 2 * run;
+		return 0;
+	}
+	}
+}
+
 static int put_block(struct pk_buf *row, struct pk_buf *body, const struct nsrc *x, int64_t row_first_us)
 {
-	struct pk_state st = { .time_us = row_first_us, .sticky = true };
-	const struct nfirst *f = &x->first;
-	struct pk_event p = {
-		.time_us = f->time_us,
-		.kind = f->kind,
-		.method = f->method,
-		.flags = f->flags,
-		.program = f->program,
-		.user = f->user,
-		.detail = f->detail,
-		.source_name = f->source_name,
-		.count = f->count,
-		.attempts = f->attempts,
-	};
-	size_t alen = x->src.family == ADDR_V4 ? 4 : x->src.family == ADDR_V6 ? 16 : 0;
-	size_t k = x->n > 1 ? 2 : 1;
+	struct ncodec c;
 	int r;
 
-	p.mask = (p.flags ? PK_FLAGS : 0) | (p.program ? PK_PROGRAM : 0) | (p.user ? PK_USER : 0) |
-		 (p.detail ? PK_DETAIL : 0) | (p.source_name ? PK_SOURCE_NAME : 0) | (p.count != 1 ? PK_COUNT : 0) |
-		 (p.attempts ? PK_ATTEMPTS : 0);
+	nz_codec_init(&c, row_first_us);
 	body->n = 0;
 	r = pk_put_u64(body, x->n);
 	if (r >= 0)
-		r = pk_put_u64(body, k);
-	for (size_t i = 0; i < k && r >= 0; i++) {
-		r = pk_put_u64(body, x->ev_file[i]);
+		r = pk_put_u64(body, x->ev_file[0]);
+	if (r >= 0)
+		r = pk_put_u64(body, x->ev_line[0]);
+	if (r >= 0 && x->n > 1) {
+		r = pk_put_u64(body, x->ev_file[1] == x->ev_file[0] ? 0 : (uint64_t)x->ev_file[1] + 1);
 		if (r >= 0)
-			r = pk_put_u64(body, x->ev_line[i]);
+			r = pk_put_u64(body, pk_zigzag((int64_t)x->ev_line[1] - (int64_t)x->ev_line[0]));
 	}
 	if (r >= 0)
-		r = pk_put(body, &st, &p);
+		r = nz_put(body, &c, &x->first);
 	if (r >= 0)
-		r = pk_put_u64(row, x->src.family);
-	if (r >= 0)
-		r = pk_put_u64(row, body->n + x->rest.n);
-	if (r >= 0)
-		r = pk_put_bytes(row, x->src.bytes, alen);
+		r = put_addr(row, &x->src, body->n + x->rest.n);
 	if (r >= 0)
 		r = pk_put_bytes(row, body->p, body->n);
 	if (r >= 0 && x->rest.n)
@@ -573,51 +793,62 @@ int store_noise_decode(const void *data, size_t n, int64_t first_us, const struc
 	size_t pos = 0;
 	uint32_t index = 0;
 	while (pos < n) {
-		uint64_t fam, len, count, k, v;
-		struct addr a = { 0 };
-		if (pk_get_u64(p, n, &pos, &fam) < 0 || pk_get_u64(p, n, &pos, &len) < 0)
+		uint64_t len, count, v, ev_file[2] = { 0 }, ev_line[2] = { 0 };
+		struct addr a;
+		if (get_addr(p, n, &pos, &a, &len) < 0 || len > n - pos)
 			return -EBADMSG;
-		size_t alen = fam == ADDR_V4 ? 4 : fam == ADDR_V6 ? 16 : 0;
-		if ((fam != ADDR_NONE && !alen) || pos + alen > n || len > n - pos - alen)
-			return -EBADMSG;
-		a.family = (uint8_t)fam;
-		memcpy(a.bytes, p + pos, alen);
-		pos += alen;
 		size_t end = pos + (size_t)len;
-		if (pk_get_u64(p, end, &pos, &count) < 0 || count > len)
+		if (pk_get_u64(p, end, &pos, &count) < 0 || count == 0 || count > len)
 			return -EBADMSG;
 		if (only && !addr_equal(&a, only)) {
 			index += (uint32_t)count;
 			pos = end;
 			continue;
 		}
-		uint64_t ev[2][2] = { { 0 } };
-		if (pk_get_u64(p, end, &pos, &k) < 0 || k > 2)
+		if (pk_get_u64(p, end, &pos, &ev_file[0]) < 0 || pk_get_u64(p, end, &pos, &ev_line[0]) < 0)
 			return -EBADMSG;
-		for (uint64_t i = 0; i < 2 * k; i++)
+		if (count > 1) {
 			if (pk_get_u64(p, end, &pos, &v) < 0)
 				return -EBADMSG;
-			else
-				ev[i / 2][i % 2] = v;
-		struct pk_state st = { .time_us = first_us, .sticky = true };
-		for (uint64_t i = 0; i < count; i++, index++) {
-			struct pk_event e;
-			int r = pk_get(p, end, &pos, &st, &e);
-			if (r <= 0)
+			ev_file[1] = v ? v - 1 : ev_file[0];
+			if (pk_get_u64(p, end, &pos, &v) < 0)
 				return -EBADMSG;
+			ev_line[1] = ev_line[0] + (uint64_t)pk_unzigzag(v);
+		}
+		struct ncodec c;
+		nz_codec_init(&c, first_us);
+		for (uint64_t i = 0; i < count; i++, index++) {
+			struct nrec x;
+			if (nz_get(p, end, &pos, &c, &x) < 0)
+				return -EBADMSG;
+			struct pk_event e = {
+				.time_us = x.time_us,
+				.kind = x.kind,
+				.method = x.method,
+				.acct = x.acct,
+				.flags = x.flags,
+				.pid = -1,
+				.program = x.program,
+				.user = x.user,
+				.detail = x.detail,
+				.source_name = x.source_name,
+				.count = x.count,
+				.attempts = x.attempts,
+			};
+			e.mask = (e.flags ? PK_FLAGS : 0) | (e.program ? PK_PROGRAM : 0) | (e.user ? PK_USER : 0) |
+				 (e.detail ? PK_DETAIL : 0) | (e.source_name ? PK_SOURCE_NAME : 0) |
+				 (e.count != 1 ? PK_COUNT : 0) | (e.attempts ? PK_ATTEMPTS : 0) | (e.acct ? PK_ACCT : 0);
 			/* the block's first and last lines are its evidence */
-			if (i == 0 && k >= 1) {
-				e.file = (int64_t)ev[0][0];
-				e.line = ev[0][1];
-			} else if (i == count - 1 && k == 2) {
-				e.file = (int64_t)ev[1][0];
-				e.line = ev[1][1];
+			if (i == 0 || i == count - 1) {
+				e.file = (int64_t)ev_file[i == 0 ? 0 : 1];
+				e.line = ev_line[i == 0 ? 0 : 1];
 			}
-			r = fn(ud, &a, index, &e);
+			int r = fn(ud, &a, index, &e);
 			if (r < 0)
 				return r;
 		}
-		pos = end;
+		if (pos != end)
+			return -EBADMSG;
 	}
 	return 0;
 }

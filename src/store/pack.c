@@ -99,48 +99,16 @@ void pk_buf_free(struct pk_buf *b)
 		PK_COMMAND, &(e)->command                                                                \
 	}
 
-/* A time delta: whole seconds as (zigzag(s) << 1), else (zigzag(us) << 1 | 1). */
-static uint64_t dt_code(int64_t d)
-{
-	if (d % 1000000 == 0)
-		return pk_zigzag(d / 1000000) << 1;
-	return pk_zigzag(d) << 1 | 1;
-}
-
-static int64_t dt_value(uint64_t v)
-{
-	return v & 1 ? pk_unzigzag(v >> 1) : pk_unzigzag(v >> 1) * 1000000;
-}
-
 int pk_put(struct pk_buf *b, struct pk_state *st, const struct pk_event *e)
 {
 	/* at most 24 varints of 10 bytes */
 	if (reserve(b, 240) < 0)
 		return -ENOMEM;
 	uint32_t mask = e->mask & PK_ALL;
-	struct pk_event v = *e;
-	if (st->sticky) {
-		/* what differs from the record before, zeros included */
-		mask &= ~(uint32_t)(PK_FLAGS | PK_PROGRAM | PK_USER | PK_DETAIL | PK_SOURCE_NAME);
-		v.flags = e->mask & PK_FLAGS ? e->flags : 0;
-		v.program = e->mask & PK_PROGRAM ? e->program : 0;
-		v.user = e->mask & PK_USER ? e->user : 0;
-		v.detail = e->mask & PK_DETAIL ? e->detail : 0;
-		v.source_name = e->mask & PK_SOURCE_NAME ? e->source_name : 0;
-		mask |= (v.flags != st->prev.flags ? PK_FLAGS : 0) | (v.program != st->prev.program ? PK_PROGRAM : 0) |
-			(v.user != st->prev.user ? PK_USER : 0) | (v.detail != st->prev.detail ? PK_DETAIL : 0) |
-			(v.source_name != st->prev.source_name ? PK_SOURCE_NAME : 0);
-		st->prev.flags = v.flags;
-		st->prev.program = v.program;
-		st->prev.user = v.user;
-		st->prev.detail = v.detail;
-		st->prev.source_name = v.source_name;
-		e = &v;
-	}
 	if (e->file != st->file)
 		mask |= PK_FILE | PK_LINE;
 	put_raw(b, mask);
-	put_raw(b, dt_code(e->time_us - st->time_us));
+	put_raw(b, pk_dt_code(e->time_us - st->time_us));
 	b->p[b->n++] = (uint8_t)((e->kind & 31) | (e->method & 7) << 5);
 	if (mask & PK_ACCT)
 		b->p[b->n++] = e->acct;
@@ -192,7 +160,7 @@ int pk_get(const uint8_t *p, size_t n, size_t *pos, struct pk_state *st, struct 
 	GET(e.mask = (uint32_t)v);
 	if (v > PK_ALL)
 		return -EBADMSG; /* a field this moat does not know */
-	GET(e.time_us = st->time_us + dt_value(v));
+	GET(e.time_us = st->time_us + pk_dt_value(v));
 	if (at >= n)
 		return -EBADMSG;
 	e.kind = p[at] & 31;
@@ -228,28 +196,6 @@ int pk_get(const uint8_t *p, size_t n, size_t *pos, struct pk_state *st, struct 
 	if (e.mask & PK_LINE)
 		GET(e.line = st->line + (uint64_t)pk_unzigzag(v));
 #undef GET
-	if (st->sticky) {
-		/* clear bits: as before; set bits: the new value (0: none) */
-		if (!(e.mask & PK_FLAGS))
-			e.flags = st->prev.flags;
-		if (!(e.mask & PK_PROGRAM))
-			e.program = st->prev.program;
-		if (!(e.mask & PK_USER))
-			e.user = st->prev.user;
-		if (!(e.mask & PK_DETAIL))
-			e.detail = st->prev.detail;
-		if (!(e.mask & PK_SOURCE_NAME))
-			e.source_name = st->prev.source_name;
-		st->prev.flags = e.flags;
-		st->prev.program = e.program;
-		st->prev.user = e.user;
-		st->prev.detail = e.detail;
-		st->prev.source_name = e.source_name;
-		/* the mask says which fields hold a value, as elsewhere */
-		e.mask &= ~(uint32_t)(PK_FLAGS | PK_PROGRAM | PK_USER | PK_DETAIL | PK_SOURCE_NAME);
-		e.mask |= (e.flags ? PK_FLAGS : 0) | (e.program ? PK_PROGRAM : 0) | (e.user ? PK_USER : 0) |
-			  (e.detail ? PK_DETAIL : 0) | (e.source_name ? PK_SOURCE_NAME : 0);
-	}
 	st->time_us = e.time_us;
 	st->file = e.file;
 	st->line = e.line;

@@ -3,9 +3,11 @@
  * after the other, each a mask of the fields present, the time as a delta
  * from the record before (in seconds when it is whole seconds, as syslog's
  * are), kind and method in one byte, then the fields as varints (LEB128) —
- * lines as deltas too, text as names ids. Small integers, no padding, no field repeated that
- * the segment's key already says (its host; a noise segment's source; an
- * event segment's user). Never included outside src/store/.
+ * lines as deltas too, text as names ids. Small integers, no padding, no
+ * field repeated that the segment's key already says (its host and user).
+ * Noise blocks pack their records their own way (noise.c) and use the
+ * varints, pk_event and the time deltas from here. Never included outside
+ * src/store/.
  *
  * The format is on disk: fields may be added at the end of the mask, never
  * renumbered. A record this moat cannot read (a mask bit it does not know,
@@ -20,8 +22,7 @@
 
 #include "core/addr.h"
 
-/* Mask bits: the fields of failed logins and noise (most records) in the
- * low seven, so their mask is one byte. */
+/* Mask bits (the low seven: the commonest fields, a one-byte mask). */
 enum {
 	PK_FLAGS = 1u << 0,
 	PK_PROGRAM = 1u << 1,
@@ -65,15 +66,6 @@ struct pk_state {
 	int64_t time_us;
 	int64_t file;
 	uint64_t line;
-	/* Sticky records (noise blocks): FLAGS, PROGRAM, USER, DETAIL and
-	 * SOURCE_NAME are written only when they differ from the record
-	 * before's (a bit set with a 0 says "none" from then on); a clear bit
-	 * means "as before". Most lines of one source repeat them. */
-	bool sticky;
-	struct {
-		uint32_t flags;
-		int64_t program, user, detail, source_name;
-	} prev;
 };
 
 /* A growable byte buffer (the segment's data). */
@@ -105,3 +97,16 @@ static inline int64_t pk_unzigzag(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 void pk_buf_free(struct pk_buf *b);
+
+/* A time delta: whole seconds as (zigzag(s) << 1), else (zigzag(us) << 1 | 1). */
+static inline uint64_t pk_dt_code(int64_t d)
+{
+	if (d % 1000000 == 0)
+		return pk_zigzag(d / 1000000) << 1;
+	return pk_zigzag(d) << 1 | 1;
+}
+
+static inline int64_t pk_dt_value(uint64_t v)
+{
+	return v & 1 ? pk_unzigzag(v >> 1) : pk_unzigzag(v >> 1) * 1000000;
+}

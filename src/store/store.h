@@ -51,8 +51,10 @@ struct store;
  * refused ("remove FILE"), not migrated.
  * 3: runs, read cursors that prove what they skip (struct source_mark),
  * failures and noise packed per source (tries), routine PAM sessions
- * counted (routine); schema 2 files are migrated in place. */
-#define STORE_SCHEMA_VERSION 3
+ * counted (routine); schema 2 files are migrated in place.
+ * 4: as 3, with noise blocks packed per kind (store/noise.c) and alerts'
+ * evidence packed; 3 was never released and is refused as 1 is. */
+#define STORE_SCHEMA_VERSION 4
 
 /* The default path (caller frees), or NULL on OOM. */
 char *store_default_path(void);

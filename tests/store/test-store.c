@@ -191,23 +191,30 @@ static void test_newer_schema_refused(void **state)
 static void test_dev_schema_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct store *s = NULL;
-	char *err = NULL;
+	/* 1: before names; 3: noise packed as no release reads it */
+	static const int dev[] = { 1, 3 };
 
-	assert_int_equal(store_open(f->db, &s, &err), 0);
-	store_free(s);
-	raw_exec(f->db, "PRAGMA user_version = 1");
-	s = NULL;
-	assert_int_equal(store_open(f->db, &s, &err), -EPROTONOSUPPORT);
-	assert_null(s);
-	assert_non_null(strstr(err, "store schema 1 is from a development build; remove"));
-	assert_non_null(strstr(err, f->db));
-	free(err);
-	err = NULL;
-	assert_int_equal(store_open_readonly(f->db, &s, &err), -EPROTONOSUPPORT);
-	assert_non_null(strstr(err, "development build"));
-	free(err);
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
+	for (size_t i = 0; i < sizeof(dev) / sizeof(dev[0]); i++) {
+		struct store *s = NULL;
+		char *err = NULL, want[64], sql[64];
+		unlink(f->db);
+		assert_int_equal(store_open(f->db, &s, &err), 0);
+		store_free(s);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", dev[i]);
+		raw_exec(f->db, sql);
+		s = NULL;
+		assert_int_equal(store_open(f->db, &s, &err), -EPROTONOSUPPORT);
+		assert_null(s);
+		snprintf(want, sizeof(want), "store schema %d is from a development build; remove", dev[i]);
+		assert_non_null(strstr(err, want));
+		assert_non_null(strstr(err, f->db));
+		free(err);
+		err = NULL;
+		assert_int_equal(store_open_readonly(f->db, &s, &err), -EPROTONOSUPPORT);
+		assert_non_null(strstr(err, "development build"));
+		free(err);
+		assert_int_equal(raw_int(f->db, "PRAGMA user_version"), dev[i]);
+	}
 }
 
 static void test_foreign_sqlite_refused(void **state)
@@ -845,6 +852,153 @@ static void test_alerts_idempotent(void **state)
 	free(sev);
 }
 
+
+/* --- noise round trip -------------------------------------------------- */
+
+/* What a failed login or pre-auth line keeps, expected back by source. */
+struct noise_exp {
+	int64_t time_us;
+	int src, user, detail, host;
+	enum event_kind kind;
+	enum auth_method method;
+	uint32_t flags, count, attempts;
+	uint8_t acct;
+};
+
+struct noise_got {
+	const struct noise_exp *want;
+	size_t n, at;
+	const char *const *users, *const *details, *const *hosts;
+	const char *src;
+};
+
+static int noise_check(void *ud, const struct stored_event *e)
+{
+	struct noise_got *g = ud;
+	assert_true(g->at < g->n);
+	const struct noise_exp *w = &g->want[g->at++];
+	assert_int_equal(e->time_us, w->time_us);
+	assert_int_equal(e->kind, w->kind);
+	assert_int_equal(e->method, w->method);
+	assert_int_equal(e->flags, w->flags);
+	assert_int_equal(e->count, w->count);
+	assert_int_equal(e->attempts, w->attempts);
+	assert_int_equal(e->acct, w->acct);
+	assert_true(e->packed);
+	assert_string_equal(e->user, g->users[w->user]);
+	assert_string_equal(e->detail, g->details[w->detail]);
+	assert_string_equal(e->host, g->hosts[w->host]);
+	assert_string_equal(e->source, g->src);
+	return 0;
+}
+
+static unsigned noise_rnd(uint64_t *r, unsigned m)
+{
+	*r = *r * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)((*r >> 33) % m);
+}
+
+static int noise_exp_cmp(const void *a, const void *b)
+{
+	const struct noise_exp *x = a, *y = b;
+	return x->time_us < y->time_us ? -1 : x->time_us > y->time_us;
+}
+
+/* Random failed logins and pre-auth lines from many sources (IPv4, IPv6
+ * with and without runs of zero groups, none), kinds alternating, users,
+ * flags, details, counts and attempts changing or not, times going back
+ * now and then, over several transactions (blocks spanning rows) and two
+ * hosts: every field comes back for every source, in time order. */
+static void test_noise_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const srcs[] = { "203.0.113.9",	  "198.51.100.1", "2001:db8::1",	 "2001:db8:0:1::",
+					    "::1",		  "::",		  "2001:db8:1:2:3:4:5:6", "fe80::1:0:0:7",
+					    "1:0:0:2:0:0:0:3", "10.0.0.1",	  "0.0.0.0",		 "2a01:4f8:c17:1::2" };
+	static const char *const users[] = { "", "root", "admin", "oracle", "u\x01ser", "test" };
+	static const char *const details[] = { "", "Bye Bye", "Too many authentication failures", "x" };
+	static const char *const hosts[] = { "web1", "web2" };
+	static const enum event_kind kinds[] = { EV_AUTH_FAILURE, EV_INVALID_USER, EV_PREAUTH_CLOSE,
+						 EV_MAX_AUTH,	  EV_CONNECT,	   EV_PROTOCOL_ERROR,
+						 EV_ROOT_REFUSED, EV_DISCONNECT };
+	enum { N = 4000 };
+	struct noise_exp *exp = calloc(N, sizeof(*exp));
+	struct store *s = NULL;
+	char *err = NULL;
+	uint64_t rnd = 0x9e3779b97f4a7c15ull;
+#define RND(m) noise_rnd(&rnd, (m))
+
+	assert_non_null(exp);
+	assert_int_equal(store_open(f->db, &s, &err), 0);
+	for (int i = 0; i < N; i++) {
+		struct noise_exp *x = &exp[i];
+		struct event ev;
+		if (i % 700 == 0) {
+			if (i)
+				assert_int_equal(store_commit(s), 0);
+			assert_int_equal(store_begin(s), 0);
+		}
+		/* a source keeps to a few kinds, so that kinds repeat */
+		x->src = (int)RND(ELEMENTSOF(srcs));
+		x->kind = kinds[(x->src + RND(3)) % ELEMENTSOF(kinds)];
+		x->method = (enum auth_method)RND(4);
+		x->flags = x->kind == EV_DISCONNECT ? EVF_PREAUTH : RND(4) == 0 ? EVF_PREAUTH : 0;
+		x->user = RND(3) ? x->src % (int)ELEMENTSOF(users) : (int)RND(ELEMENTSOF(users));
+		x->detail = RND(2) ? 0 : (int)RND(ELEMENTSOF(details));
+		x->count = RND(8) ? 1 : 2 + RND(40);
+		x->attempts = RND(3);
+		x->acct = RND(10) ? 0 : (uint8_t)(1 + RND(3));
+		x->host = RND(4) == 0;
+		/* unique times, not in order: whole seconds mostly */
+		x->time_us = INT64_C(1767225600000000) + (int64_t)((i * 7919) % N) * 1000000;
+		if (RND(3) == 0)
+			x->time_us += (int64_t)RND(999999) + 1;
+		if (RND(50) == 0)
+			x->time_us -= INT64_C(86400000000);
+		event_init(&ev);
+		ev.time_us = x->time_us;
+		ev.kind = x->kind;
+		ev.method = x->method;
+		ev.flags = x->flags;
+		ev.count = x->count;
+		ev.attempts = x->attempts;
+		ev.acct = x->acct;
+		ev.host = sv_cstr(hosts[x->host]);
+		ev.program = SV_LIT("sshd");
+		ev.user = sv_cstr(users[x->user]);
+		ev.detail = sv_cstr(details[x->detail]);
+		assert_int_equal(addr_parse(sv_cstr(srcs[x->src]), &ev.source), 1);
+		ev.origin.file = "auth.log";
+		ev.origin.line = (uint64_t)i + 1;
+		assert_int_equal(store_add_event(s, &ev), 0);
+	}
+	assert_int_equal(store_commit(s), 0);
+#undef RND
+
+	for (size_t k = 0; k < ELEMENTSOF(srcs); k++) {
+		struct noise_exp *want = calloc(N, sizeof(*want));
+		size_t n = 0;
+		struct addr a;
+		char canon[ADDR_STRLEN];
+		assert_non_null(want);
+		for (int i = 0; i < N; i++)
+			if ((size_t)exp[i].src == k)
+				want[n++] = exp[i];
+		qsort(want, n, sizeof(*want), noise_exp_cmp);
+		assert_int_equal(addr_parse(sv_cstr(srcs[k]), &a), 1);
+		addr_format(&a, canon);
+		struct noise_got g = { want, n, 0, users, details, hosts, canon };
+		struct event_filter ef;
+		event_filter_init(&ef);
+		ef.source = canon;
+		assert_int_equal(store_query_events(s, &ef, noise_check, &g), (int)n);
+		assert_int_equal(g.at, n);
+		free(want);
+	}
+	store_free(s);
+	free(exp);
+}
+
 /* --- cursors and baselines -------------------------------------------- */
 
 static struct source_mark mk(uint64_t off, uint64_t line, uint8_t tag)
@@ -1209,6 +1363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noise_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_baselines, setup, teardown),
