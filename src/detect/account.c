@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "detect/internal.h"
+#include "detect/detector.h"
 
 #define NAME_SHOWN 64
 
@@ -63,22 +63,22 @@ enum severity account_describe(const struct detect_config *c, const struct event
 	}
 }
 
-void account_feed(struct detect *d, const struct event *ev, uint16_t host)
+static void account_feed(struct detect *d, void *st, const struct event *ev, const struct dctx *x)
 {
 	struct sbuf sb = { .n = 0 };
+	uint16_t host = x->host;
 	enum severity sev;
 	struct alert *a;
+	(void)st;
 
-	if (!d->cfg->ac_enabled)
-		return;
 	sb.b[0] = '\0';
-	sev = account_describe(d->cfg, ev, &sb);
+	sev = account_describe(detect_cfg(d), ev, &sb);
 	a = alert_new(AK_ACCOUNT_CHANGE, sev);
 	if (!a)
 		return;
 	detect_alert_host(d, a, host);
 	(void)alert_set_user(a, ev->user);
-	alert_touch(a, d->now_us);
+	alert_touch(a, detect_now(d));
 	a->count = 1;
 	(void)alert_add_why(a, "%s", sb.b);
 	if (ev->detail.n)
@@ -89,3 +89,15 @@ void account_feed(struct detect *d, const struct event *ev, uint16_t host)
 	(void)alert_add_evidence(a, &ev->origin);
 	detect_emit(d, a);
 }
+
+static bool account_enabled(const struct detect_config *c)
+{
+	return c->ac_enabled;
+}
+
+const struct detector_ops account_ops = {
+	.name = "account_change",
+	.kinds = KIND_BIT(EV_ACCOUNT_CHANGE) | KIND_BIT(EV_KEY_CHANGE),
+	.feed = account_feed,
+	.enabled = account_enabled,
+};

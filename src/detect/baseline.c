@@ -16,7 +16,9 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "detect/internal.h"
+#include "core/macro.h"
+#include "core/strview.h"
+#include "detect/baseline.h"
 
 #define FP_MAX 100
 

@@ -13,18 +13,78 @@
  *
  * What counts as one attempt is decided once, before the detectors, by
  * the attempt stage (detect/attempt.h): a failure adds ev->attempts.
+ *
+ * This is the burst detector (burst.h): with spray.c, brute force and
+ * password spraying. Its part of a source entry is struct bsrc; it writes
+ * the source's burst fact (shared.h) on every failure, which the
+ * login-after-failures detector reads.
+ *
+ * A source is remembered for the slow window (72 h by default) after its
+ * last failure, but it is attacking (a burst) only while its failures come
+ * less than the burst gap apart. So what a source keeps is in two parts:
+ * struct bsrc, for the entry's life (the slow episode, its first lines,
+ * the user names tried, a one-attempt burst in the "lite" fields: most
+ * bursts of a flood are one attempt), and struct sburst (burst.h), from a
+ * burst's second attempt until it ends.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "core/array.h"
-#include "detect/internal.h"
+#include "detect/burst.h"
+#include "detect/hours-ring.h"
+#include "detect/shared.h"
 
 #define HOUR_US (3600 * USEC_PER_SEC)
+#define LNAMES_INLINE 16
+
+/* The detector's part of a source entry, laid out for the failure of a
+ * source that comes back now and then: what every failure reads first,
+ * the ring last. */
+struct bsrc {
+	struct sburst *b; /* the open burst's block (b->s is this part), or NULL: burst_free clears it */
+	int64_t s_first, last; /* the slow episode (the entry's life); last: the last attempt */
+	int64_t hour_base;
+	uint64_t s_total; /* lines of the slow episode */
+	bool slow_hit;
+	bool alerted_burst; /* a burst of this source was reported (the slow episode then is not) */
+	bool lite; /* a one-attempt burst is in the lite fields (open while last is within the gap) */
+	bool lite_user; /* its line named a user */
+	uint8_t s_n; /* s_kept used */
+	uint32_t s_count, s_peak_count, s_peak_hours;
+	uint32_t hour_sum, hour_nz;
+	/* hour_base's bucket in hours[]; the hours before hour_base whose
+	 * buckets may hold failures (every earlier one is empty). Both < 168:
+	 * slow_brute_force.window is at most 7 days. */
+	uint16_t hour_pos, hour_span;
+	uint32_t lite_n; /* attempts the one line counted */
+	uint32_t lovf; /* attempts whose user name could not be kept (lkeys and lmore were full) */
+	uint64_t lite_user1, lite_ref;
+	uint32_t *lmore; /* room for lmore_cap keys */
+	uint32_t lmore_cap;
+	char lite_name[SAMPLE_LEN + 1];
+
+	/* user names tried in the entry's life: 32-bit keys, the first
+	 * LNAMES_INLINE here, the rest in lmore */
+	uint16_t ln;
+	uint32_t lkeys[LNAMES_INLINE];
+	uint64_t s_kept[EVID_KEEP]; /* the slow episode's first lines (struct evid's form) */
+
+	/* the slow window's failures per hour (a ring, saturating) */
+	uint8_t hours[];
+};
+
+struct brute {
+	const struct detect_config *cfg;
+	struct detector_env env;
+	struct sburst *burst_free; /* recycled blocks (linked by link.next) */
+	struct arena burst_mem; /* where they come from */
+	struct list bursts; /* open blocks, by last attempt */
+	int64_t burst_gap_us;
+	uint32_t slow_nh; /* hours in the slow window: the length of the ring */
+};
 
 static uint32_t slow_hours(const struct detect_config *c)
 {
@@ -42,16 +102,6 @@ static int64_t burst_gap_us(const struct detect_config *c)
 static int64_t rate_width(const struct detect_config *c)
 {
 	return MAX((int64_t)c->bf_window * USEC_PER_SEC / RATE_BUCKETS, 1);
-}
-
-static bool src_eq(const struct tnode *n, const void *key)
-{
-	return addr_equal(&((const struct src *)n)->addr, key);
-}
-
-struct src *brute_find(struct detect *d, const struct addr *a)
-{
-	return (struct src *)table_find(&d->srcs, addr_hash(a, d->seed), src_eq, a);
 }
 
 /* ---- windows ---- */
@@ -82,112 +132,9 @@ static uint32_t rate_add(struct sburst *b, int64_t now, int64_t width, uint32_t 
 	return b->rate_sum;
 }
 
-/* The sum of a word's 8 bytes, and how many of them are not zero. */
-static inline void word_sum_nz(uint64_t v, uint32_t *sum, uint32_t *nz)
+static void hours_add(struct brute *B, struct bsrc *s, int64_t now, uint32_t n)
 {
-#ifdef __SSE2__
-	/* one "sum of absolute differences" from zero each: the bytes, and
-	 * the bytes capped at 1 */
-	const __m128i x = _mm_cvtsi64_si128((long long)v), zero = _mm_setzero_si128();
-	*sum += (uint32_t)_mm_cvtsi128_si32(_mm_sad_epu8(x, zero));
-	*nz += (uint32_t)_mm_cvtsi128_si32(_mm_sad_epu8(_mm_min_epu8(x, _mm_set1_epi8(1)), zero));
-#else
-	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, even = 0x00ff00ff00ff00ffULL;
-	uint64_t pairs = (v & even) + (v >> 8 & even); /* four sums of two, each < 511 */
-	*sum += (uint32_t)((pairs * 0x0001000100010001ULL) >> 48);
-	/* a byte's top bit set when it is not zero; the bits added up */
-	*nz += (uint32_t)((((((v & lo7) + lo7) | v) & ~lo7) >> 7) * 0x0101010101010101ULL >> 56);
-#endif
-}
-
-/* Empties the ring's buckets from..to-1 (positions, from <= to <= nh).
- * A word at a time over the ring's room (a multiple of 8 bytes, see
- * brute_init): the range's bytes are masked in, summed, counted and
- * cleared without a branch on what they hold (whether an hour saw a
- * failure is a coin toss), and a word outside the range keeps its bytes. */
-static void hours_empty(struct src *s, uint32_t from, uint32_t to)
-{
-	uint32_t sum = 0, nz = 0;
-	uint64_t first = ~UINT64_C(0) << (8 * (from % 8));
-
-	for (uint32_t w = from & ~7u; w < to; w += 8) {
-		uint32_t left = to - w;
-		uint64_t m = first & (left >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * left)) - 1), x;
-		first = ~UINT64_C(0);
-		memcpy(&x, s->hours + w, sizeof(x));
-		word_sum_nz(x & m, &sum, &nz);
-		x &= ~m;
-		memcpy(s->hours + w, &x, sizeof(x));
-	}
-	s->hour_sum -= sum;
-	s->hour_nz -= nz;
-}
-
-/* For rings of at most 127 hours (the default is 72), every
- * byte of the ring's room is tested at once, 16 at a time, for being one
- * of the n from position from on (round the ring), instead of a loop over
- * the range's words, whose length and wrapping vary from call to call
- * (guessed wrong about once a call). A byte's place counted from `from`
- * is (i + nh - from) mod nh, below 2 * nh before the mod: it fits a byte.
- * The room's bytes past nh are zeros (emptying them changes nothing).
- * Without SSE2, the word loop. */
-void brute_hours_clear_vec(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
-{
-#ifdef __SSE2__
-	const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	const __m128i vnh = _mm_set1_epi8((char)nh), vn = _mm_set1_epi8((char)n), one = _mm_set1_epi8(1);
-	const __m128i zero = _mm_setzero_si128(), shift = _mm_set1_epi8((char)(nh - from));
-	const uint32_t room = ROUND_UP(nh, 8);
-	__m128i sum = zero, nz = zero;
-
-	for (uint32_t o = 0; o < room; o += 16) {
-		__m128i t = _mm_add_epi8(_mm_add_epi8(lane, _mm_set1_epi8((char)o)), shift);
-		/* t mod nh (t < 2 * nh): nh off where t >= nh */
-		__m128i rel = _mm_sub_epi8(t, _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(t, vnh), t), vnh));
-		/* in the range: rel < n, i.e. not max(rel, n) == rel (none for n = 0) */
-		__m128i out = _mm_cmpeq_epi8(_mm_max_epu8(rel, vn), rel);
-		__m128i x = room - o >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)(s->hours + o))
-					   : _mm_loadl_epi64((const __m128i *)(const void *)(s->hours + o));
-		__m128i gone = _mm_andnot_si128(out, x);
-		sum = _mm_add_epi64(sum, _mm_sad_epu8(gone, zero));
-		nz = _mm_add_epi64(nz, _mm_sad_epu8(_mm_min_epu8(gone, one), zero));
-		x = _mm_and_si128(out, x);
-		if (room - o >= 16)
-			_mm_storeu_si128((__m128i *)(void *)(s->hours + o), x);
-		else
-			_mm_storel_epi64((__m128i *)(void *)(s->hours + o), x);
-	}
-	sum = _mm_add_epi64(sum, _mm_unpackhi_epi64(sum, sum));
-	nz = _mm_add_epi64(nz, _mm_unpackhi_epi64(nz, nz));
-	s->hour_sum -= (uint32_t)_mm_cvtsi128_si32(sum);
-	s->hour_nz -= (uint32_t)_mm_cvtsi128_si32(nz);
-#else
-	brute_hours_clear_words(s, nh, from, n);
-#endif
-}
-
-void brute_hours_clear_words(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
-{
-	if (from + n > nh) {
-		hours_empty(s, from, nh);
-		n -= nh - from;
-		from = 0;
-	}
-	hours_empty(s, from, from + n);
-}
-
-/* Empties n buckets from position from on, round the ring of nh (n <= nh). */
-static void hours_clear(struct src *s, uint32_t nh, uint32_t from, uint32_t n)
-{
-	if (nh <= 127)
-		brute_hours_clear_vec(s, nh, from, n);
-	else
-		brute_hours_clear_words(s, nh, from, n);
-}
-
-static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
-{
-	uint32_t nh = d->slow_nh;
+	uint32_t nh = B->slow_nh;
 	int64_t idx = now / HOUR_US;
 	/* The ring has no fixed origin: hour_base's bucket is hour_pos, and
 	 * a move of k hours moves it k buckets, so no division places an
@@ -206,7 +153,8 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 		uint32_t k = (uint32_t)(idx - s->hour_base), pos = s->hour_pos, span = s->hour_span;
 		if (k + span + 1 > nh) {
 			uint32_t drop = k + span + 1 - nh;
-			hours_clear(s, nh, pos >= span ? pos - span : pos + nh - span, drop);
+			hours_clear(s->hours, nh, pos >= span ? pos - span : pos + nh - span, drop, &s->hour_sum,
+				    &s->hour_nz);
 			span -= drop;
 		}
 		s->hour_span = (uint16_t)(span + k);
@@ -224,11 +172,10 @@ static void hours_add(struct detect *d, struct src *s, int64_t now, uint32_t n)
 /* ---- the user names of the entry's life ---- */
 
 /* The keys: the first LNAMES_INLINE inline in lkeys, the rest in lmore. */
-static bool lnames_has(const struct src *s, uint32_t key)
+static bool lnames_has(const struct bsrc *s, uint32_t key)
 {
-	/* Every inline key compared, no branch per key: a few vector
-	 * compares. The unused ones are 0 (the entry is zeroed when it is
-	 * taken), which no key is (key32). */
+	/* Every inline key compared, no branch per key. The unused ones are
+	 * 0 (the entry is zeroed when it is taken), which no key is (key32). */
 	uint32_t more = s->ln > LNAMES_INLINE ? s->ln - LNAMES_INLINE : 0;
 	uint32_t hit = 0;
 	for (uint32_t i = 0; i < LNAMES_INLINE; i++)
@@ -238,13 +185,11 @@ static bool lnames_has(const struct src *s, uint32_t key)
 	return hit != 0;
 }
 
-static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
+static void lnames_add(const struct detect_config *c, struct bsrc *s, uint64_t uh)
 {
-	uint32_t key = key32(uh), cap = d->cfg->max_names_per_source;
+	uint32_t key = key32(uh), cap = c->max_names_per_source;
 	if (s->ln < LNAMES_INLINE && s->ln < cap) {
-		/* whether a source tried this name before is a coin toss: the
-		 * key goes in without a branch on it (a 0 where it was there
-		 * already: the unused keys are 0) */
+		/* a 0 where it was there already: the unused keys are 0 */
 		uint32_t hit = lnames_has(s, key);
 		s->lkeys[s->ln] = hit ? 0 : key;
 		s->ln = (uint16_t)(s->ln + !hit);
@@ -271,36 +216,31 @@ static void lnames_add(struct detect *d, struct src *s, uint64_t uh)
 	s->ln++;
 }
 
-bool brute_only_user(const struct src *s, uint64_t uh)
-{
-	return uh && s->ln == 1 && s->lovf == 0 && s->lkeys[0] == key32(uh);
-}
-
 /* ---- bursts ---- */
 
-static void burst_free(struct detect *d, struct sburst *b)
+static void burst_free(struct brute *B, struct sburst *b)
 {
-	dl_unlink(&b->link);
-	/* the entry forgets the block now (its line is likely still cached:
+	list_unlink(&b->link);
+	/* the part forgets the block now (its line is likely still cached:
 	 * the burst ended a gap after its last attempt), so its next failure,
 	 * hours later, reads no recycled block */
 	if (b->s)
 		b->s->b = NULL;
 	b->s = NULL;
 	nset_clear(&b->names_tried);
-	b->link.next = (struct dlink *)d->burst_free;
-	d->burst_free = b;
+	b->link.next = (struct list *)B->burst_free;
+	B->burst_free = b;
 }
 
 /* A block for a burst of s that starts at first (NULL on OOM). */
-static struct sburst *burst_new(struct detect *d, struct src *s, int64_t first)
+static struct sburst *burst_new(struct brute *B, struct bsrc *s, int64_t first)
 {
-	struct sburst *b = d->burst_free;
+	struct sburst *b = B->burst_free;
 	if (b) {
-		d->burst_free = (struct sburst *)b->link.next;
+		B->burst_free = (struct sburst *)b->link.next;
 		b->link.next = NULL;
 	} else {
-		b = arena_alloc(&d->burst_mem, sizeof(*b));
+		b = arena_alloc(&B->burst_mem, sizeof(*b));
 		if (!b)
 			return NULL;
 	}
@@ -314,10 +254,10 @@ static struct sburst *burst_new(struct detect *d, struct src *s, int64_t first)
 }
 
 /* One attempt's part in the burst: n attempts at now by user (hash uh), line ref. */
-static void burst_add(struct detect *d, struct sburst *b, int64_t now, uint32_t n, struct sv user, uint64_t uh,
+static void burst_add(struct brute *B, struct sburst *b, int64_t now, uint32_t n, struct sv user, uint64_t uh,
 		      uint64_t ref)
 {
-	const struct detect_config *c = d->cfg;
+	const struct detect_config *c = B->cfg;
 
 	if (b->evid.total == 0) /* its first attempt */
 		b->user1 = uh;
@@ -333,47 +273,41 @@ static void burst_add(struct detect *d, struct sburst *b, int64_t now, uint32_t 
 		if (sum >= c->bf_threshold)
 			b->burst_hit = true;
 	}
-	spray_note(d, b, user, uh, (uint32_t)(now / USEC_PER_SEC));
+	spray_note(c, b, user, uh, (uint32_t)(now / USEC_PER_SEC));
 	/* the sweep ends it once quiet, and reports it if it made an alert */
-	dl_push(&d->bursts, &b->link);
+	list_push(&B->bursts, &b->link);
 }
 
 /* The lite burst (one attempt) moved into a block. */
-static struct sburst *burst_promote(struct detect *d, struct src *s)
+static struct sburst *burst_promote(struct brute *B, struct bsrc *s)
 {
 	int64_t t = s->last;
-	struct sburst *b = burst_new(d, s, t);
+	struct sburst *b = burst_new(B, s, t);
 	if (!b)
 		return NULL;
 	s->lite = false;
 	/* the name with its NUL: one cut to nothing still names a user */
-	burst_add(d, b, t, s->lite_n,
+	burst_add(B, b, t, s->lite_n,
 		  s->lite_user ? sv_make(s->lite_name, strlen(s->lite_name) + 1) : (struct sv){ 0 }, s->lite_user1,
 		  s->lite_ref);
 	return b;
 }
 
-bool brute_burst_open(const struct detect *d, const struct src *s)
+/* Whether the source's burst is open at now. */
+static bool burst_open(const struct brute *B, const struct bsrc *s, int64_t now)
 {
 	if (s->b)
 		return true; /* the sweep ends it when it goes quiet */
-	return s->lite && d->now_us - s->last <= d->burst_gap_us;
-}
-
-struct sburst *brute_burst(struct detect *d, struct src *s)
-{
-	struct sburst *b = s->b;
-	if (b)
-		return b;
-	return brute_burst_open(d, s) ? burst_promote(d, s) : NULL;
+	return s->lite && now - s->last <= B->burst_gap_us;
 }
 
 /* ---- alerts ---- */
 
-static void emit_burst(struct detect *d, struct src *s, struct sburst *b)
+static void emit_burst(struct detect *d, struct brute *B, struct bsrc *s, struct sburst *b)
 {
-	const struct detect_config *c = d->cfg;
-	bool spray = spray_is_spray(d, b);
+	const struct detect_config *c = B->cfg;
+	const struct src_entry *e = src_of_part(s, &B->env);
+	bool spray = spray_is_spray(c, b);
 	char span[32], win[32];
 	struct alert *a;
 
@@ -383,8 +317,8 @@ static void emit_burst(struct detect *d, struct src *s, struct sburst *b)
 		a = alert_new(AK_BRUTE_FORCE, b->peak >= c->bf_high ? SEV_HIGH : SEV_MEDIUM);
 	if (!a)
 		return;
-	a->source = s->addr;
-	detect_alert_host(d, a, s->host);
+	a->source = e->addr;
+	detect_alert_host(d, a, e->host);
 	alert_touch(a, b->first);
 	alert_touch(a, b->last);
 	a->count = b->count;
@@ -393,7 +327,7 @@ static void emit_burst(struct detect *d, struct src *s, struct sburst *b)
 	fmt_duration(span, sizeof(span), b->last - b->first);
 	fmt_duration(win, sizeof(win), (int64_t)c->bf_window * USEC_PER_SEC);
 	if (spray) {
-		spray_why(d, b, a);
+		spray_why(c, b, a);
 	} else {
 		if (b->burst_hit)
 			(void)alert_add_why(a,
@@ -402,7 +336,7 @@ static void emit_burst(struct detect *d, struct src *s, struct sburst *b)
 					    b->count, span, b->peak, win, c->bf_threshold, c->bf_high);
 		else
 			(void)alert_add_why(a, "%u failed login attempts in %s", b->count, span);
-		spray_why(d, b, a);
+		spray_why(c, b, a);
 	}
 	(void)evid_to_alert(d, &b->evid, a);
 	s->alerted_burst = true;
@@ -410,23 +344,25 @@ static void emit_burst(struct detect *d, struct src *s, struct sburst *b)
 }
 
 /* Ends a burst with a block: reported if it made an alert, then recycled. */
-static void close_burst(struct detect *d, struct sburst *b)
+static void close_burst(struct detect *d, struct brute *B, struct sburst *b)
 {
 	if (b->burst_hit || b->spray_hit)
-		emit_burst(d, b->s, b);
-	burst_free(d, b);
+		emit_burst(d, B, b->s, b);
+	burst_free(B, b);
 }
 
-static void emit_slow(struct detect *d, struct src *s)
+static void emit_slow(struct detect *d, struct brute *B, struct bsrc *s)
 {
-	const struct detect_config *c = d->cfg;
+	const struct detect_config *c = B->cfg;
+	const struct src_entry *e = src_of_part(s, &B->env);
 	char win[32], span[32];
 	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
+	struct evid ev = { .total = s->s_total, .n = s->s_n };
 
 	if (!a)
 		return;
-	a->source = s->addr;
-	detect_alert_host(d, a, s->host);
+	a->source = e->addr;
+	detect_alert_host(d, a, e->host);
 	alert_touch(a, s->s_first);
 	alert_touch(a, s->last);
 	a->count = s->s_count;
@@ -438,138 +374,194 @@ static void emit_slow(struct detect *d, struct src *s)
 			    s->s_peak_count, s->s_peak_hours, win, c->slow_threshold, c->slow_min_hours);
 	(void)alert_add_why(a, "%u attempts in all over %s, for %s%u user name%s", s->s_count, span,
 			    s->lovf ? "more than " : "", s->ln, s->ln == 1 && !s->lovf ? "" : "s");
-	brute_evidence(d, s, false, a);
+	memcpy(ev.kept, s->s_kept, sizeof(ev.kept));
+	(void)evid_to_alert(d, &ev, a);
 	detect_emit(d, a);
 }
 
-static void src_drop(void *ud, struct tnode *n, bool forced)
+/* ---- the ops ---- */
+
+static void brute_src_drop(struct detect *d, void *st, struct src_entry *e, void *part, enum part_drop why)
 {
-	struct detect *d = ud;
-	struct src *s = (struct src *)n;
+	struct brute *B = st;
+	struct bsrc *s = part;
 	struct sburst *b = s->b;
-	(void)forced;
-	if (b)
-		close_burst(d, b);
-	if (s->slow_hit && !s->alerted_burst)
-		emit_slow(d, s);
-	free(s->lmore); /* the entry is zeroed when it is used again */
+	(void)e;
+	if (why == PART_FORGOTTEN) {
+		/* a user who mistyped: forgotten without a word */
+		if (b)
+			burst_free(B, b);
+	} else {
+		if (b)
+			close_burst(d, B, b);
+		if (s->slow_hit && !s->alerted_burst)
+			emit_slow(d, B, s);
+	}
+	free(s->lmore); /* the part is zeroed when the entry is used again */
 	s->lmore = NULL;
 }
 
-void brute_done(struct detect *d)
+static void brute_src_evidence(struct detect *d, void *st, struct src_entry *e, void *part, struct alert *a)
 {
-	while (d->burst_free) {
-		struct sburst *b = d->burst_free;
-		d->burst_free = (struct sburst *)b->link.next;
-		nset_done(&b->names_tried);
-	}
-	arena_done(&d->burst_mem);
-}
+	struct brute *B = st;
+	struct bsrc *s = part;
+	struct evid ev = { 0 };
+	(void)e;
 
-void brute_evidence(const struct detect *d, const struct src *s, bool burst, struct alert *a)
-{
-	const struct sburst *b = burst ? s->b : NULL;
-	struct evid e = { 0 };
-
-	if (b) {
-		(void)evid_to_alert(d, &b->evid, a);
+	if (s->b) {
+		(void)evid_to_alert(d, &s->b->evid, a);
 		return;
 	}
-	if (burst) {
-		if (!s->lite)
-			return;
-		e.total = 1;
-		if (s->lite_ref)
-			e.kept[e.n++] = s->lite_ref;
-	} else {
-		e.total = s->s_total;
-		e.n = s->s_n;
-		memcpy(e.kept, s->s_kept, sizeof(e.kept));
-	}
-	(void)evid_to_alert(d, &e, a);
+	if (!s->lite || detect_now(d) - s->last > B->burst_gap_us)
+		return;
+	ev.total = 1;
+	if (s->lite_ref)
+		ev.kept[ev.n++] = s->lite_ref;
+	(void)evid_to_alert(d, &ev, a);
 }
 
-void brute_forgive(struct detect *d, struct src *s)
+static size_t brute_src_size(const struct detect_config *c)
 {
-	/* a user who mistyped: forget the source without reporting it */
-	struct sburst *b = s->b;
-	if (b)
-		burst_free(d, b);
-	s->lite = false;
-	s->slow_hit = false;
-	table_remove(&d->srcs, &s->node);
+	/* the ring's room: whole words, which hours_clear reads and writes */
+	return sizeof(struct bsrc) + ROUND_UP((size_t)slow_hours(c), 8);
 }
 
-int brute_init(struct detect *d)
+static uint32_t brute_src_keep(const struct detect_config *c)
 {
-	const struct detect_config *c = d->cfg;
-	uint32_t ttl = MAX(MAX(c->bf_window, c->spray_window), c->after_window);
+	uint32_t ttl = MAX(c->bf_window, c->spray_window);
 	if (c->slow_enabled)
 		ttl = MAX(ttl, c->slow_window);
-	d->src_ttl_us = (int64_t)ttl * USEC_PER_SEC;
-	arena_init(&d->burst_mem, (size_t)MIN(c->max_sources, 65536u) * sizeof(struct sburst));
-	d->burst_gap_us = burst_gap_us(c);
-	d->slow_nh = slow_hours(c);
-	/* the ring's room: whole words, which hours_empty reads and writes */
-	return table_init(&d->srcs, c->max_sources, sizeof(struct src) + ROUND_UP((size_t)d->slow_nh, 8),
-			  &d->stats.evictions, src_drop, d);
+	return ttl;
 }
 
-void brute_sweep(struct detect *d, int64_t now)
+static int64_t brute_min_gap(const struct detect_config *c)
 {
-	int64_t gap = d->burst_gap_us;
-	struct dlink *l;
+	return burst_gap_us(c);
+}
 
-	while ((l = dl_oldest(&d->bursts))) {
-		struct sburst *b = container_of(l, struct sburst, link);
-		if (now - b->last <= gap)
-			break;
-		close_burst(d, b);
+static int brute_init(struct detect *d, const struct detector_env *env, void **ret)
+{
+	const struct detect_config *c = detect_cfg(d);
+	struct brute *B = calloc(1, sizeof(*B));
+	if (!B)
+		return -ENOMEM;
+	B->cfg = c;
+	B->env = *env;
+	list_init(&B->bursts);
+	arena_init(&B->burst_mem, (size_t)MIN(c->max_sources, 65536u) * sizeof(struct sburst));
+	B->burst_gap_us = burst_gap_us(c);
+	B->slow_nh = slow_hours(c);
+	*ret = B;
+	return 0;
+}
+
+static void brute_free(struct detect *d, void *st)
+{
+	struct brute *B = st;
+	(void)d;
+	while (B->burst_free) {
+		struct sburst *b = B->burst_free;
+		B->burst_free = (struct sburst *)b->link.next;
+		nset_done(&b->names_tried);
 	}
-	if (now > INT64_MIN + d->src_ttl_us)
-		table_expire(&d->srcs, now - d->src_ttl_us);
+	arena_done(&B->burst_mem);
+	free(B);
 }
 
-static void record(struct detect *d, struct src *s, const struct event *ev, uint32_t n, uint64_t uh)
+static int64_t brute_due(const void *st)
 {
-	const struct detect_config *c = d->cfg;
-	int64_t now = d->now_us;
+	const struct brute *B = st;
+	struct list *l = list_oldest(&B->bursts);
+	if (!l)
+		return INT64_MAX;
+	int64_t last = list_entry(l, struct sburst, link)->last;
+	return last > INT64_MAX - B->burst_gap_us ? INT64_MAX : last + B->burst_gap_us;
+}
+
+static void brute_sweep(struct detect *d, void *st, int64_t now)
+{
+	struct brute *B = st;
+	struct list *l;
+
+	while ((l = list_oldest(&B->bursts))) {
+		struct sburst *b = list_entry(l, struct sburst, link);
+		if (now - b->last <= B->burst_gap_us)
+			break;
+		close_burst(d, B, b);
+	}
+}
+
+/* The source's burst as the shared fact tells it (shared.h). */
+static void publish(struct brute *B, struct src_entry *e, struct bsrc *s)
+{
+	struct burst_fact *f = &e->burst;
 	struct sburst *b = s->b;
 
+	f->slow = s->slow_hit;
+	f->open_until = s->last > INT64_MAX - B->burst_gap_us ? INT64_MAX : s->last + B->burst_gap_us;
+	if (b) {
+		f->first = b->first;
+		f->count = b->count;
+		f->users = b->users;
+		f->multi = b->multi;
+		f->fast = b->burst_hit || b->spray_hit;
+	} else {
+		f->first = s->last;
+		f->count = s->lite_n;
+		f->users = s->lite_user;
+		f->multi = false;
+		f->fast = false;
+	}
+}
+
+static void brute_feed(struct detect *d, void *st, const struct event *ev, const struct dctx *x)
+{
+	struct brute *B = st;
+	const struct detect_config *c = B->cfg;
+	int64_t now = detect_now(d);
+	uint32_t n = x->n;
+	struct src_entry *e = x->src;
+	struct bsrc *s;
+	struct sburst *b;
+
+	if (!e)
+		return;
+	s = src_part(e, &B->env);
+	b = s->b;
 	/* the burst: a block when it has one or this is its second attempt,
 	 * else the lite fields (a burst that went quiet ended: the sweep ended
 	 * those with a block). Whether one is open is judged on the last
 	 * attempt before this one. */
-	if (!b && brute_burst_open(d, s))
-		b = burst_promote(d, s); /* NULL on OOM: the attempt still counts below */
+	if (!b && burst_open(B, s, now))
+		b = burst_promote(B, s); /* NULL on OOM: the attempt still counts below */
 	s->last = now;
 	if (b) {
-		burst_add(d, b, now, n, ev->user, uh, d->ref);
+		burst_add(B, b, now, n, ev->user, x->uh, x->ref);
 	} else {
 		bool burst_hit = c->bf_enabled && n && n >= c->bf_threshold;
 		bool spray_hit = c->spray_enabled && ev->user.n && 1 >= c->spray_min_users;
 		s->lite = true;
 		s->lite_n = n;
 		s->lite_user = ev->user.n != 0;
-		s->lite_user1 = uh;
-		s->lite_ref = d->ref;
+		s->lite_user1 = x->uh;
+		s->lite_ref = x->ref;
 		spray_copy_name(s->lite_name, ev->user);
 		/* a first attempt that alone makes an alert needs a block: the
 		 * sweep reports it */
 		if (burst_hit || spray_hit)
-			(void)burst_promote(d, s);
+			(void)burst_promote(B, s);
 	}
 
 	if (s->s_count == 0)
 		s->s_first = now;
 	s->s_count += n;
 	s->s_total++;
-	if (s->s_n < EVID_KEEP && d->ref)
-		s->s_kept[s->s_n++] = d->ref;
+	if (s->s_n < EVID_KEEP && x->ref)
+		s->s_kept[s->s_n++] = x->ref;
 	if (ev->user.n)
-		lnames_add(d, s, uh);
+		lnames_add(c, s, x->uh);
 	if (c->slow_enabled && n) {
-		hours_add(d, s, now, n);
+		hours_add(B, s, now, n);
 		if (s->hour_sum >= c->slow_threshold && s->hour_nz >= c->slow_min_hours) {
 			s->slow_hit = true;
 			if (s->hour_sum > s->s_peak_count) {
@@ -578,47 +570,20 @@ static void record(struct detect *d, struct src *s, const struct event *ev, uint
 			}
 		}
 	}
+	publish(B, e, s);
 }
 
-void brute_feed(struct detect *d, const struct event *ev, const struct fkeys *k)
-{
-	const struct detect_config *c = d->cfg;
-	uint16_t host = k->host;
-	uint64_t uh = k->uh;
-	uint64_t h = k->src_h;
-	struct addr src = ev->source;
-	struct src *s;
-	uint32_t n = ev->attempts;
-
-	/* The source's entry is usually cold (a source comes back hours
-	 * later): it is loaded as soon as its address is known, while
-	 * independent work (the connection, the account) runs. */
-	if (h && !k->ahead) {
-		struct tnode *p = table_peek(&d->srcs, h);
-		if (p)
-			prefetch_range(p, d->srcs.entry_size);
-	}
-	/* not an attempt, a repeat of one already counted (and in the
-	 * evidence), or one whose connection has named no address yet */
-	if (n == 0 || src.family == ADDR_NONE)
-		return;
-	s = (struct src *)table_find(&d->srcs, h, src_eq, &src);
-	if (s) {
-		table_touch(&d->srcs, &s->node, d->now_us);
-	} else {
-		s = (struct src *)table_insert(&d->srcs, h, d->now_us);
-		if (s) {
-			s->addr = src;
-			s->host = host;
-		}
-	}
-	/* the account first (record() emits nothing and reads no account, so
-	 * the order changes nothing but what is in the cache) */
-	if (ev->user.n && (c->dist_enabled || c->after_enabled)) {
-		struct acct *ac = detect_acct_h(d, host, ev->user, uh, true);
-		if (ac)
-			dist_feed(d, ac, &src, h, n);
-	}
-	if (s)
-		record(d, s, ev, n, uh);
-}
+const struct detector_ops brute_ops = {
+	.name = "brute_force",
+	.kinds = KINDS_ATTEMPT,
+	.src_size = brute_src_size,
+	.init = brute_init,
+	.feed = brute_feed,
+	.sweep = brute_sweep,
+	.due = brute_due,
+	.min_gap = brute_min_gap,
+	.src_drop = brute_src_drop,
+	.src_evidence = brute_src_evidence,
+	.src_keep = brute_src_keep,
+	.free_state = brute_free,
+};

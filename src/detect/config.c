@@ -17,7 +17,8 @@
 #include "core/allowlist.h"
 #include "core/macro.h"
 #include "core/strview.h"
-#include "detect/internal.h"
+#include "detect/config.h"
+#include "detect/detect.h"
 
 enum ktype { K_BOOL, K_UINT, K_DURATION, K_GROUPS, K_NETS, K_ACCOUNTS };
 

@@ -7,18 +7,29 @@
  * correlation window passes, or the input ends; then it goes out once, its
  * severity raised (critical when privilege was gained, high for attempts)
  * and its why listing what followed. The privilege-escalation events it
- * absorbed are not reported again on their own.
+ * absorbed are not reported again on their own: while an account is
+ * followed, its acct_entry.followed fact says so, and the
+ * privilege-escalation detector leaves its events alone.
+ *
+ * This is the second half of the unusual-login detector (follow.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/internal.h"
+#include "core/list.h"
+#include "detect/follow.h"
+#include "detect/shared.h"
 
 #define TEXT_MAX 120
 
+struct follow {
+	struct detector_env env;
+	struct list pending; /* oldest deadline at the tail */
+};
+
 struct pending {
-	struct dlink link; /* in d->pending, oldest deadline at the tail */
-	struct acct *ac;
+	struct list link; /* in pending, oldest deadline at the tail */
+	struct acct_entry *ac;
 	struct alert *a;
 	int64_t deadline;
 	int32_t pid;
@@ -43,15 +54,37 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
-void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct event *ev)
+struct follow *follow_new(struct detect *d, const struct detector_env *env)
 {
+	struct follow *f = calloc(1, sizeof(*f));
+	(void)d;
+	if (!f)
+		return NULL;
+	f->env = *env;
+	list_init(&f->pending);
+	return f;
+}
+
+void follow_free(struct follow *f)
+{
+	free(f);
+}
+
+static struct uacct *part_of(struct follow *f, struct acct_entry *ac)
+{
+	return acct_part(ac, &f->env);
+}
+
+void follow_open(struct detect *d, struct follow *f, struct acct_entry *ac, struct alert *a, const struct event *ev)
+{
+	const struct detect_config *c = detect_cfg(d);
 	struct pending *p;
 
-	if (!d->cfg->corr_enabled || !ac) {
+	if (!c->corr_enabled || !ac) {
 		detect_emit(d, a);
 		return;
 	}
-	corr_close(d, ac);
+	follow_close(d, f, ac);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		detect_emit(d, a);
@@ -59,11 +92,12 @@ void corr_open(struct detect *d, struct acct *ac, struct alert *a, const struct 
 	}
 	p->ac = ac;
 	p->a = a;
-	p->deadline = d->now_us + (int64_t)d->cfg->corr_window * USEC_PER_SEC;
+	p->deadline = detect_now(d) + (int64_t)c->corr_window * USEC_PER_SEC;
 	p->pid = ev->pid;
 	p->source = ev->source;
-	ac->pend = p;
-	dl_push(&d->pending, &p->link);
+	part_of(f, ac)->pend = p;
+	ac->followed = true;
+	list_push(&f->pending, &p->link);
 }
 
 static void note(struct detect *d, struct pending *p, const struct event *ev, uint32_t n)
@@ -95,7 +129,7 @@ static void note(struct detect *d, struct pending *p, const struct event *ev, ui
 	default: {
 		struct sbuf sb = { .n = 0 };
 		sb.b[0] = '\0';
-		(void)account_describe(d->cfg, ev, &sb);
+		(void)account_describe(detect_cfg(d), ev, &sb);
 		p->changes++;
 		if (!p->change)
 			p->change = strdup(sb.b);
@@ -103,7 +137,7 @@ static void note(struct detect *d, struct pending *p, const struct event *ev, ui
 	}
 	}
 	p->n_events += n;
-	alert_touch(p->a, d->now_us);
+	alert_touch(p->a, detect_now(d));
 	(void)alert_add_evidence(p->a, &ev->origin);
 }
 
@@ -115,12 +149,14 @@ static bool same_session(const struct pending *p, const struct event *ev)
 	return addr_equal(&p->source, &ev->source) && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
 }
 
-bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n)
+void follow_feed(struct detect *d, struct follow *f, const struct event *ev, const struct dctx *x)
 {
-	struct acct *ac;
+	struct acct_entry *ac;
+	uint16_t host = x->host;
+	uint32_t n = x->n;
 
-	if (dl_empty(&d->pending))
-		return false;
+	if (list_empty(&f->pending))
+		return;
 	switch (ev->kind) {
 	case EV_SUDO_REFUSED:
 	case EV_SUDO_FAILURE:
@@ -128,40 +164,40 @@ bool corr_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t
 	case EV_SUDO_COMMAND:
 	case EV_SU_SUCCESS:
 		ac = ev->user.n ? detect_acct(d, host, ev->user, false) : NULL;
-		if (!ac || !ac->pend)
-			return false;
-		note(d, ac->pend, ev, n);
-		return true;
+		if (ac && part_of(f, ac)->pend)
+			note(d, part_of(f, ac)->pend, ev, n);
+		return;
 	case EV_ACCOUNT_CHANGE:
 	case EV_KEY_CHANGE:
 		/* the change names the account changed, not who changed it: any
 		 * unusual session open on that host takes it */
-		for (struct dlink *l = d->pending.next; l != &d->pending; l = l->next) {
-			struct pending *p = container_of(l, struct pending, link);
+		list_for_each(l, &f->pending) {
+			struct pending *p = list_entry(l, struct pending, link);
 			if (p->ac->host == host)
 				note(d, p, ev, n);
 		}
-		return false;
+		return;
 	case EV_SESSION_CLOSE:
 	case EV_DISCONNECT:
 		ac = ev->user.n ? detect_acct(d, host, ev->user, false) : NULL;
-		if (ac && ac->pend && same_session(ac->pend, ev))
-			corr_close(d, ac);
-		return false;
+		if (ac && part_of(f, ac)->pend && same_session(part_of(f, ac)->pend, ev))
+			follow_close(d, f, ac);
+		return;
 	default:
-		return false;
+		return;
 	}
 }
 
-void corr_close(struct detect *d, struct acct *ac)
+void follow_close(struct detect *d, struct follow *f, struct acct_entry *ac)
 {
-	struct pending *p = ac ? ac->pend : NULL;
+	struct pending *p = ac ? part_of(f, ac)->pend : NULL;
 	struct alert *a;
 
 	if (!p)
 		return;
-	dl_unlink(&p->link);
-	ac->pend = NULL;
+	list_unlink(&p->link);
+	part_of(f, ac)->pend = NULL;
+	ac->followed = false;
 	a = p->a;
 	p->a = NULL;
 	if (p->n_events) {
@@ -197,19 +233,19 @@ void corr_close(struct detect *d, struct acct *ac)
 	detect_emit(d, a);
 }
 
-int64_t corr_deadline(struct detect *d)
+int64_t follow_due(const struct follow *f)
 {
-	struct dlink *l = dl_oldest(&d->pending);
-	return l ? container_of(l, struct pending, link)->deadline : INT64_MAX;
+	struct list *l = list_oldest(&f->pending);
+	return l ? list_entry(l, struct pending, link)->deadline : INT64_MAX;
 }
 
-void corr_sweep(struct detect *d, int64_t now)
+void follow_sweep(struct detect *d, struct follow *f, int64_t now)
 {
-	struct dlink *l;
-	while ((l = dl_oldest(&d->pending))) {
-		struct pending *p = container_of(l, struct pending, link);
+	struct list *l;
+	while ((l = list_oldest(&f->pending))) {
+		struct pending *p = list_entry(l, struct pending, link);
 		if (now <= p->deadline)
 			break;
-		corr_close(d, p->ac);
+		follow_close(d, f, p->ac);
 	}
 }

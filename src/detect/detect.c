@@ -1,7 +1,10 @@
 /*
- * detect: the front door. Interns host names, routes each event to the
- * detectors that care, and first closes whatever went quiet before it
- * (events arrive in time order, so "quiet" is judged on event time).
+ * detect: the front door. Routes each event to the detectors that want its
+ * kind (registry.c), after closing whatever went quiet before it (events
+ * arrive in time order, so "quiet" is judged on event time), and keeps the
+ * entries the detectors share (detect/shared.h): sources by address and
+ * accounts by host + user name, capped tables keyed by attacker data, with
+ * the facts the front door itself writes on them.
  */
 #include "detect/detect.h"
 
@@ -14,15 +17,62 @@
 #include <string.h>
 
 #include "core/array.h"
+#include "core/hash.h"
 #include "core/macro.h"
-#include "detect/internal.h"
+#include "detect/detector.h"
+#include "detect/hosts.h"
+#include "detect/shared.h"
 
 #define ACCT_NAME_MAX 256
-#define HELD_RING (4 * DETECT_LOOKAHEAD_MAX) /* look-ahead ring */
-#define HELD_BATCH 128 /* events decoded before the detectors run */
-/* at most the look-ahead and a batch are held */
-_Static_assert(HELD_RING >= DETECT_LOOKAHEAD_MAX + HELD_BATCH, "the look-ahead ring holds a batch");
-#define HELD_TEXT_MAX 4096 /* longer events are judged at once: the ring stays small */
+/* The kinds the detectors may judge (their hosts are interned in the order
+ * they come, so which names fit under limits.max_hosts does not depend on
+ * which detectors run); the others only move the clock. */
+#define KINDS_JUDGED                                                                                           \
+	(KINDS_ATTEMPT | KIND_BIT(EV_AUTH_SUCCESS) | KIND_BIT(EV_SUDO_FAILURE) | KIND_BIT(EV_SU_FAILURE) |     \
+	 KIND_BIT(EV_SUDO_REFUSED) | KIND_BIT(EV_SUDO_COMMAND) | KIND_BIT(EV_SU_SUCCESS) |                    \
+	 KIND_BIT(EV_ACCOUNT_CHANGE) | KIND_BIT(EV_KEY_CHANGE) | KIND_BIT(EV_SESSION_CLOSE) |                 \
+	 KIND_BIT(EV_DISCONNECT))
+
+struct unit {
+	const struct detector_ops *ops;
+	void *st;
+	struct detector_env env;
+	bool on; /* runs with this configuration */
+};
+
+struct detect {
+	const struct detect_config *cfg;
+	struct store *st;
+	struct alert_sink sink;
+	struct detect_stats stats;
+	uint64_t seed;
+	int64_t now_us;
+	bool ready; /* every detector's state was made */
+	bool finished;
+	int err; /* what finish returned */
+
+	struct hosts *hosts;
+	struct table srcs, accts;
+	int64_t src_ttl_us, acct_ttl_us;
+	unsigned needs; /* NEED_* of the detectors that run */
+
+	struct unit *units;
+	size_t n_units;
+	/* per event kind, the detectors that run and want it, in registry order */
+	uint8_t by_kind[EV_KIND_MAX][16];
+	uint8_t n_by_kind[EV_KIND_MAX];
+
+	/* nothing can end (sweep has nothing to do) until time passes this:
+	 * the earliest end of what is open, and of what may open later */
+	int64_t sweep_after;
+	int64_t min_gap_us; /* the shortest time from an event to an end it starts */
+
+	/* the files lines come from, numbered for struct evid (origin.file
+	 * lives for the whole run) */
+	const char **files;
+	uint32_t n_files, last_file;
+	size_t files_cap;
+};
 
 /* ---- small shared helpers ---- */
 
@@ -58,6 +108,29 @@ void fmt_duration(char *buf, size_t n, int64_t us)
 		snprintf(buf, n, "%lld days", (long long)((s + 43200) / 86400));
 }
 
+
+/* ---- what the detectors ask of the front door ---- */
+
+const struct detect_config *detect_cfg(const struct detect *d)
+{
+	return d->cfg;
+}
+
+struct store *detect_store(const struct detect *d)
+{
+	return d->st;
+}
+
+int64_t detect_now(const struct detect *d)
+{
+	return d->now_us;
+}
+
+uint64_t *detect_evictions(struct detect *d)
+{
+	return &d->stats.evictions;
+}
+
 void detect_emit(struct detect *d, struct alert *a)
 {
 	if (!a)
@@ -68,16 +141,14 @@ void detect_emit(struct detect *d, struct alert *a)
 	d->sink.emit(d->sink.userdata, a);
 }
 
-/* ---- hosts ---- */
-
-static uint64_t host_hash(const struct detect *d, struct sv h)
+uint16_t detect_host_id(struct detect *d, struct sv h)
 {
-	return hash_bytes(h.p, h.n, d->seed ^ 0x686f7374ULL);
+	return hosts_id(d->hosts, h);
 }
 
 const char *detect_host_name(const struct detect *d, uint16_t host)
 {
-	return host < d->n_hosts ? d->host_names[host] : "";
+	return hosts_name(d->hosts, host);
 }
 
 void detect_alert_host(struct detect *d, struct alert *a, uint16_t host)
@@ -85,264 +156,16 @@ void detect_alert_host(struct detect *d, struct alert *a, uint16_t host)
 	(void)alert_set_host(a, sv_cstr(detect_host_name(d, host)));
 }
 
-static bool host_is(const struct detect *d, uint16_t id, struct sv h)
-{
-	return h.n == d->host_lens[id] && memcmp(h.p, d->host_names[id], h.n) == 0;
-}
-
-uint16_t detect_host_id(struct detect *d, struct sv h)
-{
-	if (h.n == 0)
-		return 0;
-	/* logs come from few hosts: the previous answer is usually right */
-	if (d->last_host && host_is(d, d->last_host, h))
-		return d->last_host;
-	uint64_t hh = host_hash(d, h);
-	size_t i = hh & d->host_mask;
-	for (;; i = (i + 1) & d->host_mask) {
-		uint16_t id = d->host_slots[i];
-		if (id == 0)
-			break;
-		if (host_is(d, id, h))
-			return d->last_host = id;
-	}
-	/* the table holds max_hosts names; beyond that hosts share id 0 */
-	if (d->n_hosts > d->cfg->max_hosts || memchr(h.p, '\0', h.n))
-		return 0;
-	char *name = sv_dup(h);
-	if (!name)
-		return 0;
-	d->host_names[d->n_hosts] = name;
-	d->host_lens[d->n_hosts] = (uint32_t)h.n;
-	d->host_slots[i] = (uint16_t)d->n_hosts;
-	d->last_host = (uint16_t)d->n_hosts;
-	return (uint16_t)d->n_hosts++;
-}
-
-/* ---- accounts (host + user name) ---- */
-
-struct acct_key {
-	uint16_t host;
-	struct sv name;
-};
-
-static bool acct_eq(const struct tnode *n, const void *key)
-{
-	const struct acct *a = (const struct acct *)n;
-	const struct acct_key *k = key;
-	return a->host == k->host && sv_eq_sv(sv_make(a->name, a->name_len), k->name);
-}
-
 uint64_t detect_name_hash(const struct detect *d, struct sv name)
 {
 	return hash_bytes(name.p, MIN(name.n, (size_t)ACCT_NAME_MAX), d->seed);
 }
 
-struct acct *detect_acct(struct detect *d, uint16_t host, struct sv name, bool create)
+uint64_t detect_addr_hash(const struct detect *d, const struct addr *a)
 {
-	return detect_acct_h(d, host, name, detect_name_hash(d, name), create);
+	return addr_hash(a, d->seed);
 }
 
-struct acct *detect_acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create)
-{
-	struct acct_key k = { host, sv_make(name.p, MIN(name.n, (size_t)ACCT_NAME_MAX)) };
-	uint64_t h = hash_mix(name_hash ^ ((uint64_t)host * 0x9e3779b97f4a7c15ULL));
-	struct acct *a = (struct acct *)table_find(&d->accts, h, acct_eq, &k);
-
-	if (a) {
-		table_touch(&d->accts, &a->node, d->now_us);
-		return a;
-	}
-	if (!create)
-		return NULL;
-	a = (struct acct *)table_insert(&d->accts, h, d->now_us);
-	if (!a)
-		return NULL;
-	a->host = host;
-	a->name = sv_dup(k.name);
-	a->name_len = k.name.n;
-	if (!a->name) {
-		table_remove(&d->accts, &a->node);
-		return NULL;
-	}
-	return a;
-}
-
-static void acct_drop(void *ud, struct tnode *n, bool forced)
-{
-	struct detect *d = ud;
-	struct acct *a = (struct acct *)n;
-	(void)forced;
-	dist_close(d, a);
-	privesc_close(d, a);
-	corr_close(d, a);
-	dl_unlink(&a->dist);
-	dl_unlink(&a->pe);
-	sset_done(&a->srcs);
-	free(a->pe_detail);
-	free(a->pe_target);
-	free(a->name);
-}
-
-/* ---- life cycle ---- */
-
-struct detect *detect_new(const struct detect_config *cfg, struct store *st, struct alert_sink sink)
-{
-	struct detect *d = calloc(1, sizeof(*d));
-	uint32_t hslots = 16;
-
-	if (!d)
-		return NULL;
-	d->cfg = cfg;
-	d->st = st;
-	d->sink = sink;
-	d->seed = hash_random_seed(d);
-	dl_init(&d->bursts);
-	dl_init(&d->dist_open);
-	dl_init(&d->pe_open);
-	dl_init(&d->pending);
-
-	while (hslots < (cfg->max_hosts + 1) * 2)
-		hslots <<= 1;
-	d->host_mask = hslots - 1;
-	d->host_slots = calloc(hslots, sizeof(*d->host_slots));
-	d->host_names = calloc((size_t)cfg->max_hosts + 1, sizeof(*d->host_names));
-	d->host_lens = calloc((size_t)cfg->max_hosts + 1, sizeof(*d->host_lens));
-	if (!d->host_slots || !d->host_names || !d->host_lens)
-		return detect_free(d);
-	d->host_names[0] = strdup("");
-	if (!d->host_names[0])
-		return detect_free(d);
-	d->n_hosts = 1;
-
-	d->sweep_after = INT64_MIN;
-	d->dist_gap_us = (int64_t)cfg->dist_window * USEC_PER_SEC;
-	d->pe_gap_us = (int64_t)cfg->pe_window * USEC_PER_SEC;
-	d->acct_ttl_us = (int64_t)MAX(MAX(cfg->dist_window, cfg->after_window), MAX(cfg->pe_window, cfg->corr_window)) *
-			 USEC_PER_SEC;
-	if (table_init(&d->accts, cfg->max_accounts, sizeof(struct acct), &d->stats.evictions, acct_drop, d) < 0 ||
-	    brute_init(d) < 0 || unusual_init(d) < 0)
-		return detect_free(d);
-	/* after brute_init, which sets the burst gap and the sources' ttl */
-	d->min_gap_us = MIN(MIN(d->burst_gap_us, d->src_ttl_us), MIN(d->dist_gap_us, d->pe_gap_us));
-	d->min_gap_us = MIN(d->min_gap_us, MIN((int64_t)cfg->corr_window * USEC_PER_SEC, d->acct_ttl_us));
-	return d;
-}
-
-struct detect *detect_free(struct detect *d)
-{
-	if (!d)
-		return NULL;
-	if (!d->finished && d->sink.emit)
-		(void)detect_finish(d);
-	table_done(&d->srcs);
-	brute_done(d);
-	table_done(&d->accts);
-	table_done(&d->bases);
-	if (d->held)
-		for (unsigned i = 0; i < HELD_RING; i++)
-			free(d->held[i].buf);
-	free(d->held);
-	if (d->host_names)
-		for (uint32_t i = 0; i < d->n_hosts; i++)
-			free(d->host_names[i]);
-	free(d->host_names);
-	free(d->host_lens);
-	free(d->host_slots);
-	free(d->files);
-	free(d);
-	return NULL;
-}
-
-static int64_t add_sat(int64_t t, int64_t d)
-{
-	return t > INT64_MAX - d ? INT64_MAX : t + d;
-}
-
-/* When the oldest of an open list (last activity at offset off of its
- * element) ends: gap after that activity (INT64_MAX: the list is empty). */
-static int64_t list_end(struct dlink *h, size_t off, int64_t gap)
-{
-	struct dlink *l = dl_oldest(h);
-	int64_t last;
-	if (!l)
-		return INT64_MAX;
-	memcpy(&last, (const char *)l + off, sizeof(last));
-	return add_sat(last, gap);
-}
-
-/* When the table's oldest entry expires. The head record may be stale
- * (its entry was touched since): then this is too early, and
- * table_expire skips it and finds nothing to drop, which is harmless. */
-static int64_t table_end(const struct table *t, int64_t ttl)
-{
-	return t->qhead < t->qtail ? add_sat(t->q[t->qhead & t->qmask].seen_us, ttl) : INT64_MAX;
-}
-
-#define BURST_LAST (offsetof(struct sburst, last) - offsetof(struct sburst, link))
-#define DIST_LAST (offsetof(struct acct, d_last) - offsetof(struct acct, dist))
-#define PE_LAST (offsetof(struct acct, pe_last) - offsetof(struct acct, pe))
-
-/* Ends what went quiet before now. Something ends when now passes its
- * end; after a sweep, what stays open ends later, and what opens from
- * now on (events come in time order) ends at least min_gap_us after now:
- * until the earliest of these, no sweep has anything to do. */
-static void sweep(struct detect *d, int64_t now)
-{
-	if (now <= d->sweep_after)
-		return;
-	if (now > list_end(&d->bursts, BURST_LAST, d->burst_gap_us) || now > table_end(&d->srcs, d->src_ttl_us))
-		brute_sweep(d, now);
-	if (now > list_end(&d->dist_open, DIST_LAST, d->dist_gap_us))
-		dist_sweep(d, now);
-	if (now > list_end(&d->pe_open, PE_LAST, d->pe_gap_us))
-		privesc_sweep(d, now);
-	if (now > corr_deadline(d))
-		corr_sweep(d, now);
-	if (now > table_end(&d->accts, d->acct_ttl_us))
-		table_expire(&d->accts, now - d->acct_ttl_us);
-
-	int64_t next = add_sat(now, d->min_gap_us);
-	next = MIN(next, list_end(&d->bursts, BURST_LAST, d->burst_gap_us));
-	next = MIN(next, table_end(&d->srcs, d->src_ttl_us));
-	next = MIN(next, list_end(&d->dist_open, DIST_LAST, d->dist_gap_us));
-	next = MIN(next, list_end(&d->pe_open, PE_LAST, d->pe_gap_us));
-	next = MIN(next, corr_deadline(d));
-	next = MIN(next, table_end(&d->accts, d->acct_ttl_us));
-	d->sweep_after = next;
-}
-
-static bool is_attempt_kind(enum event_kind k)
-{
-	switch (k) {
-	case EV_AUTH_FAILURE:
-	case EV_INVALID_USER:
-	case EV_USER_NOT_ALLOWED:
-	case EV_ROOT_REFUSED:
-	case EV_MAX_AUTH:
-	case EV_PREAUTH_CLOSE:
-	case EV_PROTOCOL_ERROR:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The keys of a failure line, and hints to load its connection and the
- * slot of its source's entry. */
-static void failure_keys(struct detect *d, const struct event *ev, struct fkeys *k)
-{
-	k->ahead = false;
-	k->host = detect_host_id(d, ev->host);
-	k->uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	k->src_h = 0;
-	if (ev->source.family != ADDR_NONE) {
-		k->src_h = addr_hash(&ev->source, d->seed);
-		table_prefetch(&d->srcs, k->src_h);
-	}
-}
-
-/* The file's number for struct evid (1 on; 0: the table cannot grow). */
 static uint32_t file_id(struct detect *d, const char *file)
 {
 	/* lines come file after file: the last one is usually right */
@@ -358,287 +181,397 @@ static uint32_t file_id(struct detect *d, const char *file)
 	d->files[d->n_files++] = file;
 	return d->last_file = d->n_files;
 }
-
-/* The line of o as struct evid keeps it (0: it cannot be kept, only counted). */
 static uint64_t detect_ref(struct detect *d, const struct origin *o)
 {
 	uint32_t id = o->file && o->line < (UINT64_C(1) << EVID_LINE_BITS) ? file_id(d, o->file) : 0;
 	return id ? (uint64_t)id << EVID_LINE_BITS | o->line : 0;
 }
 
-/* k: the failure's keys when already known (else NULL). */
-static void judge(struct detect *d, const struct event *ev, const struct fkeys *k)
+
+int evid_to_alert(const struct detect *d, const struct evid *e, struct alert *a)
 {
+	for (uint32_t i = 0; i < e->n; i++) {
+		uint64_t id = e->kept[i] >> EVID_LINE_BITS;
+		struct origin o = { .file = d->files[id - 1], .line = e->kept[i] & ((UINT64_C(1) << EVID_LINE_BITS) - 1) };
+		int r = alert_add_evidence(a, &o);
+		if (r < 0)
+			return r;
+	}
+	/* the lines not kept still count */
+	a->evidence_total += e->total - e->n;
+	return 0;
+}
+
+/* ---- the shared entries ---- */
+
+static bool src_eq(const struct tnode *n, const void *key)
+{
+	return addr_equal(&((const struct src_entry *)n)->addr, key);
+}
+
+struct acct_key {
 	uint16_t host;
+	struct sv name;
+};
 
-	d->stats.events++;
-	d->ref = detect_ref(d, &ev->origin);
-	/* time never goes backwards inside the detectors: lists stay ordered */
-	d->now_us = MAX(d->now_us, ev->time_us);
+static bool acct_eq(const struct tnode *n, const void *key)
+{
+	const struct acct_entry *a = (const struct acct_entry *)n;
+	const struct acct_key *k = key;
+	return a->host == k->host && sv_eq_sv(sv_make(a->name, a->name_len), k->name);
+}
 
-	if (is_attempt_kind(ev->kind)) {
-		/* a failure reads its connection and its source's entry, both
-		 * likely cold: start loading them before the sweep */
-		struct fkeys own;
-		if (!k) {
-			failure_keys(d, ev, &own);
-			k = &own;
-		}
-		sweep(d, d->now_us);
-		brute_feed(d, ev, k);
-		return;
+static struct acct_entry *acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create)
+{
+	struct acct_key k = { host, sv_make(name.p, MIN(name.n, (size_t)ACCT_NAME_MAX)) };
+	uint64_t h = hash_mix(name_hash ^ ((uint64_t)host * 0x9e3779b97f4a7c15ULL));
+	struct acct_entry *a = (struct acct_entry *)table_find(&d->accts, h, acct_eq, &k);
+
+	if (a) {
+		table_touch(&d->accts, &a->node, d->now_us);
+		return a;
 	}
-	sweep(d, d->now_us);
-
-	switch (ev->kind) {
-	case EV_AUTH_SUCCESS:
-		host = detect_host_id(d, ev->host);
-		after_success(d, ev, host);
-		unusual_success(d, ev, host);
-		break;
-	case EV_SUDO_FAILURE:
-	case EV_SU_FAILURE: {
-		uint32_t n = ev->attempts;
-		host = detect_host_id(d, ev->host);
-		if (n == 0)
-			break; /* a repeat of an attempt already counted */
-		if (!corr_feed(d, ev, host, n))
-			privesc_feed(d, ev, host, n);
-		break;
+	if (!create)
+		return NULL;
+	a = (struct acct_entry *)table_insert(&d->accts, h, d->now_us);
+	if (!a)
+		return NULL;
+	a->host = host;
+	a->name = sv_dup(k.name);
+	a->name_len = k.name.n;
+	if (!a->name) {
+		table_remove(&d->accts, &a->node);
+		return NULL;
 	}
-	case EV_SUDO_REFUSED:
-	case EV_SUDO_COMMAND:
-	case EV_SU_SUCCESS:
-		host = detect_host_id(d, ev->host);
-		if (!corr_feed(d, ev, host, ev->count ? ev->count : 1))
-			privesc_feed(d, ev, host, ev->count ? ev->count : 1);
-		break;
-	case EV_ACCOUNT_CHANGE:
-	case EV_KEY_CHANGE:
-		host = detect_host_id(d, ev->host);
-		(void)corr_feed(d, ev, host, 1);
-		account_feed(d, ev, host);
-		break;
-	case EV_SESSION_CLOSE:
-	case EV_DISCONNECT:
-		host = detect_host_id(d, ev->host);
-		(void)corr_feed(d, ev, host, 1);
-		break;
-	default:
-		break;
+	return a;
+}
+
+struct acct_entry *detect_acct(struct detect *d, uint16_t host, struct sv name, bool create)
+{
+	return acct_h(d, host, name, detect_name_hash(d, name), create);
+}
+
+static enum part_drop part_why(enum tdrop why)
+{
+	return why == TDROP_REMOVED ? PART_FORGOTTEN : why == TDROP_EVICTED ? PART_EVICTED : PART_EXPIRED;
+}
+
+static void src_drop(void *ud, struct tnode *n, enum tdrop why)
+{
+	struct detect *d = ud;
+	struct src_entry *e = (struct src_entry *)n;
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		if (u->on && u->ops->src_drop)
+			u->ops->src_drop(d, u->st, e, src_part(e, &u->env), part_why(why));
 	}
 }
 
-/* ---- look-ahead ----
- *
- * A failure reads a source entry last touched hours ago, and what hangs off
- * it: a chain of cache misses, each waiting for the one before. Held back
- * for a few dozen events, each step of the chain is started one stage
- * before it is needed, so the misses of many events overlap instead of
- * adding up. The stages only load memory (every pointer followed is to
- * memory the detectors keep for the whole run); judging is unchanged.
- * Events are taken in batches (HELD_BATCH): the decoders run for a batch
- * of lines, then the stages and judges for its events, so that neither
- * side's code evicts the other's from the instruction cache on every
- * line. */
-
-void detect_set_lookahead(struct detect *d, unsigned n)
+static void acct_drop(void *ud, struct tnode *n, enum tdrop why)
 {
-	if (n > DETECT_LOOKAHEAD_MAX)
-		n = DETECT_LOOKAHEAD_MAX;
-	if (n && !d->held) {
-		d->held = calloc(HELD_RING, sizeof(*d->held));
-		if (!d->held)
-			n = 0; /* judged at once: slower, the same alerts */
+	struct detect *d = ud;
+	struct acct_entry *a = (struct acct_entry *)n;
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		if (u->on && u->ops->acct_drop)
+			u->ops->acct_drop(d, u->st, a, acct_part(a, &u->env), part_why(why));
 	}
-	detect_flush(d);
-	d->ahead = n;
+	sset_done(&a->failures);
+	free(a->name);
 }
 
-/* The text an event points to: its views, in one list for hold() and
- * detect_feed_slot(). */
-#define EVENT_VIEWS 10
-static void event_views(struct event *ev, struct sv *out[EVENT_VIEWS])
+void detect_src_evidence(struct detect *d, struct src_entry *e, struct alert *a)
 {
-	struct sv *const v[EVENT_VIEWS] = { &ev->host,	      &ev->program, &ev->user, &ev->target,  &ev->source_name,
-					    &ev->key_type, &ev->key_fp,	 &ev->tty,  &ev->command, &ev->detail };
-	memcpy(out, v, sizeof(v));
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		if (u->on && u->ops->src_evidence)
+			u->ops->src_evidence(d, u->st, e, src_part(e, &u->env), a);
+	}
 }
 
-/* Copies ev into h (unless it was built there: detect_slot), with the
- * text of its views that lie outside text[0, n) (views inside stay where
- * they are: the caller keeps those bytes). False when that text is longer
- * than HELD_TEXT_MAX (the event is judged at once) or on OOM. */
-static bool hold(struct held *h, const struct event *ev, const char *text, size_t n)
-{
-	struct sv *views[EVENT_VIEWS];
-	bool copy[EVENT_VIEWS];
-	size_t need = 0;
-	char *at;
+/* ---- life cycle ---- */
 
-	if (ev != &h->ev)
-		h->ev = *ev;
-	event_views(&h->ev, views);
-	for (size_t i = 0; i < EVENT_VIEWS; i++) {
-		copy[i] = !sv_within(*views[i], text, n);
-		need += copy[i] ? views[i]->n : 0;
-	}
-	if (!need)
-		return true;
-	if (need > HELD_TEXT_MAX)
-		return false;
-	if (array_reserve(&h->buf, &h->cap, need, 1, 256) < 0)
-		return false;
-	at = h->buf;
-	for (size_t i = 0; i < EVENT_VIEWS; i++) {
-		if (!copy[i])
+static int64_t add_sat(int64_t t, int64_t d)
+{
+	return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+struct detect *detect_new(const struct detect_config *cfg, struct store *st, struct alert_sink sink)
+{
+	struct detect *d = calloc(1, sizeof(*d));
+	size_t src_size = sizeof(struct src_entry), acct_size = sizeof(struct acct_entry);
+	uint32_t src_keep = 0, acct_keep = 0;
+
+	if (!d)
+		return NULL;
+	d->cfg = cfg;
+	d->st = st;
+	d->sink = sink;
+	d->seed = hash_random_seed(d);
+	d->sweep_after = INT64_MIN;
+	d->min_gap_us = INT64_MAX;
+	d->hosts = hosts_new(cfg->max_hosts, d->seed ^ 0x686f7374ULL);
+	d->units = calloc(n_detectors, sizeof(*d->units));
+	if (!d->hosts || !d->units)
+		return detect_free(d);
+	d->n_units = n_detectors;
+
+	/* where each detector's parts go, what the entries must live for */
+	for (size_t i = 0; i < n_detectors; i++) {
+		struct unit *u = &d->units[i];
+		const struct detector_ops *o = detectors[i];
+		u->ops = o;
+		u->on = !o->enabled || o->enabled(cfg);
+		/* the entries live as long as any detector's windows say, run
+		 * or not: how long a source is remembered is part of the
+		 * configuration, not of which detectors report */
+		if (o->src_keep)
+			src_keep = MAX(src_keep, o->src_keep(cfg));
+		if (o->acct_keep)
+			acct_keep = MAX(acct_keep, o->acct_keep(cfg));
+		if (o->min_gap)
+			d->min_gap_us = MIN(d->min_gap_us, o->min_gap(cfg));
+		if (!u->on)
 			continue;
-		memcpy(at, views[i]->p, views[i]->n);
-		views[i]->p = at;
-		at += views[i]->n;
+		d->needs |= o->needs;
+		u->env.src_off = src_size;
+		u->env.acct_off = acct_size;
+		src_size += ROUND_UP(o->src_size ? o->src_size(cfg) : 0, 8);
+		acct_size += ROUND_UP(o->acct_size, 8);
+		assert(i < 256);
+		for (int k = 0; k < EV_KIND_MAX; k++)
+			if (o->kinds & KIND_BIT(k)) {
+				assert(d->n_by_kind[k] < ELEMENTSOF(d->by_kind[k]));
+				d->by_kind[k][d->n_by_kind[k]++] = (uint8_t)i;
+			}
+	}
+	d->src_ttl_us = (int64_t)src_keep * USEC_PER_SEC;
+	d->acct_ttl_us = (int64_t)acct_keep * USEC_PER_SEC;
+	d->min_gap_us = MIN(d->min_gap_us, MIN(d->src_ttl_us, d->acct_ttl_us));
+	if (table_init(&d->srcs, cfg->max_sources, src_size, &d->stats.evictions, src_drop, d) < 0 ||
+	    table_init(&d->accts, cfg->max_accounts, acct_size, &d->stats.evictions, acct_drop, d) < 0)
+		return detect_free(d);
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		if (u->on && u->ops->init && u->ops->init(d, &u->env, &u->st) < 0)
+			return detect_free(d);
+	}
+	d->ready = true;
+	return d;
+}
+
+struct detect *detect_free(struct detect *d)
+{
+	if (!d)
+		return NULL;
+	if (d->ready && !d->finished && d->sink.emit)
+		(void)detect_finish(d);
+	table_done(&d->srcs);
+	table_done(&d->accts);
+	for (size_t i = 0; d->units && i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		if (u->st && u->ops->free_state)
+			u->ops->free_state(d, u->st);
+	}
+	free(d->units);
+	hosts_free(d->hosts);
+	free(d->files);
+	free(d);
+	return NULL;
+}
+
+/* When the table's oldest entry expires (INT64_MAX: it is empty). */
+static int64_t table_end(const struct table *t, int64_t ttl)
+{
+	int64_t o = table_oldest(t);
+	return o == INT64_MAX ? INT64_MAX : add_sat(o, ttl);
+}
+
+static int64_t unit_due(const struct unit *u)
+{
+	return u->on && u->ops->sweep ? u->ops->due(u->st) : INT64_MAX;
+}
+
+static void sweep_units(struct detect *d, int64_t now, bool with_src_parts)
+{
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		bool has_src = u->ops->src_size != NULL;
+		if (has_src == with_src_parts && now > unit_due(u))
+			u->ops->sweep(d, u->st, now);
+	}
+}
+
+/* Ends what went quiet before now: first what the detectors of sources
+ * hold, then the source entries, then the others and the account entries.
+ * After a sweep, what stays open ends later, and what opens from now on
+ * (events come in time order) ends at least min_gap_us after now: until
+ * the earliest of these, no sweep has anything to do. */
+static void sweep(struct detect *d, int64_t now)
+{
+	if (now <= d->sweep_after)
+		return;
+	sweep_units(d, now, true);
+	if (now > table_end(&d->srcs, d->src_ttl_us))
+		table_expire(&d->srcs, now - d->src_ttl_us);
+	sweep_units(d, now, false);
+	if (now > table_end(&d->accts, d->acct_ttl_us))
+		table_expire(&d->accts, now - d->acct_ttl_us);
+
+	int64_t next = add_sat(now, d->min_gap_us);
+	for (size_t i = 0; i < d->n_units; i++)
+		next = MIN(next, unit_due(&d->units[i]));
+	next = MIN(next, table_end(&d->srcs, d->src_ttl_us));
+	next = MIN(next, table_end(&d->accts, d->acct_ttl_us));
+	d->sweep_after = next;
+}
+
+/* A failure's shared step: the source's entry and the front door's facts
+ * on it, and the account's failing sources when a detector reads them. */
+static bool failure_step(struct detect *d, const struct event *ev, struct dctx *x)
+{
+	const struct detect_config *c = d->cfg;
+	uint32_t now_s = (uint32_t)(d->now_us / USEC_PER_SEC);
+	struct src_entry *s;
+
+	/* not an attempt, a repeat of one already counted, or one whose
+	 * connection has named no address yet */
+	if (x->n == 0 || ev->source.family == ADDR_NONE)
+		return false;
+	table_prefetch_entry(&d->srcs, x->src_h);
+	s = (struct src_entry *)table_find(&d->srcs, x->src_h, src_eq, &ev->source);
+	if (s) {
+		table_touch(&d->srcs, &s->node, d->now_us);
+	} else {
+		s = (struct src_entry *)table_insert(&d->srcs, x->src_h, d->now_us);
+		if (s) {
+			s->addr = ev->source;
+			s->host = x->host;
+		}
+	}
+	if (s) {
+		s->attempts += x->n;
+		s->last = d->now_us;
+		if (ev->user.n) {
+			uint32_t k = key32(x->uh);
+			if (!s->user_key)
+				s->user_key = k;
+			else if (s->user_key != k)
+				s->users_differ = true;
+		}
+	}
+	x->src = s;
+	if (ev->user.n && (d->needs & NEED_ACCT_FAILURES)) {
+		struct acct_entry *ac = acct_h(d, x->host, ev->user, x->uh, true);
+		if (ac) {
+			uint32_t prev_s;
+			bool fresh;
+			struct sitem *it = sset_touch(&ac->failures, x->src_h, now_s, c->dist_window,
+						      c->max_sources_per_account, x->n, &fresh, &prev_s);
+			x->src_fresh = fresh;
+			x->src_kept = it != NULL;
+		}
+		x->acct = ac;
 	}
 	return true;
 }
 
-/* Stage 1: the slot of the source's entry, and the connection record. */
-static void stage_slot(struct detect *d, struct held *h)
+/* A success's shared step: a user who mistyped is not an attacker. When
+ * the source's failures were all for the user who now logs in, and no more
+ * than brute_force.mistypes_forgiven, the source is forgotten without a
+ * word (its entry goes, every detector's part with it), on the account's
+ * side too. */
+static void success_step(struct detect *d, const struct event *ev, struct dctx *x)
 {
-	h->src = NULL;
-	h->failure = is_attempt_kind(h->ev.kind);
-	if (h->failure) {
-		failure_keys(d, &h->ev, &h->k);
-		h->k.ahead = true;
+	struct src_entry *s = NULL;
+
+	if (x->src_h)
+		s = (struct src_entry *)table_find(&d->srcs, x->src_h, src_eq, &ev->source);
+	x->acct = ev->user.n ? acct_h(d, x->host, ev->user, x->uh, false) : NULL;
+	if (s && src_only_user(s, x->uh) && s->attempts <= d->cfg->bf_forgive) {
+		struct sitem *it = x->acct ? sset_find(&x->acct->failures, x->src_h) : NULL;
+		if (it)
+			sset_zero(&x->acct->failures, it);
+		table_remove(&d->srcs, &s->node);
+		s = NULL;
 	}
-}
-
-/* Stage 2: the entry the slot leads to. */
-static void stage_entry(struct detect *d, struct held *h)
-{
-	if (!h->failure || !h->k.src_h)
-		return;
-	h->src = (const struct src *)table_peek(&d->srcs, h->k.src_h);
-	if (h->src)
-		prefetch_range(h->src, d->srcs.entry_size);
-	else
-		table_prefetch_free(&d->srcs); /* a new source: the entry it will reuse */
-}
-
-/* Stage 3: what hangs off the entry: its user names past those kept
- * inline, and its burst's block (recently used: usually cached). */
-static void stage_more(struct held *h)
-{
-	if (!h->src)
-		return;
-	if (h->src->lmore)
-		prefetch_range(h->src->lmore, (size_t)(h->src->ln - MIN(h->src->ln, LNAMES_INLINE)) * sizeof(uint32_t));
-	if (h->src->b)
-		prefetch_range(h->src->b, offsetof(struct sburst, names_tried) + 64);
-}
-
-static struct held *held_at(struct detect *d, uint64_t i)
-{
-	return &d->held[i % HELD_RING];
-}
-
-static void judge_held(struct detect *d, struct held *h)
-{
-	judge(d, &h->ev, h->failure ? &h->k : NULL);
-}
-
-/* Runs the look-ahead's steps for the events held but not yet staged:
- * each starts loading its own state, moves the stages of the events
- * before it on, and judges the oldest once a are ahead of it. */
-static void run_steps(struct detect *d)
-{
-	unsigned a = d->ahead, q = a / 4;
-	while (d->held_staged < d->held_tail) {
-		uint64_t t = d->held_staged++;
-		stage_slot(d, held_at(d, t));
-		if (t >= d->held_head + q)
-			stage_entry(d, held_at(d, t - q));
-		if (t >= d->held_head + 2 * q)
-			stage_more(held_at(d, t - 2 * q));
-		if (t + 1 - d->held_head > a)
-			judge_held(d, held_at(d, d->held_head++));
-	}
-}
-
-void detect_flush(struct detect *d)
-{
-	run_steps(d);
-	while (d->held_head < d->held_tail)
-		judge_held(d, held_at(d, d->held_head++));
-}
-
-struct event *detect_slot(struct detect *d)
-{
-	return d->ahead ? &held_at(d, d->held_tail)->ev : NULL;
+	x->src = s;
 }
 
 void detect_feed(struct detect *d, const struct event *ev)
 {
-	detect_feed_from(d, ev, NULL, 0);
-}
+	enum event_kind k = ev->kind;
+	struct dctx x = { 0 };
 
-/* The event at held_tail joins the held ones; a full batch runs. */
-static void held_push(struct detect *d)
-{
-	d->held_tail++;
-	/* the decoders run for a batch of lines, then the detectors for
-	 * their events: each keeps its code in the instruction cache */
-	if (d->held_tail - d->held_staged >= HELD_BATCH)
-		run_steps(d);
-}
-
-#ifndef NDEBUG
-extern const char __executable_start[], edata[];
-#endif
-
-void detect_feed_slot(struct detect *d, const char *text, size_t n)
-{
-	assert(d->ahead);
-#ifndef NDEBUG
-	/* every view in text, or in the program's own constant data (a
-	 * decoder's literal) */
-	struct sv *views[EVENT_VIEWS];
-	event_views(&held_at(d, d->held_tail)->ev, views);
-	for (size_t i = 0; i < EVENT_VIEWS; i++)
-		assert(sv_within(*views[i], text, n) ||
-		       sv_within(*views[i], __executable_start, (size_t)(edata - __executable_start)));
-#else
-	(void)text;
-	(void)n;
-#endif
-	held_push(d);
-}
-
-void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n)
-{
-	if (!d->ahead || !hold(held_at(d, d->held_tail), ev, text, n)) {
-		detect_flush(d);
-		judge(d, ev, NULL);
+	d->stats.events++;
+	/* time never goes backwards inside the detectors: lists stay ordered */
+	d->now_us = MAX(d->now_us, ev->time_us);
+	if ((unsigned)k >= EV_KIND_MAX)
+		return;
+	if (!(KIND_BIT(k) & KINDS_JUDGED)) {
+		sweep(d, d->now_us);
 		return;
 	}
-	held_push(d);
+	x.ref = detect_ref(d, &ev->origin);
+	x.host = detect_host_id(d, ev->host);
+	x.uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
+	x.src_h = ev->source.family != ADDR_NONE ? addr_hash(&ev->source, d->seed) : 0;
+	/* a failure reads its source's entry, likely cold: start loading it
+	 * (its slot first) while the sweep runs */
+	if (x.src_h && (KIND_BIT(k) & KINDS_ATTEMPT))
+		table_prefetch_slot(&d->srcs, x.src_h);
+	sweep(d, d->now_us);
+
+	if (KIND_BIT(k) & KINDS_ATTEMPT) {
+		x.n = ev->attempts;
+		if (!failure_step(d, ev, &x))
+			return;
+	} else if (k == EV_AUTH_SUCCESS) {
+		x.n = 1;
+		success_step(d, ev, &x);
+	} else if (k == EV_SUDO_FAILURE || k == EV_SU_FAILURE) {
+		x.n = ev->attempts;
+		if (x.n == 0)
+			return; /* a repeat of an attempt already counted */
+	} else if (k == EV_SUDO_REFUSED || k == EV_SUDO_COMMAND || k == EV_SU_SUCCESS) {
+		x.n = ev->count ? ev->count : 1;
+	} else {
+		x.n = 1;
+	}
+	for (uint8_t i = 0; i < d->n_by_kind[k]; i++) {
+		struct unit *u = &d->units[d->by_kind[k][i]];
+		u->ops->feed(d, u->st, ev, &x);
+	}
 }
 
 int detect_finish(struct detect *d)
 {
 	if (d->finished)
-		return d->baseline_err;
-	detect_flush(d);
+		return d->err;
 	sweep(d, INT64_MAX);
 	table_expire(&d->srcs, INT64_MAX);
 	table_expire(&d->accts, INT64_MAX);
-	d->baseline_err = unusual_save(d);
+	for (size_t i = 0; i < d->n_units; i++) {
+		struct unit *u = &d->units[i];
+		if (u->on && u->ops->finish) {
+			int r = u->ops->finish(d, u->st);
+			if (r < 0 && d->err == 0)
+				d->err = r;
+		}
+	}
 	d->finished = true;
-	return d->baseline_err;
+	return d->err;
 }
 
 void detect_get_stats(const struct detect *d, struct detect_stats *ret)
 {
 	*ret = d->stats;
-	ret->tracked_sources = d->srcs.n;
-	ret->tracked_users = d->accts.n;
-	ret->tracked_baselines = d->bases.n;
+	ret->tracked_sources = table_size(&d->srcs);
+	ret->tracked_users = table_size(&d->accts);
+	ret->tracked_baselines = 0;
+	for (size_t i = 0; i < d->n_units; i++) {
+		const struct unit *u = &d->units[i];
+		if (u->on && u->ops->stats)
+			u->ops->stats(u->st, ret);
+	}
 }

@@ -8,6 +8,13 @@
  * login with privilege-escalation attempts in the same session.
  *
  * Every table keyed by attacker data is capped; evictions are counted.
+ * Alerts come out in an order that is a function of the input alone (never
+ * of the per-process hash seed): episodes that end at one moment in the
+ * order their detectors are listed (detect/registry.c), and within one
+ * detector in the order they went quiet.
+ *
+ * Inside src/detect: detector.h (what a detector is), shared.h (the
+ * entries and facts they share), registry.c (the list).
  */
 #pragma once
 
@@ -45,35 +52,11 @@ struct detect *detect_free(struct detect *d);
 
 /* Feeds one event (borrowed: detectors copy what they keep) that went
  * through attempts_apply (detect/attempt.h): the detectors count
- * ev->attempts and blame ev->source. */
+ * ev->attempts and blame ev->source. Events come in time order (an earlier
+ * time is taken as the latest seen). Alerts go to the sink as they are
+ * decided: an episode when it ends (the first event past its window, or
+ * detect_finish), a single event's at once. */
 void detect_feed(struct detect *d, const struct event *ev);
-/* The same, but the look-ahead keeps the event's views that lie in
- * text[0, n) (its line) by reference instead of copying them: the caller
- * keeps those bytes unchanged until it calls detect_flush (or
- * detect_finish). */
-void detect_feed_from(struct detect *d, const struct event *ev, const char *text, size_t n);
-/* Where the next event fed may be built in place (then detect_feed_from
- * does not copy it), or NULL without look-ahead. The slot is the caller's
- * until it calls detect_feed*, detect_flush or detect_finish. */
-struct event *detect_slot(struct detect *d);
-/* Feeds the event built in detect_slot()'s slot (not NULL) whose every
- * view lies in text[0, n) or in the program's constant data: no view is
- * checked or copied (the caller keeps text as for detect_feed_from). The
- * decoders' views always do, when the syslog header's views lie in the
- * line (debug builds assert it). */
-void detect_feed_slot(struct detect *d, const char *text, size_t n);
-
-/* Lets the detectors look ahead: up to n events (0: none, the default; at
- * most DETECT_LOOKAHEAD_MAX) are copied (their text too, but for what
- * detect_feed_from lets them keep) and held back while the state they
- * will touch is loaded into the cache, then judged in the same order. The
- * alerts are the same, only handed to the sink later than without
- * look-ahead (up to n events, plus a batch of at most 128 taken at once).
- * Call before the first event. */
-#define DETECT_LOOKAHEAD_MAX 64u
-void detect_set_lookahead(struct detect *d, unsigned n);
-/* Judges every held-back event now (detect_finish does it too). */
-void detect_flush(struct detect *d);
 
 /* End of input: emit what is pending, persist baselines. Returns 0 or a
  * negative errno (baseline persistence failed). */

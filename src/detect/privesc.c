@@ -5,62 +5,90 @@
  * shorter than the window), at its end. A few wrong passwords followed by
  * a successful sudo or su are a user mistyping and are forgotten; a
  * refusal never is.
+ *
+ * The privilege events of an account whose unusual login is being followed
+ * (the acct_entry.followed fact, written by unusual.c) belong to that
+ * story and are not counted here.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/internal.h"
+#include "core/list.h"
+#include "detect/shared.h"
 
 #define DETAIL_MAX 80
 
-static void reset(struct acct *ac)
+struct pacct {
+	struct list link; /* on the detector's open episodes, by last attempt */
+	int64_t first, last;
+	uint32_t refused, sudo_fail, su_fail;
+	char *detail; /* first refusal reason */
+	char *target; /* first su target */
+	struct evid evid;
+};
+
+struct privesc {
+	const struct detect_config *cfg;
+	struct detector_env env;
+	struct list open;
+	int64_t gap_us;
+};
+
+static void reset(struct pacct *p)
 {
-	ac->pe_refused = ac->pe_sudo_fail = ac->pe_su_fail = 0;
-	ac->pe_evid = (struct evid){ 0 };
-	free(ac->pe_detail);
-	free(ac->pe_target);
-	ac->pe_detail = ac->pe_target = NULL;
+	p->refused = p->sudo_fail = p->su_fail = 0;
+	p->evid = (struct evid){ 0 };
+	free(p->detail);
+	free(p->target);
+	p->detail = p->target = NULL;
 }
 
-void privesc_feed(struct detect *d, const struct event *ev, uint16_t host, uint32_t n)
+static void privesc_feed(struct detect *d, void *st, const struct event *ev, const struct dctx *x)
 {
-	const struct detect_config *c = d->cfg;
-	struct acct *ac;
+	struct privesc *P = st;
+	const struct detect_config *c = P->cfg;
+	struct acct_entry *ac;
+	struct pacct *p;
+	uint32_t n = x->n;
 
-	if (!c->pe_enabled || ev->user.n == 0)
+	if (ev->user.n == 0)
 		return;
 	if (ev->kind == EV_SUDO_COMMAND || ev->kind == EV_SU_SUCCESS) {
-		ac = detect_acct(d, host, ev->user, false);
-		if (ac && dl_linked(&ac->pe) && ac->pe_refused == 0 &&
-		    ac->pe_sudo_fail + ac->pe_su_fail <= c->pe_forgive) {
-			dl_unlink(&ac->pe);
-			reset(ac);
+		ac = detect_acct(d, x->host, ev->user, false);
+		if (!ac || ac->followed)
+			return;
+		p = acct_part(ac, &P->env);
+		if (list_linked(&p->link) && p->refused == 0 && p->sudo_fail + p->su_fail <= c->pe_forgive) {
+			list_unlink(&p->link);
+			reset(p);
 		}
 		return;
 	}
-	ac = detect_acct(d, host, ev->user, true);
-	if (!ac)
+	ac = detect_acct(d, x->host, ev->user, true);
+	if (!ac || ac->followed)
 		return;
-	if (!dl_linked(&ac->pe)) {
-		reset(ac);
-		ac->pe_first = d->now_us;
+	p = acct_part(ac, &P->env);
+	if (!list_linked(&p->link)) {
+		reset(p);
+		p->first = detect_now(d);
 	}
-	dl_push(&d->pe_open, &ac->pe);
-	ac->pe_last = d->now_us;
-	evid_add(&ac->pe_evid, d->ref);
+	list_push(&P->open, &p->link);
+	p->last = detect_now(d);
+	evid_add(&p->evid, x->ref);
 	switch (ev->kind) {
 	case EV_SUDO_REFUSED:
-		ac->pe_refused += n;
-		if (!ac->pe_detail && ev->detail.n)
-			ac->pe_detail = strndup(ev->detail.p, MIN(ev->detail.n, (size_t)DETAIL_MAX));
+		p->refused += n;
+		if (!p->detail && ev->detail.n)
+			p->detail = strndup(ev->detail.p, MIN(ev->detail.n, (size_t)DETAIL_MAX));
 		break;
 	case EV_SUDO_FAILURE:
-		ac->pe_sudo_fail += n;
+		p->sudo_fail += n;
 		break;
 	default:
-		ac->pe_su_fail += n;
-		if (!ac->pe_target && ev->target.n)
-			ac->pe_target = strndup(ev->target.p, MIN(ev->target.n, (size_t)DETAIL_MAX));
+		p->su_fail += n;
+		if (!p->target && ev->target.n)
+			p->target = strndup(ev->target.p, MIN(ev->target.n, (size_t)DETAIL_MAX));
 		break;
 	}
 }
@@ -87,45 +115,116 @@ void privesc_describe(struct sbuf *sb, uint32_t refused, const char *detail, uin
 	}
 }
 
-void privesc_close(struct detect *d, struct acct *ac)
+static void privesc_close(struct detect *d, struct privesc *P, struct acct_entry *ac, struct pacct *p)
 {
-	const struct detect_config *c = d->cfg;
+	const struct detect_config *c = P->cfg;
 	uint32_t total;
 	struct sbuf sb = { .n = 0 };
 	struct alert *a;
 
-	if (!dl_linked(&ac->pe))
+	if (!list_linked(&p->link))
 		return;
-	dl_unlink(&ac->pe);
-	total = ac->pe_refused + ac->pe_sudo_fail + ac->pe_su_fail;
-	if (ac->pe_refused < c->pe_min_refused && ac->pe_sudo_fail + ac->pe_su_fail < c->pe_min_failures) {
-		reset(ac);
+	list_unlink(&p->link);
+	total = p->refused + p->sudo_fail + p->su_fail;
+	if (p->refused < c->pe_min_refused && p->sudo_fail + p->su_fail < c->pe_min_failures) {
+		reset(p);
 		return;
 	}
 	a = alert_new(AK_PRIVILEGE_ESCALATION, total >= c->pe_high ? SEV_HIGH : SEV_MEDIUM);
 	if (a) {
 		detect_alert_host(d, a, ac->host);
 		(void)alert_set_user(a, sv_make(ac->name, ac->name_len));
-		alert_touch(a, ac->pe_first);
-		alert_touch(a, ac->pe_last);
+		alert_touch(a, p->first);
+		alert_touch(a, p->last);
 		a->count = total;
 		sb.b[0] = '\0';
-		privesc_describe(&sb, ac->pe_refused, ac->pe_detail, ac->pe_sudo_fail, ac->pe_su_fail, ac->pe_target);
+		privesc_describe(&sb, p->refused, p->detail, p->sudo_fail, p->su_fail, p->target);
 		(void)alert_add_why(a, "%s", sb.b);
-		(void)evid_to_alert(d, &ac->pe_evid, a);
+		(void)evid_to_alert(d, &p->evid, a);
 		detect_emit(d, a);
 	}
-	reset(ac);
+	reset(p);
 }
 
-void privesc_sweep(struct detect *d, int64_t now)
+static void privesc_sweep(struct detect *d, void *st, int64_t now)
 {
-	int64_t gap = (int64_t)d->cfg->pe_window * USEC_PER_SEC;
-	struct dlink *l;
-	while ((l = dl_oldest(&d->pe_open))) {
-		struct acct *ac = container_of(l, struct acct, pe);
-		if (now - ac->pe_last <= gap)
+	struct privesc *P = st;
+	struct list *l;
+	while ((l = list_oldest(&P->open))) {
+		struct pacct *p = list_entry(l, struct pacct, link);
+		if (now - p->last <= P->gap_us)
 			break;
-		privesc_close(d, ac);
+		privesc_close(d, P, acct_of_part(p, &P->env), p);
 	}
 }
+
+static int64_t privesc_due(const void *st)
+{
+	const struct privesc *P = st;
+	struct list *l = list_oldest(&P->open);
+	if (!l)
+		return INT64_MAX;
+	int64_t last = list_entry(l, struct pacct, link)->last;
+	return last > INT64_MAX - P->gap_us ? INT64_MAX : last + P->gap_us;
+}
+
+static void privesc_acct_drop(struct detect *d, void *st, struct acct_entry *e, void *part, enum part_drop why)
+{
+	struct pacct *p = part;
+	(void)why;
+	privesc_close(d, st, e, p);
+	list_unlink(&p->link);
+	free(p->detail);
+	free(p->target);
+	p->detail = p->target = NULL;
+}
+
+static int privesc_init(struct detect *d, const struct detector_env *env, void **ret)
+{
+	struct privesc *P = calloc(1, sizeof(*P));
+	if (!P)
+		return -ENOMEM;
+	P->cfg = detect_cfg(d);
+	P->env = *env;
+	P->gap_us = (int64_t)P->cfg->pe_window * USEC_PER_SEC;
+	list_init(&P->open);
+	*ret = P;
+	return 0;
+}
+
+static void privesc_free(struct detect *d, void *st)
+{
+	(void)d;
+	free(st);
+}
+
+static bool privesc_enabled(const struct detect_config *c)
+{
+	return c->pe_enabled;
+}
+
+static uint32_t privesc_keep(const struct detect_config *c)
+{
+	return c->pe_window;
+}
+
+static int64_t privesc_min_gap(const struct detect_config *c)
+{
+	return (int64_t)c->pe_window * USEC_PER_SEC;
+}
+
+const struct detector_ops privesc_ops = {
+	.name = "privilege_escalation",
+	.kinds = KIND_BIT(EV_SUDO_FAILURE) | KIND_BIT(EV_SU_FAILURE) | KIND_BIT(EV_SUDO_REFUSED) |
+		 KIND_BIT(EV_SUDO_COMMAND) | KIND_BIT(EV_SU_SUCCESS),
+	.acct_size = sizeof(struct pacct),
+	.init = privesc_init,
+	.feed = privesc_feed,
+	.sweep = privesc_sweep,
+	.due = privesc_due,
+	.min_gap = privesc_min_gap,
+	.acct_drop = privesc_acct_drop,
+	.acct_keep = privesc_keep,
+	.enabled = privesc_enabled,
+	.free_state = privesc_free,
+};

@@ -11,12 +11,14 @@
  * A burst that reaches password_spray.min_users names within the window
  * and averages at most max_tries_per_user attempts per name is reported as
  * a spray; more tries per name make it a brute force with a user list.
+ *
+ * Part of the burst detector (burst.h, brute.c): one burst, two verdicts.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/internal.h"
+#include "detect/burst.h"
 
 void spray_copy_name(char *dst, struct sv user)
 {
@@ -47,9 +49,8 @@ void spray_copy_name(char *dst, struct sv user)
 	dst[len] = '\0';
 }
 
-void spray_note(struct detect *d, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s)
+void spray_note(const struct detect_config *c, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s)
 {
-	const struct detect_config *c = d->cfg;
 	uint32_t prev_s, first_s = (uint32_t)(b->first / USEC_PER_SEC);
 	bool fresh, kept;
 	uint32_t live;
@@ -76,9 +77,9 @@ void spray_note(struct detect *d, struct sburst *b, struct sv user, uint64_t uh,
 		b->spray_hit = true;
 }
 
-bool spray_is_spray(const struct detect *d, const struct sburst *b)
+bool spray_is_spray(const struct detect_config *c, const struct sburst *b)
 {
-	return b->spray_hit && b->users && b->count <= (uint64_t)b->users * d->cfg->spray_max_tries;
+	return b->spray_hit && b->users && b->count <= (uint64_t)b->users * c->spray_max_tries;
 }
 
 static void names_list(const struct sburst *b, struct sbuf *sb, uint32_t total)
@@ -90,14 +91,13 @@ static void names_list(const struct sburst *b, struct sbuf *sb, uint32_t total)
 		sb_printf(sb, ", …");
 }
 
-void spray_why(struct detect *d, const struct sburst *b, struct alert *a)
+void spray_why(const struct detect_config *c, const struct sburst *b, struct alert *a)
 {
-	const struct detect_config *c = d->cfg;
 	char win[32], span[32];
 	struct sbuf sb = { .n = 0 };
 
 	sb.b[0] = '\0';
-	if (spray_is_spray(d, b)) {
+	if (spray_is_spray(c, b)) {
 		fmt_duration(win, sizeof(win), (int64_t)c->spray_window * USEC_PER_SEC);
 		fmt_duration(span, sizeof(span), b->last - b->first);
 		uint32_t per = (b->count + b->users / 2) / b->users;

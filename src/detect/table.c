@@ -1,21 +1,26 @@
 /*
  * Capped hash tables for attacker-keyed state: open addressing with linear
  * probing and backward-shift deletion (no tombstones, so a flood of new keys
- * cannot degrade lookups), an LRU list for eviction and expiry, and small
- * bounded sets. Dropped entries are kept on a free list and reused, so a
+ * cannot degrade lookups) and a recency queue for eviction and expiry
+ * (detect/table.h). Dropped entries are kept on a free list and reused, so a
  * table allocates at most cap entries in its life and nothing per event.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
-#include "core/array.h"
-#include "detect/internal.h"
+#include "core/macro.h"
+#include "core/pages.h"
+#include "detect/table.h"
+
+
+/* Starts loading n bytes at p (a hint). */
+static inline void prefetch_range(const void *p, size_t n)
+{
+	for (size_t o = 0; o < n; o += 64)
+		__builtin_prefetch((const char *)p + o);
+}
 
 static size_t pow2_at_least(size_t x)
 {
@@ -36,7 +41,7 @@ static void free_arrays(struct table *t)
 }
 
 int table_init(struct table *t, size_t cap, size_t entry_size, uint64_t *evictions,
-	       void (*drop)(void *, struct tnode *, bool), void *ud)
+	       void (*drop)(void *, struct tnode *, enum tdrop), void *ud)
 {
 	*t = (struct table){ .cap = cap ? cap : 1, .entry_size = entry_size, .evictions = evictions, .drop = drop,
 			     .ud = ud };
@@ -171,6 +176,26 @@ void table_squeeze(struct table *t)
 	t->pf_ent = t->pf_slot = base; /* the positions changed */
 }
 
+/* Appends n's record, stamped n->seen_us: a write at the tail and a bit. */
+static void table_queue_push(struct table *t, struct tnode *n)
+{
+	if (t->qtail - t->qhead > t->qmask)
+		table_squeeze(t);
+	size_t i = t->qtail & t->qmask;
+	t->q[i] = (struct tqrec){ n, n->seen_us };
+	t->qlive[i / 64] |= UINT64_C(1) << (i % 64);
+	n->qpos = t->qtail++;
+}
+
+void table_prefetch_entry(const struct table *t, uint64_t hash)
+{
+	for (size_t i = hash & t->mask; t->slots[i].n; i = (i + 1) & t->mask)
+		if (t->slots[i].hash == hash) {
+			prefetch_range(t->slots[i].n, t->entry_size);
+			return;
+		}
+}
+
 static size_t slot_of(const struct table *t, const struct tnode *n)
 {
 	size_t i = n->hash & t->mask;
@@ -198,21 +223,21 @@ static void unlink_slot(struct table *t, size_t i)
 	}
 }
 
-static void free_node(struct table *t, struct tnode *n, bool forced)
+static void free_node(struct table *t, struct tnode *n, enum tdrop why)
 {
 	size_t q = n->qpos & t->qmask;
 	unlink_slot(t, slot_of(t, n));
 	t->qlive[q / 64] &= ~(UINT64_C(1) << (q % 64));
 	t->n--;
 	if (t->drop)
-		t->drop(t->ud, n, forced);
+		t->drop(t->ud, n, why);
 	*(void **)n = t->free_list;
 	t->free_list = n;
 }
 
 void table_remove(struct table *t, struct tnode *n)
 {
-	free_node(t, n, false);
+	free_node(t, n, TDROP_REMOVED);
 }
 
 /* How many entries ahead of the head of the queue are being loaded for
@@ -255,7 +280,7 @@ static void expire_prefetch(struct table *t)
 		t->pf_slot = next_live(t, t->pf_slot, t->pf_ent);
 		if (t->pf_slot >= t->pf_ent)
 			break;
-		table_prefetch(t, t->q[t->pf_slot++ & t->qmask].n->hash);
+		table_prefetch_slot(t, t->q[t->pf_slot++ & t->qmask].n->hash);
 	}
 	ahead += live_between(t, t->pf_slot, t->pf_ent);
 	lim = t->qtail - t->pf_ent > PF_SCAN ? t->pf_ent + PF_SCAN : t->qtail;
@@ -288,7 +313,7 @@ static void table_drain(struct table *t)
 		ahead -= ahead > 0;
 		struct tnode *n = t->q[p & t->qmask].n;
 		if (t->drop)
-			t->drop(t->ud, n, false);
+			t->drop(t->ud, n, TDROP_EXPIRED);
 		*(void **)n = t->free_list;
 		t->free_list = n;
 	}
@@ -313,7 +338,7 @@ void table_expire(struct table *t, int64_t before)
 	while ((r = queue_oldest(t))) {
 		if (r->seen_us >= before)
 			break;
-		free_node(t, r->n, false);
+		free_node(t, r->n, TDROP_EXPIRED);
 		expire_prefetch(t);
 	}
 }
@@ -368,7 +393,7 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 		struct tqrec *r = queue_oldest(t);
 		if (t->evictions)
 			(*t->evictions)++;
-		free_node(t, r->n, true);
+		free_node(t, r->n, TDROP_EVICTED);
 		expire_prefetch(t);
 	}
 	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) < 0)
@@ -393,305 +418,7 @@ struct tnode *table_insert(struct table *t, uint64_t hash, int64_t now_us)
 	return n;
 }
 
-/* ---- small bounded sets ---- */
-
-/* The index of key in s->keys, or -1. Keys are compared four at a time,
- * sixteen before a branch; the room past n holds zeros, which no key is. */
-static long sset_index(const struct sset *s, uint32_t key)
+int64_t table_oldest(const struct table *t)
 {
-	uint32_t b = 0;
-#ifdef __SSE2__
-	const __m128i want = _mm_set1_epi32((int)key);
-	for (; b < s->n; b += 16) {
-		const __m128i *k = (const __m128i *)(const void *)(s->keys + b);
-		__m128i m01 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_loadu_si128(k), want),
-					      _mm_cmpeq_epi32(_mm_loadu_si128(k + 1), want));
-		__m128i m23 = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_loadu_si128(k + 2), want),
-					      _mm_cmpeq_epi32(_mm_loadu_si128(k + 3), want));
-		uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(m01, m23));
-		if (m)
-			return (long)(b + (uint32_t)__builtin_ctz(m));
-	}
-#else
-	for (; b < s->n; b++)
-		if (s->keys[b] == key)
-			return (long)b;
-#endif
-	return -1;
-}
-
-/* Takes item i, not the only one, out of the ring. */
-static void sset_unlink(struct sset *s, uint16_t i)
-{
-	struct sitem *it = &s->v[i];
-	s->v[it->prev].next = it->next;
-	s->v[it->next].prev = it->prev;
-}
-
-/* Links item i, not in the ring, as the newest: between the stalest and
- * the head (alone when it is the only item). */
-static void sset_push(struct sset *s, uint16_t i)
-{
-	struct sitem *it = &s->v[i];
-	if (s->n == 1) {
-		it->prev = it->next = i;
-	} else {
-		uint16_t h = s->head, t = s->v[h].prev;
-		it->prev = t;
-		it->next = h;
-		s->v[t].next = i;
-		s->v[h].prev = i;
-	}
-	s->head = i;
-}
-
-/* Room for the keys and live times of na items, read sixteen at a time. */
-static size_t sset_room(uint32_t na)
-{
-	return ROUND_UP((size_t)na, 16);
-}
-
-static int sset_grow(struct sset *s, uint32_t cap)
-{
-	/* start at 16: an account's sources usually number a few dozen, and
-	 * each growth is a malloc, a copy and a free */
-	uint32_t na = s->alloc ? MIN(s->alloc * 2u, cap) : MIN(16u, cap);
-	size_t room = sset_room(na);
-	/* the keys and live times first, the items after them */
-	uint32_t *keys = malloc(room * 2 * sizeof(uint32_t) + (size_t)na * sizeof(struct sitem));
-	if (!keys)
-		return -1;
-	uint32_t *live_s = keys + room;
-	struct sitem *v = (struct sitem *)(live_s + room);
-	memset(keys, 0, room * 2 * sizeof(uint32_t));
-	if (s->n) {
-		memcpy(v, s->v, (size_t)s->n * sizeof(*v));
-		memcpy(keys, s->keys, (size_t)s->n * sizeof(*keys));
-		memcpy(live_s, s->live_s, (size_t)s->n * sizeof(*live_s));
-	}
-	free(s->keys);
-	s->v = v;
-	s->keys = keys;
-	s->live_s = live_s;
-	s->alloc = (uint16_t)na;
-	return 0;
-}
-
-struct sitem *sset_find(const struct sset *s, uint64_t key)
-{
-	long i = sset_index(s, key32(key));
-	return i >= 0 ? &s->v[i] : NULL;
-}
-
-static uint32_t since_of(uint32_t now_s, uint32_t stale_s)
-{
-	return now_s >= stale_s ? now_s - stale_s : 0;
-}
-
-/* An item's live_s: after since (live_s > since) exactly when it was
- * touched at or after since and has a count. */
-static uint32_t live_of(const struct sitem *it)
-{
-	return it->count ? it->last_s + (it->last_s < UINT32_MAX) : 0;
-}
-
-struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t n,
-			 bool *ret_new, uint32_t *ret_prev_s)
-{
-	uint32_t key = key32(key64);
-	struct sitem *it;
-	uint16_t i;
-
-	*ret_prev_s = 0;
-	long at = sset_index(s, key);
-	if (at >= 0) {
-		i = (uint16_t)at;
-		it = &s->v[i];
-		*ret_prev_s = it->last_s;
-		/* a key last seen before the window starts counts as new again */
-		*ret_new = now_s > it->last_s && now_s - it->last_s > stale_s;
-		if (*ret_new)
-			it->count = 0;
-		it->last_s = now_s;
-		it->count += n;
-		if (s->head != i) {
-			sset_unlink(s, i);
-			sset_push(s, i);
-		}
-		s->live_s[i] = live_of(it);
-		return it;
-	}
-	*ret_new = true;
-	if (s->n < cap) {
-		if (s->n == s->alloc && sset_grow(s, cap) < 0) {
-			s->overflow++;
-			return NULL;
-		}
-		i = s->n++;
-		it = &s->v[i];
-		*it = (struct sitem){ .count = n, .last_s = now_s };
-		s->keys[i] = key;
-		s->live_s[i] = live_of(it);
-		sset_push(s, i);
-		return it;
-	}
-	/* full: the stalest item takes the key if it left the window, and
-	 * becomes the newest where the ring stands (the head moves back onto
-	 * it); else an overflow. Every write is made either way, with the
-	 * old value when the set is left as it was: no branch. */
-	i = s->v[s->head].prev;
-	it = &s->v[i];
-	uint32_t reuse = (uint32_t)(now_s > it->last_s) & (uint32_t)(now_s - it->last_s > stale_s);
-	/* the compiler would turn the selects back into a branch (it
-	 * knows the mask is all ones or zero): it is hidden from it */
-	uint32_t m = 0u - reuse;
-	__asm__("" : "+r"(m));
-	s->overflow += 1u - reuse;
-	it->count = (n & m) | (it->count & ~m);
-	it->last_s = (now_s & m) | (it->last_s & ~m);
-	s->keys[i] = (key & m) | (s->keys[i] & ~m);
-	s->live_s[i] = live_of(it);
-	s->head = (uint16_t)((i & m) | (s->head & ~m));
-	return (struct sitem *)((uintptr_t)it & ((uintptr_t)0 - reuse));
-}
-
-uint32_t sset_live(const struct sset *s, uint32_t now_s, uint32_t stale_s)
-{
-	uint32_t since = since_of(now_s, stale_s), live = 0, i = 0;
-	/* a count of compares, without a branch on any item: four at a
-	 * time over whole blocks of sixteen (the room past n holds zeros,
-	 * which are after no time) */
-#ifdef __SSE2__
-	const __m128i bias = _mm_set1_epi32(INT32_MIN); /* unsigned order as signed */
-	const __m128i lim = _mm_xor_si128(_mm_set1_epi32((int)since), bias);
-	__m128i acc = _mm_setzero_si128();
-	for (; i < s->n; i += 16) {
-		const __m128i *l = (const __m128i *)(const void *)(s->live_s + i);
-		__m128i c0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l), bias), lim);
-		__m128i c1 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l + 1), bias), lim);
-		__m128i c2 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l + 2), bias), lim);
-		__m128i c3 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128(l + 3), bias), lim);
-		acc = _mm_sub_epi32(acc, _mm_add_epi32(_mm_add_epi32(c0, c1), _mm_add_epi32(c2, c3)));
-	}
-	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
-	acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
-	live = (uint32_t)_mm_cvtsi128_si32(acc);
-#else
-	for (; i < s->n; i++)
-		live += s->live_s[i] > since;
-#endif
-	return live;
-}
-
-void sset_zero(struct sset *s, struct sitem *it)
-{
-	it->count = 0;
-	s->live_s[it - s->v] = 0;
-}
-
-uint32_t sset_active(const struct sset *s, uint32_t since_s, uint64_t skip_key, uint32_t *ret_sum)
-{
-	uint32_t n = 0, sum = 0, skip = skip_key ? key32(skip_key) : 0;
-	uint16_t i = s->head;
-	for (uint32_t k = 0; k < s->n; k++, i = s->v[i].next) {
-		const struct sitem *it = &s->v[i];
-		if (it->last_s < since_s)
-			break; /* the rest are older */
-		if (s->keys[i] == skip || it->count == 0)
-			continue;
-		n++;
-		sum += it->count;
-	}
-	if (ret_sum)
-		*ret_sum = sum;
-	return n;
-}
-
-void sset_done(struct sset *s)
-{
-	free(s->keys);
-	*s = (struct sset){ 0 };
-}
-
-/* ---- name sets ---- */
-
-static struct nitem *nset_at(struct nameset *s, uint32_t i)
-{
-	return i < NSET_INLINE ? &s->in[i] : &s->more[i - NSET_INLINE];
-}
-
-static const struct nitem *nset_at_c(const struct nameset *s, uint32_t i)
-{
-	return i < NSET_INLINE ? &s->in[i] : &s->more[i - NSET_INLINE];
-}
-
-bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
-		uint32_t *ret_prev_s, uint32_t *ret_live)
-{
-	uint32_t key = key32(key64), since = since_of(now_s, stale_s), live = 0, n = s->n;
-	uint32_t found = UINT32_MAX, old = UINT32_MAX;
-
-	/* one pass: the key, the keys tried within the window, one that is
-	 * not; without branches (whether a name is recent is a coin toss) */
-	for (uint32_t i = 0; i < n; i++) {
-		const struct nitem *it = nset_at_c(s, i);
-		uint32_t recent = it->last_s >= since;
-		found = it->key == key ? i : found;
-		live += recent;
-		old = recent ? old : i;
-	}
-	if (found != UINT32_MAX) {
-		struct nitem *it = nset_at(s, found);
-		*ret_prev_s = it->last_s;
-		*ret_new = it->last_s < since;
-		if (*ret_new)
-			live++;
-		it->last_s = now_s;
-		*ret_live = live;
-		return true;
-	}
-	*ret_prev_s = 0;
-	*ret_new = true;
-	if (n < cap) {
-		if (n >= NSET_INLINE &&
-		    array_reserve(&s->more, &s->more_cap, n + 1 - NSET_INLINE, sizeof(*s->more), NSET_INLINE) < 0) {
-			s->overflow++;
-			return false;
-		}
-		old = s->n++;
-	} else if (old == UINT32_MAX) {
-		s->overflow++;
-		return false;
-	}
-	*nset_at(s, old) = (struct nitem){ .key = key, .last_s = now_s };
-	*ret_live = live + 1;
-	return true;
-}
-
-void nset_clear(struct nameset *s)
-{
-	s->n = 0;
-	s->overflow = 0;
-}
-
-void nset_done(struct nameset *s)
-{
-	free(s->more);
-	*s = (struct nameset){ 0 };
-}
-
-/* ---- evidence ---- */
-
-int evid_to_alert(const struct detect *d, const struct evid *e, struct alert *a)
-{
-	for (uint32_t i = 0; i < e->n; i++) {
-		uint64_t id = e->kept[i] >> EVID_LINE_BITS;
-		struct origin o = { .file = d->files[id - 1], .line = e->kept[i] & ((UINT64_C(1) << EVID_LINE_BITS) - 1) };
-		int r = alert_add_evidence(a, &o);
-		if (r < 0)
-			return r;
-	}
-	/* the lines not kept still count */
-	a->evidence_total += e->total - e->n;
-	return 0;
+	return t->qhead < t->qtail ? t->q[t->qhead & t->qmask].seen_us : INT64_MAX;
 }

@@ -8,6 +8,9 @@
  *
  * Baselines are loaded from the store at start (and on demand for an
  * account not loaded), saved at the end and when pushed out of the table.
+ *
+ * The alert is then followed to the end of the login's session
+ * (correlate.c, follow.h), which makes one story of what happened in it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +18,28 @@
 #include <time.h>
 
 #include "core/timeutil.h"
-#include "detect/internal.h"
+#include "detect/baseline.h"
+#include "detect/follow.h"
+#include "detect/shared.h"
 #include "store/store.h"
+
+struct bentry {
+	struct tnode node;
+	uint16_t host;
+	bool dirty;
+	char *name;
+	size_t name_len;
+	struct baseline b;
+};
+
+struct unusual {
+	struct detect *d;
+	const struct detect_config *cfg;
+	struct table bases; /* capped: keyed by host + user name (attacker text) */
+	struct time_local local; /* the local hour of logins */
+	struct follow *follow;
+	int err; /* the first baseline that could not be saved */
+};
 
 struct bkey_lookup {
 	uint16_t host;
@@ -35,33 +58,36 @@ static uint64_t bentry_hash(const struct detect *d, uint16_t host, struct sv nam
 	return hash_mix(detect_name_hash(d, name) ^ ((uint64_t)host * 0xc2b2ae3d27d4eb4fULL) ^ 0x62617365ULL);
 }
 
-static void bentry_drop(void *ud, struct tnode *n, bool forced)
+static void bentry_drop(void *ud, struct tnode *n, enum tdrop why)
 {
-	struct detect *d = ud;
+	struct unusual *U = ud;
+	struct detect *d = U->d;
+	struct store *st = detect_store(d);
 	struct bentry *e = (struct bentry *)n;
 
 	/* pushed out while learning: keep what it learned */
-	if (forced && e->dirty && d->st) {
+	if (why == TDROP_EVICTED && e->dirty && st) {
 		char *blob = baseline_to_json(&e->b);
-		int r = blob ? store_baseline_put(d->st, detect_host_name(d, e->host), e->name, blob) : -ENOMEM;
-		if (r < 0 && d->baseline_err == 0)
-			d->baseline_err = r;
+		int r = blob ? store_baseline_put(st, detect_host_name(d, e->host), e->name, blob) : -ENOMEM;
+		if (r < 0 && U->err == 0)
+			U->err = r;
 		free(blob);
 	}
 	baseline_done(&e->b);
 	free(e->name);
 }
 
-static struct bentry *bentry_new(struct detect *d, uint16_t host, struct sv name)
+static struct bentry *bentry_new(struct unusual *U, uint16_t host, struct sv name)
 {
-	struct bentry *e = (struct bentry *)table_insert(&d->bases, bentry_hash(d, host, name), d->now_us);
+	struct detect *d = U->d;
+	struct bentry *e = (struct bentry *)table_insert(&U->bases, bentry_hash(d, host, name), detect_now(d));
 	if (!e)
 		return NULL;
 	e->host = host;
 	e->name = sv_dup(name);
 	e->name_len = name.n;
-	if (!e->name || baseline_init(&e->b, d->cfg) < 0) {
-		table_remove(&d->bases, &e->node);
+	if (!e->name || baseline_init(&e->b, U->cfg) < 0) {
+		table_remove(&U->bases, &e->node);
 		return NULL;
 	}
 	return e;
@@ -69,7 +95,8 @@ static struct bentry *bentry_new(struct detect *d, uint16_t host, struct sv name
 
 static int load_one(void *ud, const char *host, const char *user, const char *blob)
 {
-	struct detect *d = ud;
+	struct unusual *U = ud;
+	struct detect *d = U->d;
 	struct sv name = sv_cstr(user);
 	uint16_t hid = 0;
 
@@ -79,42 +106,63 @@ static int load_one(void *ud, const char *host, const char *user, const char *bl
 	if (name.n == 0 || !blob)
 		return 0;
 	struct bkey_lookup k = { hid, name };
-	if (table_find(&d->bases, bentry_hash(d, hid, name), bentry_eq, &k))
+	if (table_find(&U->bases, bentry_hash(d, hid, name), bentry_eq, &k))
 		return 0;
-	struct bentry *e = bentry_new(d, hid, name);
+	struct bentry *e = bentry_new(U, hid, name);
 	if (!e)
 		return -ENOMEM;
-	if (baseline_from_json(&e->b, d->cfg, blob) < 0) {
+	if (baseline_from_json(&e->b, U->cfg, blob) < 0) {
 		/* corrupt: start this account afresh */
 		baseline_done(&e->b);
-		(void)baseline_init(&e->b, d->cfg);
+		(void)baseline_init(&e->b, U->cfg);
 	}
 	return 0;
 }
 
-int unusual_init(struct detect *d)
+static int unusual_init(struct detect *d, const struct detector_env *env, void **ret)
 {
-	int r = table_init(&d->bases, d->cfg->max_baselines, sizeof(struct bentry), &d->stats.evictions, bentry_drop, d);
-	if (r < 0)
+	struct unusual *U = calloc(1, sizeof(*U));
+	struct store *st = detect_store(d);
+	int r;
+
+	if (!U)
+		return -ENOMEM;
+	U->d = d;
+	U->cfg = detect_cfg(d);
+	r = table_init(&U->bases, U->cfg->max_baselines, sizeof(struct bentry), detect_evictions(d), bentry_drop, U);
+	if (r < 0) {
+		free(U);
 		return r;
-	if (d->st && d->cfg->ul_enabled)
-		(void)store_baseline_foreach(d->st, load_one, d); /* a store that cannot be read starts afresh */
+	}
+	U->follow = follow_new(d, env);
+	if (!U->follow) {
+		table_done(&U->bases);
+		free(U);
+		return -ENOMEM;
+	}
+	if (st)
+		(void)store_baseline_foreach(st, load_one, U); /* a store that cannot be read starts afresh */
+	*ret = U;
 	return 0;
 }
 
-int unusual_save(struct detect *d)
+/* Saves the baselines that learned something (a write error: the first is
+ * returned, the others are still tried). */
+static int unusual_finish(struct detect *d, void *state)
 {
-	int ret = 0;
-	if (!d->st)
-		return 0;
+	struct unusual *U = state;
+	struct store *st = detect_store(d);
+	int ret = U->err;
+	if (!st)
+		return ret;
 	/* oldest first: a deterministic order */
 	uint64_t pos = 0;
-	for (struct tnode *n; (n = table_next_oldest(&d->bases, &pos));) {
+	for (struct tnode *n; (n = table_next_oldest(&U->bases, &pos));) {
 		struct bentry *e = (struct bentry *)n;
 		if (!e->dirty)
 			continue;
 		char *blob = baseline_to_json(&e->b);
-		int r = blob ? store_baseline_put(d->st, detect_host_name(d, e->host), e->name, blob) : -ENOMEM;
+		int r = blob ? store_baseline_put(st, detect_host_name(d, e->host), e->name, blob) : -ENOMEM;
 		free(blob);
 		if (r < 0) {
 			if (ret == 0)
@@ -161,7 +209,7 @@ static void check_method(const struct baseline *b, const struct event *ev, struc
 	(*broken)++;
 }
 
-static void check_network(const struct detect *d, const struct baseline *b, const struct event *ev, struct alert *a,
+static void check_network(const struct detect_config *c, const struct baseline *b, const struct event *ev, struct alert *a,
 			  unsigned *broken)
 {
 	uint8_t prefix;
@@ -172,7 +220,7 @@ static void check_network(const struct detect *d, const struct baseline *b, cons
 
 	if (ev->source.family == ADDR_NONE || addr_is_loopback(&ev->source))
 		return;
-	net = baseline_net_of(d->cfg, &ev->source, &prefix);
+	net = baseline_net_of(c, &ev->source, &prefix);
 	for (uint32_t i = 0; i < b->n_nets; i++)
 		if (b->nets[i].prefix == prefix && addr_equal(&b->nets[i].net, &net))
 			return;
@@ -207,10 +255,10 @@ static void check_network(const struct detect *d, const struct baseline *b, cons
 	(*broken)++;
 }
 
-static void check_hour(const struct detect *d, const struct baseline *b, const struct tm *tm, struct alert *a,
-		       unsigned *broken)
+static void check_hour(const struct detect_config *c, const struct baseline *b, const struct tm *tm,
+		       struct alert *a, unsigned *broken)
 {
-	int tol = (int)d->cfg->ul_hour_tolerance, h = tm->tm_hour;
+	int tol = (int)c->ul_hour_tolerance, h = tm->tm_hour;
 	int gap_start = -1, gap_len = 0;
 
 	for (int k = -tol; k <= tol; k++)
@@ -258,9 +306,10 @@ static void check_key(const struct baseline *b, const struct event *ev, struct a
 	(*broken)++;
 }
 
-void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
+static void unusual_success(struct detect *d, struct unusual *U, const struct event *ev, uint16_t host)
 {
-	const struct detect_config *c = d->cfg;
+	const struct detect_config *c = U->cfg;
+	struct store *st = detect_store(d);
 	struct bkey_lookup k = { host, ev->user };
 	struct bentry *e;
 	struct alert *a = NULL;
@@ -270,17 +319,17 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 
 	/* a name with a NUL byte is no account (sshd cannot log one in, and the
 	 * store keys baselines by the name as text): nothing to learn or judge */
-	if (!c->ul_enabled || ev->user.n == 0 || ev->user.n > 256 || memchr(ev->user.p, '\0', ev->user.n))
+	if (ev->user.n == 0 || ev->user.n > 256 || memchr(ev->user.p, '\0', ev->user.n))
 		return;
-	e = (struct bentry *)table_find(&d->bases, bentry_hash(d, host, ev->user), bentry_eq, &k);
+	e = (struct bentry *)table_find(&U->bases, bentry_hash(d, host, ev->user), bentry_eq, &k);
 	if (e) {
-		table_touch(&d->bases, &e->node, d->now_us);
+		table_touch(&U->bases, &e->node, detect_now(d));
 	} else {
-		e = bentry_new(d, host, ev->user);
+		e = bentry_new(U, host, ev->user);
 		if (!e)
 			return;
 		char *blob = NULL;
-		if (d->st && store_baseline_get(d->st, detect_host_name(d, host), e->name, &blob) > 0 && blob) {
+		if (st && store_baseline_get(st, detect_host_name(d, host), e->name, &blob) > 0 && blob) {
 			if (baseline_from_json(&e->b, c, blob) < 0) {
 				baseline_done(&e->b);
 				(void)baseline_init(&e->b, c);
@@ -288,7 +337,7 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 		}
 		free(blob);
 	}
-	if (!time_local(&d->local, (int64_t)t, &tm))
+	if (!time_local(&U->local, (int64_t)t, &tm))
 		return;
 
 	struct baseline *b = &e->b;
@@ -303,9 +352,9 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 			if (c->ul_method)
 				check_method(b, ev, a, &broken);
 			if (c->ul_network)
-				check_network(d, b, ev, a, &broken);
+				check_network(c, b, ev, a, &broken);
 			if (c->ul_hour)
-				check_hour(d, b, &tm, a, &broken);
+				check_hour(c, b, &tm, a, &broken);
 			if (c->ul_key)
 				check_key(b, ev, a, &broken);
 		}
@@ -319,8 +368,88 @@ void unusual_success(struct detect *d, const struct event *ev, uint16_t host)
 	a->source = ev->source;
 	detect_alert_host(d, a, host);
 	(void)alert_set_user(a, ev->user);
-	alert_touch(a, d->now_us);
+	alert_touch(a, detect_now(d));
 	a->count = 1;
 	(void)alert_add_evidence(a, &ev->origin);
-	corr_open(d, detect_acct(d, host, ev->user, true), a, ev);
+	follow_open(d, U->follow, detect_acct(d, host, ev->user, true), a, ev);
 }
+
+static void unusual_feed(struct detect *d, void *st, const struct event *ev, const struct dctx *x)
+{
+	struct unusual *U = st;
+	if (ev->kind == EV_AUTH_SUCCESS)
+		unusual_success(d, U, ev, x->host);
+	else
+		follow_feed(d, U->follow, ev, x);
+}
+
+static void unusual_sweep(struct detect *d, void *st, int64_t now)
+{
+	struct unusual *U = st;
+	follow_sweep(d, U->follow, now);
+}
+
+static int64_t unusual_due(const void *st)
+{
+	const struct unusual *U = st;
+	return follow_due(U->follow);
+}
+
+static void unusual_acct_drop(struct detect *d, void *st, struct acct_entry *e, void *part, enum part_drop why)
+{
+	struct unusual *U = st;
+	(void)part;
+	(void)why;
+	follow_close(d, U->follow, e);
+}
+
+static void unusual_free(struct detect *d, void *st)
+{
+	struct unusual *U = st;
+	(void)d;
+	table_done(&U->bases);
+	follow_free(U->follow);
+	free(U);
+}
+
+static void unusual_stats(const void *st, struct detect_stats *s)
+{
+	const struct unusual *U = st;
+	s->tracked_baselines += table_size(&U->bases);
+}
+
+static bool unusual_enabled(const struct detect_config *c)
+{
+	return c->ul_enabled;
+}
+
+static uint32_t unusual_keep(const struct detect_config *c)
+{
+	return c->corr_window;
+}
+
+static int64_t unusual_min_gap(const struct detect_config *c)
+{
+	return (int64_t)c->corr_window * USEC_PER_SEC;
+}
+
+const struct detector_ops unusual_ops = {
+	.name = "unusual_login",
+	.kinds = KIND_BIT(EV_AUTH_SUCCESS) | KIND_BIT(EV_SUDO_FAILURE) | KIND_BIT(EV_SU_FAILURE) |
+		 KIND_BIT(EV_SUDO_REFUSED) | KIND_BIT(EV_SUDO_COMMAND) | KIND_BIT(EV_SU_SUCCESS) |
+		 KIND_BIT(EV_ACCOUNT_CHANGE) | KIND_BIT(EV_KEY_CHANGE) | KIND_BIT(EV_SESSION_CLOSE) |
+		 KIND_BIT(EV_DISCONNECT),
+	.acct_size = sizeof(struct uacct),
+	.persists = "per account (host + user): the networks, local hours, methods and keys of its logins",
+	.init = unusual_init,
+	.feed = unusual_feed,
+	.sweep = unusual_sweep,
+	.due = unusual_due,
+	.min_gap = unusual_min_gap,
+	.acct_drop = unusual_acct_drop,
+	.acct_keep = unusual_keep,
+	.enabled = unusual_enabled,
+	.finish = unusual_finish,
+	.free_state = unusual_free,
+	.stats = unusual_stats,
+};

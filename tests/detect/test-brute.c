@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "detect/internal.h"
+#include "detect/hours-ring.h"
 
 static void failures(struct detect *d, int n, int64_t start, int64_t step, const char *user, const char *src)
 {
@@ -399,41 +399,50 @@ static void test_attempts_without_a_user(void **state)
 	tdone(d, cfg, &c);
 }
 
-/* The slow window's ring is emptied a word at a time over the range, or
- * with every byte of the ring tested at once: for every ring size the
- * second takes (1 to 127 hours), every start and every length (0 too),
- * both leave the same bytes and take the same sum and count off. */
+/* The slow window's ring is emptied a word at a time over the range (the
+ * plain way, hours-ring.c), or with every byte of the ring tested at once
+ * (hours-ring-sse2.c): for every ring size the second takes (1 to 127
+ * hours), every start and every length (0 too), both leave the same bytes
+ * and take the same sum and count off. */
 static void test_hours_clear_ways(void **state)
 {
 	uint64_t rnd = 0x2545f4914f6cdd1dULL;
 	unsigned long runs = 0;
 	(void)state;
 	for (uint32_t nh = 1; nh <= 127; nh++) {
-		size_t room = (nh + 7) / 8 * 8, size = sizeof(struct src) + room;
-		struct src *a = calloc(1, size), *b = calloc(1, size);
+		size_t room = (nh + 7) / 8 * 8;
+		uint8_t *a = calloc(1, room), *b = calloc(1, room);
 		assert_non_null(a);
 		assert_non_null(b);
 		for (uint32_t from = 0; from < nh; from++) {
 			for (uint32_t n = 0; n <= nh; n++) {
-				a->hour_sum = a->hour_nz = 0;
+				uint32_t sum_a = 0, nz_a = 0;
 				for (uint32_t i = 0; i < nh; i++) {
 					rnd ^= rnd << 13;
 					rnd ^= rnd >> 7;
 					rnd ^= rnd << 17;
 					/* a third empty, some full (255) */
-					a->hours[i] = (uint8_t)(rnd % 3 == 0 ? 0 : rnd % 7 == 0 ? 255 : rnd >> 24);
-					a->hour_sum += a->hours[i];
-					a->hour_nz += a->hours[i] != 0;
+					a[i] = (uint8_t)(rnd % 3 == 0 ? 0 : rnd % 7 == 0 ? 255 : rnd >> 24);
+					sum_a += a[i];
+					nz_a += a[i] != 0;
 				}
-				memcpy(b, a, size);
-				brute_hours_clear_words(a, nh, from, n);
-				brute_hours_clear_vec(b, nh, from, n);
-				if (memcmp(a, b, size) != 0)
-					fail_msg("ring of %u, %u from %u: sums %u/%u, counts %u/%u", nh, n, from, a->hour_sum,
-						 b->hour_sum, a->hour_nz, b->hour_nz);
+				uint32_t sum_b = sum_a, nz_b = nz_a, sum0 = sum_a, nz0 = nz_a, gone = 0, gone_nz = 0;
+				for (uint32_t k = 0; k < n; k++) {
+					gone += a[(from + k) % nh];
+					gone_nz += a[(from + k) % nh] != 0;
+				}
+				memcpy(b, a, room);
+				hours_clear_plain(a, nh, from, n, &sum_a, &nz_a);
+				hours_clear_sse2(b, nh, from, n, &sum_b, &nz_b);
+				if (memcmp(a, b, room) != 0 || sum_a != sum_b || nz_a != nz_b)
+					fail_msg("ring of %u, %u from %u: sums %u/%u, counts %u/%u", nh, n, from, sum_a, sum_b,
+						 nz_a, nz_b);
+				/* what was taken off is what the range held */
+				assert_int_equal(sum_a, sum0 - gone);
+				assert_int_equal(nz_a, nz0 - gone_nz);
 				/* and the range is empty, the rest as it was */
 				for (uint32_t k = 0; k < n; k++)
-					assert_int_equal(a->hours[(from + k) % nh], 0);
+					assert_int_equal(a[(from + k) % nh], 0);
 				runs++;
 			}
 		}

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detect/internal.h"
+#include "detect/burst.h"
 #include "helpers.h"
 
 static const char *const names[] = { "root", "admin", "oracle", "test", "ubuntu", "postgres", "git", "pi" };

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "detect/internal.h"
+#include "detect/sets.h"
+#include "detect/table.h"
 #include "helpers.h"
 
 static struct event flood_event(uint32_t i, char *user, size_t ulen)
@@ -286,20 +287,20 @@ static void test_sset_model(void **state)
 static uint64_t dropped[64];
 static size_t n_dropped;
 
-static void record_drop(void *ud, struct tnode *n, bool forced)
+static void record_drop(void *ud, struct tnode *n, enum tdrop why)
 {
 	(void)ud;
-	(void)forced;
+	(void)why;
 	dropped[n_dropped++] = n->hash;
 }
 
 static unsigned wrap_drops;
 
-static void count_drop(void *ud, struct tnode *n, bool forced)
+static void count_drop(void *ud, struct tnode *n, enum tdrop why)
 {
 	(void)ud;
 	(void)n;
-	(void)forced;
+	(void)why;
 	wrap_drops++;
 }
 
@@ -349,10 +350,10 @@ static uint64_t drain_order[2][2 * DRAIN_N];
 static size_t drain_n[2];
 static bool drain_ending; /* evicted (forced) until then, expired after */
 
-static void drain_drop(void *ud, struct tnode *n, bool forced)
+static void drain_drop(void *ud, struct tnode *n, enum tdrop why)
 {
 	size_t w = *(const size_t *)ud;
-	assert_int_equal(forced, !drain_ending);
+	assert_int_equal(why == TDROP_EVICTED, !drain_ending);
 	assert_true(drain_n[w] < 2 * DRAIN_N);
 	drain_order[w][drain_n[w]++] = n->hash;
 }

@@ -4,14 +4,9 @@
  * burst given a block, bursts ending in the sweep, entries evicted with a
  * burst open, the user-name and source caps, baselines replaced.
  *
- * Input: lines, as fuzz-lines.h reads them. The events go through the
- * look-ahead: a third by reference into the input (detect_feed_from: the
- * input stays unchanged until detect_free), a third built in the
- * look-ahead's slot and fed there as the scan does (detect_feed_slot:
- * their views are in the input or literals, which debug builds assert),
- * the others copied. Every
- * alert is checked against the sink's contract and written as text (with
- * colour) and JSON; every event is written too.
+ * Input: lines, as fuzz-lines.h reads them. Every alert is checked against
+ * the sink's contract and written as text (with colour) and JSON; every
+ * event is written too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -67,8 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct input {
 	struct attempts *att;
 	struct detect *d;
-	const uint8_t *data;
-	size_t size;
 };
 
 static void on_event(void *ud, struct event *ev)
@@ -76,15 +69,7 @@ static void on_event(void *ud, struct event *ev)
 	const struct input *in = ud;
 	attempts_apply(in->att, ev);
 	output_event(sink, &(struct output_opts){ .json = (ev->origin.line & 1) != 0 }, ev);
-	struct event *slot;
-	if (ev->origin.line % 3 == 0) {
-		detect_feed(in->d, ev);
-	} else if (ev->origin.line % 3 == 1 && (slot = detect_slot(in->d))) {
-		*slot = *ev;
-		detect_feed_slot(in->d, (const char *)in->data, in->size);
-	} else {
-		detect_feed_from(in->d, ev, (const char *)in->data, in->size);
-	}
+	detect_feed(in->d, ev);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -103,8 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		attempts_free(att);
 		return 0;
 	}
-	detect_set_lookahead(d, 8);
-	fuzz_events(data, size, on_event, &(struct input){ att, d, data, size });
+	fuzz_events(data, size, on_event, &(struct input){ att, d });
 	detect_free(d);
 	attempts_free(att);
 	return 0;
