@@ -250,7 +250,7 @@ static bool display_tm(int64_t t, struct tm *ret)
 /* The zone as shown: its abbreviation when it has one in letters ("CET",
  * "UTC"), else its offset ("+05:30": zones such as Asia/Dubai abbreviate
  * with "+04", which reads like a number). */
-static void zone_name(const struct tm *tm, char buf[static TIME_ZONE_STRLEN])
+const char *time_zone_name(const struct tm *tm, char buf[static TIME_ZONE_STRLEN])
 {
 	const char *z = tm->tm_zone;
 	bool letters = z && *z;
@@ -258,10 +258,11 @@ static void zone_name(const struct tm *tm, char buf[static TIME_ZONE_STRLEN])
 		letters = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z');
 	if (letters && strlen(z) < TIME_ZONE_STRLEN) {
 		memcpy(buf, z, strlen(z) + 1);
-		return;
+		return buf;
 	}
 	long off = tm->tm_gmtoff, a = off < 0 ? -off : off;
 	snprintf(buf, TIME_ZONE_STRLEN, "%c%02ld:%02ld", off < 0 ? '-' : '+', a / 3600 % 100, a / 60 % 60);
+	return buf;
 }
 
 const char *time_display_zone(int64_t t_us, char buf[static TIME_ZONE_STRLEN])
@@ -271,8 +272,7 @@ const char *time_display_zone(int64_t t_us, char buf[static TIME_ZONE_STRLEN])
 		snprintf(buf, TIME_ZONE_STRLEN, "UTC");
 		return buf;
 	}
-	zone_name(&tm, buf);
-	return buf;
+	return time_zone_name(&tm, buf);
 }
 
 const char *time_format_display(int64_t t_us, char buf[static TIME_DISPLAY_STRLEN])
@@ -288,7 +288,7 @@ const char *time_format_display(int64_t t_us, char buf[static TIME_DISPLAY_STRLE
 		(void)time_format_rfc3339(t_us, buf);
 		return buf;
 	}
-	zone_name(&tm, zone);
+	(void)time_zone_name(&tm, zone);
 	snprintf(buf, TIME_DISPLAY_STRLEN, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 	return buf;

@@ -72,6 +72,9 @@ const char *time_format_display(int64_t t_us, char buf[static TIME_DISPLAY_STRLE
 /* The display zone's name at t, as time_format_display writes it. */
 #define TIME_ZONE_STRLEN 16
 const char *time_display_zone(int64_t t_us, char buf[static TIME_ZONE_STRLEN]);
+/* The name of tm's zone as time_format_display writes it (tm from
+ * localtime_r or time_local): its abbreviation, or its offset. */
+const char *time_zone_name(const struct tm *tm, char buf[static TIME_ZONE_STRLEN]);
 
 /* A time a person typed (--since, --until), now_us being now:
  *   2026-12-07T14:00:00Z, …+01:00   that instant (RFC 3339)

@@ -817,8 +817,15 @@ static void yaml_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* The allow-list as YAML that loads back the same, each entry with what
- * it covers and where it was written, in comments. */
+/* Text in a YAML comment: one line (a file name may hold anything). */
+static void comment_text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+/* The allow-list as YAML that loads back the same, each entry after a
+ * comment line saying what it covers and where it was written. */
 static void dump_allowlist(const struct detect_config *c, FILE *f)
 {
 	const struct allowlist *l = &c->allow;
@@ -838,36 +845,44 @@ static void dump_allowlist(const struct detect_config *c, FILE *f)
 		const struct allow_net *n = &l->nets[i];
 		const struct allow_net *by = allowlist_net_covered_by(l, n);
 		char a[ADDR_STRLEN];
-		(void)addr_format(&n->net, a);
 		allowlist_describe_net(n, what, sizeof(what));
-		fprintf(f, "    - { address: \"%s/%u\"", a, n->prefix);
+		fprintf(f, "    # %s, ", what);
+		comment_text(f, n->where);
+		if (by) {
+			(void)addr_format(&by->net, a);
+			fprintf(f, "; adds nothing: within %s/%u (", a, by->prefix);
+			comment_text(f, by->where);
+			fputc(')', f);
+		}
+		if (n->prefix == 0)
+			fprintf(f, "; every %s address: nothing from %s is judged", n->net.family == ADDR_V4 ? "IPv4" : "IPv6",
+				n->net.family == ADDR_V4 ? "IPv4" : "IPv6");
+		(void)addr_format(&n->net, a);
+		fprintf(f, "\n    - { address: \"%s/%u\"", a, n->prefix);
 		if (n->why) {
 			fputs(", why: ", f);
 			yaml_quoted(f, n->why);
 		}
-		fprintf(f, " }  # %s, %s", what, n->where);
-		if (by) {
-			(void)addr_format(&by->net, a);
-			fprintf(f, "; adds nothing: within %s/%u (%s)", a, by->prefix, by->where);
-		}
-		fputc('\n', f);
+		fputs(" }\n", f);
 	}
 	fprintf(f, "  accounts:%s\n", l->n_accts ? "" : " []");
 	for (size_t i = 0; i < l->n_accts; i++) {
 		const struct allow_account *a = &l->accts[i];
-		fputs("    - { name: ", f);
+		fputs("    # ", f);
+		comment_text(f, a->where);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(l->accts[k].name, a->name) == 0) {
+				fputs("; repeats ", f);
+				comment_text(f, l->accts[k].where);
+				break;
+			}
+		fputs("\n    - { name: ", f);
 		yaml_quoted(f, a->name);
 		if (a->why) {
 			fputs(", why: ", f);
 			yaml_quoted(f, a->why);
 		}
-		fprintf(f, " }  # %s", a->where);
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(l->accts[k].name, a->name) == 0) {
-				fprintf(f, "; repeats %s", l->accts[k].where);
-				break;
-			}
-		fputc('\n', f);
+		fputs(" }\n", f);
 	}
 }
 

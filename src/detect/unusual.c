@@ -283,9 +283,10 @@ static void check_hour(const struct detect_config *c, const struct baseline *b, 
 	if ((h - gap_start + 24) % 24 >= gap_len)
 		return;
 	int first = (gap_start + gap_len) % 24, end = gap_start; /* logins in [first, end) */
-	if (a) /* NULL: only counting */
-		(void)alert_add_why(a, "at %02d:%02d, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)", h,
-			    tm->tm_min, b->n, first, end == 0 ? 24 : end);
+	char zone[TIME_ZONE_STRLEN];
+	if (a) /* NULL: only counting; the zone named: the alert's times may be shown in another */
+		(void)alert_add_why(a, "at %02d:%02d %s, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)",
+				    h, tm->tm_min, time_zone_name(tm, zone), b->n, first, end == 0 ? 24 : end);
 	(*broken)++;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../test-tmp.h"
+#include "core/allowlist.h"
 #include "helpers.h"
 
 static char *dump(const struct detect_config *c)
@@ -197,6 +198,90 @@ static void test_hostile(void **state)
 	expect_error(buf, "t.yaml:1:2: expected a key");
 }
 
+
+/* The allow-list: lists, fail2ban's blank- or comma-separated ignoreip,
+ * entries with why: or a trailing comment, the dump loading back the same. */
+static void test_allowlist(void **state)
+{
+	(void)state;
+	static const char y[] = "allowlist:\n"
+				"  addresses:\n"
+				"    - 10.20.0.0/16          # office VPN\n"
+				"    - { address: 192.0.2.7, why: \"backup \\\"host\\\"\" }   # not this comment\n"
+				"    - 198.51.100.1, 198.51.100.2\n"
+				"  networks: [2001:db8::/32]\n"
+				"  accounts:\n"
+				"    - nagios    #   monitoring  \n"
+				"    - { name: deploy }\n"
+				"  ignoreip: 127.0.0.1/8\n"
+				"ignoreip: 127.0.0.1/8 ::1,203.0.113.0/24  # fail2ban's line\n"
+				"brute_force:\n  threshold: 5\n";
+	struct detect_config *a = NULL, *b = NULL;
+	char *err = NULL;
+	assert_int_equal(detect_config_load_string(y, strlen(y), "t.yaml", &a, &err), 0);
+	const struct allowlist *l = detect_config_allowlist(a);
+	assert_int_equal(l->n_nets, 9);
+	assert_int_equal(l->n_accts, 2);
+	assert_string_equal(l->nets[0].why, "office VPN");
+	assert_string_equal(l->nets[0].where, "t.yaml:3");
+	assert_string_equal(l->nets[1].why, "backup \"host\"");
+	assert_null(l->nets[2].why);
+	assert_string_equal(l->nets[8].why, "fail2ban's line"); /* one comment for each entry of its line */
+	assert_string_equal(l->nets[7].why, "fail2ban's line");
+	assert_string_equal(l->accts[0].name, "nagios");
+	assert_string_equal(l->accts[0].why, "monitoring");
+	assert_null(l->accts[1].why);
+	struct addr ad;
+	assert_int_equal(addr_parse(sv_cstr("203.0.113.200"), &ad), 1);
+	assert_non_null(allowlist_find_addr(l, &ad)); /* sealed by the load */
+	char *da = dump(a);
+	assert_non_null(strstr(da, "\nallowlist:\n"));
+	assert_non_null(strstr(da, "    # 10.20.0.0/16 (65536 addresses: 10.20.0.0 to 10.20.255.255), t.yaml:3\n"
+				   "    - { address: \"10.20.0.0/16\", why: \"office VPN\" }\n"));
+	assert_non_null(strstr(da, "    # 127.0.0.0/8 (16777216 addresses: 127.0.0.0 to 127.255.255.255), t.yaml:11; adds "
+				   "nothing: within 127.0.0.0/8 (t.yaml:10)\n"
+				   "    - { address: \"127.0.0.0/8\", why: \"fail2ban's line\" }\n"));
+	assert_non_null(strstr(da, "    # t.yaml:8\n    - { name: \"nagios\", why: \"monitoring\" }\n"));
+	assert_int_equal(detect_config_load_string(da, strlen(da), "dump", &b, &err), 0);
+	const struct allowlist *m = detect_config_allowlist(b);
+	assert_int_equal(m->n_nets, l->n_nets);
+	assert_int_equal(m->n_accts, l->n_accts);
+	for (size_t i = 0; i < l->n_nets; i++) {
+		assert_true(addr_equal(&m->nets[i].net, &l->nets[i].net));
+		assert_int_equal(m->nets[i].prefix, l->nets[i].prefix);
+		assert_string_equal(m->nets[i].why ? m->nets[i].why : "", l->nets[i].why ? l->nets[i].why : "");
+	}
+	for (size_t i = 0; i < l->n_accts; i++)
+		assert_string_equal(m->accts[i].why ? m->accts[i].why : "", l->accts[i].why ? l->accts[i].why : "");
+	free(da);
+	detect_config_free(a);
+	detect_config_free(b);
+	/* none: empty lists in the dump */
+	assert_int_equal(detect_config_load_string("ignoreip:\n", 10, "e", &a, &err), 0);
+	da = dump(a);
+	assert_non_null(strstr(da, "allowlist:\n  addresses: []\n  accounts: []\n"));
+	free(da);
+	detect_config_free(a);
+
+	expect_error("ignoreip: 127.0.0.1/8 backup.example.com\n",
+		     "t.yaml:1:11: ignoreip: 'backup.example.com' is a host name: moat resolves no names (give its "
+		     "address)");
+	expect_error("allowlist:\n  addresses: [10.0.0.0/33]\n",
+		     "t.yaml:2:15: allowlist.addresses: '10.0.0.0/33' is not an address or a network (192.0.2.7, "
+		     "10.0.0.0/8, 2001:db8::/32)");
+	expect_error("allowlist:\n  accounts:\n    - { name: bob, reason: x }\n",
+		     "t.yaml:3:20: allowlist.accounts: unknown key 'reason' in an entry (name and why)");
+	expect_error("allowlist:\n  accounts:\n    - { why: x }\n", "t.yaml:3:7: allowlist.accounts: an entry without name");
+	expect_error("allowlist:\n  accounts: ['a:b']\n",
+		     "t.yaml:2:14: allowlist.accounts: 'a:b' is not an account name (no spaces, ':', '/' or ',', at most "
+		     "64 bytes)");
+	expect_error("allowlist:\n  addresses: [[10.0.0.1]]\n",
+		     "t.yaml:2:15: allowlist.addresses: expected addresses, networks or { address: …, why: … }");
+	expect_error("allowlist:\n  hosts: [a]\n", "t.yaml:2:3: unknown key 'allowlist.hosts'");
+	expect_error("allowlist:\n  addresses:\n    - { address: [1] }\n",
+		     "t.yaml:3:18: allowlist.addresses: address takes a single value");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_allowlist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

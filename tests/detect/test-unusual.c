@@ -156,7 +156,7 @@ static void test_hour(void **state)
 			       &c, &a),
 			 1);
 	assert_int_equal(a->n_why, 1);
-	assert_string_equal(a->why[0], "at 03:12, an hour with no login in 34 earlier ones (usual 09:00–18:00)");
+	assert_string_equal(a->why[0], "at 03:12 UTC, an hour with no login in 34 earlier ones (usual 09:00–18:00)");
 	free_collect(&c);
 	/* within the tolerance of a usual hour: quiet */
 	assert_int_equal(probe(login(DAY17 + 8 * HOUR_S, "bob", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"), &c, &a),
@@ -186,7 +186,7 @@ static void test_all_habits_high(void **state)
 	assert_string_equal(a->why[0], "keyboard-interactive, though 34 of 34 earlier logins used publickey");
 	assert_string_equal(a->why[1], "from 2001:db8:77::/48, a network none of 34 earlier logins came from (usual: "
 				       "198.51.100.0/24 ×30, 192.0.2.0/24 ×4)");
-	assert_string_equal(a->why[2], "at 03:00, an hour with no login in 34 earlier ones (usual 09:00–18:00)");
+	assert_string_equal(a->why[2], "at 03:00 UTC, an hour with no login in 34 earlier ones (usual 09:00–18:00)");
 	free_collect(&c);
 }
 

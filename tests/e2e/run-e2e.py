@@ -49,8 +49,8 @@ for name in sorted(os.listdir(root)):
         env = dict(os.environ, TZ="UTC", NO_COLOR="1", MOAT_DB=os.path.join(tmp, "default.db"),
                    MOAT_ROOT=tmp)  # default log paths: {tmp}/var/log/auth.log* (none unless a step makes them)
         while args and "=" in args[0] and args[0].split("=", 1)[0].isupper():
-            name, value = args.pop(0).split("=", 1)
-            env[name] = value
+            var, value = args.pop(0).split("=", 1)
+            env[var] = value
         stdin = open(fill(stdin_path)) if stdin_path else subprocess.DEVNULL
         p = subprocess.run([moat] + args, stdin=stdin, capture_output=True, env=env, timeout=120)
         out.append("$ " + step + (" < " + stdin_path if stdin_path else "") + "\n")
