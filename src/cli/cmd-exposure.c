@@ -185,7 +185,6 @@ int cmd_exposure(int argc, char **argv)
 		O_NOW,
 		O_PROC,
 		O_NO_REACH,
-		O_COLOR,
 		O_ONLY_FIXED,
 		O_MIN_SEVERITY,
 		O_STRICT,
@@ -199,7 +198,7 @@ int cmd_exposure(int argc, char **argv)
 		{ "db", required_argument, NULL, O_DB },	   { "release", required_argument, NULL, O_RELEASE },
 		{ "fail-on", required_argument, NULL, O_FAIL_ON }, { "json", no_argument, NULL, O_JSON },
 		{ "now", required_argument, NULL, O_NOW },	   { "proc", required_argument, NULL, O_PROC },
-		{ "no-reach", no_argument, NULL, O_NO_REACH },	   { "color", required_argument, NULL, O_COLOR },
+		{ "no-reach", no_argument, NULL, O_NO_REACH },
 		{ "quiet", no_argument, NULL, 'q' },		   { "help", no_argument, NULL, 'h' },
 		{ "only-fixed", no_argument, NULL, O_ONLY_FIXED }, { "min-severity", required_argument, NULL, O_MIN_SEVERITY },
 		{ "strict", no_argument, NULL, O_STRICT },	   { "wide", no_argument, NULL, O_WIDE },
@@ -286,16 +285,12 @@ int cmd_exposure(int argc, char **argv)
 		case O_NO_REACH:
 			o.no_reach = true;
 			break;
-		case O_COLOR:
-			if (!cli_color_valid(optarg))
-				return EXIT_USAGE;
-			o.color = optarg;
-			break;
 		case 'q':
 			o.quiet = true;
 			break;
 		}
 	}
+	o.color = cl.color;
 	if (optind < argc) {
 		log_error("unexpected argument '%s' (feeds are given with --feed PATH)", argv[optind]);
 		usage(stderr);
