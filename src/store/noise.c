@@ -45,13 +45,19 @@
 
 /* A flush is forced past this many pending sources or packed bytes: the
  * bound on what an attacker with many addresses makes us hold (about
- * 250 bytes a source). Each flush writes a block per source it holds, so
+ * 330 bytes a source). Each flush writes a block per source it holds, so
  * fewer flushes mean fewer blocks: a slow attack's source has a line now
  * and then, its lines of a whole batch go in one block. */
 #define SOURCES_MAX (1u << 17)
 #define PENDING_BYTES_MAX (64u << 20)
 #define USER_SOURCES_MAX 16
 #define DAY_US (86400 * INT64_C(1000000))
+/* A source's records are packed in the source itself until they fill
+ * this many bytes (most sources), then in a buffer of their own. */
+#define REST_INLINE 64
+/* The most one record packs to (nz_put: the mask, the time, the kind and
+ * seven fields as varints, and acct) */
+#define RECORD_MAX (2 + 10 + 2 + 7 * 5 + 2)
 
 /* One line, as a noise record keeps it (ids are names ids, 0: none). */
 struct nrec {
@@ -64,7 +70,7 @@ struct nrec {
 #define KINDS_KEPT 4
 
 struct nslot {
-	int kb; /* kind | method << 5; -1: empty */
+	int16_t kb; /* kind | method << 5; -1: empty */
 	uint8_t acct;
 	uint32_t flags, detail, source_name, count, attempts;
 };
@@ -133,21 +139,29 @@ static int nz_put(struct pk_buf *b, struct ncodec *c, const struct nrec *e)
 			(e->attempts != sl->attempts ? NZ_ATTEMPTS : 0) | (e->count != sl->count ? NZ_COUNT : 0) |
 			(e->source_name != sl->source_name ? NZ_SOURCE_NAME : 0) |
 			(e->program != c->program ? NZ_PROGRAM : 0) | (e->acct != sl->acct ? NZ_ACCT : 0);
-	int r = pk_put_u64(b, mask);
-	if (r >= 0)
-		r = pk_put_u64(b, pk_dt_code(e->time_us - c->time_us));
-	if (r >= 0 && j == NZ_KIND_NEW)
-		r = pk_put_u64(b, (uint64_t)kb);
-	const struct {
-		uint32_t bit, v;
-	} f[] = { { NZ_FLAGS, e->flags },	{ NZ_USER, e->user },	  { NZ_DETAIL, e->detail },
-		  { NZ_ATTEMPTS, e->attempts }, { NZ_PROGRAM, e->program }, { NZ_COUNT, e->count },
-		  { NZ_SOURCE_NAME, e->source_name }, { NZ_ACCT, e->acct } };
-	for (size_t i = 0; i < ELEMENTSOF(f) && r >= 0; i++)
-		if (mask & f[i].bit)
-			r = pk_put_u64(b, f[i].v);
-	if (r < 0)
-		return r;
+	if (pk_reserve(b, RECORD_MAX) < 0)
+		return -ENOMEM;
+	pk_put_raw(b, mask);
+	pk_put_raw(b, pk_dt_code(e->time_us - c->time_us));
+	if (j == NZ_KIND_NEW)
+		pk_put_raw(b, (uint64_t)kb);
+	/* in mask order (nz_get reads them so) */
+	if (mask & NZ_FLAGS)
+		pk_put_raw(b, e->flags);
+	if (mask & NZ_USER)
+		pk_put_raw(b, e->user);
+	if (mask & NZ_DETAIL)
+		pk_put_raw(b, e->detail);
+	if (mask & NZ_ATTEMPTS)
+		pk_put_raw(b, e->attempts);
+	if (mask & NZ_PROGRAM)
+		pk_put_raw(b, e->program);
+	if (mask & NZ_COUNT)
+		pk_put_raw(b, e->count);
+	if (mask & NZ_SOURCE_NAME)
+		pk_put_raw(b, e->source_name);
+	if (mask & NZ_ACCT)
+		pk_put_raw(b, e->acct);
 	*sl = (struct nslot){ .kb = kb, .acct = e->acct, .flags = e->flags, .detail = e->detail,
 			      .source_name = e->source_name, .count = e->count, .attempts = e->attempts };
 	c->time_us = e->time_us;
@@ -207,18 +221,21 @@ static int nz_get(const uint8_t *p, size_t n, size_t *pos, struct ncodec *c, str
 
 /* A source's pending block. */
 struct nsrc {
+	/* what each line reads or writes, together */
 	struct hmap_node node;
 	struct addr src;
-	uint16_t bucket;
 	uint32_t host;
-	uint32_t seq; /* arrival */
 	uint32_t n; /* lines */
-	uint64_t attempts;
+	uint32_t attempts;
 	int64_t first_us, last_us; /* the earliest and latest times */
 	uint32_t ev_file[2], ev_line[2]; /* its first and last lines: the evidence */
-	struct nrec first;
+	struct pk_buf rest; /* records 2..n: in inl until it is full */
 	struct ncodec st; /* after the last record packed */
-	struct pk_buf rest; /* records 2..n */
+	uint8_t inl[REST_INLINE];
+	/* read at the flush */
+	uint32_t seq; /* arrival */
+	uint16_t bucket;
+	struct nrec first;
 };
 
 struct nkey {
@@ -232,6 +249,7 @@ struct uagg {
 	uint32_t user, host;
 	int64_t day, first_us, last_us;
 	uint32_t n, attempts, n_srcs, more;
+	uint64_t listed; /* a bit for each source in srcs (by its address): most sources not listed are not looked for */
 	const struct nsrc *last; /* the source of its last line (a cache) */
 	const struct nsrc *srcs[USER_SOURCES_MAX]; /* the first sources, by arrival */
 };
@@ -287,7 +305,8 @@ static struct noise *noise_get(struct store *s)
 static void noise_clear(struct noise *nz)
 {
 	for (size_t i = 0; i < nz->n_srcs; i++)
-		pk_buf_free(&nz->srcs[i]->rest);
+		if (nz->srcs[i]->rest.p != nz->srcs[i]->inl)
+			pk_buf_free(&nz->srcs[i]->rest);
 	nz->n_srcs = nz->n_users = nz->bytes = 0;
 	hmap_clear(&nz->by_src);
 	hmap_clear(&nz->by_user);
@@ -361,6 +380,7 @@ static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct add
 	if (!x)
 		return NULL;
 	*x = (struct nsrc){ .src = a, .bucket = store_noise_bucket(&a), .host = host, .seq = (uint32_t)nz->n_srcs };
+	x->rest = (struct pk_buf){ .p = x->inl, .cap = sizeof(x->inl) };
 	if (push((void ***)&nz->srcs, &nz->n_srcs, &nz->cap_srcs, x) < 0)
 		return NULL;
 	if (hmap_add(&nz->by_src, &x->node, h) < 0) {
@@ -400,12 +420,15 @@ static int user_count(struct noise *nz, const struct nsrc *x, const struct nrec 
 	if (u->last == x)
 		return 0;
 	u->last = x;
-	for (uint32_t j = 0; j < u->n_srcs; j++)
-		if (u->srcs[j] == x)
-			return 0;
-	if (u->n_srcs < USER_SOURCES_MAX)
+	uint64_t bit = UINT64_C(1) << ((uint64_t)(uintptr_t)x * UINT64_C(0x9e3779b97f4a7c15) >> 58);
+	if (u->listed & bit)
+		for (uint32_t j = 0; j < u->n_srcs; j++)
+			if (u->srcs[j] == x)
+				return 0;
+	if (u->n_srcs < USER_SOURCES_MAX) {
 		u->srcs[u->n_srcs++] = x;
-	else
+		u->listed |= bit;
+	} else
 		u->more++; /* a line of a source not listed */
 	return 0;
 }
@@ -459,6 +482,18 @@ int store_noise_add(struct store *s, int64_t host, const struct addr *src, const
 		x->ev_line[0] = line;
 	} else {
 		size_t before = x->rest.n;
+		if (x->rest.cap - x->rest.n < RECORD_MAX) {
+			/* out of the source (or a bigger buffer): pk_buf's
+			 * own growth must never realloc inl */
+			size_t cap = x->rest.cap * 4;
+			uint8_t *b = x->rest.p == x->inl ? malloc(cap) : realloc(x->rest.p, cap);
+			if (!b)
+				return store_failf(s, -ENOMEM, "out of memory");
+			if (x->rest.p == x->inl)
+				memcpy(b, x->inl, x->rest.n);
+			x->rest.p = b;
+			x->rest.cap = cap;
+		}
 		r = nz_put(&x->rest, &x->st, &p);
 		if (r < 0)
 			return store_failf(s, r, "out of memory");

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve(struct pk_buf *b, size_t more)
+int pk_reserve(struct pk_buf *b, size_t more)
 {
 	if (b->n + more <= b->cap)
 		return 0;
@@ -20,27 +20,18 @@ static int reserve(struct pk_buf *b, size_t more)
 	return 0;
 }
 
-/* at most 10 bytes: the caller reserved them */
-static void put_raw(struct pk_buf *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		b->p[b->n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->p[b->n++] = (uint8_t)v;
-}
 
 int pk_put_u64(struct pk_buf *b, uint64_t v)
 {
-	if (reserve(b, 10) < 0)
+	if (pk_reserve(b, 10) < 0)
 		return -ENOMEM;
-	put_raw(b, v);
+	pk_put_raw(b, v);
 	return 0;
 }
 
 int pk_put_bytes(struct pk_buf *b, const void *p, size_t n)
 {
-	if (reserve(b, n) < 0)
+	if (pk_reserve(b, n) < 0)
 		return -ENOMEM;
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
@@ -102,39 +93,39 @@ void pk_buf_free(struct pk_buf *b)
 int pk_put(struct pk_buf *b, struct pk_state *st, const struct pk_event *e)
 {
 	/* at most 24 varints of 10 bytes */
-	if (reserve(b, 240) < 0)
+	if (pk_reserve(b, 240) < 0)
 		return -ENOMEM;
 	uint32_t mask = e->mask & PK_ALL;
 	if (e->file != st->file)
 		mask |= PK_FILE | PK_LINE;
-	put_raw(b, mask);
-	put_raw(b, pk_dt_code(e->time_us - st->time_us));
+	pk_put_raw(b, mask);
+	pk_put_raw(b, pk_dt_code(e->time_us - st->time_us));
 	b->p[b->n++] = (uint8_t)((e->kind & 31) | (e->method & 7) << 5);
 	if (mask & PK_ACCT)
 		b->p[b->n++] = e->acct;
 	if (mask & PK_FLAGS)
-		put_raw(b, e->flags);
+		pk_put_raw(b, e->flags);
 	if (mask & PK_PID)
-		put_raw(b, (uint64_t)(uint32_t)e->pid);
+		pk_put_raw(b, (uint64_t)(uint32_t)e->pid);
 	if (mask & PK_PORT)
-		put_raw(b, e->port);
+		pk_put_raw(b, e->port);
 	if (mask & PK_SOURCE)
-		put_raw(b, pk_zigzag(e->source));
+		pk_put_raw(b, pk_zigzag(e->source));
 	const struct {
 		uint32_t bit;
 		const int64_t *v;
 	} ids[] = { ID_FIELDS(e) };
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (mask & ids[i].bit)
-			put_raw(b, (uint64_t)*ids[i].v);
+			pk_put_raw(b, (uint64_t)*ids[i].v);
 	if (mask & PK_COUNT)
-		put_raw(b, e->count);
+		pk_put_raw(b, e->count);
 	if (mask & PK_ATTEMPTS)
-		put_raw(b, e->attempts);
+		pk_put_raw(b, e->attempts);
 	if (mask & PK_FILE)
-		put_raw(b, (uint64_t)e->file);
+		pk_put_raw(b, (uint64_t)e->file);
 	if (mask & PK_LINE)
-		put_raw(b, pk_zigzag((int64_t)(e->line - st->line)));
+		pk_put_raw(b, pk_zigzag((int64_t)(e->line - st->line)));
 	st->time_us = e->time_us;
 	if (mask & PK_FILE)
 		st->file = e->file;

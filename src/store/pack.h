@@ -83,6 +83,17 @@ int pk_get(const uint8_t *p, size_t n, size_t *pos, struct pk_state *st, struct 
 
 /* Varints, for the segments' other packed columns. */
 int pk_put_u64(struct pk_buf *b, uint64_t v);
+/* Makes room for more bytes: 0 or -ENOMEM. */
+int pk_reserve(struct pk_buf *b, size_t more);
+/* A varint into room made by pk_reserve (at most 10 bytes). */
+static inline void pk_put_raw(struct pk_buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		b->p[b->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b->p[b->n++] = (uint8_t)v;
+}
 int pk_get_u64(const uint8_t *p, size_t n, size_t *pos, uint64_t *ret);
 int pk_put_bytes(struct pk_buf *b, const void *p, size_t n);
 /* An address: its family as a varint, then its 0, 4 or 16 bytes. */
