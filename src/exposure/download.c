@@ -8,9 +8,11 @@
 #include "exposure/download.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -150,12 +152,27 @@ int download_file(const char *url, const char *dest, const char *etag, const cha
 	r = curl_load(url, ret_err);
 	if (r < 0)
 		return r;
-	if (asprintf(&part, "%s.part", dest) < 0)
+	/* a new file of a name nobody could guess, made here (O_EXCL): a
+	 * link planted beside dest is never followed, nothing is truncated
+	 * before the body arrives; renamed over dest once complete */
+	if (asprintf(&part, "%s.XXXXXX", dest) < 0)
 		return -ENOMEM;
-	d.f = fopen(part, "wb");
+	int fd = mkostemp(part, O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, 0644) < 0) {
+		r = -errno;
+		close(fd);
+		unlink(part);
+		errno = -r;
+		fd = -1;
+	}
+	d.f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (!d.f) {
 		r = -errno;
-		if (ret_err && asprintf(ret_err, "%s: %s", part, strerror(-r)) < 0)
+		if (fd >= 0) {
+			close(fd);
+			unlink(part);
+		}
+		if (ret_err && asprintf(ret_err, "%s: %s", dest, strerror(-r)) < 0)
 			*ret_err = NULL;
 		free(part);
 		return r;

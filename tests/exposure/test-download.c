@@ -4,6 +4,7 @@
  * answered 304, and an HTTP error. This is also what proves that libcurl,
  * loaded only when a download starts, loads.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -80,6 +81,19 @@ static void serve(int fd, int n)
 	_exit(0);
 }
 
+/* Entries of dir (besides . and ..). */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
 static void test_download(void **state)
 {
 	(void)state;
@@ -120,7 +134,7 @@ static void test_download(void **state)
 	free(dr.etag);
 	free(dr.last_modified);
 
-	/* conditional: 304, the copy on disk stays, no .part is left */
+	/* conditional: 304, the copy on disk stays, no partial file is left */
 	assert_int_equal(download_file(url, dest, "\"v1\"", NULL, false, &dr, &err), 0);
 	assert_false(dr.modified);
 	assert_int_equal(dr.http_status, 304);
@@ -130,7 +144,7 @@ static void test_download(void **state)
 	char *part = NULL;
 	struct stat st;
 	assert_true(asprintf(&part, "%s.part", dest) > 0);
-	assert_int_not_equal(stat(part, &st), 0);
+	assert_int_equal(count_entries(dir), 1);
 
 	/* an HTTP error is an error that names the status; dest is untouched */
 	assert_int_equal(download_file(missing, dest, NULL, NULL, false, &dr, &err), -EIO);
@@ -139,7 +153,29 @@ static void test_download(void **state)
 	got = slurp(dest);
 	assert_string_equal(got, BODY);
 	free(got);
-	assert_int_not_equal(stat(part, &st), 0);
+	assert_int_equal(count_entries(dir), 1);
+
+	/* a link planted where the partial file used to go (dest.part, in
+	 * a directory others can write) is never followed: offline, and
+	 * again when the download works, its target keeps its bytes */
+	char *victim = NULL;
+	assert_true(asprintf(&victim, "%s/victim", dir) > 0);
+	FILE *vf = fopen(victim, "w");
+	assert_non_null(vf);
+	fputs("keep me", vf);
+	fclose(vf);
+	assert_int_equal(symlink(victim, part), 0);
+	free(err);
+	err = NULL;
+	assert_int_equal(download_file("http://127.0.0.1:1/feed.json", dest, NULL, NULL, false, &dr, &err), -EIO);
+	got = slurp(victim);
+	assert_string_equal(got, "keep me");
+	free(got);
+	assert_int_equal(lstat(part, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(part);
+	unlink(victim);
+	free(victim);
 
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
