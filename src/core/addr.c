@@ -351,10 +351,13 @@ struct addr addr_mask(const struct addr *a, unsigned prefix)
 {
 	struct addr m = *a;
 	unsigned bits = a->family == ADDR_V4 ? 32 : a->family == ADDR_V6 ? 128 : 0;
-	if (prefix > bits)
-		prefix = bits;
-	for (unsigned i = prefix; i < bits; i++)
-		m.bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	if (prefix >= bits)
+		return m;
+	/* a byte at a time: the allow-list masks every event's source */
+	unsigned full = prefix / 8, rest = prefix % 8;
+	if (rest)
+		m.bytes[full++] &= (uint8_t)(0xff00u >> rest);
+	memset(m.bytes + full, 0, bits / 8 - full);
 	return m;
 }
 

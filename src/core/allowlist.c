@@ -151,9 +151,12 @@ int allowlist_seal(struct allowlist *l)
 {
 	free(l->net_order);
 	free(l->acct_order);
+	free(l->runs);
+	l->n_runs = 0;
 	l->net_order = calloc(l->n_nets + 1, sizeof(uint32_t));
 	l->acct_order = calloc(l->n_accts + 1, sizeof(uint32_t));
-	if (!l->net_order || !l->acct_order)
+	l->runs = calloc(l->n_nets + 1, sizeof(*l->runs));
+	if (!l->net_order || !l->acct_order || !l->runs)
 		return -ENOMEM;
 	for (size_t i = 0; i < l->n_nets; i++)
 		l->net_order[i] = (uint32_t)i;
@@ -165,6 +168,15 @@ int allowlist_seal(struct allowlist *l)
 	if (l->n_accts > 1)
 		qsort(l->acct_order, l->n_accts, sizeof(uint32_t), acct_order_cmp);
 	sort_list = NULL;
+	for (size_t i = 0; i < l->n_nets; i++) {
+		const struct allow_net *n = &l->nets[l->net_order[i]];
+		struct allow_run *r = l->n_runs ? &l->runs[l->n_runs - 1] : NULL;
+		if (!r || r->family != n->net.family || r->prefix != n->prefix) {
+			r = &l->runs[l->n_runs++];
+			*r = (struct allow_run){ .family = n->net.family, .prefix = n->prefix, .start = (uint32_t)i };
+		}
+		r->end = (uint32_t)i + 1;
+	}
 	l->sealed = true;
 	return 0;
 }
@@ -184,37 +196,31 @@ void allowlist_done(struct allowlist *l)
 	free(l->accts);
 	free(l->net_order);
 	free(l->acct_order);
+	free(l->runs);
 	*l = (struct allowlist){ 0 };
 }
 
 const struct allow_net *allowlist_find_addr(const struct allowlist *l, const struct addr *a)
 {
-	size_t i = 0;
 	if (!l || !l->sealed || !l->n_nets || a->family == ADDR_NONE)
 		return NULL;
-	/* runs of one (family, prefix), longest prefix first: one binary
-	 * search per run */
-	while (i < l->n_nets) {
-		const struct allow_net *first = &l->nets[l->net_order[i]];
-		size_t end = i;
-		while (end < l->n_nets && l->nets[l->net_order[end]].net.family == first->net.family &&
-		       l->nets[l->net_order[end]].prefix == first->prefix)
-			end++;
-		if (first->net.family == a->family) {
-			struct allow_net key = { .net = addr_mask(a, first->prefix), .prefix = first->prefix };
-			size_t lo = i, hi = end;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				int c = net_cmp(&key, &l->nets[l->net_order[mid]]);
-				if (c == 0)
-					return &l->nets[l->net_order[mid]];
-				if (c < 0)
-					hi = mid;
-				else
-					lo = mid + 1;
-			}
+	/* one binary search per run of one (family, prefix), longest prefix first */
+	for (size_t i = 0; i < l->n_runs; i++) {
+		const struct allow_run *r = &l->runs[i];
+		if (r->family != a->family)
+			continue;
+		struct allow_net key = { .net = addr_mask(a, r->prefix), .prefix = r->prefix };
+		size_t lo = r->start, hi = r->end;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = net_cmp(&key, &l->nets[l->net_order[mid]]);
+			if (c == 0)
+				return &l->nets[l->net_order[mid]];
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
-		i = end;
 	}
 	return NULL;
 }

@@ -43,6 +43,12 @@ struct allowlist {
 	size_t n_accts;
 	/* lookup order (allowlist_seal): indexes sorted by family, prefix, bytes / name */
 	uint32_t *net_order, *acct_order;
+	/* the runs of one family and prefix in net_order, longest prefix first */
+	struct allow_run {
+		uint8_t family, prefix;
+		uint32_t start, end;
+	} *runs;
+	size_t n_runs;
 	bool sealed;
 };
 

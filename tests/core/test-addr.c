@@ -357,6 +357,21 @@ static void test_mask(void **state)
 	assert_string_equal(addr_format(&m, buf), "2001:db8:1::");
 	m = addr_mask(&a, 200);
 	assert_true(addr_equal(&m, &a));
+	/* every prefix, against clearing bit by bit; the bytes past the
+	 * family's (v4: 4..15) are left as they were */
+	struct addr all = { .family = ADDR_V6 };
+	memset(all.bytes, 0xff, 16);
+	for (int fam = 0; fam < 2; fam++) {
+		unsigned bits = fam ? 128 : 32;
+		all.family = fam ? ADDR_V6 : ADDR_V4;
+		for (unsigned p = 0; p <= bits + 1; p++) {
+			struct addr want = all;
+			for (unsigned i = p; i < bits; i++)
+				want.bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+			m = addr_mask(&all, p);
+			assert_memory_equal(m.bytes, want.bytes, 16);
+		}
+	}
 }
 
 static void test_equal_hash(void **state)
