@@ -10,17 +10,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/macro.h"
+#include "core/spawn.h"
 #include "core/strview.h"
 #include "exposure/inventory.h"
 #include "exposure/reach.h"
@@ -325,58 +322,17 @@ static bool unit_of(const char *proc, pid_t pid, char *unit, size_t n)
 	return found;
 }
 
-/* `systemctl show --property=… -- UNIT` (fixed path, built argv, no shell). Returns 0 and the output. */
-static int systemctl_show(const char *unit, char *out, size_t n)
+/* `systemctl show --property=… -- UNIT`. Returns 0 and the output (the caller's), or a negative errno. */
+static int systemctl_show(const char *unit, char **ret)
 {
-	if (access(SYSTEMCTL, X_OK) < 0)
-		return -ENOENT;
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	char *const argv[] = { "systemctl", "show", "--property=NoNewPrivileges,ProtectSystem,ProtectHome,PrivateTmp",
 			       "--", (char *)unit, NULL };
-	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "SYSTEMD_PAGER=", NULL };
-	pid_t pid;
-	int r = posix_spawn(&pid, SYSTEMCTL, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (r != 0) {
-		close(pfd[0]);
-		return -r;
+	size_t n;
+	int r = spawn_read(SYSTEMCTL, argv, 10000, 1 << 16, ret, &n);
+	if (r > 0) {
+		free(*ret);
+		return -EIO;
 	}
-	size_t got = 0;
-	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-		int k = poll(&p, 1, 10000);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		ssize_t m = read(pfd[0], out + got, n - 1 - got);
-		if (m < 0 && errno == EINTR)
-			continue;
-		if (m <= 0)
-			break;
-		got += (size_t)m;
-		if (got == n - 1)
-			break;
-	}
-	out[got] = '\0';
-	close(pfd[0]);
-	if (r < 0)
-		(void)kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		r = -EIO;
 	return r;
 }
 
@@ -721,13 +677,13 @@ enum control_state control_check(const char *text, const char *const *packages, 
 			}
 			break;
 		case C_UNIT_SANDBOXED: {
-			char unit[256], out[1024], v[64];
+			char unit[256], *out = NULL, v[64];
 			if (!unit_of(h->proc ? h->proc : "/proc", p->pid, unit, sizeof(unit))) {
 				snprintf(why, wn, "%s does not run in a systemd service", w);
 				st = CONTROL_BROKEN;
 				break;
 			}
-			int r = systemctl_show(unit, out, sizeof(out));
+			int r = systemctl_show(unit, &out);
 			if (r < 0) {
 				snprintf(why, wn, "cannot ask systemd about %.64s (%s)", unit, strerror(-r));
 				st = CONTROL_UNKNOWN;
@@ -741,6 +697,7 @@ enum control_state control_check(const char *text, const char *const *packages, 
 			bool ok_ph = ph && (strcmp(ph, "yes") == 0 || strcmp(ph, "read-only") == 0 || strcmp(ph, "tmpfs") == 0);
 			const char *pt = prop(out, "PrivateTmp", v, sizeof(v));
 			bool ok_pt = pt && strcmp(pt, "yes") == 0;
+			free(out);
 			if (!(ok_nnp && ok_ps && ok_ph && ok_pt)) {
 				snprintf(why, wn, "%s runs in %.64s without %s", w, unit,
 					 !ok_nnp ? "NoNewPrivileges=yes" : !ok_ps ? "ProtectSystem=strict|full"

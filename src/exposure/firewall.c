@@ -14,13 +14,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +24,7 @@
 
 #include "core/array.h"
 #include "core/macro.h"
+#include "core/spawn.h"
 #include "exposure/reach-internal.h"
 
 #define NFT_OUTPUT_MAX (64u << 20)
@@ -502,85 +499,16 @@ int reach_firewall_verdict(const char *ruleset_json, uint8_t proto, uint8_t fami
 
 int reach_nft_list_ruleset(char **ret_json)
 {
-	if (access(REACH_NFT_PATH, X_OK) < 0)
-		return -ENOENT;
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	char *const argv[] = { "nft", "-j", "list", "ruleset", NULL };
-	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-	pid_t pid;
-	int r = posix_spawn(&pid, REACH_NFT_PATH, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (r != 0) {
-		close(pfd[0]);
-		return -r;
-	}
-
 	char *out = NULL;
-	size_t n = 0, cap = 0;
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	r = 0;
-	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (ms >= NFT_TIMEOUT_MS) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-		int k = poll(&p, 1, (int)(NFT_TIMEOUT_MS - ms));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			r = k < 0 ? -errno : -ETIMEDOUT;
-			break;
-		}
-		if (cap - n < 65536) {
-			if (cap >= NFT_OUTPUT_MAX) {
-				r = -EFBIG;
-				break;
-			}
-			size_t nc = cap ? cap * 2 : 65536 * 2;
-			char *b = realloc(out, nc);
-			if (!b) {
-				r = -ENOMEM;
-				break;
-			}
-			out = b;
-			cap = nc;
-		}
-		ssize_t got = read(pfd[0], out + n, cap - n - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			if (got < 0)
-				r = -errno;
-			break;
-		}
-		n += (size_t)got;
-	}
-	close(pfd[0]);
+	size_t n;
+	int r = spawn_read(REACH_NFT_PATH, argv, NFT_TIMEOUT_MS, NFT_OUTPUT_MAX, &out, &n);
 	if (r < 0)
-		(void)kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		r = -EPERM; /* usually: not allowed to read the ruleset unprivileged */
-	if (r < 0 || !out) {
+		return r;
+	if (r > 0) {
 		free(out);
-		return r < 0 ? r : -EIO;
+		return -EPERM; /* usually: not allowed to read the ruleset unprivileged */
 	}
-	out[n] = '\0';
 	*ret_json = out;
 	return 0;
 }
