@@ -1,7 +1,7 @@
 #!/bin/bash
 # The exceptions end to end, with the real binary, real processes and a real
 # nftables ruleset, inside a user+network namespace this test makes
-# (unshare -rn: never the host's firewall, routes or accounts):
+# (unshare -rnm: never the host's firewall, routes, mounts or accounts):
 #   - an operator's key, a signed exception with controls; moat exposure
 #     honours it ("accepted by … controls holding") and exits 0 on --fail-on;
 #   - each control broken for real (a listener on 0.0.0.0, an nftables rule
@@ -11,12 +11,16 @@
 #   - the ledger edited or cut from the CLI: verify names the entry;
 #   - OpenVEX export validated against the OpenVEX schema and read back;
 #     SARIF validated against the SARIF 2.1.0 schema;
-#   - an image whose dpkg status is an absolute symlink reads the image's.
+#   - an image whose dpkg status is an absolute symlink reads the image's;
+#   - every process control of the vocabulary holding and broken, on real
+#     processes started with and without NoNewPrivs, capabilities, their own
+#     namespaces; unit-sandboxed against a stand-in systemctl bind-mounted
+#     in this test's mount namespace.
 # Prints TAP.
 set -uo pipefail
 if [ -z "${MOAT_IN_NETNS:-}" ]; then
 	export MOAT_IN_NETNS=1
-	exec unshare -rn bash "$0" "$@"
+	exec unshare -rnm bash "$0" "$@"
 fi
 MOAT=${MOAT_BIN:?}
 SRC=${MOAT_SOURCE_ROOT:?}
@@ -59,8 +63,14 @@ cat >"$T/feed/DSA-9999-1.json" <<'EOF'
  "affected": [{"package": {"ecosystem": "Debian:12", "name": "testd"},
    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0-2"}]}]}]}
 EOF
-listen() { # addr port: a testd process listening there
-	"$ROOT/usr/bin/testd" -c "import socket, time
+listen() { # [--via WRAPPER... --] addr port: a testd process listening there
+	local via=()
+	if [ "$1" = --via ]; then
+		shift
+		while [ "$1" != -- ]; do via+=("$1"); shift; done
+		shift
+	fi
+	"${via[@]}" "$ROOT/usr/bin/testd" -c "import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('$1', $2)); s.listen(); time.sleep(120)" &
 	pids+=($!)
@@ -255,6 +265,77 @@ out=$(timeout 10 "$MOAT" exposure --root "$IMG" --feed "$T/feed" --no-exceptions
 mkdir -p "$T/loop" && cp "$T/feed/DSA-9999-1.json" "$T/loop/" && ln -s . "$T/loop/x"
 out=$(timeout 20 "$MOAT" feed import --db "$T/adv.db" "$T/loop" 2>&1); rc=$?
 [ $rc = 0 ] && has "$out" "1 record imported" && ok "feed import: 'ln -s . x' is not followed" || not_ok "feed loop" "$out"
+
+# --- every process control, holding and broken on real processes (a ledger of its own) ---
+export MOAT_STATE_DIR=$T/ctl
+"$MOAT" ledger key new erin >/dev/null 2>&1
+declare -A E
+for c in not-running no-listen loopback-only non-root no-caps no-new-privs 'namespaces mnt,pid' unit-sandboxed; do
+	E[$c]=$("$MOAT" exception add --package testd --reason "control $c" --owner erin --until 2027-06-30 --control "$c" 2>&1 \
+		| sed -n 's/^exception \(E[0-9]*\) added.*/\1/p')
+done
+ctl() { # control, want (holds|BROKEN|UNKNOWN), text the reason must hold, test name
+	local out
+	out=$(verify "${E[$1]}" 2>&1)
+	if has "$out" "  $(printf '%-6s' "$2") $1: " && has "$out" "$3"; then ok "$4"; else not_ok "$4" "$out"; fi
+}
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+pids=()
+ctl not-running holds "no process runs the package" "not-running holds with no testd process"
+ctl no-listen holds "no process runs the package" "no-listen holds with no testd process"
+listen 127.0.0.1 2527
+pid=${pids[-1]}
+ctl not-running BROKEN "testd (pid $pid, uid 0) runs it" "not-running broken by a running testd, named with its pid"
+ctl no-listen BROKEN "testd (pid $pid, uid 0) listens on 127.0.0.1:2527/tcp" "no-listen broken by a loopback listener"
+ctl loopback-only holds "checked 1 process" "loopback-only holds for a loopback listener"
+ctl non-root BROKEN "testd (pid $pid, uid 0) runs as root" "non-root broken by root"
+ctl no-caps BROKEN "testd (pid $pid, uid 0) has capabilities (CapEff " "no-caps broken by a process holding capabilities"
+ctl no-new-privs BROKEN "testd (pid $pid, uid 0) runs without NoNewPrivs" "no-new-privs broken without NoNewPrivs"
+ctl 'namespaces mnt,pid' BROKEN "testd (pid $pid, uid 0) shares the host's mount namespace" \
+	"namespaces broken by a process in the host's mount namespace"
+ctl unit-sandboxed BROKEN "testd (pid $pid, uid 0)" "unit-sandboxed broken outside a sandboxed service"
+kill "$pid"; wait "$pid" 2>/dev/null; pids=()
+# NoNewPrivs, no capability left (an empty bounding set), its own mount and pid namespaces;
+# on 0.0.0.0 this time
+listen --via unshare -mpf --kill-child setpriv --no-new-privs --bounding-set=-all --inh-caps=-all -- 0.0.0.0 2528
+pid=
+for q in $(pgrep -f "0.0.0.0', 2528"); do
+	[ "$(readlink "/proc/$q/exe")" = "$ROOT/usr/bin/testd" ] && pid=$q
+done
+ctl no-new-privs holds "checked 1 process" "no-new-privs holds under setpriv --no-new-privs"
+ctl no-caps holds "checked 1 process" "no-caps holds with an empty bounding set"
+ctl 'namespaces mnt,pid' holds "checked 1 process" "namespaces mnt,pid holds under unshare -mp"
+ctl loopback-only BROKEN "testd (pid $pid, uid 0) listens on 0.0.0.0:2528/tcp" "loopback-only broken by 0.0.0.0"
+# unit-sandboxed: the process's cgroup names a service, systemctl answers for it (a stand-in
+# bind-mounted over /usr/bin/systemctl in this mount namespace: this host need not run systemd)
+cat >"$T/systemctl" <<EOF
+#!/bin/sh
+echo "\$*" >"$T/systemctl.args"
+[ -f "$T/systemctl.fail" ] && exit 1
+cat "$T/systemctl.props"
+EOF
+chmod 755 "$T/systemctl"
+printf '0::/system.slice/testd.service\n' >"$T/cgroup"
+if [ -n "$pid" ] && [ -x /usr/bin/systemctl ] && mount --bind "$T/systemctl" /usr/bin/systemctl 2>/dev/null \
+	&& mount --bind "$T/cgroup" "/proc/$pid/cgroup" 2>/dev/null; then
+	printf 'NoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=read-only\nPrivateTmp=yes\n' >"$T/systemctl.props"
+	ctl unit-sandboxed holds "checked 1 process" "unit-sandboxed holds for a sandboxed service"
+	[ "$(cat "$T/systemctl.args")" = "show --property=NoNewPrivileges,ProtectSystem,ProtectHome,PrivateTmp -- testd.service" ] \
+		&& ok "unit-sandboxed asks systemctl show about the process's own unit" || not_ok "systemctl argv" "$(cat "$T/systemctl.args")"
+	printf 'NoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=no\nPrivateTmp=yes\n' >"$T/systemctl.props"
+	ctl unit-sandboxed BROKEN "testd (pid $pid, uid 0) runs in testd.service without ProtectHome" \
+		"unit-sandboxed broken by ProtectHome=no, naming it"
+	touch "$T/systemctl.fail"
+	ctl unit-sandboxed UNKNOWN "cannot ask systemd about testd.service" "unit-sandboxed unknown when systemctl fails"
+	umount "/proc/$pid/cgroup" /usr/bin/systemctl
+else
+	for d in holds argv broken unknown; do ok "unit-sandboxed $d # SKIP no /usr/bin/systemctl or no bind mounts here"; done
+fi
+# testd itself, then unshare (which waits for it)
+[ -n "$pid" ] && kill -KILL "$pid" # the init of its pid namespace: TERM is ignored
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+pids=()
+export MOAT_STATE_DIR=$T/state
 
 # --- help ---
 for c in exception ledger exposure; do
