@@ -47,12 +47,23 @@ bool cli_color_on(const char *when)
 	return strcmp(when, "always") == 0 || (strcmp(when, "auto") == 0 && use_color(STDOUT_FILENO));
 }
 
+int cli_severity(const char *opt, const char *arg)
+{
+	static const char *const names[] = { "low", "medium", "high", "critical" };
+	char hint[64];
+	int sev = severity_from_name(arg);
+	if (sev >= 0)
+		return sev;
+	if (cli_suggest(arg, names, ELEMENTSOF(names), "", hint, sizeof(hint))[0])
+		log_error("%s: '%.64s' is not a severity (low, medium, high, critical; did you mean %s?)", opt, arg, hint);
+	else
+		log_error("%s: '%.64s' is not a severity (low, medium, high, critical)", opt, arg);
+	return -1;
+}
+
 int cli_fail_on_severity(const char *arg)
 {
-	int sev = severity_from_name(arg);
-	if (sev < 0)
-		log_error("--fail-on: '%s' is not a severity (low, medium, high, critical)", arg);
-	return sev;
+	return cli_severity("--fail-on", arg);
 }
 
 const char *cli_config_path(const char *explicit_path)

@@ -35,6 +35,8 @@ bool cli_color_on(const char *when);
 /* The severity a --fail-on argument names; logs and returns -1 when it
  * names none. */
 int cli_fail_on_severity(const char *arg);
+/* The same for option opt (--min-severity …). */
+int cli_severity(const char *opt, const char *arg);
 
 /* The configuration file to load: explicit, else the installed one when
  * readable, else NULL (the built-in defaults). */

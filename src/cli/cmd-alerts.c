@@ -228,11 +228,9 @@ int cmd_alerts(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case O_MIN_SEV:
-			f.min_severity = severity_from_name(optarg);
-			if (f.min_severity < 0) {
-				log_error("--min-severity: '%s' is not a severity (low, medium, high, critical)", optarg);
+			f.min_severity = cli_severity("--min-severity", optarg);
+			if (f.min_severity < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case O_USER:
 			if (!*optarg) {

@@ -423,11 +423,11 @@ static int do_show(struct eopts *o, const char *id)
 	for (size_t i = 0; i < ledger_count(l); i++) {
 		const struct ledger_entry *en = ledger_get(l, i);
 		const char *eid = json_string_value(json_object_get(en->body, "id"));
-		char t[TIME_STRLEN], hash[LEDGER_HASH_HEX];
+		char t[TIME_DISPLAY_STRLEN], hash[LEDGER_HASH_HEX];
 		if (!eid || strcasecmp(eid, e->id) != 0)
 			continue;
 		ledger_hex(en->hash, LEDGER_HASH_BYTES, hash);
-		printf("    entry %" PRIu64 " %s %s by ", en->seq, time_format_rfc3339(en->time_s * 1000000, t), en->kind);
+		printf("    entry %" PRIu64 " %s %s by ", en->seq, time_format_display(en->time_s * 1000000, t), en->kind);
 		escape_text(stdout, sv_cstr(en->by), 40);
 		const char *why = json_string_value(json_object_get(en->body, "reason"));
 		if (why && strcmp(en->kind, "exception-add") != 0) {

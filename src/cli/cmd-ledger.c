@@ -173,7 +173,7 @@ static int do_log(struct lopts *o)
 		return EXIT_USAGE;
 	for (size_t i = 0; i < ledger_count(l); i++) {
 		const struct ledger_entry *e = ledger_get(l, i);
-		char hash[LEDGER_HASH_HEX], t[TIME_STRLEN];
+		char hash[LEDGER_HASH_HEX], t[TIME_DISPLAY_STRLEN];
 		ledger_hex(e->hash, LEDGER_HASH_BYTES, hash);
 		if (o->json) {
 			char *body = json_dumps(e->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -181,7 +181,7 @@ static int do_log(struct lopts *o)
 			free(body);
 			continue;
 		}
-		printf("%4" PRIu64 " %s %-16s by ", e->seq, time_format_rfc3339(e->time_s * 1000000, t), e->kind);
+		printf("%4" PRIu64 " %s %-16s by ", e->seq, time_format_display(e->time_s * 1000000, t), e->kind);
 		escape_text(stdout, sv_cstr(e->by), 40);
 		const char *id = json_string_value(json_object_get(e->body, "id"));
 		const char *kn = json_string_value(json_object_get(e->body, "key_name"));
