@@ -12,6 +12,9 @@
 #   - OpenVEX export validated against the OpenVEX schema and read back;
 #     SARIF validated against the SARIF 2.1.0 schema;
 #   - an image whose dpkg status is an absolute symlink reads the image's;
+#   - a host freeze honoured while its controls hold, an alert naming the
+#     control that broke, an acknowledged failure until its date, a bare
+#     acceptance shown as one, the ledger's verbs (path, log, key list);
 #   - every process control of the vocabulary holding and broken, on real
 #     processes started with and without NoNewPrivs, capabilities, their own
 #     namespaces; unit-sandboxed against a stand-in systemctl bind-mounted
@@ -265,6 +268,51 @@ out=$(timeout 10 "$MOAT" exposure --root "$IMG" --feed "$T/feed" --no-exceptions
 mkdir -p "$T/loop" && cp "$T/feed/DSA-9999-1.json" "$T/loop/" && ln -s . "$T/loop/x"
 out=$(timeout 20 "$MOAT" feed import --db "$T/adv.db" "$T/loop" 2>&1); rc=$?
 [ $rc = 0 ] && has "$out" "1 record imported" && ok "feed import: 'ln -s . x' is not followed" || not_ok "feed loop" "$out"
+
+# --- a host freeze: signed, expiring, justified; honoured while its controls hold, an alert naming
+# the one that broke; a bare acceptance shown as such; an acknowledged failure; the ledger's verbs ---
+export MOAT_STATE_DIR=$T/freeze
+"$MOAT" ledger key new frank >/dev/null 2>&1
+[ "$("$MOAT" ledger path)" = "$T/freeze/ledger" ] && ok "ledger path: STATE/ledger" || not_ok "ledger path" "$("$MOAT" ledger path 2>&1)"
+out=$("$MOAT" exception add --host --reason "year-end change freeze" --owner "ops lead" --until 2027-01-15 \
+	--control 'no-route-out v0' --control 'firewall 2525/tcp from 10.1.0.0/16' 2>&1)
+has "$out" "exception E1 added" && ok "exception add --host (a freeze)" || not_ok "exception add --host" "$out"
+out=$(expo --fail-on high 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "accepted by ops lead until 2027-01-15 (E1): controls holding" \
+	&& ok "a host freeze is honoured by exposure while its controls hold" || not_ok "freeze honoured" "$out"
+ip route add default via 10.9.0.2 dev v0
+out=$(expo --fail-on high 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "CONTROL BROKEN: exception E1" && has "$out" "exception_control_failed user ops lead" \
+	&& has "$out" "'no-route-out v0' broken: a default IPv4 route leaves through v0" \
+	&& ok "the freeze's broken control is an alert naming it, and --fail-on fails" || not_ok "freeze broken" "$out"
+out=$("$MOAT" exception ack E1 --control 1 --reason "temporary uplink for the vendor" --until 2027-01-10 2>&1)
+has "$out" "exception E1: failure of control 1 acknowledged" && ok "exception ack" || not_ok "exception ack" "$out"
+out=$(expo --fail-on high 2>&1); rc=$?
+[ $rc = 0 ] && ! has "$out" "exception_control_failed" && ok "an acknowledged failure is no longer an alert" \
+	|| not_ok "ack silences" "$out"
+out=$(verify 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "BROKEN no-route-out v0" && has "$out" "acknowledged" \
+	&& ok "verify still shows the acknowledged failure" || not_ok "ack shown" "$out"
+out=$(MOAT_NOW=2027-01-11 "$MOAT" exception verify --root "$ROOT" --proc /proc --feed "$T/feed" 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "'no-route-out v0' broken" && ok "past the acknowledgement's date it is an alert again" \
+	|| not_ok "ack expiry" "$out"
+ip route del default
+out=$("$MOAT" exception revoke E1 --reason "freeze over" 2>&1 && "$MOAT" exception add --package testd \
+	--reason "no controls to offer" --owner frank --until 2027-03-01 2>&1)
+out=$(expo --fail-on high 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "accepted by frank until 2027-03-01 (E2): no controls, bare risk acceptance" \
+	&& ok "an exception without controls is shown as bare risk acceptance" || not_ok "bare" "$out"
+out=$("$MOAT" exception list 2>&1)
+has "$out" "in force (bare)" && grep -q "^E1 .*host (freeze).* revoked$" <<<"$out" && ok "list: the freeze revoked, the bare one marked" \
+	|| not_ok "list" "$out"
+out=$("$MOAT" ledger log 2>&1)
+has "$out" "key-add" && has "$out" "control-ack" && has "$out" "exception-revoke" \
+	&& ok "ledger log: every decision is an entry" || not_ok "ledger log" "$out"
+out=$("$MOAT" ledger key list 2>&1)
+has "$out" "frank" && ok "ledger key list" || not_ok "key list" "$out"
+out=$("$MOAT" ledger verify 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "ledger verifies: 5 entries" && ok "the freeze's ledger verifies" || not_ok "freeze ledger" "$out"
+export MOAT_STATE_DIR=$T/state
 
 # --- every process control, holding and broken on real processes (a ledger of its own) ---
 export MOAT_STATE_DIR=$T/ctl
