@@ -109,7 +109,7 @@ out=$(verify 2>&1); rc=$?
 	&& ok "verify: every control holds" || not_ok "verify: every control holds" "$out"
 out=$(expo --fail-on high 2>&1); rc=$?
 [ $rc = 0 ] && has "$out" "accepted by alice until 2027-06-30 (E1): controls holding" && has "$out" "CVE-2099-1234 (DSA-9999-1)" \
-	&& has "$out" "testd (pid" && has "$out" "on 127.0.0.1:2525/tcp" \
+	&& has "$out" "testd (pid" && has "$out" ", user root) on 127.0.0.1:2525/tcp" \
 	&& ok "exposure honours the exception, names the process" || not_ok "exposure honours the exception" "$out"
 out=$(expo --fail-on high --no-exceptions 2>&1); rc=$?
 [ $rc = 1 ] && ok "without the exception --fail-on high fails" || not_ok "without the exception --fail-on high fails" "$out"
@@ -347,8 +347,8 @@ kill "$pid"; wait "$pid" 2>/dev/null; pids=()
 # on 0.0.0.0 this time
 listen --via unshare -mpf --kill-child setpriv --no-new-privs --bounding-set=-all --inh-caps=-all -- 0.0.0.0 2528
 pid=
-for q in $(pgrep -f "0.0.0.0', 2528"); do
-	[ "$(readlink "/proc/$q/exe")" = "$ROOT/usr/bin/testd" ] && pid=$q
+for q in /proc/[0-9]*; do # testd, below unshare and setpriv
+	[ "$(readlink "$q/exe" 2>/dev/null)" = "$ROOT/usr/bin/testd" ] && grep -qa "2528" "$q/cmdline" && pid=${q#/proc/}
 done
 ctl no-new-privs holds "checked 1 process" "no-new-privs holds under setpriv --no-new-privs"
 ctl no-caps holds "checked 1 process" "no-caps holds with an empty bounding set"
