@@ -57,7 +57,8 @@ static void after_feed(struct detect *d, void *st, const struct event *ev, const
 				    : b.slow ? ", which was slowly brute forcing"
 					     : "");
 		if (b.multi)
-			(void)alert_add_why(a, "that address had tried %u different user names", b.users);
+			(void)alert_add_why(a, "that address had tried %s%u different user names",
+					    b.users_at_least ? "at least " : "", b.users);
 	}
 	if (user_reason) {
 		a->count += other_sum;

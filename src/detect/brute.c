@@ -273,7 +273,7 @@ static void burst_add(struct brute *B, struct sburst *b, int64_t now, uint32_t n
 		if (sum >= c->bf_threshold)
 			b->burst_hit = true;
 	}
-	spray_note(c, b, user, uh, (uint32_t)(now / USEC_PER_SEC));
+	spray_note(c, b, user, uh, (uint32_t)(now / USEC_PER_SEC), n);
 	/* the sweep ends it once quiet, and reports it if it made an alert */
 	list_push(&B->bursts, &b->link);
 }
@@ -502,13 +502,14 @@ static void publish(struct brute *B, struct src_entry *e, struct bsrc *s)
 	if (b) {
 		f->first = b->first;
 		f->count = b->count;
-		f->users = b->users;
+		f->users = spray_users(b, &f->users_at_least);
 		f->multi = b->multi;
 		f->fast = b->burst_hit || b->spray_hit;
 	} else {
 		f->first = s->last;
 		f->count = s->lite_n;
 		f->users = s->lite_user;
+		f->users_at_least = false;
 		f->multi = false;
 		f->fast = false;
 	}

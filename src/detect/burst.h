@@ -33,9 +33,10 @@ struct sburst {
 	struct bsrc *s; /* its source's part (NULL while the block is free) */
 	bool burst_hit, spray_hit;
 	bool multi; /* more than one user name */
+	bool names_lost; /* a name of the burst left the name set (or never got in): users is a lower bound */
 	uint8_t n_names; /* names[] kept */
 	int64_t first;
-	uint32_t count, peak, users, users_peak;
+	uint32_t count, peak, users, users_peak; /* users: different names, see names_lost */
 	uint64_t user1; /* the first user name's hash */
 	int64_t rate_base;
 	uint32_t rate_sum, rate[RATE_BUCKETS];
@@ -45,7 +46,10 @@ struct sburst {
 };
 
 /* spray.c: the burst's user names (now_s: the attempt's time) */
-void spray_note(const struct detect_config *c, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s);
+void spray_note(const struct detect_config *c, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s,
+		uint32_t tries);
+/* The burst's different user names (*ret_at_least: a lower bound). */
+uint32_t spray_users(const struct sburst *b, bool *ret_at_least);
 void spray_why(const struct detect_config *c, const struct sburst *b, struct alert *a);
 bool spray_is_spray(const struct detect_config *c, const struct sburst *b);
 /* A user name cut to SAMPLE_LEN bytes, for the reader: a C string in

@@ -243,8 +243,8 @@ static const struct nitem *nset_at_c(const struct nameset *s, uint32_t i)
 	return i < NSET_INLINE ? &s->in[i] : &s->more[i - NSET_INLINE];
 }
 
-bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
-		uint32_t *ret_prev_s, uint32_t *ret_live)
+bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t tries,
+		bool *ret_new, uint32_t *ret_prev_s, uint32_t *ret_live)
 {
 	uint32_t key = key32(key64), since = since_of(now_s, stale_s), live = 0, n = s->n;
 	uint32_t found = UINT32_MAX, old = UINT32_MAX;
@@ -265,7 +265,9 @@ bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stal
 		if (*ret_new)
 			live++;
 		it->last_s = now_s;
+		it->tries += tries;
 		*ret_live = live;
+		s->replaced_s = 0;
 		return true;
 	}
 	*ret_prev_s = 0;
@@ -277,19 +279,32 @@ bool nset_touch(struct nameset *s, uint64_t key64, uint32_t now_s, uint32_t stal
 			return false;
 		}
 		old = s->n++;
+		s->replaced_s = 0;
 	} else if (old == UINT32_MAX) {
 		s->overflow++;
+		s->replaced_s = 0;
 		return false;
+	} else {
+		s->replaced_s = nset_at(s, old)->last_s;
 	}
-	*nset_at(s, old) = (struct nitem){ .key = key, .last_s = now_s };
+	*nset_at(s, old) = (struct nitem){ .key = key, .last_s = now_s, .tries = tries };
 	*ret_live = live + 1;
 	return true;
+}
+
+uint64_t nset_tries(const struct nameset *s)
+{
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		sum += nset_at_c(s, i)->tries;
+	return sum;
 }
 
 void nset_clear(struct nameset *s)
 {
 	s->n = 0;
 	s->overflow = 0;
+	s->replaced_s = 0;
 }
 
 void nset_done(struct nameset *s)

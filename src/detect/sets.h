@@ -80,6 +80,7 @@ void sset_done(struct sset *s);
 struct nitem {
 	uint32_t key;
 	uint32_t last_s;
+	uint32_t tries; /* attempts noted for it while it was kept */
 };
 
 struct nameset {
@@ -88,15 +89,19 @@ struct nameset {
 	size_t more_cap;
 	uint16_t n;
 	uint32_t overflow; /* names not kept: the set was full of names tried within the window */
+	uint32_t replaced_s; /* when the name the last touch pushed out was last tried (0: none was) */
 };
 
-/* Notes that key was tried at now_s. *ret_new: it was not in the set, or
- * last tried more than stale_s before (before the window); *ret_prev_s:
- * when it was tried before (0: never). When the set holds cap keys, a new
- * one takes the place of one tried before the window, else it counts an
- * overflow and false is returned. *ret_live: the keys tried within the
- * window, this one included (when true is returned). */
-bool nset_touch(struct nameset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, bool *ret_new,
-		uint32_t *ret_prev_s, uint32_t *ret_live);
+/* Notes that key was tried at now_s (tries attempts). *ret_new: it was not
+ * in the set, or last tried more than stale_s before (before the window);
+ * *ret_prev_s: when it was tried before (0: never). When the set holds cap
+ * keys, a new one takes the place of one tried before the window (its last
+ * time goes to s->replaced_s), else it counts an overflow and false is
+ * returned. *ret_live: the keys tried within the window, this one included
+ * (when true is returned). */
+bool nset_touch(struct nameset *s, uint64_t key, uint32_t now_s, uint32_t stale_s, uint32_t cap, uint32_t tries,
+		bool *ret_new, uint32_t *ret_prev_s, uint32_t *ret_live);
+/* The attempts noted for the names in the set. */
+uint64_t nset_tries(const struct nameset *s);
 void nset_clear(struct nameset *s);
 void nset_done(struct nameset *s);

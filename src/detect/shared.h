@@ -38,6 +38,7 @@ struct src_entry {
 		int64_t open_until; /* it is open (may go on) until this time */
 		uint32_t count; /* its attempts */
 		uint32_t users; /* different user names it tried */
+		bool users_at_least; /* users is a lower bound (more names than could be told apart) */
 		bool multi; /* more than one user name */
 		bool fast; /* it is a brute force or a password spray */
 		bool slow; /* the source is slowly brute forcing (over the entry's life) */

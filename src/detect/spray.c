@@ -2,8 +2,10 @@
  * Password spraying: one source, many user names, few tries each.
  *
  * User names are attacker text: a burst keeps a bounded set of their
- * hashes with when each was last tried (limits.max_names_per_source; names
- * beyond it are counted, not kept) and copies of the first three, cut to
+ * hashes with when each was last tried and how often
+ * (limits.max_names_per_source; names beyond it are not kept). The number
+ * of different names is exact until a name of the burst had to go, then
+ * said to be "at least" that many (never a name counted twice) and copies of the first three, cut to
  * 32 bytes, for the reader. The set starts empty with each burst: with
  * spraying detected the burst gap is at least the window, so every name
  * tried within the window is one of the burst's (with it off, only the
@@ -49,23 +51,30 @@ void spray_copy_name(char *dst, struct sv user)
 	dst[len] = '\0';
 }
 
-void spray_note(const struct detect_config *c, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s)
+void spray_note(const struct detect_config *c, struct sburst *b, struct sv user, uint64_t uh, uint32_t now_s,
+		uint32_t tries)
 {
-	uint32_t prev_s, first_s = (uint32_t)(b->first / USEC_PER_SEC);
-	bool fresh, kept;
-	uint32_t live;
+	bool fresh, kept, lost = b->names_lost;
+	uint32_t live, prev_s;
 
 	if (user.n == 0)
 		return;
-	kept = nset_touch(&b->names_tried, uh, now_s, c->spray_window, c->max_names_per_source, &fresh, &prev_s,
-			  &live);
-	if (!fresh && prev_s >= first_s)
-		return; /* a name this burst already tried */
-	b->users++;
-	if (b->n_names < SAMPLE_NAMES) {
-		spray_copy_name(b->names[b->n_names], user);
-		if (b->names[b->n_names][0]) /* a name cut to nothing leaves its place to the next */
-			b->n_names++;
+	kept = nset_touch(&b->names_tried, uh, now_s, c->spray_window, c->max_names_per_source, tries, &fresh,
+			  &prev_s, &live);
+	/* The set starts empty with the burst: until one of its names is
+	 * pushed out (or one could not be kept), a name not in it is one the
+	 * burst never tried, and the count is exact. After that, a name not
+	 * in the set may be one tried before: the count stops there and is
+	 * said to be "at least". */
+	if (!kept || b->names_tried.replaced_s)
+		b->names_lost = true;
+	if (kept && prev_s == 0 && !lost) {
+		b->users++;
+		if (b->n_names < SAMPLE_NAMES) {
+			spray_copy_name(b->names[b->n_names], user);
+			if (b->names[b->n_names][0]) /* a name cut to nothing leaves its place to the next */
+				b->n_names++;
+		}
 	}
 	if (!fresh)
 		return; /* seen within the window: not a new name for the spray count */
@@ -77,9 +86,22 @@ void spray_note(const struct detect_config *c, struct sburst *b, struct sv user,
 		b->spray_hit = true;
 }
 
+uint32_t spray_users(const struct sburst *b, bool *ret_at_least)
+{
+	*ret_at_least = b->names_lost;
+	/* the names in the set are all the burst's, and all different */
+	return MAX(b->users, (uint32_t)b->names_tried.n);
+}
+
 bool spray_is_spray(const struct detect_config *c, const struct sburst *b)
 {
-	return b->spray_hit && b->users && b->count <= (uint64_t)b->users * c->spray_max_tries;
+	if (!b->spray_hit || !b->users)
+		return false;
+	if (!b->names_lost)
+		return b->count <= (uint64_t)b->users * c->spray_max_tries;
+	/* the names known no longer all of the burst's: the tries per name
+	 * are those of the names in the set */
+	return b->names_tried.n && nset_tries(&b->names_tried) <= (uint64_t)b->names_tried.n * c->spray_max_tries;
 }
 
 static void names_list(const struct sburst *b, struct sbuf *sb, uint32_t total)
@@ -96,21 +118,25 @@ void spray_why(const struct detect_config *c, const struct sburst *b, struct ale
 	char win[32], span[32];
 	struct sbuf sb = { .n = 0 };
 
+	bool at_least;
+	uint32_t users = spray_users(b, &at_least);
+
 	sb.b[0] = '\0';
 	if (spray_is_spray(c, b)) {
 		fmt_duration(win, sizeof(win), (int64_t)c->spray_window * USEC_PER_SEC);
 		fmt_duration(span, sizeof(span), b->last - b->first);
-		uint32_t per = (b->count + b->users / 2) / b->users;
+		uint64_t per = at_least ? (nset_tries(&b->names_tried) + b->names_tried.n / 2) / b->names_tried.n
+					: (b->count + users / 2) / users;
 		(void)alert_add_why(a,
-				    "%u different user names tried in %s with %u attempts, about %u per name; up to %u "
+				    "%s%u different user names tried in %s with %u attempts, about %llu per name; up to %u "
 				    "names within %s (threshold: %u; high from %u)",
-				    b->users, span, b->count, per ? per : 1, b->users_peak, win,
-				    c->spray_min_users, c->spray_high_users);
+				    at_least ? "at least " : "", users, span, b->count, (unsigned long long)(per ? per : 1),
+				    b->users_peak, win, c->spray_min_users, c->spray_high_users);
 		sb_printf(&sb, "user names tried: ");
-		names_list(b, &sb, b->users);
-	} else if (b->multi && b->users > 1) {
-		sb_printf(&sb, "for %u different user names: ", b->users);
-		names_list(b, &sb, b->users);
+		names_list(b, &sb, users);
+	} else if (b->multi && users > 1) {
+		sb_printf(&sb, "for %s%u different user names: ", at_least ? "at least " : "", users);
+		names_list(b, &sb, users);
 	} else if (b->n_names) {
 		sb_printf(&sb, "all for user %s", b->names[0]);
 	} else {

@@ -76,7 +76,8 @@ static void test_spray_high_and_bounded(void **state)
 	struct alert *a = NULL;
 	static char buf[300][24];
 	struct detect *d = tdetect("limits: {max_names_per_source: 16}\npassword_spray: {high_users: 16}\n", &c, &cfg, NULL);
-	/* 300 distinct names, one each, within 50 minutes: only 16 kept, all counted */
+	/* 300 distinct names, one each, within 50 minutes: only 16 kept, so
+	 * at least 16 different names (never more than could be told apart) */
 	for (int i = 0; i < 300; i++) {
 		snprintf(buf[i], sizeof(buf[i]), "user%03d", i);
 		feed(d, tev(EV_AUTH_FAILURE, i * 10, buf[i], "2001:db8::66", 1000));
@@ -86,7 +87,43 @@ static void test_spray_high_and_bounded(void **state)
 	assert_int_equal(a->severity, SEV_HIGH);
 	assert_int_equal(a->count, 300);
 	assert_why(a, "user names tried: user000, user001, user002, …");
-	assert_non_null(strstr(a->why[0], "300 different user names tried in 50 min"));
+	assert_non_null(strstr(a->why[0], "at least 16 different user names tried in 50 min with 300 attempts, about 1 "
+					  "per name"));
+	tdone(d, cfg, &c);
+}
+
+/* Issue 19: 1,000 names tried 1,000 times each was "936064 different user
+ * names", and a password spray. Here 200 names, each tried 20 times round
+ * robin over more than two hours (longer than the spray window): the name
+ * set (64) cannot hold them, so the count stops at what it could tell
+ * apart and says "at least"; and the names it kept were tried 20 times
+ * each, which is a brute force with a user list, not a spray. */
+static void test_names_counted_once(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	static char buf[200][24];
+	struct detect *d = tdetect("slow_brute_force: {enabled: false}\n", &c, &cfg, NULL);
+	for (int i = 0; i < 200; i++)
+		snprintf(buf[i], sizeof(buf[i]), "name%03d", i);
+	for (int i = 0; i < 4000; i++)
+		feed(d, tev(EV_AUTH_FAILURE, i * 2, buf[i % 200], "198.51.100.200", 1000));
+	detect_finish(d);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_int_equal(a->count, 4000);
+	assert_why(a, "for at least 64 different user names: name000, name001, name002, …");
+	tdone(d, cfg, &c);
+
+	/* the same names within the window and the cap: exact */
+	d = tdetect("slow_brute_force: {enabled: false}\n", &c, &cfg, NULL);
+	for (int i = 0; i < 600; i++)
+		feed(d, tev(EV_AUTH_FAILURE, i * 2, buf[i % 40], "198.51.100.201", 1000));
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_BRUTE_FORCE, &a), 1);
+	assert_why(a, "for 40 different user names: name000, name001, name002, …");
 	tdone(d, cfg, &c);
 }
 
@@ -124,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_names_outside_window_do_not_add_up),
 		cmocka_unit_test(test_many_tries_per_name_is_brute_force),
 		cmocka_unit_test(test_spray_high_and_bounded),
+		cmocka_unit_test(test_names_counted_once),
 		cmocka_unit_test(test_copy_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -459,22 +459,22 @@ static void test_nameset(void **state)
 	uint32_t prev, live;
 	(void)state;
 
-	assert_true(nset_touch(&s, 111, 1000, 3600, 64, &fresh, &prev, &live));
+	assert_true(nset_touch(&s, 111, 1000, 3600, 64, 1, &fresh, &prev, &live));
 	assert_true(fresh);
 	assert_int_equal(prev, 0);
 	assert_int_equal(live, 1);
 	/* the same name within the window: known, tried at 1000 */
-	assert_true(nset_touch(&s, 111, 2000, 3600, 64, &fresh, &prev, &live));
+	assert_true(nset_touch(&s, 111, 2000, 3600, 64, 1, &fresh, &prev, &live));
 	assert_false(fresh);
 	assert_int_equal(prev, 1000);
 	assert_int_equal(live, 1);
-	assert_true(nset_touch(&s, 222, 3000, 3600, 64, &fresh, &prev, &live));
+	assert_true(nset_touch(&s, 222, 3000, 3600, 64, 1, &fresh, &prev, &live));
 	assert_true(fresh);
 	assert_int_equal(live, 2);
 	/* 111 was last tried at 2000: at 5601 it is 3601 s old, out of the window */
-	assert_true(nset_touch(&s, 333, 5601, 3600, 64, &fresh, &prev, &live));
+	assert_true(nset_touch(&s, 333, 5601, 3600, 64, 1, &fresh, &prev, &live));
 	assert_int_equal(live, 2); /* 222 (3000) and 333 */
-	assert_true(nset_touch(&s, 111, 5601, 3600, 64, &fresh, &prev, &live));
+	assert_true(nset_touch(&s, 111, 5601, 3600, 64, 1, &fresh, &prev, &live));
 	assert_true(fresh); /* stale: counts as new again */
 	assert_int_equal(prev, 2000);
 	assert_int_equal(live, 3);
@@ -484,12 +484,12 @@ static void test_nameset(void **state)
 
 	/* past the inline items, onto the heap, and back to empty */
 	for (uint64_t k = 1; k <= 40; k++)
-		assert_true(nset_touch(&s, k * 7919, 6000, 3600, 64, &fresh, &prev, &live));
+		assert_true(nset_touch(&s, k * 7919, 6000, 3600, 64, 1, &fresh, &prev, &live));
 	assert_int_equal(s.n, 43);
 	assert_int_equal(live, 43);
 	for (uint64_t k = 1; k <= 40; k++)
 		assert_true(has(&s, k * 7919));
-	assert_true(nset_touch(&s, 20 * 7919, 6001, 3600, 64, &fresh, &prev, &live));
+	assert_true(nset_touch(&s, 20 * 7919, 6001, 3600, 64, 1, &fresh, &prev, &live));
 	assert_false(fresh);
 	assert_int_equal(prev, 6000);
 	nset_clear(&s);
@@ -508,14 +508,16 @@ static void test_nameset_full(void **state)
 	(void)state;
 
 	for (uint64_t k = 1; k <= 20; k++)
-		assert_true(nset_touch(&s, k, k == 1 ? 100 : 1000, 3600, 20, &fresh, &prev, &live));
-	assert_false(nset_touch(&s, 99, 1500, 3600, 20, &fresh, &prev, &live));
+		assert_true(nset_touch(&s, k, k == 1 ? 100 : 1000, 3600, 20, 1, &fresh, &prev, &live));
+	assert_false(nset_touch(&s, 99, 1500, 3600, 20, 1, &fresh, &prev, &live));
 	assert_true(fresh);
 	assert_int_equal(s.overflow, 1);
 	assert_false(has(&s, 99));
 	/* at 3701, key 1 (tried at 100) left the window: 99 replaces it */
-	assert_true(nset_touch(&s, 99, 3701, 3600, 20, &fresh, &prev, &live));
+	assert_int_equal(s.replaced_s, 0);
+	assert_true(nset_touch(&s, 99, 3701, 3600, 20, 1, &fresh, &prev, &live));
 	assert_true(fresh);
+	assert_int_equal(s.replaced_s, 100); /* key 1's last try went */
 	assert_int_equal(live, 20);
 	assert_int_equal(s.n, 20);
 	assert_true(has(&s, 99));
