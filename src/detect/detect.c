@@ -470,6 +470,16 @@ static bool failure_step(struct detect *d, const struct event *ev, struct dctx *
 						      c->max_sources_per_account, x->n, &fresh, &prev_s);
 			x->src_fresh = fresh;
 			x->src_kept = it != NULL;
+			int g = fail_method_of(ev->method);
+			if (g >= 0) {
+				struct fail_run *r = &ac->fail_by[g];
+				if (r->attempts == 0 || now_s - r->last_s > c->after_window) {
+					r->attempts = 0;
+					r->first_s = now_s;
+				}
+				r->attempts += x->n;
+				r->last_s = now_s;
+			}
 		}
 		x->acct = ac;
 	}

@@ -47,6 +47,43 @@ struct src_entry {
 	_Alignas(8) char parts[];
 };
 
+/* Failures for an account by how they tried to authenticate: a guessed
+ * password and a key are different actors' tools (keyboard-interactive
+ * and PAM conversations ask for the password too). */
+enum fail_method {
+	FAIL_BY_PASSWORD,
+	FAIL_BY_KEY,
+	FAIL_BY_OTHER, /* host-based, GSSAPI, "none" */
+	FAIL_BY_MAX
+};
+
+/* A run of failures by one method: the attempts since the run began
+ * (failures less than login_after_failures.window apart). */
+struct fail_run {
+	uint32_t attempts;
+	uint32_t first_s, last_s;
+};
+
+/* The method group of m, or -1 when the line did not say (a pre-auth
+ * close, "maximum authentication attempts exceeded"). */
+static inline int fail_method_of(enum auth_method m)
+{
+	switch (m) {
+	case AM_PASSWORD:
+	case AM_KBDINT:
+	case AM_PAM:
+		return FAIL_BY_PASSWORD;
+	case AM_PUBLICKEY:
+		return FAIL_BY_KEY;
+	case AM_HOSTBASED:
+	case AM_GSSAPI:
+	case AM_NONE_METHOD:
+		return FAIL_BY_OTHER;
+	default:
+		return -1;
+	}
+}
+
 struct acct_entry {
 	struct tnode node;
 	uint16_t host;
@@ -63,6 +100,9 @@ struct acct_entry {
 	 * failed for the account, with their attempts and last time; a source
 	 * quiet for distributed.window starts again from 0 */
 	struct sset failures;
+	/* written by the front door (NEED_ACCT_FAILURES): the account's
+	 * current run of failures by each method */
+	struct fail_run fail_by[FAIL_BY_MAX];
 	_Alignas(8) char parts[];
 };
 
@@ -107,6 +147,16 @@ static inline uint32_t acct_failures_since(const struct acct_entry *a, uint32_t 
 					   uint32_t *ret_sum)
 {
 	return sset_active(&a->failures, since_s, skip_h, ret_sum);
+}
+
+/* The account's run of failures by the method group of m that was still
+ * going at since_s (NULL: none, or m says no method). */
+static inline const struct fail_run *acct_failed_by(const struct acct_entry *a, enum auth_method m, uint32_t since_s)
+{
+	int g = fail_method_of(m);
+	if (g < 0 || a->fail_by[g].attempts == 0 || a->fail_by[g].last_s < since_s)
+		return NULL;
+	return &a->fail_by[g];
 }
 
 /* ---- entries (detect.c) ---- */
