@@ -32,10 +32,30 @@ static void usage(FILE *f)
 	      "                     TIME: 2026-12-07, '2026-12-07 14:00', 2026-12-07T14:00:00Z\n"
 	      "                     (without a zone: the zone shown, local unless --utc),\n"
 	      "                     an age before now (30m, 2h, 3d, 1w), today, yesterday\n"
-	      "  --kind KIND        this kind only (repeat, or separate with commas):\n"
-	      "                     brute_force, password_spray, distributed_attack,\n"
-	      "                     login_after_failures, unusual_login,\n"
-	      "                     privilege_escalation, account_change\n"
+	      "  --kind KIND        this kind only (repeat, or separate with commas):\n",
+	      f);
+	/* the kinds a scan raises (the exception kinds are moat exception's) */
+	size_t col = 21;
+	bool first = true;
+	fputs("                     ", f);
+	for (int k = 0; k < AK_MAX; k++) {
+		const char *name = alert_kind_name((enum alert_kind)k);
+		if (strncmp(name, "exception_", 10) == 0)
+			continue;
+		if (!first)
+			fputc(',', f);
+		if (!first && col + strlen(name) + 2 > 78) {
+			fputs("\n                     ", f);
+			col = 21;
+		} else if (!first) {
+			fputc(' ', f);
+			col += 2;
+		}
+		fputs(name, f);
+		col += strlen(name);
+		first = false;
+	}
+	fputs("\n"
 	      "  --min-severity SEV low, medium, high or critical and above\n"
 	      "  --user NAME        about this account\n"
 	      "  --source ADDR      from this address, or from a network (203.0.113.0/24)\n"
