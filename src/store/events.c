@@ -711,48 +711,55 @@ static int scan_segments(struct store *s, struct hits *H, const struct qf *q, bo
 #define IN_RANGE "last_us >= ?2 AND first_us <= ?3"
 
 /* The sources that tried user q->user (noise_users), deduplicated. */
+struct user_srcs {
+	struct addr *v;
+	size_t n, cap;
+};
+
+static int user_src_add(void *ud, const struct addr *a)
+{
+	struct user_srcs *u = ud;
+	for (size_t i = 0; i < u->n; i++)
+		if (addr_equal(&u->v[i], a))
+			return 0;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 16;
+		struct addr *nv = realloc(u->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		u->v = nv;
+		u->cap = cap;
+	}
+	u->v[u->n++] = *a;
+	return 0;
+}
+
 static int user_sources(struct store *s, const struct qf *q, struct addr **ret, size_t *ret_n)
 {
 	sqlite3_stmt *st = NULL;
-	struct addr *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT sources FROM noise_users WHERE user_id = ?1 AND " IN_RANGE, -1, &st,
-				    NULL);
+	struct user_srcs u = { 0 };
+	int r = 0;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT first_us, data FROM noise_users WHERE last_us >= ?1 AND first_us <= ?2",
+				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(s, rc, "cannot prepare a query");
-	(void)sqlite3_bind_int64(st, 1, q->user);
-	(void)sqlite3_bind_int64(st, 2, q->f->since_us);
-	(void)sqlite3_bind_int64(st, 3, q->f->until_us);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *b = sqlite3_column_blob(st, 0);
-		size_t bn = (size_t)sqlite3_column_bytes(st, 0), pos = 0;
-		struct addr a;
-		while (b && pos < bn && pk_get_addr(b, bn, &pos, &a) == 0) {
-			bool seen = false;
-			for (size_t i = 0; i < n && !seen; i++)
-				seen = addr_equal(&v[i], &a);
-			if (seen)
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				struct addr *nv = realloc(v, cap * sizeof(*v));
-				if (!nv) {
-					free(v);
-					sqlite3_finalize(st);
-					return store_failf(s, -ENOMEM, "out of memory");
-				}
-				v = nv;
-			}
-			v[n++] = a;
-		}
-	}
+	(void)sqlite3_bind_int64(st, 1, q->f->since_us);
+	(void)sqlite3_bind_int64(st, 2, q->f->until_us);
+	while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = store_noise_users_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+					     sqlite3_column_int64(st, 0), q->user, q->f->since_us, q->f->until_us,
+					     user_src_add, &u);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
+	if (r < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
+		free(u.v);
+		if (r == -ENOMEM)
+			return store_failf(s, r, "out of memory");
+		if (r == -EBADMSG)
+			return store_failf(s, r, "failed logins by account in %s are corrupt", s->path);
 		return store_fail(s, rc, "cannot read events");
 	}
-	*ret = v;
-	*ret_n = n;
+	*ret = u.v;
+	*ret_n = u.n;
 	return 0;
 }
 

@@ -85,17 +85,12 @@
 	"  PRIMARY KEY (bucket, host_id, first_us, part)) WITHOUT ROWID;"                       \
 	"CREATE INDEX noise_last ON noise (last_us);"                                           \
 	"CREATE TABLE noise_users ("                                                           \
-	"  user_id INTEGER NOT NULL,"                                                          \
 	"  host_id INTEGER NOT NULL,"                                                          \
-	"  day INTEGER NOT NULL," /* UTC days since the epoch */                               \
 	"  first_us INTEGER NOT NULL,"                                                         \
 	"  part INTEGER NOT NULL,"                                                             \
 	"  last_us INTEGER NOT NULL,"                                                          \
-	"  n INTEGER NOT NULL,"                                                                \
-	"  attempts INTEGER NOT NULL,"                                                         \
-	"  sources BLOB NOT NULL," /* the sources' addresses (pack.h), at most 16 */          \
-	"  more INTEGER NOT NULL," /* lines from sources not listed */                         \
-	"  PRIMARY KEY (user_id, host_id, day, first_us, part)) WITHOUT ROWID;"
+	"  data BLOB NOT NULL," /* the accounts of a flush (store/noise.c) */                   \
+	"  PRIMARY KEY (host_id, first_us, part)) WITHOUT ROWID;"
 
 /* runs: one scan (or watch) at a time writes (store_lock); an open run
  * that no process holds was interrupted. cursors: where each input was
@@ -194,12 +189,12 @@ static const char schema_sql[] =
 	"  line INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);";
 
-/* Schema 4 over schema 2: events gain attempts; noise goes to the tries
+/* Schema 5 over schema 2: events gain attempts; noise goes to the tries
  * tables from now on (the rows already stored stay where they are: the
  * queries read both); the read cursors of schema 2 (a hash of a file's
  * first KiB) are kept as legacy_cursors, still honoured until each file
- * is read again and gets a cursor of schema 4. */
-static const char migrate_2_4_sql[] =
+ * is read again and gets a cursor of schema 5. */
+static const char migrate_2_5_sql[] =
 	"ALTER TABLE events ADD COLUMN attempts INTEGER;"
 	"ALTER TABLE cursors RENAME TO legacy_cursors;"
 	TRIES_TABLES_SQL
@@ -210,16 +205,17 @@ static const char migrate_2_4_sql[] =
  * STORE_FIRST_SCHEMA on go here, each in its own transaction with the
  * version bump; never edit a shipped one. */
 #define STORE_FIRST_SCHEMA 2
-/* Schema 3 was never released: development builds wrote it (its noise
- * rows are packed otherwise), and it is refused as schema 1 is. */
-#define STORE_DEV_SCHEMA 3
+/* Schemas 3 and 4 were never released: development builds wrote them
+ * (their noise rows are packed otherwise), and they are refused as
+ * schema 1 is. */
+#define STORE_DEV_SCHEMA(v) ((v) == 3 || (v) == 4)
 static const struct {
 	int to;
 	const char *sql;
 } migrations[] = {
-	{ 4, migrate_2_4_sql },
+	{ 5, migrate_2_5_sql },
 };
-_Static_assert(STORE_SCHEMA_VERSION == 4, "a schema change needs a migration here");
+_Static_assert(STORE_SCHEMA_VERSION == 5, "a schema change needs a migration here");
 
 _Static_assert(STORE_CLASS_SESSION == 1 && STORE_CLASS_PRIVILEGED == 2, "the indexes above say 1 and 2");
 
@@ -297,7 +293,7 @@ static int read_version(struct store *s, char **ret_err)
 				s->path, (long long)version, STORE_SCHEMA_VERSION);
 		return take_error(s, r, ret_err);
 	}
-	if ((version > 0 && version < STORE_FIRST_SCHEMA) || version == STORE_DEV_SCHEMA) {
+	if ((version > 0 && version < STORE_FIRST_SCHEMA) || STORE_DEV_SCHEMA(version)) {
 		r = store_failf(s, -EPROTONOSUPPORT,
 				"store schema %lld is from a development build; remove %s (and its -wal and -shm "
 				"files) and scan again",

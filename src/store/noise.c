@@ -267,6 +267,7 @@ struct noise {
 	struct uagg **users; /* in arrival order */
 	size_t n_users, cap_users;
 	size_t bytes; /* packed, pending */
+	struct nsrc *last; /* the source of the last line added */
 	struct pk_buf body, row, scratch; /* reused */
 	int64_t next_id; /* the next noise.id (0: not read yet) */
 	bool next_id_dirty;
@@ -308,6 +309,7 @@ static void noise_clear(struct noise *nz)
 		if (nz->srcs[i]->rest.p != nz->srcs[i]->inl)
 			pk_buf_free(&nz->srcs[i]->rest);
 	nz->n_srcs = nz->n_users = nz->bytes = 0;
+	nz->last = NULL;
 	hmap_clear(&nz->by_src);
 	hmap_clear(&nz->by_user);
 	arena_done(&nz->mem);
@@ -371,11 +373,14 @@ static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct add
 	struct addr a = *src;
 	size_t alen = a.family == ADDR_V4 ? 4 : a.family == ADDR_V6 ? 16 : 0;
 	memset(a.bytes + alen, 0, sizeof(a.bytes) - alen);
+	/* a connection's lines come together: the line before's source */
+	if (nz->last && nz->last->host == host && addr_equal(&nz->last->src, &a))
+		return nz->last;
 	struct nkey key = { host, &a };
 	uint64_t h = hash_bytes(a.bytes, alen, hmap_seed(&nz->by_src) ^ ((uint64_t)host << 8 | a.family));
 	struct hmap_node *n = hmap_find(&nz->by_src, h, src_eq, &key);
 	if (n)
-		return container_of(n, struct nsrc, node);
+		return nz->last = container_of(n, struct nsrc, node);
 	struct nsrc *x = arena_alloc(&nz->mem, sizeof(*x));
 	if (!x)
 		return NULL;
@@ -387,7 +392,7 @@ static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct add
 		nz->n_srcs--;
 		return NULL;
 	}
-	return x;
+	return nz->last = x;
 }
 
 /* Counts the line under its account, host and UTC day. */
@@ -723,27 +728,71 @@ static int write_row(struct store *s, struct noise *nz, struct nsrc *const *v, s
 
 /* ---- by account ---- */
 
-static int write_uagg(struct store *s, struct noise *nz, const struct uagg *u)
+/*
+ * noise_users: a row per host and flush, its accounts one after the other
+ * by user id and day: the user id (a delta from the entry before's), the
+ * UTC day (zigzag, from the row's first day), the lines, attempts and
+ * lines of sources not listed, the first time (a delta from the row's
+ * first) and the last (from the first), the sources listed (count, then
+ * each as pack.h writes addresses). One insert a flush instead of one an
+ * account and day: a dictionary attack tries thousands of names a day.
+ */
+static int64_t day_of(int64_t t)
 {
+	return t >= 0 ? t / DAY_US : -((-t + DAY_US - 1) / DAY_US);
+}
+
+static int uagg_cmp(const void *a, const void *b)
+{
+	const struct uagg *x = *(const struct uagg *const *)a, *y = *(const struct uagg *const *)b;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	return x->day < y->day ? -1 : x->day > y->day;
+}
+
+/* Writes v[0, n) (one host, sorted) as one row. */
+static int write_users(struct store *s, struct noise *nz, struct uagg *const *v, size_t n)
+{
+	struct pk_buf *b = &nz->body;
+	int64_t first = INT64_MAX, last = INT64_MIN;
+	uint32_t prev_user = 0;
 	sqlite3_stmt *st;
-	int r, rc;
-	nz->body.n = 0;
-	for (uint32_t i = 0; i < u->n_srcs; i++)
-		if (pk_put_addr(&nz->body, &u->srcs[i]->src) < 0)
-			return store_failf(s, -ENOMEM, "out of memory");
+	int r = 0, rc;
+
+	for (size_t i = 0; i < n; i++) {
+		first = MIN(first, v[i]->first_us);
+		last = MAX(last, v[i]->last_us);
+	}
+	int64_t day0 = day_of(first);
+	b->n = 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const struct uagg *u = v[i];
+		r = pk_reserve(b, 8 * 10);
+		if (r < 0)
+			break;
+		pk_put_raw(b, u->user - prev_user);
+		pk_put_raw(b, pk_zigzag(u->day - day0));
+		pk_put_raw(b, u->n);
+		pk_put_raw(b, u->attempts);
+		pk_put_raw(b, u->more);
+		pk_put_raw(b, pk_dt_code(u->first_us - first));
+		pk_put_raw(b, pk_dt_code(u->last_us - u->first_us));
+		pk_put_raw(b, u->n_srcs);
+		for (uint32_t j = 0; j < u->n_srcs && r >= 0; j++)
+			r = pk_put_addr(b, &u->srcs[j]->src);
+		prev_user = u->user;
+	}
+	if (r < 0)
+		return store_failf(s, -ENOMEM, "out of memory");
 	r = store_stmt(s, STMT_NOISE_USER_INSERT, &st);
 	for (unsigned part = 0; r >= 0; part++) {
-		(void)sqlite3_bind_int64(st, 1, u->user);
-		(void)sqlite3_bind_int64(st, 2, u->host);
-		(void)sqlite3_bind_int64(st, 3, u->day);
-		(void)sqlite3_bind_int64(st, 4, u->first_us);
-		(void)sqlite3_bind_int64(st, 5, part);
-		(void)sqlite3_bind_int64(st, 6, u->last_us);
-		(void)sqlite3_bind_int64(st, 7, u->n);
-		(void)sqlite3_bind_int64(st, 8, u->attempts);
-		(void)sqlite3_bind_blob(st, 9, nz->body.p ? (const void *)nz->body.p : "", (int)nz->body.n,
-					SQLITE_STATIC);
-		(void)sqlite3_bind_int64(st, 10, u->more);
+		(void)sqlite3_bind_int64(st, 1, v[0]->host);
+		(void)sqlite3_bind_int64(st, 2, first);
+		(void)sqlite3_bind_int64(st, 3, part);
+		(void)sqlite3_bind_int64(st, 4, last);
+		(void)sqlite3_bind_blob(st, 5, b->p, (int)b->n, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		(void)sqlite3_reset(st);
 		/* a row of an earlier flush began at the same instant */
@@ -754,6 +803,50 @@ static int write_uagg(struct store *s, struct noise *nz, const struct uagg *u)
 		break;
 	}
 	return r;
+}
+
+static int flush_users(struct store *s, struct noise *nz)
+{
+	int r = 0;
+	qsort(nz->users, nz->n_users, sizeof(*nz->users), uagg_cmp);
+	for (size_t i = 0, j; i < nz->n_users && r >= 0; i = j) {
+		for (j = i + 1; j < nz->n_users && nz->users[j]->host == nz->users[i]->host; j++)
+			;
+		r = write_users(s, nz, nz->users + i, j - i);
+	}
+	return r;
+}
+
+int store_noise_users_decode(const void *data, size_t n, int64_t first_us, int64_t user, int64_t since_us,
+			     int64_t until_us, int (*fn)(void *ud, const struct addr *src), void *ud)
+{
+	const uint8_t *p = data;
+	size_t pos = 0;
+	uint64_t u = 0;
+	while (pos < n) {
+		/* user delta, day, lines, attempts, more, first, last, sources */
+		uint64_t v[8];
+		for (size_t i = 0; i < ELEMENTSOF(v); i++)
+			if (pk_get_u64(p, n, &pos, &v[i]) < 0)
+				return -EBADMSG;
+		u += v[0];
+		int64_t f = first_us + pk_dt_value(v[5]), l = f + pk_dt_value(v[6]);
+		bool want = (int64_t)u == user && l >= since_us && f <= until_us;
+		uint64_t nsrc = v[7];
+		if (nsrc > USER_SOURCES_MAX)
+			return -EBADMSG;
+		for (uint64_t i = 0; i < nsrc; i++) {
+			struct addr a;
+			if (pk_get_addr(p, n, &pos, &a) < 0)
+				return -EBADMSG;
+			if (want) {
+				int r = fn(ud, &a);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
 }
 
 int store_noise_flush(struct store *s)
@@ -793,8 +886,8 @@ int store_noise_flush(struct store *s)
 			r = write_row(s, nz, idx + i, j - i);
 		}
 	}
-	for (size_t i = 0; i < nz->n_users && r >= 0; i++)
-		r = write_uagg(s, nz, nz->users[i]);
+	if (r >= 0)
+		r = flush_users(s, nz);
 	if (r >= 0)
 		noise_clear(nz);
 out:

@@ -172,6 +172,11 @@ int store_file_id(struct store *s, const char *path, int64_t *ret);
 
 int store_noise_add(struct store *s, int64_t host, const struct addr *src, const struct pk_event *e);
 int store_noise_flush(struct store *s);
+/* Calls fn for each source listed for user in a noise_users row's data
+ * (first_us: the row's) whose entry overlaps [since, until]. 0, fn's
+ * negative value, or -EBADMSG. */
+int store_noise_users_decode(const void *data, size_t n, int64_t first_us, int64_t user, int64_t since_us,
+			     int64_t until_us, int (*fn)(void *ud, const struct addr *src), void *ud);
 void store_noise_forget(struct store *s);
 /* Calls fn for each event of a noise row's data (those of source only,
  * when not NULL), numbered from 0 in the row; -EBADMSG for data this moat

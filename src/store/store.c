@@ -67,8 +67,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 	[STMT_SEGMENT_UPDATE] = "UPDATE segments SET host_id = ?1, user_id = ?2, first_us = ?3, last_us = ?4, n = ?5,"
 				" data = ?6 WHERE id = ?7",
 	[STMT_SEGMENT_SOURCE] = "INSERT OR IGNORE INTO segment_sources (source_id, segment_id) VALUES (?1, ?2)",
-	[STMT_NOISE_USER_INSERT] = "INSERT INTO noise_users (user_id, host_id, day, first_us, part, last_us, n, attempts,"
-				   " sources, more) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[STMT_NOISE_USER_INSERT] = "INSERT INTO noise_users (host_id, first_us, part, last_us, data)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_NAME_VALUE] = "SELECT value FROM names WHERE id = ?1",
 	[STMT_FILE_PATH] = "SELECT path FROM files WHERE id = ?1",
 	[STMT_BASELINE_ALL] = "SELECT host, user, blob FROM baselines ORDER BY host, user",

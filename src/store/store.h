@@ -52,9 +52,10 @@ struct store;
  * 3: runs, read cursors that prove what they skip (struct source_mark),
  * failures and noise packed per source (tries), routine PAM sessions
  * counted (routine); schema 2 files are migrated in place.
- * 4: as 3, with noise blocks packed per kind (store/noise.c) and alerts'
- * evidence packed; 3 was never released and is refused as 1 is. */
-#define STORE_SCHEMA_VERSION 4
+ * 5: as 3, with noise blocks packed per kind (store/noise.c), the
+ * accounts they name in a row per flush, and alerts' evidence packed;
+ * 3 and 4 were never released and are refused as 1 is. */
+#define STORE_SCHEMA_VERSION 5
 
 /* The default path (caller frees), or NULL on OOM. */
 char *store_default_path(void);
