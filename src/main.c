@@ -20,7 +20,7 @@ static const struct {
 	{ "reach", cmd_reach, "what could a stolen account do here? paths to root, readable secrets" },
 	{ "exception", cmd_exception, "accepted risks: who, why, until when, resting on which live-checked controls" },
 	{ "ledger", cmd_ledger, "the signed, hash-chained trail of every decision; operators' keys" },
-	{ "check", cmd_check, "validate the configuration and print the effective values" },
+	{ "check", cmd_check, "validate the configuration (thresholds, allow-list) and print the effective values" },
 	{ "store", cmd_store, "what the store holds (stats), and pruning old events (prune)" },
 };
 
