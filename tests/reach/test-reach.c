@@ -463,6 +463,80 @@ static void test_secrets(void **state)
 	rt_free(&t);
 }
 
+/* The kinds the other tests leave out, each with its evidence: an init
+ * script, /etc/ld.so.preload, a perl module path, containerd's socket, the
+ * lxd group (with LXD present; without it, a note and no step), the groups
+ * that read (systemd-journal, video: notes, never a step), Google Cloud
+ * credentials. */
+static void test_more_kinds(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct rt t = base("reach-kinds");
+	assert_int_equal(rt_file(&t, "/etc/init.d/app", 0775, ROOT, G_STAFF, "#!/bin/sh\n"), 0);
+	expect(&t, "alice", 1, "/etc/init.d/app");
+	expect(&t, "carol", -1, NULL);
+	rt_free(&t);
+
+	t = base("reach-preload");
+	assert_int_equal(rt_file(&t, "/etc/ld.so.preload", 0666, ROOT, ROOT, ""), 0);
+	expect(&t, "carol", 1, "/etc/ld.so.preload");
+	rt_free(&t);
+
+	t = base("reach-perl");
+	assert_int_equal(rt_dir(&t, "/usr/share/perl5", 0775, ROOT, G_STAFF), 0);
+	expect(&t, "alice", 1, "/usr/share/perl5");
+	expect(&t, "carol", -1, NULL);
+	rt_free(&t);
+
+	t = base("reach-containerd");
+	char p[8192];
+	assert_int_equal(rt_dir(&t, "/run", 0755, ROOT, ROOT), 0);
+	assert_int_equal(rt_dir(&t, "/run/containerd", 0755, ROOT, ROOT), 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	rt_host(&t, "/run/containerd/containerd.sock", p, sizeof(p));
+	if (strlen(p) >= sizeof(a.sun_path)) {
+		close(fd);
+		rt_free(&t);
+		print_message("skipped: $TMPDIR too long for a socket path\n");
+		skip();
+	}
+	memcpy(a.sun_path, p, strlen(p) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(fd);
+	assert_int_equal(lchown(p, ROOT, G_STAFF), 0);
+	assert_int_equal(chmod(p, 0660), 0);
+	expect(&t, "alice", 1, "can write root's socket /run/containerd/containerd.sock");
+	expect(&t, "carol", -1, NULL);
+	rt_free(&t);
+
+	static const char groups[] = "root:x:0:\nshadow:x:42:\nlxd:x:130:carol\nsystemd-journal:x:101:dave\n"
+				     "video:x:44:dave\ncarol:x:1003:\ndave:x:1004:\n";
+	t = base("reach-lxd");
+	assert_int_equal(rt_file(&t, "/etc/group", 0644, ROOT, ROOT, groups), 0);
+	expect(&t, "carol", -1, "lxd group: no daemon found that gives it power (no step) [/etc/group:3]");
+	assert_int_equal(rt_file(&t, "/usr/bin/lxd", 0755, ROOT, ROOT, "\x7f" "ELF"), 0);
+	expect(&t, "carol", 1, "lxd group: LXD starts a privileged container");
+	expect(&t, "dave", -1, "systemd-journal group: reads the whole journal");
+	expect(&t, "dave", -1, "video group: reads the screen");
+	rt_free(&t);
+
+	t = base("reach-gcloud");
+	assert_int_equal(rt_dir(&t, "/home/alice", 0755, ALICE, ALICE), 0);
+	assert_int_equal(rt_dir(&t, "/home/alice/.config", 0755, ALICE, ALICE), 0);
+	assert_int_equal(rt_dir(&t, "/home/alice/.config/gcloud", 0755, ALICE, ALICE), 0);
+	assert_int_equal(rt_file(&t, "/home/alice/.config/gcloud/application_default_credentials.json", 0644, ALICE,
+				 ALICE, "{}\n"),
+			 0);
+	struct got g = run(&t, "carol");
+	assert_int_equal(g.s.secrets, 1);
+	assert_non_null(strstr(g.text, "secret: /home/alice/.config/gcloud/application_default_credentials.json "
+					"(cloud credentials (Google Cloud)"));
+	free(g.text);
+	rt_free(&t);
+}
+
 static void test_nothing(void **state)
 {
 	(void)state;
@@ -618,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_socket_and_acl),
 		cmocka_unit_test(test_doas_polkit),
 		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_more_kinds),
 		cmocka_unit_test(test_nothing),
 		cmocka_unit_test(test_symlinks_stay_inside),
 		cmocka_unit_test(test_hostile_names),
