@@ -94,6 +94,22 @@ static void jbool(FILE *f, bool b)
 	fputs(b ? "true" : "false", f);
 }
 
+/* The space-separated words of s as JSON strings, comma-separated (the brackets are the caller's). */
+static void jwords(FILE *f, const char *s)
+{
+	struct sv rest = sv_cstr(s);
+	for (bool first = true; rest.n; first = false) {
+		long sp = sv_chr(rest, ' ');
+		struct sv a = sp >= 0 ? sv_make(rest.p, (size_t)sp) : rest;
+		rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
+		if (!first)
+			fputc(',', f);
+		fputc('"', f);
+		escape_json(f, a);
+		fputc('"', f);
+	}
+}
+
 void report_json(FILE *f, const struct report_opts *o, const struct match_result *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -123,31 +139,11 @@ void report_json(FILE *f, const struct report_opts *o, const struct match_result
 		fputs(",\"source\":", f);
 		jstr(f, x->kind);
 		fputs(",\"aliases\":[", f);
-		struct sv rest = sv_cstr(x->aliases);
-		for (bool first = true; rest.n; first = false) {
-			long sp = sv_chr(rest, ' ');
-			struct sv a = sp >= 0 ? sv_make(rest.p, (size_t)sp) : rest;
-			rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
-			if (!first)
-				fputc(',', f);
-			fputc('"', f);
-			escape_json(f, a);
-			fputc('"', f);
-		}
+		jwords(f, x->aliases);
 		fputs("],\"cves\":[", f);
 		char cves[1024];
 		report_cves(x, cves, sizeof(cves));
-		rest = sv_cstr(cves);
-		for (bool first = true; rest.n; first = false) {
-			long sp = sv_chr(rest, ' ');
-			struct sv a = sp >= 0 ? sv_make(rest.p, (size_t)sp) : rest;
-			rest = sp >= 0 ? sv_skip(rest, (size_t)sp + 1) : SV_NULL;
-			if (!first)
-				fputc(',', f);
-			fputc('"', f);
-			escape_json(f, a);
-			fputc('"', f);
-		}
+		jwords(f, cves);
 		fputs("],\"fixed_version\":", f);
 		jstr(f, x->fixed);
 		fprintf(f, ",\"status\":\"%s\",\"triage\":", finding_status_name(x->status));
