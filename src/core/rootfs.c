@@ -207,14 +207,20 @@ int fs_read_regular(int dirfd, const char *path, int flags, size_t max, char **r
 	return fd < 0 ? fd : read_fd(fd, max, ret, ret_len);
 }
 
+int rootfs_read_at(int rootfd, const char *rel, size_t max, char **ret, size_t *ret_len)
+{
+	int fd = rootfs_open_regular(rootfd, rel);
+	return fd < 0 ? fd : read_fd(fd, max, ret, ret_len);
+}
+
 int rootfs_read_file(const char *root, const char *rel, size_t max, char **ret, size_t *ret_len)
 {
 	int rootfd = rootfs_open_root(root);
 	if (rootfd < 0)
 		return rootfd;
-	int fd = rootfs_open_regular(rootfd, rel);
+	int r = rootfs_read_at(rootfd, rel, max, ret, ret_len);
 	close(rootfd);
-	return fd < 0 ? fd : read_fd(fd, max, ret, ret_len);
+	return r;
 }
 
 int rootfs_opendir(int rootfd, const char *rel, DIR **ret)

@@ -76,6 +76,8 @@ int rootfs_open_regular(int rootfd, const char *rel);
  * Returns 0 or a negative errno. */
 int fs_read_regular(int dirfd, const char *path, int flags, size_t max, char **ret, size_t *ret_len);
 int rootfs_read_file(const char *root, const char *rel, size_t max, char **ret, size_t *ret_len);
+/* The same inside a root already open (rootfs_open_root). */
+int rootfs_read_at(int rootfd, const char *rel, size_t max, char **ret, size_t *ret_len);
 
 /* Opens a directory inside the root. Returns 0 and *ret, or a negative errno. */
 int rootfs_opendir(int rootfd, const char *rel, DIR **ret);

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include "core/array.h"
-#include "core/fileio.h"
 #include "core/macro.h"
 #include "core/rootfs.h"
 #include "reach/reach-internal.h"
@@ -261,21 +260,9 @@ int fsroot_resolve(const struct fsroot *r, const char *path, bool follow_last, s
 
 ssize_t fsroot_read(const struct fsroot *r, const char *path, size_t max, char **ret)
 {
-	int fd = rootfs_open_regular(r->fd, path);
-	if (fd < 0)
-		return fd;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n = read_to_end(fd, &buf, &cap, max);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return n;
-	}
-	if (!buf && !(buf = calloc(1, 1)))
-		return -ENOMEM;
-	*ret = buf;
-	return n;
+	size_t n;
+	int rc = rootfs_read_at(r->fd, path, max, ret, &n);
+	return rc < 0 ? rc : (ssize_t)n;
 }
 
 static int cmp_str(const void *a, const void *b)
