@@ -8,7 +8,11 @@
  *   {"v":1,"n":34,"days":9,"last_day":20400,"first":…,"last":…,
  *    "hours":[…24…],"methods":{"publickey":34},
  *    "nets":[["198.51.100.0/24",30,1700000000],…],"keys":[["SHA256:…",34,…]],
- *    "nets_dropped":0,"keys_dropped":0}
+ *    "nets_dropped":0,"keys_dropped":0,
+ *    "priv":[["sudo root /usr/bin/systemctl restart nginx",12,…],…],"priv_dropped":0}
+ *
+ * ("priv": the privileges the account used, sudo commands with their
+ * target and su targets; only written when there are some.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +40,9 @@ int baseline_init(struct baseline *b, const struct detect_config *c)
 
 void baseline_done(struct baseline *b)
 {
+	for (uint32_t i = 0; i < b->n_priv; i++)
+		free(b->priv[i].what);
+	b->n_priv = 0;
 	if (b->keys)
 		for (uint32_t i = 0; i < b->n_keys; i++)
 			free(b->keys[i].fp);
@@ -119,6 +126,59 @@ static void add_key(struct baseline *b, const struct detect_config *c, struct sv
 	b->keys[i] = (struct bkey){ .fp = s, .count = count, .last_s = last_s };
 }
 
+void baseline_priv_of(const struct event *ev, char *buf)
+{
+	struct sv t = ev->target.n ? ev->target : SV_LIT("root");
+	int tn = (int)MIN(t.n, (size_t)64);
+	if (ev->kind == EV_SU_SUCCESS)
+		snprintf(buf, BASELINE_PRIV_LEN + 1, "su %.*s", tn, t.p);
+	else
+		snprintf(buf, BASELINE_PRIV_LEN + 1, "sudo %.*s %.*s", tn, t.p, (int)MIN(ev->command.n, (size_t)BASELINE_PRIV_LEN),
+			 ev->command.p ? ev->command.p : "");
+	/* a NUL in attacker text ends the string: what is kept is what was compared */
+}
+
+uint32_t baseline_priv_seen(const struct baseline *b, const char *what)
+{
+	for (uint32_t i = 0; i < b->n_priv; i++)
+		if (strcmp(b->priv[i].what, what) == 0)
+			return b->priv[i].count;
+	return 0;
+}
+
+static void add_priv(struct baseline *b, const char *what, uint32_t count, int64_t last_s)
+{
+	for (uint32_t i = 0; i < b->n_priv; i++)
+		if (strcmp(b->priv[i].what, what) == 0) {
+			b->priv[i].count += count;
+			if (last_s > b->priv[i].last_s)
+				b->priv[i].last_s = last_s;
+			return;
+		}
+	char *s = strndup(what, BASELINE_PRIV_LEN);
+	if (!s)
+		return;
+	uint32_t i = b->n_priv;
+	if (i >= BASELINE_PRIV_MAX) {
+		/* the least used, the oldest among equals */
+		i = 0;
+		for (uint32_t k = 1; k < b->n_priv; k++)
+			if (b->priv[k].count < b->priv[i].count ||
+			    (b->priv[k].count == b->priv[i].count && b->priv[k].last_s < b->priv[i].last_s))
+				i = k;
+		free(b->priv[i].what);
+		b->priv_dropped++;
+	} else {
+		b->n_priv++;
+	}
+	b->priv[i] = (struct bpriv){ .what = s, .count = count, .last_s = last_s };
+}
+
+void baseline_priv_learn(struct baseline *b, const char *what, int64_t now_s)
+{
+	add_priv(b, what, 1, now_s);
+}
+
 void baseline_learn(struct baseline *b, const struct detect_config *c, const struct event *ev, int64_t now_s,
 		    int hour, int64_t day)
 {
@@ -177,6 +237,14 @@ char *baseline_to_json(const struct baseline *b)
 	json_object_set(o, "keys", keys);
 	json_object_set_new(o, "nets_dropped", json_integer(b->nets_dropped));
 	json_object_set_new(o, "keys_dropped", json_integer(b->keys_dropped));
+	if (b->n_priv) {
+		json_t *priv = json_array();
+		for (uint32_t i = 0; priv && i < b->n_priv; i++)
+			json_array_append_new(priv, json_pack("[s,I,I]", b->priv[i].what, (json_int_t)b->priv[i].count,
+							      (json_int_t)b->priv[i].last_s));
+		json_object_set_new(o, "priv", priv);
+		json_object_set_new(o, "priv_dropped", json_integer(b->priv_dropped));
+	}
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 out:
 	json_decref(o);
@@ -255,6 +323,17 @@ int baseline_from_json(struct baseline *b, const struct detect_config *c, const 
 			goto out;
 		add_key(b, c, sv_cstr(t), u32_of(json_array_get(x, 1)), i64_of(json_array_get(x, 2)));
 	}
+	/* privileges the account used (absent from baselines written before them) */
+	v = json_object_get(o, "priv");
+	if (v && !json_is_array(v))
+		goto out;
+	json_array_foreach(v, i, x) {
+		const char *t = json_string_value(json_array_get(x, 0));
+		if (!t)
+			goto out;
+		add_priv(b, t, u32_of(json_array_get(x, 1)), i64_of(json_array_get(x, 2)));
+	}
+	b->priv_dropped = u32_of(json_object_get(o, "priv_dropped"));
 	r = 0;
 out:
 	json_decref(o);

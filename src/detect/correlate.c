@@ -35,7 +35,10 @@ struct pending {
 	int32_t pid;
 	struct addr source;
 	uint32_t refused, sudo_fail, su_fail, sudo_ok, su_ok, changes, n_events;
-	char *refused_detail, *su_fail_target, *first_cmd, *su_target, *change;
+	/* sudo commands and su the account never used before; of the habitual
+	 * ones, the fewest earlier uses */
+	uint32_t new_ok, habit_min;
+	char *refused_detail, *su_fail_target, *first_cmd, *su_target, *change, *first_new;
 };
 
 static char *dup_sv(struct sv v)
@@ -50,6 +53,7 @@ static void pending_free(struct pending *p)
 	free(p->first_cmd);
 	free(p->su_target);
 	free(p->change);
+	free(p->first_new);
 	alert_free(p->a);
 	free(p);
 }
@@ -100,8 +104,17 @@ void follow_open(struct detect *d, struct follow *f, struct acct_entry *ac, stru
 	list_push(&f->pending, &p->link);
 }
 
-static void note(struct detect *d, struct pending *p, const struct event *ev, uint32_t n)
+static void note(struct detect *d, struct pending *p, const struct event *ev, uint32_t n, uint32_t habit)
 {
+	if (ev->kind == EV_SUDO_COMMAND || ev->kind == EV_SU_SUCCESS) {
+		if (!habit) {
+			p->new_ok += n;
+			if (!p->first_new)
+				p->first_new = dup_sv(ev->kind == EV_SU_SUCCESS ? ev->target : ev->command);
+		} else if (!p->habit_min || habit < p->habit_min) {
+			p->habit_min = habit;
+		}
+	}
 	switch (ev->kind) {
 	case EV_SUDO_REFUSED:
 		p->refused += n;
@@ -149,7 +162,7 @@ static bool same_session(const struct pending *p, const struct event *ev)
 	return addr_equal(&p->source, &ev->source) && (p->pid <= 0 || ev->pid <= 0 || p->pid == ev->pid);
 }
 
-void follow_feed(struct detect *d, struct follow *f, const struct event *ev, const struct dctx *x)
+void follow_feed(struct detect *d, struct follow *f, const struct event *ev, const struct dctx *x, uint32_t habit)
 {
 	struct acct_entry *ac;
 	uint16_t host = x->host;
@@ -165,7 +178,7 @@ void follow_feed(struct detect *d, struct follow *f, const struct event *ev, con
 	case EV_SU_SUCCESS:
 		ac = ev->user.n ? detect_acct(d, host, ev->user, false) : NULL;
 		if (ac && part_of(f, ac)->pend)
-			note(d, part_of(f, ac)->pend, ev, n);
+			note(d, part_of(f, ac)->pend, ev, n, habit);
 		return;
 	case EV_ACCOUNT_CHANGE:
 	case EV_KEY_CHANGE:
@@ -174,7 +187,7 @@ void follow_feed(struct detect *d, struct follow *f, const struct event *ev, con
 		list_for_each(l, &f->pending) {
 			struct pending *p = list_entry(l, struct pending, link);
 			if (p->ac->host == host)
-				note(d, p, ev, n);
+				note(d, p, ev, n, 0);
 		}
 		return;
 	case EV_SESSION_CLOSE:
@@ -201,7 +214,11 @@ void follow_close(struct detect *d, struct follow *f, struct acct_entry *ac)
 	a = p->a;
 	p->a = NULL;
 	if (p->n_events) {
-		bool gained = p->sudo_ok || p->su_ok || p->changes;
+		/* privilege the account uses every day is no escalation: only
+		 * failed attempts, a sudo command or su it never used before, or
+		 * an account change raise the severity */
+		bool gained = p->new_ok || p->changes;
+		bool tried = p->refused || p->sudo_fail || p->su_fail;
 		struct sbuf sb = { .n = 0 };
 		sb.b[0] = '\0';
 		if (p->refused || p->sudo_fail || p->su_fail) {
@@ -221,12 +238,23 @@ void follow_close(struct detect *d, struct follow *f, struct acct_entry *ac)
 				if (p->su_target)
 					sb_printf(&sb, " (to %s)", p->su_target);
 			}
-			(void)alert_add_why(a, "then, in the same session, gained privilege: %s", sb.b);
+			if (p->new_ok)
+				(void)alert_add_why(a, "then, in the same session, gained privilege: %s; never before by this "
+						       "account: %s",
+						    sb.b, p->first_new ? p->first_new : "?");
+			else
+				(void)alert_add_why(a,
+						    "then, in the same session, used privilege as the account does: %s "
+						    "(each used at least %u time%s before)",
+						    sb.b, p->habit_min, p->habit_min == 1 ? "" : "s");
 		}
 		if (p->changes)
 			(void)alert_add_why(a, "then, during the session, %s%s", p->change ? p->change : "an account changed",
 					    p->changes > 1 ? " (and more account changes)" : "");
-		a->severity = gained ? SEV_CRITICAL : MAX(a->severity, SEV_HIGH);
+		if (gained)
+			a->severity = SEV_CRITICAL;
+		else if (tried)
+			a->severity = MAX(a->severity, SEV_HIGH);
 		a->count += p->n_events;
 	}
 	pending_free(p);

@@ -255,15 +255,46 @@ static void check_network(const struct detect_config *c, const struct baseline *
 	(*broken)++;
 }
 
-static void check_hour(const struct detect_config *c, const struct baseline *b, const struct tm *tm,
-		       struct alert *a, unsigned *broken)
+/* Minutes from t (minutes into the day) to the hour h, [h:00, h+1:00),
+ * round the clock. */
+static int minutes_to_hour(int t, int h)
 {
-	int tol = (int)c->ul_hour_tolerance, h = tm->tm_hour;
-	int gap_start = -1, gap_len = 0;
+	int from = h * 60, to = h * 60 + 60;
+	if (t >= from && t < to)
+		return 0;
+	int before = ((from - t) % 1440 + 1440) % 1440, after = ((t - to) % 1440 + 1440) % 1440;
+	return before < after ? before : after;
+}
 
-	for (int k = -tol; k <= tol; k++)
-		if (b->hours[(h + k + 24) % 24])
-			return;
+/* "72 min", "5 h 48 min", "2 h" */
+static void fmt_minutes(char *buf, size_t n, int m)
+{
+	if (m < 60)
+		snprintf(buf, n, "%d min", m);
+	else if (m % 60)
+		snprintf(buf, n, "%d h %d min", m / 60, m % 60);
+	else
+		snprintf(buf, n, "%d h", m / 60);
+}
+
+/* How far the login's time of day is from the hours the account logs in
+ * at: from the nearest hour with a login, round the clock. Within the
+ * tolerance (unusual_login.hour_tolerance), or inside the usual span (a
+ * quiet hour in the working day), it is usual; up to two hours beyond the
+ * tolerance it is a little off (*minor: not a broken habit on its own);
+ * further, a broken habit. */
+#define HOUR_NEAR_MIN 120
+static void check_hour(const struct detect_config *c, const struct baseline *b, const struct tm *tm,
+		       struct alert *a, unsigned *broken, unsigned *minor)
+{
+	int tol = (int)c->ul_hour_tolerance * 60, h = tm->tm_hour, t = tm->tm_hour * 60 + tm->tm_min;
+	int gap_start = -1, gap_len = 0, dist = INT32_MAX;
+
+	for (int k = 0; k < 24; k++)
+		if (b->hours[k] && minutes_to_hour(t, k) < dist)
+			dist = minutes_to_hour(t, k);
+	if (dist == INT32_MAX || dist <= tol)
+		return;
 	/* the usual span: the complement of the longest run of empty hours (circular) */
 	for (int s = 0; s < 24; s++) {
 		if (b->hours[s] || !b->hours[(s + 23) % 24])
@@ -283,11 +314,17 @@ static void check_hour(const struct detect_config *c, const struct baseline *b, 
 	if ((h - gap_start + 24) % 24 >= gap_len)
 		return;
 	int first = (gap_start + gap_len) % 24, end = gap_start; /* logins in [first, end) */
-	char zone[TIME_ZONE_STRLEN];
+	bool near = dist <= tol + HOUR_NEAR_MIN;
+	char zone[TIME_ZONE_STRLEN], far[32];
+	fmt_minutes(far, sizeof(far), dist);
 	if (a) /* NULL: only counting; the zone named: the alert's times may be shown in another */
-		(void)alert_add_why(a, "at %02d:%02d %s, an hour with no login in %u earlier ones (usual %02d:00–%02d:00)",
-				    h, tm->tm_min, time_zone_name(tm, zone), b->n, first, end == 0 ? 24 : end);
-	(*broken)++;
+		(void)alert_add_why(a, "at %02d:%02d %s, %s from the nearest hour of %u earlier logins (usual %02d:00–%02d:00)%s",
+				    h, tm->tm_min, time_zone_name(tm, zone), far, b->n, first, end == 0 ? 24 : end,
+				    near ? ", a little outside them" : "");
+	if (near)
+		(*minor)++;
+	else
+		(*broken)++;
 }
 
 static void check_key(const struct baseline *b, const struct event *ev, struct alert *a, unsigned *broken)
@@ -307,65 +344,92 @@ static void check_key(const struct baseline *b, const struct event *ev, struct a
 	(*broken)++;
 }
 
-static void unusual_success(struct detect *d, struct unusual *U, const struct event *ev, uint16_t host)
+/* The account's baseline (touched): in the table, else loaded from the
+ * store, else a new one. NULL for a name that is no account (a NUL byte:
+ * sshd cannot log one in, and the store keys baselines by the name as
+ * text) or on OOM. */
+static struct bentry *bentry_get(struct detect *d, struct unusual *U, uint16_t host, struct sv user)
 {
 	const struct detect_config *c = U->cfg;
 	struct store *st = detect_store(d);
-	struct bkey_lookup k = { host, ev->user };
+	struct bkey_lookup k = { host, user };
+	struct bentry *e;
+
+	if (user.n == 0 || user.n > 256 || memchr(user.p, '\0', user.n))
+		return NULL;
+	e = (struct bentry *)table_find(&U->bases, bentry_hash(d, host, user), bentry_eq, &k);
+	if (e) {
+		table_touch(&U->bases, &e->node, detect_now(d));
+		return e;
+	}
+	e = bentry_new(U, host, user);
+	if (!e)
+		return NULL;
+	char *blob = NULL;
+	if (st && store_baseline_get(st, detect_host_name(d, host), e->name, &blob) > 0 && blob) {
+		if (baseline_from_json(&e->b, c, blob) < 0) {
+			baseline_done(&e->b);
+			(void)baseline_init(&e->b, c);
+		}
+	}
+	free(blob);
+	return e;
+}
+
+static void unusual_success(struct detect *d, struct unusual *U, const struct event *ev, uint16_t host)
+{
+	const struct detect_config *c = U->cfg;
 	struct bentry *e;
 	struct alert *a = NULL;
 	unsigned broken = 0;
 	struct tm tm;
 	time_t t = (time_t)(ev->time_us / USEC_PER_SEC);
 
-	/* a name with a NUL byte is no account (sshd cannot log one in, and the
-	 * store keys baselines by the name as text): nothing to learn or judge */
-	if (ev->user.n == 0 || ev->user.n > 256 || memchr(ev->user.p, '\0', ev->user.n))
+	e = bentry_get(d, U, host, ev->user);
+	if (!e)
 		return;
-	e = (struct bentry *)table_find(&U->bases, bentry_hash(d, host, ev->user), bentry_eq, &k);
-	if (e) {
-		table_touch(&U->bases, &e->node, detect_now(d));
-	} else {
-		e = bentry_new(U, host, ev->user);
-		if (!e)
-			return;
-		char *blob = NULL;
-		if (st && store_baseline_get(st, detect_host_name(d, host), e->name, &blob) > 0 && blob) {
-			if (baseline_from_json(&e->b, c, blob) < 0) {
-				baseline_done(&e->b);
-				(void)baseline_init(&e->b, c);
-			}
-		}
-		free(blob);
-	}
 	if (!time_local(&U->local, (int64_t)t, &tm))
 		return;
 
 	struct baseline *b = &e->b;
-	if (b->n >= c->ul_min_logins && b->days >= c->ul_min_days) {
+	/* Judged once either the logins or the days reach their minimum; a
+	 * history short of the other is young: its alert is at most medium
+	 * and says so. */
+	bool young = b->n < c->ul_min_logins || b->days < c->ul_min_days;
+	unsigned minor = 0;
+	if (b->n >= c->ul_min_logins || b->days >= c->ul_min_days) {
 		/* count first: most logins break no habit and need no alert */
 		for (int pass = 0; pass < 2; pass++) {
 			if (pass == 1) {
-				if (broken == 0 || !(a = alert_new(AK_UNUSUAL_LOGIN, SEV_MEDIUM)))
+				/* a little off alone: low on a grown history, nothing on a young one */
+				if ((broken == 0 && (minor == 0 || young)) || !(a = alert_new(AK_UNUSUAL_LOGIN, SEV_MEDIUM)))
 					break;
-				broken = 0;
+				broken = minor = 0;
 			}
 			if (c->ul_method)
 				check_method(b, ev, a, &broken);
 			if (c->ul_network)
 				check_network(c, b, ev, a, &broken);
 			if (c->ul_hour)
-				check_hour(c, b, &tm, a, &broken);
+				check_hour(c, b, &tm, a, &broken, &minor);
 			if (c->ul_key)
 				check_key(b, ev, a, &broken);
 		}
+		if (a && young)
+			(void)alert_add_why(a,
+					    "the account's history is young: %u login%s over %u day%s (habits are trusted from "
+					    "%u logins over %u days), so at most medium",
+					    b->n, b->n == 1 ? "" : "s", b->days, b->days == 1 ? "" : "s", c->ul_min_logins,
+					    c->ul_min_days);
 	}
 	baseline_learn(b, c, ev, (int64_t)t, tm.tm_hour,
 		       time_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday));
 	e->dirty = true;
 	if (!a)
 		return;
-	a->severity = broken >= 2 ? SEV_HIGH : SEV_MEDIUM;
+	a->severity = broken >= 2 ? SEV_HIGH : broken == 1 ? SEV_MEDIUM : SEV_LOW;
+	if (young && a->severity > SEV_MEDIUM)
+		a->severity = SEV_MEDIUM;
 	a->source = ev->source;
 	detect_alert_host(d, a, host);
 	(void)alert_set_user(a, ev->user);
@@ -378,10 +442,24 @@ static void unusual_success(struct detect *d, struct unusual *U, const struct ev
 static void unusual_feed(struct detect *d, void *st, const struct event *ev, const struct dctx *x)
 {
 	struct unusual *U = st;
-	if (ev->kind == EV_AUTH_SUCCESS)
+	if (ev->kind == EV_AUTH_SUCCESS) {
 		unusual_success(d, U, ev, x->host);
-	else
-		follow_feed(d, U->follow, ev, x);
+		return;
+	}
+	if (ev->kind != EV_SUDO_COMMAND && ev->kind != EV_SU_SUCCESS) {
+		follow_feed(d, U->follow, ev, x, 0);
+		return;
+	}
+	/* a privilege used: how often the account used it before (a habit
+	 * raises no severity in the session it ends), then learned */
+	char what[BASELINE_PRIV_LEN + 1];
+	struct bentry *e = bentry_get(d, U, x->host, ev->user);
+	baseline_priv_of(ev, what);
+	follow_feed(d, U->follow, ev, x, e ? baseline_priv_seen(&e->b, what) : 0);
+	if (e) {
+		baseline_priv_learn(&e->b, what, ev->time_us / USEC_PER_SEC);
+		e->dirty = true;
+	}
 }
 
 static void unusual_sweep(struct detect *d, void *st, int64_t now)

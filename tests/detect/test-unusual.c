@@ -156,7 +156,8 @@ static void test_hour(void **state)
 			       &c, &a),
 			 1);
 	assert_int_equal(a->n_why, 1);
-	assert_string_equal(a->why[0], "at 03:12 UTC, an hour with no login in 34 earlier ones (usual 09:00–18:00)");
+	assert_string_equal(a->why[0], "at 03:12 UTC, 5 h 48 min from the nearest hour of 34 earlier logins (usual "
+				       "09:00–18:00)");
 	free_collect(&c);
 	/* within the tolerance of a usual hour: quiet */
 	assert_int_equal(probe(login(DAY17 + 8 * HOUR_S, "bob", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"), &c, &a),
@@ -186,7 +187,7 @@ static void test_all_habits_high(void **state)
 	assert_string_equal(a->why[0], "keyboard-interactive, though 34 of 34 earlier logins used publickey");
 	assert_string_equal(a->why[1], "from 2001:db8:77::/48, a network none of 34 earlier logins came from (usual: "
 				       "198.51.100.0/24 ×30, 192.0.2.0/24 ×4)");
-	assert_string_equal(a->why[2], "at 03:00 UTC, an hour with no login in 34 earlier ones (usual 09:00–18:00)");
+	assert_string_equal(a->why[2], "at 03:00 UTC, 6 h from the nearest hour of 34 earlier logins (usual 09:00–18:00)");
 	free_collect(&c);
 }
 
@@ -195,26 +196,82 @@ static void test_minimum_history(void **state)
 	(void)state;
 	struct detect_config *cfg;
 	struct collect c;
+	struct alert *a = NULL;
 	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
-	/* 6 logins, all on one day: not enough days */
-	for (int i = 0; i < 6; i++)
-		feed(d, login(9 * HOUR_S + i * 60, "eve", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"));
-	feed(d, login(10 * HOUR_S, "eve", "203.0.113.5", AM_PASSWORD, NULL));
-	/* 4 logins over 2 days (eve now has 7 logins over 1 day; frank 4 over 2) */
+	/* 4 logins on one day: short of both minimums (5 logins, 2 days), not judged */
 	for (int i = 0; i < 4; i++)
-		feed(d, login(DAY_S + i * (DAY_S / 2), "frank", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"));
-	feed(d, login(3 * DAY_S + 3 * HOUR_S, "frank", "203.0.113.5", AM_PASSWORD, NULL));
+		feed(d, login(9 * HOUR_S + i * 60, "gus", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"));
+	feed(d, login(10 * HOUR_S, "gus", "203.0.113.5", AM_PASSWORD, NULL));
 	detect_finish(d);
 	assert_int_equal(c.n, 0);
 	tdone(d, cfg, &c);
 
-	/* with min_logins 4, frank's fifth login is judged */
+	/* Issue 19: a young history (one minimum reached, not the other) is
+	 * judged, at most medium, and says it is young. eve: 6 logins on one
+	 * day, then one by password from elsewhere (two broken habits: high on
+	 * a grown history); frank: 4 logins over 2 days, then a new network. */
+	d = tdetect(NULL, &c, &cfg, NULL);
+	for (int i = 0; i < 6; i++)
+		feed(d, login(9 * HOUR_S + i * 60, "eve", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"));
+	feed(d, login(10 * HOUR_S, "eve", "203.0.113.5", AM_PASSWORD, NULL));
+	for (int i = 0; i < 4; i++)
+		feed(d, login(DAY_S + 9 * HOUR_S + i * (DAY_S / 4), "frank", "198.51.100.10", AM_PUBLICKEY,
+			      "SHA256:AAAA"));
+	feed(d, login(2 * DAY_S + 10 * HOUR_S, "frank", "203.0.113.6", AM_PUBLICKEY, "SHA256:AAAA"));
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_UNUSUAL_LOGIN, NULL), 2);
+	a = c.v[0];
+	assert_string_equal(a->user, "eve");
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_why(a, "the account's history is young: 6 logins over 1 day (habits are trusted from 5 logins over 2 "
+		      "days), so at most medium");
+	a = c.v[1];
+	assert_string_equal(a->user, "frank");
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_why(a, "the account's history is young: 4 logins over 2 days (habits are trusted from 5 logins over 2 "
+		      "days), so at most medium");
+	tdone(d, cfg, &c);
+
+	/* with min_logins 4, frank's history is grown: nothing said of it */
 	d = tdetect("unusual_login: {min_logins: 4}\n", &c, &cfg, NULL);
 	for (int i = 0; i < 4; i++)
 		feed(d, login(DAY_S + i * (DAY_S / 2), "frank", "198.51.100.10", AM_PUBLICKEY, "SHA256:AAAA"));
 	feed(d, login(3 * DAY_S + 14 * HOUR_S, "frank", "198.51.100.10", AM_PASSWORD, NULL));
 	detect_finish(d);
-	assert_int_equal(count_kind(&c, AK_UNUSUAL_LOGIN, NULL), 1);
+	assert_int_equal(count_kind(&c, AK_UNUSUAL_LOGIN, &a), 1);
+	assert_int_equal(a->n_why, 1);
+	tdone(d, cfg, &c);
+}
+
+/* Issue 19: hours are judged by how far the login is from the hours the
+ * account logs in at (round the clock, with the tolerance), not by an hour
+ * never seen. Usual 11:00–17:00: 09:48 is a little early (1 h 12 min from
+ * 11:00, the tolerance 1 h): low, alone; 02:30 is far: medium. */
+static void test_hour_distance(void **state)
+{
+	(void)state;
+	struct detect_config *cfg;
+	struct collect c;
+	struct alert *a = NULL;
+	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
+	for (int day = 0; day < 6; day++) {
+		feed(d, login(day * DAY_S + 11 * HOUR_S + 5 * MIN_S, "hana", "198.51.100.10", AM_PUBLICKEY, "SHA256:H"));
+		feed(d, login(day * DAY_S + 16 * HOUR_S + 40 * MIN_S, "hana", "198.51.100.10", AM_PUBLICKEY, "SHA256:H"));
+	}
+	feed(d, login(6 * DAY_S + 9 * HOUR_S + 48 * MIN_S, "hana", "198.51.100.10", AM_PUBLICKEY, "SHA256:H"));
+	feed(d, login(6 * DAY_S + 10 * HOUR_S + 30 * MIN_S, "hana", "198.51.100.10", AM_PUBLICKEY, "SHA256:H"));
+	feed(d, login(7 * DAY_S + 2 * HOUR_S + 30 * MIN_S, "hana", "198.51.100.10", AM_PUBLICKEY, "SHA256:H"));
+	detect_finish(d);
+	assert_int_equal(count_kind(&c, AK_UNUSUAL_LOGIN, NULL), 2);
+	a = c.v[0];
+	assert_int_equal(a->severity, SEV_LOW);
+	assert_string_equal(a->why[0], "at 09:48 UTC, 1 h 12 min from the nearest hour of 12 earlier logins (usual "
+				       "11:00–17:00), a little outside them");
+	a = c.v[1];
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	/* (09:48 and 10:30 were learned: the usual hours begin at 09:00) */
+	assert_string_equal(a->why[0], "at 02:30 UTC, 6 h 30 min from the nearest hour of 14 earlier logins (usual "
+				       "09:00–17:00)");
 	tdone(d, cfg, &c);
 }
 
@@ -355,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_method),
 		cmocka_unit_test(test_network),
 		cmocka_unit_test(test_hour),
+		cmocka_unit_test(test_hour_distance),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_all_habits_high),
 		cmocka_unit_test(test_minimum_history),
