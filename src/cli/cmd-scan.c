@@ -17,6 +17,7 @@
 #include "detect/detect.h"
 #include "report/output.h"
 #include "scan/pipeline.h"
+#include "source/journal.h"
 #include "source/source.h"
 #include "store/store.h"
 
@@ -43,7 +44,27 @@ static void usage(FILE *f)
 	      "\n"
 	      "Inputs: files (plain or .gz), directories (their auth.log*/secure* sets),\n"
 	      "rotated sets read oldest first, and - for stdin. With none: /var/log/auth.log*\n"
-	      "or /var/log/secure*. Scanning the same bytes twice adds nothing twice.\n"
+	      "or /var/log/secure*, and where neither exists (a journal-only host, as a stock\n"
+	      "Debian 12) the systemd journal. Scanning the same bytes twice adds nothing twice.\n"
+	      "\n"
+	      "The journal (--journal, --journal-dir): the entries of sshd, sudo, su, login,\n"
+	      "systemd-logind, unix_chkpwd and the shadow-utils tools (useradd, usermod,\n"
+	      "passwd, chage, gpasswd …), PAM lines included, read natively with where the\n"
+	      "scan stopped kept in the store (the next scan reads only what is new). An entry\n"
+	      "is believed only when journald's own record of its writer (_COMM, _EXE, _UID)\n"
+	      "is the program it claims to be: sshd as root (sshd, sshd-session, or\n"
+	      "sshd-auth), sudo, su, login and systemd-logind as root, each shadow-utils tool\n"
+	      "itself (the ones only root runs as root), installed in a system directory\n"
+	      "(/usr/sbin, /usr/bin, /sbin, /bin, /usr/local/*, /usr/lib/openssh,\n"
+	      "/usr/libexec, /usr/lib/systemd …). Anything else claiming to be one of them\n"
+	      "('logger -t sshd \"Accepted password for root …\"' by a user) is a forgery: a\n"
+	      "forged_entry alert (high) naming the real writer, and never read as that\n"
+	      "program. Entries without those fields (exported or forwarded from another\n"
+	      "host) are read on their word and counted as untrusted in the summary; a\n"
+	      "user's process that exited before journald could name it, claiming a set-uid\n"
+	      "program (sudo, su, passwd …), is not read and is counted. The same rule holds\n"
+	      "for 'journalctl -o json | moat scan -', resumed by each entry's __CURSOR.\n"
+	      "Evidence names an entry as STREAM:SEQNUM (the i= of its __CURSOR, in decimal).\n"
 	      "\n"
 	      "Options:\n"
 	      "  --json             one JSON object per alert (or event) per line\n"
@@ -57,6 +78,17 @@ static void usage(FILE *f)
 	      "  --db PATH          the store (default: $MOAT_DB, ~/.local/state/moat/moat.db,\n"
 	      "                     /var/lib/moat/moat.db for root)\n"
 	      "  --no-store         keep nothing: no baselines, no cursors, read everything\n"
+	      "  --journal          read this host's systemd journal (/var/log/journal and\n"
+	      "                     /run/log/journal: root, or the groups systemd-journal or adm)\n"
+	      "  --journal-dir PATH read the journal in PATH instead: a directory of journal\n"
+	      "                     files (and its MACHINE-ID/ folders) or one journal file;\n"
+	      "                     another machine's (a disk image's /var/log/journal, the\n"
+	      "                     output of systemd-journal-remote). Repeatable\n"
+	      "  --since TIME       journal entries at or after TIME (a date, a time, an age as\n"
+	      "                     2h or 3d, today, yesterday); never what an earlier scan read\n"
+	      "                     (--no-store reads it all)\n"
+	      "  --until TIME       journal entries up to TIME (a date alone: its end); the next\n"
+	      "                     scan goes on from there\n"
 	      "  --retention AGE    keep events of the last AGE of store time (days, or a number\n"
 	      "                     with h or d; default 90d; 0: keep all); older ones are pruned\n"
 	      "                     at the end (see also 'moat store prune')\n"
@@ -93,7 +125,9 @@ static void usage(FILE *f)
 	      "Examples:\n"
 	      "  moat scan                              # this host's auth logs\n"
 	      "  moat scan /var/log/auth.log.2.gz      # one rotated file\n"
-	      "  journalctl -o json -u ssh | moat scan -\n"
+	      "  moat scan --journal --since 2026-12-01   # this host's journal from Dec 1\n"
+	      "  moat scan --journal-dir /mnt/image/var/log/journal   # another machine's\n"
+	      "  journalctl -o json | moat scan -\n"
 	      "  moat scan --json --fail-on high logs/ | jq .\n"
 	      "  moat scan --missed --no-store /var/log/auth.log   # what moat skipped, and why\n"
 	      "\n"
@@ -284,6 +318,33 @@ static void print_earlier(const struct scan *s, struct store *st, int64_t run_st
 			severity_name((enum severity)s->fail_on), severity_name((enum severity)s->fail_on));
 }
 
+/* The summary's words on journal entries not believed or not read. */
+static void print_journal_summary(FILE *f, const struct pipeline_stats *st)
+{
+	if (st->forged)
+		fprintf(f, "; %" PRIu64 " forged journal entr%s (claiming a program that did not write %s: alerts, not read)",
+			st->forged, st->forged == 1 ? "y" : "ies", st->forged == 1 ? "it" : "them");
+	if (st->no_writer)
+		fprintf(f,
+			"; %" PRIu64 " journal entr%s without trusted fields (_COMM, _EXE, _UID: exported or forwarded) "
+			"read on %s word, untrusted",
+			st->no_writer, st->no_writer == 1 ? "y" : "ies", st->no_writer == 1 ? "its" : "their");
+	if (st->unverified)
+		fprintf(f,
+			"; %" PRIu64 " journal entr%s of a user's process journald could not name, claiming a set-uid "
+			"program: not read",
+			st->unverified, st->unverified == 1 ? "y" : "ies");
+	if (st->not_syslog)
+		fprintf(f, "; %" PRIu64 " kernel/audit journal entr%s not read", st->not_syslog,
+			st->not_syslog == 1 ? "y" : "ies");
+	if (st->journal_seen)
+		fprintf(f, "; %" PRIu64 " journal entr%s already read by an earlier scan (by __CURSOR), skipped",
+			st->journal_seen, st->journal_seen == 1 ? "y" : "ies");
+	if (st->journal_streams_over)
+		fprintf(f, "; %" PRIu64 " journal entr%s of too many journals in one input not resumable by cursor",
+			st->journal_streams_over, st->journal_streams_over == 1 ? "y" : "ies");
+}
+
 static void on_notice(void *ud, const char *msg)
 {
 	struct scan *s = ud;
@@ -317,7 +378,7 @@ static void on_progress(void *ud, const struct source_input *in, uint64_t done)
 int cmd_scan(int argc, char **argv)
 {
 	enum { O_EVENTS = 256, O_MISSED, O_FAIL_ON, O_NO_STORE, O_CONFIG, O_TZ, O_WAIT, O_REACH_ROOT, O_NO_REACH,
-	       O_RETENTION };
+	       O_RETENTION, O_JOURNAL, O_JOURNAL_DIR, O_SINCE, O_UNTIL };
 	static const struct option opts[] = {
 		{ "events", no_argument, NULL, O_EVENTS },
 		{ "missed", no_argument, NULL, O_MISSED },
@@ -329,13 +390,18 @@ int cmd_scan(int argc, char **argv)
 		{ "tz", required_argument, NULL, O_TZ },
 		{ "wait", required_argument, NULL, O_WAIT },
 		{ "retention", required_argument, NULL, O_RETENTION },
+		{ "journal", no_argument, NULL, O_JOURNAL },
+		{ "journal-dir", required_argument, NULL, O_JOURNAL_DIR },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "until", required_argument, NULL, O_UNTIL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ 0 },
 	};
 	struct scan s = { .fail_on = -1, .max_severity = -1 };
 	const char *config = NULL, *tz = NULL, *reach_root = "/";
 	struct cli cl;
-	bool no_store = false, quiet = false;
+	bool no_store = false, quiet = false, journal = false;
+	struct journal_spec jspec = { .root = "/" };
 	int wait_s = 600;
 	int64_t run_start_us = 0;
 	int64_t retention = 90 * 86400 * INT64_C(1000000);
@@ -395,6 +461,23 @@ int cmd_scan(int argc, char **argv)
 			if (cli_parse_age("--retention", optarg, &retention) < 0)
 				return EXIT_USAGE;
 			break;
+		case O_JOURNAL:
+			journal = true;
+			break;
+		case O_JOURNAL_DIR:
+			if (jspec.n_paths == JOURNAL_PATHS_MAX) {
+				log_error("--journal-dir: at most %d", JOURNAL_PATHS_MAX);
+				return EXIT_USAGE;
+			}
+			jspec.paths[jspec.n_paths++] = optarg;
+			journal = true;
+			break;
+		case O_SINCE:
+		case O_UNTIL:
+			if (cli_parse_time(c == O_SINCE ? "--since" : "--until", optarg, c == O_UNTIL,
+					   c == O_SINCE ? &jspec.since_us : &jspec.until_us) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -414,8 +497,21 @@ int cmd_scan(int argc, char **argv)
 		log_error("%s", err ? err : "cannot load the configuration");
 		goto out;
 	}
-	if (optind == argc && getenv("MOAT_ROOT"))
-		/* tests point the default log paths at a temporary root */
+	/* tests point the default log paths at a temporary root */
+	if (getenv("MOAT_ROOT"))
+		jspec.root = getenv("MOAT_ROOT");
+	if (journal && optind < argc) {
+		log_error("--journal or --journal-dir, or files: not both (rsyslog writes the journal's lines to "
+			  "auth.log: the same events would be read twice)");
+		goto out;
+	}
+	if (jspec.since_us && jspec.until_us && jspec.since_us > jspec.until_us) {
+		log_error("--since is after --until");
+		goto out;
+	}
+	if (journal)
+		r = 0;
+	else if (optind == argc && getenv("MOAT_ROOT"))
 		r = source_expand_default(getenv("MOAT_ROOT"), &inputs, &err);
 	else
 		r = source_expand(argv + optind, (size_t)(argc - optind), &inputs, &err);
@@ -425,10 +521,31 @@ int cmd_scan(int argc, char **argv)
 	}
 	for (size_t i = 0; i < inputs.n_warnings; i++)
 		log_warning("%s", inputs.warnings[i]);
+	if (!journal && inputs.n == 0 && optind == argc && journal_host_has(jspec.root)) {
+		/* a journal-only host */
+		journal = true;
+		if (!quiet)
+			log_notice("no /var/log/auth.log* or /var/log/secure* here: reading the systemd journal");
+	}
+	if (!journal && (jspec.since_us || jspec.until_us)) {
+		log_error("--since and --until choose journal entries; log files are read whole, from where the last "
+			  "scan stopped: add --journal to read this host's journal");
+		goto out;
+	}
+	if (journal) {
+		inputs.v = calloc(1, sizeof(*inputs.v));
+		if (!inputs.v || journal_spec_stream(&jspec, &inputs.v[0].path) < 0) {
+			log_error("out of memory");
+			goto out;
+		}
+		inputs.v[0].journal = true;
+		inputs.n = 1;
+	}
 	if (inputs.n == 0) {
-		log_error("no auth logs found: neither /var/log/auth.log* nor /var/log/secure* exists here\n"
-			  "  (this host may log only to the journal: try 'journalctl -o json | moat scan -').\n"
-			  "  Point moat at logs with 'moat scan FILE|DIR|-', or try the bundled sample:\n"
+		log_error("no auth logs found: neither /var/log/auth.log* nor /var/log/secure* nor a systemd journal\n"
+			  "  (/var/log/journal, /run/log/journal) exists here.\n"
+			  "  Point moat at logs with 'moat scan FILE|DIR|-', at another machine's journal with\n"
+			  "  'moat scan --journal-dir DIR', or try the bundled sample:\n"
 			  "  moat scan %s/samples/auth.log",
 			  access(MOAT_SOURCE_ROOT "/samples/auth.log", R_OK) == 0 ? MOAT_SOURCE_ROOT : MOAT_DATADIR);
 		goto out;
@@ -494,7 +611,10 @@ int cmd_scan(int argc, char **argv)
 	for (size_t i = 0; i < inputs.n && !pipeline_failed(pl); i++) {
 		free(err);
 		err = NULL;
-		r = pipeline_read(pl, &inputs.v[i], &err);
+		if (inputs.v[i].journal)
+			r = pipeline_read_journal(pl, &jspec, &inputs.v[i], &err);
+		else
+			r = pipeline_read(pl, &inputs.v[i], &err);
 		if (r < 0) {
 			clear_progress(&s);
 			log_error("%s", err ? err : inputs.v[i].path);
@@ -524,11 +644,19 @@ int cmd_scan(int argc, char **argv)
 
 	if (!quiet) {
 		uint64_t evictions = pipeline_evictions(pl);
-		fprintf(stderr,
-			"moat: %" PRIu64 " file%s, %" PRIu64 " lines (%.1f MB), %" PRIu64
-			" events decoded, %" PRIu64 " alert%s",
-			st.inputs, st.inputs == 1 ? "" : "s", st.source.lines, (double)st.source.bytes / 1e6, st.events,
-			st.alerts_new, st.alerts_new == 1 ? "" : "s");
+		if (journal)
+			fprintf(stderr,
+				"moat: the journal, %" PRIu64 " entr%s of auth programs (%.1f MB), %" PRIu64
+				" events decoded, %" PRIu64 " alert%s",
+				st.journal_entries, st.journal_entries == 1 ? "y" : "ies", (double)st.source.bytes / 1e6,
+				st.events, st.alerts_new, st.alerts_new == 1 ? "" : "s");
+		else
+			fprintf(stderr,
+				"moat: %" PRIu64 " file%s, %" PRIu64 " lines (%.1f MB), %" PRIu64
+				" events decoded, %" PRIu64 " alert%s",
+				st.inputs, st.inputs == 1 ? "" : "s", st.source.lines, (double)st.source.bytes / 1e6,
+				st.events, st.alerts_new, st.alerts_new == 1 ? "" : "s");
+		print_journal_summary(stderr, &st);
 		print_missed_summary(stderr, &s, pipeline_missed(pl), st.ambiguous);
 		if (st.allowlisted)
 			fprintf(stderr, "; %" PRIu64 " event%s allow-listed (stored, judged by no detector)",

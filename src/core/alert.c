@@ -14,6 +14,7 @@ static const char *const kind_names[AK_MAX] = {
 	[AK_UNUSUAL_LOGIN] = "unusual_login",
 	[AK_PRIVILEGE_ESCALATION] = "privilege_escalation",
 	[AK_ACCOUNT_CHANGE] = "account_change",
+	[AK_FORGED_ENTRY] = "forged_entry",
 	[AK_EXCEPTION_CONTROL_FAILED] = "exception_control_failed",
 	[AK_EXCEPTION_EXPIRED] = "exception_expired",
 	[AK_EXCEPTION_REVIEW_DUE] = "exception_review_due",

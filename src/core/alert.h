@@ -19,6 +19,7 @@ enum alert_kind {
 	AK_UNUSUAL_LOGIN,
 	AK_PRIVILEGE_ESCALATION,
 	AK_ACCOUNT_CHANGE,
+	AK_FORGED_ENTRY, /* a journal entry claiming a program that did not write it (source/journal.h) */
 	/* exceptions (moat exposure, moat exception verify): an accepted risk that needs a person */
 	AK_EXCEPTION_CONTROL_FAILED,
 	AK_EXCEPTION_EXPIRED,

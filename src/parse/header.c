@@ -94,6 +94,7 @@ struct header_ctx {
 
 	char *scratch; /* journal JSON: unescaped fields */
 	size_t scratch_size;
+	struct journal_fields jf; /* the last JSON entry's (views into scratch) */
 
 	/* The last text line with a header, for a following "last message
 	 * repeated N times" (which names no program): a copy, since the
@@ -1231,6 +1232,14 @@ static bool json_field(struct header_ctx *ctx, json_t *v, size_t *used, struct s
 	return true;
 }
 
+/* An optional field: empty when absent or unreadable. */
+static void json_opt_field(struct header_ctx *ctx, json_t *o, const char *name, size_t *used, struct sv *ret)
+{
+	json_t *v = json_object_get(o, name);
+	if (!v || !json_field(ctx, v, used, ret))
+		*ret = SV_NULL;
+}
+
 static bool json_digits(json_t *v, unsigned long long max, unsigned long long *ret)
 {
 	return json_is_string(v) &&
@@ -1270,6 +1279,20 @@ static int parse_json(struct header_ctx *ctx, const char *line, size_t len, stru
 	if (json_digits(json_object_get(o, "_PID"), INT32_MAX, &x) ||
 	    json_digits(json_object_get(o, "SYSLOG_PID"), INT32_MAX, &x))
 		h->pid = (int32_t)x;
+	/* who wrote it, as journald saw it (source/journal.h judges) */
+	ctx->jf = (struct journal_fields){ .uid = -1, .pid = -1 };
+	json_opt_field(ctx, o, "SYSLOG_IDENTIFIER", &used, &ctx->jf.identifier);
+	json_opt_field(ctx, o, "_COMM", &used, &ctx->jf.comm);
+	json_opt_field(ctx, o, "_EXE", &used, &ctx->jf.exe);
+	json_opt_field(ctx, o, "_SYSTEMD_UNIT", &used, &ctx->jf.unit);
+	json_opt_field(ctx, o, "_TRANSPORT", &used, &ctx->jf.transport);
+	json_opt_field(ctx, o, "_MACHINE_ID", &used, &ctx->jf.machine_id);
+	json_opt_field(ctx, o, "__CURSOR", &used, &ctx->jf.cursor);
+	if (json_digits(json_object_get(o, "_UID"), UINT32_MAX, &x))
+		ctx->jf.uid = (int64_t)x;
+	if (json_digits(json_object_get(o, "_PID"), INT32_MAX, &x))
+		ctx->jf.pid = (int32_t)x;
+	h->journal = &ctx->jf;
 	if (json_digits(json_object_get(o, "__REALTIME_TIMESTAMP"), TIME_US_MAX, &x)) {
 		h->time_us = (int64_t)x;
 	} else {
@@ -1380,5 +1403,6 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 	ret->time_guessed = h.time_guessed;
 #undef WORD_BARRIER
 	ret->repeat = h.repeat;
+	ret->journal = h.journal;
 	return 1;
 }

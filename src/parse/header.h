@@ -85,6 +85,23 @@
 
 #include "core/strview.h"
 
+/* A journal entry's own fields (journalctl -o json; source/journal.h
+ * fills the same from sd-journal): what the writer says it is
+ * (SYSLOG_IDENTIFIER) and who journald saw write it (the trusted fields,
+ * which journald sets itself and a client cannot), and where the entry
+ * lies in its journal. Views valid as the header's; empty when absent. */
+struct journal_fields {
+	struct sv identifier; /* SYSLOG_IDENTIFIER */
+	struct sv comm; /* _COMM */
+	struct sv exe; /* _EXE */
+	struct sv unit; /* _SYSTEMD_UNIT */
+	struct sv transport; /* _TRANSPORT */
+	struct sv machine_id; /* _MACHINE_ID */
+	struct sv cursor; /* __CURSOR (JSON only) */
+	int64_t uid; /* _UID, -1 when absent */
+	int32_t pid; /* _PID, -1 when absent */
+};
+
 struct syslog_header {
 	int64_t time_us; /* UTC µs */
 	struct sv host; /* may be empty */
@@ -94,6 +111,7 @@ struct syslog_header {
 	int time_guessed; /* 1 when the line had no usable time (time_us is the last good one) */
 	uint32_t repeat; /* >= 1; rsyslog's "message repeated N times: [ msg ]" is unwrapped
 			  * into msg with repeat = N */
+	const struct journal_fields *journal; /* a journal entry's fields (JSON); NULL for a text line */
 };
 
 struct header_ctx;

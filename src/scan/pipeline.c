@@ -16,6 +16,8 @@
 #include "parse/decoder.h"
 #include "parse/header.h"
 #include "reach/reach.h"
+#include "scan/forged.h"
+#include "source/journal.h"
 #include "source/legacy.h"
 #include "store/store.h"
 
@@ -24,6 +26,20 @@
  * the run again (fast: the detectors alone), never losing them. */
 #define BATCH_BYTES_DEFAULT (256ull << 20)
 #define PROGRESS_LINES 8192
+#define JSON_STREAMS_MAX 16 /* journal JSON streams resumed by cursor in one run */
+#define JSON_CURSOR_MAX 1024
+
+/* A journal JSON stream met in the inputs: the entries of one journal
+ * (machine ID and the cursor's sequence number ID), resumed by sequence
+ * number (see json_seen). */
+struct json_stream {
+	char *name; /* "journal-json:MACHINE-ID:SEQNUM-ID" */
+	char sid[64];
+	struct store_journal_cursor c;
+	bool have_seq;
+	uint64_t seq; /* the highest read: stored, or read in this run */
+	char *pending; /* its cursor, to save at the next commit (NULL: nothing new) */
+};
 
 struct pipeline {
 	struct pipeline_config cfg;
@@ -33,6 +49,7 @@ struct pipeline {
 	struct missed *missed;
 	struct detect *det;
 	const struct allowlist *allow;
+	struct forged *forged;
 	struct pipeline_stats stats;
 	bool failed; /* the store could not be written */
 	bool reach_warned; /* the reach root could not be read: said once */
@@ -52,6 +69,16 @@ struct pipeline {
 	uint64_t replay_until; /* lines ending at or before this offset feed the detectors only */
 	uint64_t batch_start; /* source bytes when the batch began */
 	uint64_t bytes_counted; /* source bytes recorded in the run so far */
+
+	/* the journal being read (pipeline_read_journal) */
+	struct journal_reader *jr;
+	const char *jstream;
+	struct store_journal_cursor jcur;
+	bool j_replaying; /* finishing an interrupted run: entries up to jcur.cursor feed the detectors only */
+	uint64_t j_replay_until_us; /* and those no later than its time, should that entry be gone */
+
+	struct json_stream json[JSON_STREAMS_MAX];
+	size_t n_json;
 	char *err;
 };
 
@@ -169,17 +196,50 @@ static int batch_begin(struct pipeline *p)
 	return 0;
 }
 
+/* The forged entries of the batch become its alerts. */
+static void flush_forged(struct pipeline *p)
+{
+	if (forged_flush(p->forged, (struct alert_sink){ emit, p }) < 0 && !p->alert_err)
+		p->alert_err = perr(p, -ENOMEM, "out of memory");
+}
+
+/* The journal cursors that moved, into the open batch. */
+static int save_journal_cursors(struct pipeline *p)
+{
+	const char *c = p->jr ? journal_cursor(p->jr) : NULL;
+	int r;
+	if (c && !p->j_replaying && (!p->jcur.cursor || strcmp(c, p->jcur.cursor) != 0)) {
+		r = store_journal_cursor_save(p->st, p->jstream, &p->jcur, c);
+		if (r < 0)
+			return fail_store(p, r, "cannot save the journal cursor");
+	}
+	for (size_t i = 0; i < p->n_json; i++) {
+		struct json_stream *j = &p->json[i];
+		if (!j->pending)
+			continue;
+		r = store_journal_cursor_save(p->st, j->name, &j->c, j->pending);
+		if (r < 0)
+			return fail_store(p, r, "cannot save a journal cursor");
+		free(j->pending);
+		j->pending = NULL;
+	}
+	return 0;
+}
+
 /* Commits the open batch with the input's cursor (when it moved). */
 static int batch_commit(struct pipeline *p)
 {
 	int r;
-	if (!p->st || p->failed)
+	if (!p->st || p->failed) {
+		flush_forged(p); /* without a store, told at once */
 		return 0;
+	}
 	if (!p->in_tx) {
 		r = batch_begin(p);
 		if (r < 0)
 			return r;
 	}
+	flush_forged(p);
 	if (p->alert_err)
 		return fail_store(p, p->alert_err, "cannot store an alert");
 	if (p->rd && p->have_cursor) {
@@ -196,6 +256,9 @@ static int batch_commit(struct pipeline *p)
 				return fail_store(p, r, "cannot save the read cursor");
 		}
 	}
+	r = save_journal_cursors(p);
+	if (r < 0)
+		return r;
 	r = store_run_add_bytes(p->st, p->stats.source.bytes - p->bytes_counted);
 	if (r < 0)
 		return fail_store(p, r, "cannot record the run");
@@ -220,6 +283,10 @@ struct path_check {
 static int check_path(void *ud, const char *path)
 {
 	struct path_check *c = ud;
+	/* a journal JSON stream's cursor rides on the input that carried it,
+	 * whose own cursor is checked */
+	if (strncmp(path, "journal-json:", 13) == 0)
+		return 0;
 	for (size_t i = 0; i < c->inputs->n; i++)
 		if (strcmp(c->inputs->v[i].path, path) == 0)
 			return 0;
@@ -296,7 +363,8 @@ int pipeline_new(const struct pipeline_config *cfg, const struct source_list *in
 	p->att = attempts_new(cfg->detect);
 	p->det = detect_new(cfg->detect, p->st, (struct alert_sink){ emit, p });
 	p->allow = detect_config_allowlist(cfg->detect);
-	if (!p->att || !p->det) {
+	p->forged = forged_new();
+	if (!p->att || !p->det || !p->forged) {
 		r = perr(p, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -322,6 +390,14 @@ struct pipeline *pipeline_free(struct pipeline *p)
 	free(p->pending);
 	free(p->pending_new);
 	attempts_free(p->att);
+	forged_free(p->forged);
+	journal_close(p->jr);
+	store_journal_cursor_clear(&p->jcur);
+	for (size_t i = 0; i < p->n_json; i++) {
+		free(p->json[i].name);
+		free(p->json[i].pending);
+		store_journal_cursor_clear(&p->json[i].c);
+	}
 	header_ctx_free(p->hdr);
 	missed_free(p->missed);
 	source_close(p->rd);
@@ -443,20 +519,154 @@ static void progress(struct pipeline *p, const struct source_input *in)
 		p->cfg.on_progress(p->cfg.ud, in, source_progress(p->rd));
 }
 
-/* A line no header parser or decoder understood (h: its header, if any). */
-static void note_missed(struct pipeline *p, const struct syslog_header *h, const struct source_line *l)
+/* A line (or a journal entry's message) no header parser or decoder
+ * understood (h: its header, if any). */
+static void note_missed(struct pipeline *p, const struct syslog_header *h, const struct origin *at, const char *text,
+			size_t n)
 {
 	struct missed_shape why;
-	missed_note(p->missed, h, l->p, l->n, &why);
+	missed_note(p->missed, h, text, n, &why);
 	if (p->cfg.on_missed)
-		p->cfg.on_missed(p->cfg.ud, &l->origin, &why, sv_make(l->p, l->n));
+		p->cfg.on_missed(p->cfg.ud, at, &why, sv_make(text, n));
+}
+
+/* A journal entry: whether its writer is the program it claims (source/
+ * journal.h). Returns true when it is to be decoded. */
+static bool judge(struct pipeline *p, const struct syslog_header *h, const struct origin *at, bool replay)
+{
+	struct journal_verdict v;
+	journal_trust(h, &v);
+	switch (v.trust) {
+	case JT_TRUSTED:
+		return true;
+	case JT_NO_WRITER:
+		p->stats.no_writer += !replay;
+		return true;
+	case JT_FORGED:
+		/* finishing an interrupted run: its batches' alerts are stored */
+		if (!replay) {
+			p->stats.forged++;
+			if (forged_note(p->forged, h, &v, at) < 0 && !p->alert_err)
+				p->alert_err = perr(p, -ENOMEM, "out of memory");
+		}
+		return false;
+	case JT_UNVERIFIED:
+		p->stats.unverified += !replay;
+		return false;
+	case JT_NOT_SYSLOG:
+		p->stats.not_syslog += !replay;
+		return false;
+	}
+	return false;
+}
+
+/* A header (a text line's, or a journal entry's) judged, decoded, stored
+ * and fed to the detectors. text: the line, for the missed lines. 0 or a
+ * negative errno (the store failed). */
+static int feed(struct pipeline *p, const struct syslog_header *h, const struct origin *at, uint32_t flags,
+		bool replay, const char *text, size_t n)
+{
+	struct event ev;
+	int r;
+
+	if (h->journal && !judge(p, h, at, replay))
+		return 0;
+	event_init(&ev);
+	if (decode(h, &ev) <= 0) {
+		if (!replay)
+			note_missed(p, h, at, text, n);
+		return 0;
+	}
+	ev.origin = *at;
+	ev.flags |= flags;
+	attempts_apply(p->att, &ev); /* the one definition of a login attempt, before anything counts */
+	if (!replay) {
+		p->stats.events++;
+		p->stats.ambiguous += (ev.flags & EVF_AMBIGUOUS_SOURCE) != 0;
+		if (p->cfg.on_event)
+			p->cfg.on_event(p->cfg.ud, &ev);
+		if (p->st && !p->failed) {
+			r = store_add_event(p->st, &ev);
+			if (r < 0)
+				return fail_store(p, r, "cannot store an event");
+		}
+	}
+	/* the allow-list: stored (trace shows it), judged by no detector */
+	if (allowlist_covers_event(p->allow, &ev))
+		p->stats.allowlisted += !replay;
+	else
+		detect_feed(p->det, &ev);
+	if (p->failed)
+		return -EIO;
+	return 0;
+}
+
+static bool hex32(const char *p)
+{
+	for (size_t i = 0; i < 32; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* A journal JSON line (journalctl -o json) whose entry an earlier run, or
+ * this one, read already: its stream (machine ID and the cursor's
+ * sequence number ID) has a stored cursor at or after its sequence number.
+ * 1 seen (skip it), 0 not, < 0 a store error. */
+static int json_seen(struct pipeline *p, const struct journal_fields *f)
+{
+	char sid[64], name[128], mid[33] = "unknown";
+	struct json_stream *j = NULL;
+	uint64_t seq;
+	int r;
+
+	if (!journal_cursor_seqnum(f->cursor, sid, sizeof(sid), &seq) || f->cursor.n > JSON_CURSOR_MAX)
+		return 0;
+	if (f->machine_id.n == 32 && hex32(f->machine_id.p)) {
+		memcpy(mid, f->machine_id.p, 32);
+		mid[32] = '\0';
+	}
+	snprintf(name, sizeof(name), "journal-json:%s:%s", mid, sid);
+	for (size_t i = 0; i < p->n_json && !j; i++)
+		if (strcmp(p->json[i].name, name) == 0)
+			j = &p->json[i];
+	if (!j) {
+		char osid[64];
+		uint64_t oseq;
+		if (p->n_json == JSON_STREAMS_MAX) {
+			p->stats.journal_streams_over++;
+			return 0;
+		}
+		j = &p->json[p->n_json];
+		*j = (struct json_stream){ .name = strdup(name) };
+		if (!j->name)
+			return perr(p, -ENOMEM, "out of memory");
+		p->n_json++;
+		snprintf(j->sid, sizeof(j->sid), "%s", sid);
+		r = store_journal_cursor_get(p->st, name, &j->c);
+		if (r < 0)
+			return perr(p, r, "cannot look up a journal cursor: %s", store_last_error(p->st));
+		if (r > 0 && journal_cursor_seqnum(sv_cstr(j->c.cursor), osid, sizeof(osid), &oseq) &&
+		    strcmp(osid, sid) == 0) {
+			j->have_seq = true;
+			j->seq = oseq;
+		}
+	}
+	if (j->have_seq && seq <= j->seq)
+		return 1;
+	free(j->pending);
+	j->pending = strndup(f->cursor.p, f->cursor.n);
+	if (!j->pending)
+		return perr(p, -ENOMEM, "out of memory");
+	j->have_seq = true;
+	j->seq = seq;
+	return 0;
 }
 
 int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_err)
 {
 	struct source_line l;
 	struct syslog_header h;
-	struct event ev;
 	uint64_t lines = 0;
 	int r;
 
@@ -491,41 +701,22 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 			p->stats.replayed++;
 		if (header_parse(p->hdr, l.p, l.n, &h) <= 0) {
 			if (!replay)
-				note_missed(p, NULL, &l);
+				note_missed(p, NULL, &l.origin, l.p, l.n);
 			continue;
 		}
 		p->stats.syslog++;
-		event_init(&ev);
-		if (decode(&h, &ev) <= 0) {
-			if (!replay)
-				note_missed(p, &h, &l);
-			continue;
-		}
-		ev.origin = l.origin;
-		ev.flags |= l.flags;
-		attempts_apply(p->att, &ev); /* the one definition of a login attempt, before anything counts */
-		if (!replay) {
-			p->stats.events++;
-			p->stats.ambiguous += (ev.flags & EVF_AMBIGUOUS_SOURCE) != 0;
-			if (p->cfg.on_event)
-				p->cfg.on_event(p->cfg.ud, &ev);
-			if (p->st && !p->failed) {
-				r = store_add_event(p->st, &ev);
-				if (r < 0) {
-					r = fail_store(p, r, "cannot store an event");
-					goto out;
-				}
+		if (h.journal && h.journal->cursor.n && p->st && !replay) {
+			r = json_seen(p, h.journal);
+			if (r < 0)
+				goto out;
+			if (r > 0) {
+				p->stats.journal_seen++;
+				continue;
 			}
 		}
-		/* the allow-list: stored (trace shows it), judged by no detector */
-		if (allowlist_covers_event(p->allow, &ev))
-			p->stats.allowlisted += !replay;
-		else
-			detect_feed(p->det, &ev);
-		if (p->failed) {
-			r = -EIO;
+		r = feed(p, &h, &l.origin, l.flags, replay, l.p, l.n);
+		if (r < 0)
 			goto out;
-		}
 		if (p->st && l.complete && p->stats.source.bytes - p->batch_start >= p->cfg.batch_bytes) {
 			r = batch_commit(p);
 			if (r < 0)
@@ -550,6 +741,116 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 out:
 	progress(p, in);
 	p->rd = source_close(p->rd);
+	if (r < 0)
+		return take_err(p, r, ret_err);
+	return 0;
+}
+
+int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, const struct source_input *in,
+			  char **ret_err)
+{
+	struct journal_entry e;
+	const char *const *warnings;
+	size_t n_warnings;
+	uint64_t n = 0;
+	int r;
+
+	if (p->failed)
+		return take_err(p, -EIO, ret_err);
+	r = journal_open(spec, &p->jr, ret_err);
+	if (r < 0)
+		return r;
+	n_warnings = journal_warnings(p->jr, &warnings);
+	for (size_t i = 0; i < n_warnings; i++)
+		notice(p, "%s", warnings[i]);
+	p->jstream = in->path;
+	store_journal_cursor_clear(&p->jcur);
+	p->j_replaying = false;
+	if (p->st) {
+		r = store_journal_cursor_get(p->st, in->path, &p->jcur);
+		if (r < 0) {
+			r = perr(p, r, "%s: cannot look up where it was read to: %s", in->path, store_last_error(p->st));
+			goto out;
+		}
+		if (r > 0 && p->continuing && p->jcur.in_run) {
+			/* finishing an interrupted run: from where it found the
+			 * journal, what it committed feeding the detectors only */
+			p->j_replaying = true;
+			p->j_replay_until_us = journal_cursor_realtime(sv_cstr(p->jcur.cursor));
+			r = p->jcur.start ? journal_seek_cursor(p->jr, p->jcur.start) : 0;
+		} else if (r > 0) {
+			r = journal_seek_cursor(p->jr, p->jcur.cursor);
+			if (r == 0)
+				notice(p,
+				       "%s: the entry where the last scan stopped is no longer in the journal (rotated or "
+				       "vacuumed away): reading on from the first entry after its place",
+				       in->path);
+		}
+		if (r < 0) {
+			(void)perr(p, r, "%s", journal_error(p->jr));
+			goto out;
+		}
+	}
+	p->batch_start = p->stats.source.bytes;
+	r = batch_begin(p);
+	if (r < 0)
+		goto out;
+	for (;;) {
+		bool replay = false;
+		r = journal_next(p->jr, &e);
+		if (r <= 0)
+			break;
+		if (p->j_replaying) {
+			/* up to the entry the interrupted run committed last (or,
+			 * should it be gone, its time) */
+			if (journal_at_cursor(p->jr, p->jcur.cursor)) {
+				replay = true;
+				p->j_replaying = false;
+			} else if (e.h.time_us <= (int64_t)p->j_replay_until_us) {
+				replay = true;
+			} else {
+				p->j_replaying = false;
+			}
+		}
+		p->stats.journal_entries++;
+		p->stats.source.lines++;
+		p->stats.source.bytes += e.bytes;
+		if (replay) {
+			p->stats.replayed++;
+			p->stats.source.skipped_bytes += e.bytes;
+		}
+		if (++n % PROGRESS_LINES == 0 && p->cfg.on_progress)
+			p->cfg.on_progress(p->cfg.ud, in, p->stats.source.bytes);
+		r = feed(p, &e.h, &e.origin, e.flags, replay, e.h.msg.p, e.h.msg.n);
+		if (r < 0)
+			goto out;
+		if (p->st && !p->j_replaying && p->stats.source.bytes - p->batch_start >= p->cfg.batch_bytes) {
+			r = batch_commit(p);
+			if (r < 0)
+				goto out;
+			p->batch_start = p->stats.source.bytes;
+			r = batch_begin(p);
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (r < 0) {
+		/* what was read before it is kept */
+		int err = r;
+		(void)perr(p, err, "%s", journal_error(p->jr));
+		r = batch_commit(p);
+		r = r < 0 ? r : err;
+		goto out;
+	}
+	r = batch_commit(p);
+	if (r >= 0)
+		p->stats.inputs++;
+out:
+	if (p->cfg.on_progress)
+		p->cfg.on_progress(p->cfg.ud, in, p->stats.source.bytes);
+	p->jr = journal_close(p->jr);
+	store_journal_cursor_clear(&p->jcur);
+	p->j_replaying = false;
 	if (r < 0)
 		return take_err(p, r, ret_err);
 	return 0;

@@ -75,6 +75,14 @@ struct pipeline_stats {
 	uint64_t unfinished; /* last lines without '\n' left for the next scan */
 	uint64_t batches; /* committed */
 	uint64_t pruned_events; /* older than the retention, removed at the end */
+	/* journal entries (sd-journal, or journalctl -o json lines) */
+	uint64_t journal_entries; /* read (sd-journal) */
+	uint64_t journal_seen; /* skipped: at or before the stream's stored cursor (JSON) */
+	uint64_t forged; /* claimed a program that did not write them: alerts, not decoded */
+	uint64_t unverified; /* a user's process journald could not name claimed a set-uid program: not decoded */
+	uint64_t no_writer; /* without trusted fields: decoded on their word */
+	uint64_t not_syslog; /* kernel, audit and driver transports: not read */
+	uint64_t journal_streams_over; /* JSON streams past the cap: not resumed by cursor */
 };
 
 /* Creates the pipeline over inputs (borrowed: the run's inputs, to decide
@@ -91,6 +99,15 @@ int pipeline_new(const struct pipeline_config *cfg, const struct source_list *in
  * (-ENOSPC, -EIO …: everything since the last commit is dropped and the
  * pipeline is finished: pipeline_failed() says so). */
 int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_err);
+
+/* Reads a journal (in: the journal's entry in the run's inputs, its path
+ * the stream name) to its end, after where an earlier run stopped (the
+ * stream's cursor, saved with each batch), in batches, with the same
+ * trust rule as journal JSON lines (source/journal.h): forged entries
+ * are alerts, never events. Returns as pipeline_read(). */
+struct journal_spec;
+int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, const struct source_input *in,
+			  char **ret_err);
 
 /* True when the store could not be written: nothing more can be kept. */
 bool pipeline_failed(const struct pipeline *p);

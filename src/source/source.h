@@ -24,6 +24,7 @@ struct source_input {
 	int64_t mtime_s; /* for RFC 3164 year inference; 0 for stdin */
 	uint64_t size; /* on disk (compressed size for .gz); 0 when unknown */
 	bool gzip;
+	bool journal; /* a journal (source/journal.h), path its stream name: read by pipeline_read_journal() */
 };
 
 struct source_list {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "store/store-internal.h"
 
 /* A mark packed for the cursors table: a version byte, then the fields
@@ -178,4 +180,125 @@ int store_legacy_cursor_get(struct store *s, const char *fp, uint64_t *ret_offse
 	}
 	(void)sqlite3_reset(st);
 	return r;
+}
+
+/* ---- journal cursors ---- */
+
+/* A journal cursor's mark: this version byte, then the cursor text. */
+#define JOURNAL_MARK_VERSION 2
+#define JOURNAL_CURSOR_MAX 1024
+
+static void journal_head(const char *stream, uint8_t head[SOURCE_HASH_LEN])
+{
+	/* a file's head is the hash of its first line, which ends in '\n':
+	 * this one cannot be the same bytes */
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, SOURCE_HASH_LEN);
+	crypto_generichash_update(&h, (const unsigned char *)"journal\0", 8);
+	crypto_generichash_update(&h, (const unsigned char *)stream, strlen(stream));
+	crypto_generichash_final(&h, head, SOURCE_HASH_LEN);
+}
+
+/* The cursor text of a journal mark, or NULL (not one of ours). */
+static char *journal_mark_text(const void *blob, int n)
+{
+	const unsigned char *p = blob;
+	char *t;
+	if (!p || n < 2 || n > JOURNAL_CURSOR_MAX + 1 || p[0] != JOURNAL_MARK_VERSION || memchr(p + 1, '\0', (size_t)n - 1))
+		return NULL;
+	t = malloc((size_t)n);
+	if (!t)
+		return NULL;
+	memcpy(t, p + 1, (size_t)n - 1);
+	t[n - 1] = '\0';
+	return t;
+}
+
+void store_journal_cursor_clear(struct store_journal_cursor *c)
+{
+	free(c->cursor);
+	free(c->start);
+	*c = (struct store_journal_cursor){ 0 };
+}
+
+int store_journal_cursor_get(struct store *s, const char *stream, struct store_journal_cursor *ret)
+{
+	uint8_t head[SOURCE_HASH_LEN];
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	*ret = (struct store_journal_cursor){ 0 };
+	journal_head(stream, head);
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT id, mark, run_id, run_start FROM cursors WHERE head = ?1 AND path = ?2"
+				" ORDER BY updated DESC, id DESC LIMIT 1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "cannot read the journal cursors");
+	(void)sqlite3_bind_blob(st, 1, head, SOURCE_HASH_LEN, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret->id = sqlite3_column_int64(st, 0);
+		ret->cursor = journal_mark_text(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1));
+		ret->in_run = s->run_id && sqlite3_column_type(st, 2) != SQLITE_NULL &&
+			      sqlite3_column_int64(st, 2) == s->run_id;
+		if (ret->in_run && sqlite3_column_type(st, 3) != SQLITE_NULL)
+			ret->start = journal_mark_text(sqlite3_column_blob(st, 3), sqlite3_column_bytes(st, 3));
+		r = ret->cursor != NULL; /* a row this moat did not write: read as new */
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(s, rc, "cannot read the journal cursors");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_journal_cursor_save(struct store *s, const char *stream, struct store_journal_cursor *c, const char *cursor)
+{
+	unsigned char packed[1 + JOURNAL_CURSOR_MAX];
+	uint8_t head[SOURCE_HASH_LEN];
+	size_t n = strlen(cursor);
+	sqlite3_stmt *st;
+	char *copy;
+	int r, rc;
+
+	if (s->readonly)
+		return store_failf(s, -EROFS, "%s was opened read-only", s->path);
+	if (n == 0 || n > JOURNAL_CURSOR_MAX)
+		return store_failf(s, -EINVAL, "a journal cursor of %zu bytes", n);
+	copy = strdup(cursor);
+	if (!copy)
+		return store_failf(s, -ENOMEM, "out of memory");
+	packed[0] = JOURNAL_MARK_VERSION;
+	memcpy(packed + 1, cursor, n);
+	journal_head(stream, head);
+	r = store_stmt(s, c->id ? STMT_CURSOR_UPDATE : STMT_CURSOR_INSERT, &st);
+	if (r < 0) {
+		free(copy);
+		return r;
+	}
+	(void)store_bind_sv_notnull(st, 1, sv_cstr(stream));
+	(void)sqlite3_bind_int64(st, 2, 0);
+	(void)sqlite3_bind_int64(st, 3, 0);
+	(void)sqlite3_bind_blob(st, 4, packed, (int)(n + 1), SQLITE_STATIC);
+	(void)sqlite3_bind_int64(st, 5, store_now_us());
+	if (s->run_id)
+		(void)sqlite3_bind_int64(st, 6, s->run_id);
+	else
+		(void)sqlite3_bind_null(st, 6);
+	if (c->id)
+		(void)sqlite3_bind_int64(st, 7, c->id);
+	else
+		(void)sqlite3_bind_blob(st, 7, head, SOURCE_HASH_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(copy);
+		return store_fail(s, rc, "cannot save a journal cursor");
+	}
+	if (!c->id)
+		c->id = sqlite3_last_insert_rowid(s->db);
+	free(c->cursor);
+	c->cursor = copy;
+	return 0;
 }

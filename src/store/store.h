@@ -153,6 +153,23 @@ void store_cursors_free(struct store_cursor *v, size_t n);
  * Returns 0 or a negative errno. */
 int store_cursor_save(struct store *s, struct store_cursor *c);
 
+/* Journal cursors (source/journal.h): where a journal stream was read
+ * to, as the journal's own cursor text, kept in the same table as the
+ * files' (one row per stream name, never mistaken for a file's), saved
+ * in the batch that holds the stream's events. */
+struct store_journal_cursor {
+	int64_t id; /* 0: not stored yet */
+	char *cursor; /* owned; NULL: not read yet */
+	bool in_run; /* the open run has advanced it */
+	char *start; /* owned: where the open run found it; NULL: at the stream's start */
+};
+/* 1 and *ret when the stream has a cursor, 0 and *ret zeroed when not. */
+int store_journal_cursor_get(struct store *s, const char *stream, struct store_journal_cursor *ret);
+/* Saves cursor as c's new position (inserting the row when c->id is 0).
+ * Returns 0 or a negative errno. */
+int store_journal_cursor_save(struct store *s, const char *stream, struct store_journal_cursor *c, const char *cursor);
+void store_journal_cursor_clear(struct store_journal_cursor *c);
+
 /* Schema 2's cursors (a hash of a file's first KiB or first line, see
  * source/legacy.c): 1 and the offset and line when fp is known, 0 when
  * not. */
