@@ -10,7 +10,13 @@ if ls /var/log/auth.log* /var/log/secure* >/dev/null 2>&1 && [ -r "$(ls /var/log
 	echo "moat: scanning this host's auth logs (store: $MOAT_DB)" >&2
 	exec ./build/moat scan "$@"
 fi
-echo "moat: no readable /var/log/auth.log* or /var/log/secure* here; scanning the bundled sample samples/auth.log" >&2
+# a journal-only host (a stock Debian 12): the journal, when there is one we can read
+if ls /var/log/journal/*/*.journal /run/log/journal/*/*.journal >/dev/null 2>&1 &&
+	[ -r "$(ls /var/log/journal/*/*.journal /run/log/journal/*/*.journal 2>/dev/null | head -1)" ]; then
+	echo "moat: no auth log files here; scanning this host's systemd journal (store: $MOAT_DB)" >&2
+	exec ./build/moat scan --journal "$@"
+fi
+echo "moat: no readable /var/log/auth.log*, /var/log/secure* or journal here; scanning the bundled sample samples/auth.log" >&2
 rm -f "$MOAT_DB" "$MOAT_DB-wal" "$MOAT_DB-shm"
 ./build/moat scan "$@" samples/auth.log || exit $?
 echo >&2

@@ -52,7 +52,7 @@ static void usage(FILE *f)
 	      "passwd, chage, gpasswd …), PAM lines included, read natively with where the\n"
 	      "scan stopped kept in the store (the next scan reads only what is new). An entry\n"
 	      "is believed only when journald's own record of its writer (_COMM, _EXE, _UID)\n"
-	      "is the program it claims to be: sshd as root (sshd, sshd-session, or\n"
+	      "is the program it claims to be: sshd as root (sshd, sshd-session or\n"
 	      "sshd-auth), sudo, su, login and systemd-logind as root, each shadow-utils tool\n"
 	      "itself (the ones only root runs as root), installed in a system directory\n"
 	      "(/usr/sbin, /usr/bin, /sbin, /bin, /usr/local/*, /usr/lib/openssh,\n"

@@ -20,8 +20,10 @@ static const struct program {
 	const char *text; /* the rule, for journal_writers() */
 } programs[] = {
 	{ { "sshd", "sshd-session", "sshd-auth" },
-	  { { "sshd", "sshd", true }, { "sshd-session", "sshd-session", true }, { "sshd-auth", "sshd-auth", false } },
-	  "sshd or sshd-session as root, or sshd-auth" },
+	  /* sshd-auth (OpenSSH 10) runs unprivileged in a chroot without
+	   * /dev/log: its messages reach the journal through the root monitor */
+	  { { "sshd", "sshd", true }, { "sshd-session", "sshd-session", true }, { "sshd-auth", "sshd-auth", true } },
+	  "sshd, sshd-session or sshd-auth as root" },
 	{ { "sudo", "sudo-i" }, { { "sudo", "sudo", false } }, "sudo" },
 	{ { "su", "su-l" }, { { "su", "su", false } }, "su" },
 	{ { "login" }, { { "login", "login", true } }, "login as root" },

@@ -25,10 +25,11 @@
  *    /usr/local/sbin, /usr/local/bin, /usr/lib/openssh,
  *    /usr/libexec/openssh, /usr/libexec, /usr/lib/systemd, /lib/systemd),
  *    and, for the programs that only root runs (sshd, sshd-session,
- *    systemd-logind, login, useradd, userdel, usermod, groupadd, groupdel,
- *    groupmod, chpasswd, adduser, deluser), _UID (if present) is 0. The
- *    set-uid programs a user runs (sudo, su, passwd, chage, gpasswd, chsh,
- *    chfn, unix_chkpwd) log under the user's own _UID: any uid.
+ *    sshd-auth, systemd-logind, login, useradd, userdel, usermod,
+ *    groupadd, groupdel, groupmod, chpasswd, adduser, deluser), _UID (if
+ *    present) is 0. The set-uid programs a user runs (sudo, su, passwd,
+ *    chage, gpasswd, chsh, chfn, unix_chkpwd) log under the user's own
+ *    _UID: any uid.
  *  - Verdicts: JT_TRUSTED when a writer matches (or there is no claim);
  *    JT_FORGED when the trusted fields name another writer (an alert of its
  *    own; the entry is never decoded as the program it claims);
@@ -77,7 +78,7 @@ struct journal_verdict {
 void journal_trust(const struct syslog_header *h, struct journal_verdict *ret);
 
 /* The writers accepted for a claimed program, as text for --help and the
- * alert ("sshd, sshd-session or sshd-auth, as root"); NULL when moat does
+ * alert ("sshd, sshd-session or sshd-auth as root"); NULL when moat does
  * not read that program. */
 const char *journal_writers(const char *claimed);
 
