@@ -1281,8 +1281,14 @@ static int parse_json(struct header_ctx *ctx, const char *line, size_t len, stru
 		h->pid = (int32_t)x;
 	/* who wrote it, as journald saw it (source/journal.h judges) */
 	ctx->jf = (struct journal_fields){ .uid = -1, .pid = -1 };
-	json_opt_field(ctx, o, "SYSLOG_IDENTIFIER", &used, &ctx->jf.identifier);
-	json_opt_field(ctx, o, "_COMM", &used, &ctx->jf.comm);
+	/* the program is one of these two, already copied: not twice (the
+	 * scratch holds as many bytes as the line) */
+	if (json_object_get(o, "SYSLOG_IDENTIFIER")) {
+		ctx->jf.identifier = h->program;
+		json_opt_field(ctx, o, "_COMM", &used, &ctx->jf.comm);
+	} else {
+		ctx->jf.comm = h->program;
+	}
 	json_opt_field(ctx, o, "_EXE", &used, &ctx->jf.exe);
 	json_opt_field(ctx, o, "_SYSTEMD_UNIT", &used, &ctx->jf.unit);
 	json_opt_field(ctx, o, "_TRANSPORT", &used, &ctx->jf.transport);

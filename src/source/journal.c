@@ -327,7 +327,11 @@ static int check_file(const char *path)
 {
 	const char *one[2] = { path, NULL };
 	sd_journal *j = NULL;
-	int r = sd_journal_open_files(&j, one, 0);
+	struct stat st;
+	int r;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return -EACCES; /* a MACHINE-ID/ folder scan_dir could not list */
+	r = sd_journal_open_files(&j, one, 0);
 	if (r >= 0) {
 		r = sd_journal_seek_head(j);
 		if (r >= 0)
