@@ -812,6 +812,7 @@ int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, c
 				p->j_replaying = false;
 			}
 		}
+		e.origin.file = in->path; /* the same name, living for the run (detectors keep origins) */
 		p->stats.journal_entries++;
 		p->stats.source.lines++;
 		p->stats.source.bytes += e.bytes;

@@ -114,7 +114,9 @@ bool journal_host_has(const char *root);
 struct journal_entry {
 	struct syslog_header h; /* h.journal points at f */
 	struct journal_fields f;
-	struct origin origin; /* file: the stream's name; line: the entry's sequence number */
+	struct origin origin; /* file: the stream's name (owned by the reader: a caller keeping
+			       * origins past journal_close points at its own copy); line: the
+			       * entry's sequence number */
 	uint32_t flags; /* EVF_TRUNCATED: MESSAGE was cut at SOURCE_LINE_MAX */
 	uint64_t bytes; /* of the fields read */
 };
