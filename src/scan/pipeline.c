@@ -75,7 +75,6 @@ struct pipeline {
 	const char *jstream;
 	struct store_journal_cursor jcur;
 	bool j_replaying; /* finishing an interrupted run: entries up to jcur.cursor feed the detectors only */
-	uint64_t j_replay_until_us; /* and those no later than its time, should that entry be gone */
 
 	struct json_stream json[JSON_STREAMS_MAX];
 	size_t n_json;
@@ -775,9 +774,19 @@ int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, c
 		if (r > 0 && p->continuing && p->jcur.in_run) {
 			/* finishing an interrupted run: from where it found the
 			 * journal, what it committed feeding the detectors only */
-			p->j_replaying = true;
-			p->j_replay_until_us = journal_cursor_realtime(sv_cstr(p->jcur.cursor));
-			r = p->jcur.start ? journal_seek_cursor(p->jr, p->jcur.start) : 0;
+			/* up to the entry it committed last, found by its cursor (not
+			 * by time: times need not grow along a journal, as when a
+			 * clock was set back) */
+			r = journal_seek_cursor(p->jr, p->jcur.cursor);
+			if (r > 0) {
+				p->j_replaying = true;
+				r = p->jcur.start ? journal_seek_cursor(p->jr, p->jcur.start) : journal_rewind(p->jr);
+			} else if (r == 0) {
+				notice(p,
+				       "%s: the entry where the interrupted run stopped is no longer in the journal: "
+				       "reading on from the first entry after its place (its detectors' state is lost)",
+				       in->path);
+			}
 		} else if (r > 0) {
 			r = journal_seek_cursor(p->jr, p->jcur.cursor);
 			if (r == 0)
@@ -801,16 +810,10 @@ int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, c
 		if (r <= 0)
 			break;
 		if (p->j_replaying) {
-			/* up to the entry the interrupted run committed last (or,
-			 * should it be gone, its time) */
-			if (journal_at_cursor(p->jr, p->jcur.cursor)) {
-				replay = true;
+			/* up to the entry the interrupted run committed last */
+			replay = true;
+			if (journal_at_cursor(p->jr, p->jcur.cursor))
 				p->j_replaying = false;
-			} else if (e.h.time_us <= (int64_t)p->j_replay_until_us) {
-				replay = true;
-			} else {
-				p->j_replaying = false;
-			}
 		}
 		e.origin.file = in->path; /* the same name, living for the run (detectors keep origins) */
 		p->stats.journal_entries++;

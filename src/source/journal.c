@@ -219,12 +219,6 @@ static bool hex_u64(struct sv v, uint64_t *ret)
 	return true;
 }
 
-uint64_t journal_cursor_realtime(struct sv cursor)
-{
-	uint64_t t;
-	return hex_u64(cursor_part(cursor, "t="), &t) ? t : 0;
-}
-
 int journal_cursor_seqnum(struct sv cursor, char *ret_seqnum_id, size_t n, uint64_t *ret_seqnum)
 {
 	struct sv s = cursor_part(cursor, "s=");
@@ -545,6 +539,18 @@ int journal_seek_cursor(struct journal_reader *r, const char *cursor)
 	return 0;
 }
 
+int journal_rewind(struct journal_reader *r)
+{
+	int e = r->spec.since_us > 0 ? sd_journal_seek_realtime_usec(r->j, (uint64_t)r->spec.since_us)
+				     : sd_journal_seek_head(r->j);
+	r->pending = false;
+	free(r->cursor);
+	r->cursor = NULL;
+	if (e < 0)
+		set_err(r, "%s: cannot read the journal: %s", r->stream, strerror(-e));
+	return e < 0 ? e : 0;
+}
+
 bool journal_at_cursor(struct journal_reader *r, const char *cursor)
 {
 	return r->cursor && cursor && sd_journal_test_cursor(r->j, cursor) > 0;
@@ -743,6 +749,12 @@ const char *journal_cursor(struct journal_reader *r)
 {
 	(void)r;
 	return NULL;
+}
+
+int journal_rewind(struct journal_reader *r)
+{
+	(void)r;
+	return -EOPNOTSUPP;
 }
 
 int journal_next(struct journal_reader *r, struct journal_entry *ret)

@@ -147,6 +147,10 @@ const char *journal_stream(const struct journal_reader *r);
  * or at the oldest entry. */
 int journal_seek_cursor(struct journal_reader *r, const char *cursor);
 
+/* Back to where reading starts without a cursor (since_us, or the
+ * oldest entry). Returns 0 or < 0 error. */
+int journal_rewind(struct journal_reader *r);
+
 /* The next entry (up to until_us): 1 and *ret, 0 at the end, < 0 error
  * with journal_error(). */
 int journal_next(struct journal_reader *r, struct journal_entry *ret);
@@ -162,5 +166,3 @@ const char *journal_error(const struct journal_reader *r);
  * came from): "s=SEQNUM-ID" into ret (at most n bytes with the NUL), and
  * the number. Returns 1 or 0 when cursor is not one. */
 int journal_cursor_seqnum(struct sv cursor, char *ret_seqnum_id, size_t n, uint64_t *ret_seqnum);
-/* The entry's time in a cursor ("…;t=5f3a…;…", UTC µs), or 0. */
-uint64_t journal_cursor_realtime(struct sv cursor);

@@ -196,16 +196,12 @@ static void test_cursor_text(void **state)
 	assert_int_equal(journal_cursor_seqnum(SV_LIT("s=0a1b;i=1f;b=2;m=3;t=6600bad51f440;x=4"), sid, sizeof(sid), &seq), 1);
 	assert_string_equal(sid, "0a1b");
 	assert_int_equal(seq, 31);
-	assert_int_equal(journal_cursor_realtime(SV_LIT("s=0a1b;i=1f;b=2;m=3;t=6600bad51f440;x=4")),
-			 UINT64_C(0x6600bad51f440));
 	assert_int_equal(journal_cursor_seqnum(SV_LIT("i=1f;b=2"), sid, sizeof(sid), &seq), 0);
 	assert_int_equal(journal_cursor_seqnum(SV_LIT("s=XYZ;i=1f"), sid, sizeof(sid), &seq), 0);
 	assert_int_equal(journal_cursor_seqnum(SV_LIT("s=0a;i=11111111111111111"), sid, sizeof(sid), &seq), 0);
 	assert_int_equal(journal_cursor_seqnum(SV_LIT("s=0a;i="), sid, sizeof(sid), &seq), 0);
 	assert_int_equal(journal_cursor_seqnum(SV_LIT(""), sid, sizeof(sid), &seq), 0);
 	assert_int_equal(journal_cursor_seqnum(SV_LIT("s=0a1b;i=1"), sid, 4, &seq), 0); /* no room */
-	assert_int_equal(journal_cursor_realtime(SV_LIT("s=0a;i=1")), 0);
-	assert_int_equal(journal_cursor_realtime(SV_LIT("t=zz")), 0);
 }
 
 int main(void)
