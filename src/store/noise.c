@@ -808,7 +808,8 @@ static int write_users(struct store *s, struct noise *nz, struct uagg *const *v,
 static int flush_users(struct store *s, struct noise *nz)
 {
 	int r = 0;
-	qsort(nz->users, nz->n_users, sizeof(*nz->users), uagg_cmp);
+	if (nz->n_users) /* qsort(NULL, 0) is undefined (UBSan) */
+		qsort(nz->users, nz->n_users, sizeof(*nz->users), uagg_cmp);
 	for (size_t i = 0, j; i < nz->n_users && r >= 0; i = j) {
 		for (j = i + 1; j < nz->n_users && nz->users[j]->host == nz->users[i]->host; j++)
 			;
