@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/timeutil.h"
 #include "report/output.h"
+#include "../test-tz.h"
 
 static char *render(const struct alert *a, bool json)
 {
@@ -55,11 +57,65 @@ static void test_source_hint(void **state)
 	alert_free(a);
 }
 
+
+static int64_t at(const char *t)
+{
+	int64_t us;
+	assert_int_equal(time_parse_rfc3339(t, &us), 0);
+	return us;
+}
+
+/* An alert's span in the zone shown, named: one time, one day, or two
+ * full times (a day apart, or across a change of the clock); JSON stays
+ * RFC 3339 in UTC. */
+static void test_span_shown(void **state)
+{
+	(void)state;
+	char *saved = test_tz_save();
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	struct alert *a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
+	alert_touch(a, at("2026-12-07T13:03:11Z"));
+	alert_touch(a, at("2026-12-07T13:03:11Z"));
+	a->count = 1;
+	char *s = render(a, false);
+	assert_non_null(strstr(s, "\n  2026-12-07 14:03:11 CET, 1 event\n"));
+	free(s);
+	alert_touch(a, at("2026-12-07T13:09:40Z"));
+	s = render(a, false);
+	assert_non_null(strstr(s, "\n  2026-12-07 14:03:11 .. 14:09:40 CET, 1 event\n"));
+	free(s);
+	s = render(a, true);
+	assert_non_null(strstr(s, "\"first\":\"2026-12-07T13:03:11Z\",\"last\":\"2026-12-07T13:09:40Z\""));
+	free(s);
+	alert_touch(a, at("2026-12-07T23:30:00Z"));
+	s = render(a, false);
+	assert_non_null(strstr(s, "\n  2026-12-07 14:03:11 CET .. 2026-12-08 00:30:00 CET, 1 event\n"));
+	free(s);
+	alert_free(a);
+	/* the night the clocks go back: one date, two zones */
+	a = alert_new(AK_BRUTE_FORCE, SEV_MEDIUM);
+	alert_touch(a, at("2026-10-24T23:30:00Z"));
+	alert_touch(a, at("2026-10-25T01:30:00Z"));
+	a->count = 2;
+	s = render(a, false);
+	assert_non_null(strstr(s, "\n  2026-10-25 01:30:00 CEST .. 2026-10-25 02:30:00 CET, 2 events\n"));
+	free(s);
+	time_display_utc(true);
+	s = render(a, false);
+	assert_non_null(strstr(s, "\n  2026-10-24 23:30:00 UTC .. 2026-10-25 01:30:00 UTC, 2 events\n"));
+	free(s);
+	time_display_utc(false);
+	alert_free(a);
+	test_tz_restore(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trace_hint),
 		cmocka_unit_test(test_source_hint),
+		cmocka_unit_test(test_span_shown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
