@@ -62,7 +62,7 @@ static void usage(FILE *f)
 	      "  unit-sandboxed              every process runs in a systemd service with\n"
 	      "                              NoNewPrivileges, ProtectSystem, ProtectHome, PrivateTmp\n"
 	      "  held                        the package is on hold (apt-mark hold)\n"
-	      "  no-route-out IFACE          no default route leaves through IFACE\n"
+	      "  no-route-out IFACE          no default route (nor a /1 half) leaves through IFACE\n"
 	      "An exception without controls is shown as bare risk acceptance.\n"
 	      "\n"
 	      "add      a new exception; --package with --advisory limits it to one package;\n"

@@ -388,8 +388,16 @@ static int default_route_via(const char *proc, const char *iface, char *why, siz
 		snprintf(dst, sizeof(dst), "%s", f[1]);
 		snprintf(gw, sizeof(gw), "%s", f[2]);
 		snprintf(mask, sizeof(mask), "%s", f[7]);
-		if (strcmp(ifn, iface) == 0 && strcmp(dst, "00000000") == 0 && strcmp(mask, "00000000") == 0) {
-			snprintf(why, wn, "a default IPv4 route leaves through %s (%s/net/route)", iface, proc);
+		/* the mask is the network-order word printed as a host integer */
+		char *end;
+		unsigned long m = strtoul(mask, &end, 16);
+		if (strcmp(ifn, iface) == 0 && strlen(mask) == 8 && *end == '\0' &&
+		    __builtin_popcount(ntohl((uint32_t)m)) <= 1) {
+			if (strcmp(mask, "00000000") == 0)
+				snprintf(why, wn, "a default IPv4 route leaves through %s (%s/net/route)", iface, proc);
+			else /* 0.0.0.0/1 and 128.0.0.0/1: a VPN's way of replacing the default */
+				snprintf(why, wn, "a route to half of the IPv4 space leaves through %s (%s/net/route)", iface,
+					 proc);
 			seen = 1;
 			break;
 		}
@@ -407,9 +415,11 @@ static int default_route_via(const char *proc, const char *iface, char *why, siz
 		if (next)
 			*next++ = '\0';
 		char *last = strrchr(line, ' ');
-		if (strncmp(line, "00000000000000000000000000000000 00 ", 36) == 0 && last &&
-		    strcmp(last + 1, iface) == 0) {
-			snprintf(why, wn, "a default IPv6 route leaves through %s (%s/net/ipv6_route)", iface, proc);
+		bool wide = strlen(line) > 36 && line[32] == ' ' && line[33] == '0' && (line[34] == '0' || line[34] == '1') &&
+			    line[35] == ' '; /* "/0" or "/1" */
+		if (wide && last && strcmp(last + 1, iface) == 0) {
+			snprintf(why, wn, "a %s IPv6 route leaves through %s (%s/net/ipv6_route)",
+				 line[34] == '0' ? "default" : "half-space", iface, proc);
 			seen = 1;
 			break;
 		}
@@ -570,7 +580,7 @@ enum control_state control_check(const char *text, const char *const *packages, 
 			return CONTROL_UNKNOWN;
 		}
 		if (r == 0)
-			snprintf(why, wn, "no default route leaves through %s", c.iface);
+			snprintf(why, wn, "no default route (nor a /1 half of one) leaves through %s", c.iface);
 		return r ? CONTROL_BROKEN : CONTROL_HOLDS;
 	}
 	if (c.type == C_HELD) {

@@ -21,7 +21,7 @@
  *                                ProtectHome=yes|read-only|tmpfs and PrivateTmp=yes
  *                                (`systemctl show`)
  *   held                         the package is on hold in dpkg (apt-mark hold)
- *   no-route-out IFACE           no default route leaves through IFACE
+ *   no-route-out IFACE           no default route (nor a VPN's /1 halves) leaves through IFACE
  *                                (/proc/net/route, /proc/net/ipv6_route)
  *
  * A control that cannot be checked (no /proc, nftables unreadable) does not

@@ -158,6 +158,21 @@ out=$(verify 2>&1); rc=$?
 [ $rc = 1 ] && has "$out" "BROKEN no-route-out v0: a default IPv4 route leaves through v0" \
 	&& ok "a default route out breaks no-route-out" || not_ok "no-route-out broken" "$out"
 ip route del default
+ip route add 0.0.0.0/1 via 10.9.0.2 dev v0 && ip route add 128.0.0.0/1 via 10.9.0.2 dev v0
+out=$(verify 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "BROKEN no-route-out v0: a route to half of the IPv4 space leaves through v0" \
+	&& ok "a VPN's two /1 routes break no-route-out as a default would" || not_ok "no-route-out /1" "$out"
+ip route del 0.0.0.0/1 && ip route del 128.0.0.0/1
+if ip -6 route add ::/0 dev v0 2>/dev/null; then
+	out=$(verify 2>&1); rc=$?
+	[ $rc = 1 ] && has "$out" "BROKEN no-route-out v0: a default IPv6 route leaves through v0" \
+		&& ok "an IPv6 default route breaks no-route-out" || not_ok "no-route-out IPv6" "$out"
+	ip -6 route del ::/0 dev v0
+else
+	ok "an IPv6 default route breaks no-route-out # SKIP no IPv6 here"
+fi
+out=$(verify 2>&1); rc=$?
+[ $rc = 0 ] && ok "the connected 10.9.0.0/24 on v0 is no route out" || not_ok "no-route-out near miss" "$out"
 
 status install
 out=$(verify 2>&1); rc=$?
