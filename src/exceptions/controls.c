@@ -622,6 +622,16 @@ enum control_state control_check(const char *text, const char *const *packages, 
 		snprintf(why, wn, "no package is known for this exception: name one (--package) to check processes");
 		return CONTROL_UNKNOWN;
 	}
+	/* a package dpkg does not know has no file list: "no process runs it" would be a promise */
+	for (size_t i = 0; h->inv && i < n_packages; i++) {
+		char name[256];
+		snprintf(name, sizeof(name), "%s", packages[i]);
+		name[strcspn(name, ":")] = '\0';
+		if (!inventory_find(h->inv, name)) {
+			snprintf(why, wn, "%.64s is not installed: its processes cannot be told from others", name);
+			return CONTROL_UNKNOWN;
+		}
+	}
 	struct procs ps = { .n_infos = 0 };
 	const struct reach_proc *p;
 	enum control_state st = CONTROL_HOLDS;

@@ -344,6 +344,13 @@ ctl() { # control, want (holds|BROKEN|UNKNOWN), text the reason must hold, test 
 }
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 pids=()
+# a package dpkg does not know: nothing can be checked, so nothing holds
+id=$("$MOAT" exception add --package testd-typo --reason "a typo" --owner erin --until 2027-06-30 --control non-root 2>&1 \
+	| sed -n 's/^exception \(E[0-9]*\) added.*/\1/p')
+out=$(verify "$id" 2>&1); rc=$?
+[ $rc = 1 ] && has "$out" "UNKNOWN non-root: testd-typo is not installed" \
+	&& ok "a process control on a package not installed is unknown, not holding" || not_ok "uninstalled package" "$out"
+"$MOAT" exception revoke "$id" --reason "typo" >/dev/null 2>&1
 ctl not-running holds "no process runs the package" "not-running holds with no testd process"
 ctl no-listen holds "no process runs the package" "no-listen holds with no testd process"
 listen 127.0.0.1 2527
