@@ -327,6 +327,21 @@ out=$("$MOAT" ledger key list 2>&1)
 has "$out" "frank" && ok "ledger key list" || not_ok "key list" "$out"
 out=$("$MOAT" ledger verify 2>&1); rc=$?
 [ $rc = 0 ] && has "$out" "ledger verifies: 5 entries" && ok "the freeze's ledger verifies" || not_ok "freeze ledger" "$out"
+# key changes are decisions too: grace's key added by frank signs, revoked it no longer does
+out=$(MOAT_STATE_DIR=$T/grace "$MOAT" ledger key new grace 2>&1)
+pub=$(sed -n 's/^key grace: public \([0-9a-f]*\).*/\1/p' <<<"$out")
+out=$("$MOAT" ledger key add "$pub" --name grace 2>&1); rc=$?
+[ $rc = 0 ] && ok "ledger key add: another operator's key, signed by frank" || not_ok "key add" "$out"
+out=$(MOAT_STATE_DIR=$T/grace "$MOAT" exception add --ledger "$T/freeze/ledger" --package testd --reason "grace decides" \
+	--owner grace --until 2027-02-01 2>&1); rc=$?
+[ $rc = 0 ] && has "$out" "exception E3 added" && ok "the added key signs a decision" || not_ok "added key signs" "$out"
+out=$("$MOAT" ledger key revoke "$pub" 2>&1); rc=$?
+[ $rc = 0 ] && ok "ledger key revoke" || not_ok "key revoke" "$out"
+out=$(MOAT_STATE_DIR=$T/grace "$MOAT" exception revoke E3 --ledger "$T/freeze/ledger" --reason "after revocation" 2>&1); rc=$?
+[ $rc = 2 ] && has "$out" "not trusted" && ok "a revoked key signs nothing more" || not_ok "revoked key refused" "$out"
+out=$("$MOAT" ledger log 2>&1)
+[ "$(grep -c ' key-add ' <<<"$out")" = 2 ] && has "$out" "key-revoke" && ok "the key changes are entries of the ledger" \
+	|| not_ok "key entries" "$out"
 export MOAT_STATE_DIR=$T/state
 
 # --- every process control, holding and broken on real processes (a ledger of its own) ---
