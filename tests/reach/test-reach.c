@@ -329,6 +329,27 @@ static void test_file_caps(void **state)
 	rt_free(&t);
 }
 
+/* A unix socket at path in the root, root-owned with gid and mode; skips the
+ * test (freeing t) where $TMPDIR makes the path too long for a socket. */
+static void sock_at(struct rt *t, const char *path, unsigned mode, gid_t gid)
+{
+	char p[8192];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	rt_host(t, path, p, sizeof(p));
+	if (strlen(p) >= sizeof(a.sun_path)) {
+		close(fd);
+		rt_free(t);
+		print_message("skipped: $TMPDIR too long for a socket path\n");
+		skip();
+	}
+	memcpy(a.sun_path, p, strlen(p) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(fd);
+	assert_int_equal(lchown(p, ROOT, gid), 0);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
 static void test_socket_and_acl(void **state)
 {
 	(void)state;
@@ -341,22 +362,8 @@ static void test_socket_and_acl(void **state)
 		unsigned mode;
 		gid_t gid;
 	} socks[] = { { "/run/docker.sock", 0660, G_DOCKER }, { "/run/other.sock", 0666, ROOT } };
-	for (size_t i = 0; i < 2; i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
-		rt_host(&t, socks[i].path, p, sizeof(p));
-		if (strlen(p) >= sizeof(a.sun_path)) {
-			close(fd);
-			rt_free(&t);
-			print_message("skipped: $TMPDIR too long for a socket path\n");
-			skip();
-		}
-		memcpy(a.sun_path, p, strlen(p) + 1);
-		assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-		close(fd);
-		assert_int_equal(lchown(p, ROOT, socks[i].gid), 0);
-		assert_int_equal(chmod(p, socks[i].mode), 0);
-	}
+	for (size_t i = 0; i < 2; i++)
+		sock_at(&t, socks[i].path, socks[i].mode, socks[i].gid);
 	expect(&t, "bob", 1, "can write root's socket /run/docker.sock");
 	expect(&t, "carol", -1, "can write root's socket /run/other.sock (what the daemon allows is not judged)");
 	/* an ACL entry gives carol a cron file whose mode says root only */
@@ -490,23 +497,9 @@ static void test_more_kinds(void **state)
 	rt_free(&t);
 
 	t = base("reach-containerd");
-	char p[8192];
 	assert_int_equal(rt_dir(&t, "/run", 0755, ROOT, ROOT), 0);
 	assert_int_equal(rt_dir(&t, "/run/containerd", 0755, ROOT, ROOT), 0);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	rt_host(&t, "/run/containerd/containerd.sock", p, sizeof(p));
-	if (strlen(p) >= sizeof(a.sun_path)) {
-		close(fd);
-		rt_free(&t);
-		print_message("skipped: $TMPDIR too long for a socket path\n");
-		skip();
-	}
-	memcpy(a.sun_path, p, strlen(p) + 1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	close(fd);
-	assert_int_equal(lchown(p, ROOT, G_STAFF), 0);
-	assert_int_equal(chmod(p, 0660), 0);
+	sock_at(&t, "/run/containerd/containerd.sock", 0660, G_STAFF);
 	expect(&t, "alice", 1, "can write root's socket /run/containerd/containerd.sock");
 	expect(&t, "carol", -1, NULL);
 	rt_free(&t);
