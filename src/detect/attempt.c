@@ -30,9 +30,14 @@
  * small enough to stay in the processor's caches (on the bench file four
  * times as many made the whole scan 15% slower). A record lives CONN_TTL_S after its
  * connection's last line (a logged-in connection's, until its way is
- * needed); a new connection takes an empty or expired way of its set,
- * else the way seen least recently, which is counted (evictions): only
- * then could a later line of that connection be counted again. sshd
+ * needed); a new connection takes an empty or expired way of its set.
+ * When all four are live it goes beside the sets, in a capped map of
+ * exact keys (the spill, SPILL_MAX records, the least recently seen pushed
+ * out and counted when still live: evictions): which connections share a
+ * set is the seeded hash's choice, and it must not decide what is counted
+ * (before, the set's least recently seen way was taken, so the same log
+ * counted differently from one run to the next). Only a pushed-out live
+ * connection could have a later line counted again. sshd
  * allows 100 unauthenticated connections at a time by default
  * (MaxStartups) and drops one after LoginGraceTime (2 minutes), so a set
  * of four is full of connections still talking only under floods far
@@ -45,6 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cmap.h"
+#include "core/list.h"
 #include "core/hash.h"
 #include "core/macro.h"
 #include "core/pages.h"
@@ -54,6 +61,7 @@
 #define CONN_WAYS 4u
 #define CONN_SETS 1024u
 #define CONN_TTL_S 600 /* a record quiet this long is another connection (unless it logged in) */
+#define SPILL_MAX 16384u /* connections kept beside full sets */
 #define KEY_NAMES_MAX 26 /* sudo without a pid: user + terminal names up to this long key an invocation */
 #define MARKER_MAX 32 /* the marker's user name kept (OpenSSH never changes the user within a connection) */
 
@@ -112,14 +120,32 @@ struct conn_set {
 	uint32_t last_s[CONN_WAYS];
 } __attribute__((aligned(64)));
 
+/* A connection whose set was full of live ones. */
+struct spill {
+	struct cmap_node node;
+	uint32_t last_s;
+	struct conn c;
+};
+
 struct attempts {
 	struct conn_set *sets;
 	struct conn *recs; /* CONN_WAYS per set */
+	struct cmap spill; /* exact keys, least recently seen pushed out past SPILL_MAX */
 	struct hosts *hosts;
 	uint64_t seed;
 	uint32_t now_s; /* the stage's clock (seconds): event time never goes back here */
 	uint64_t tracked, evictions;
 };
+
+/* A spilled connection pushed out by a newer one: counted when it was
+ * still live (a later line of it could then be counted again). */
+static void spill_drop(void *ud, struct cmap_node *n, enum cmap_why why)
+{
+	struct attempts *a = ud;
+	struct spill *sp = container_of(n, struct spill, node);
+	if (why == CMAP_EVICTED && a->now_s - sp->last_s <= CONN_TTL_S)
+		a->evictions++;
+}
 
 struct attempts *attempts_new(const struct detect_config *cfg)
 {
@@ -130,7 +156,7 @@ struct attempts *attempts_new(const struct detect_config *cfg)
 	a->hosts = hosts_new(cfg->max_hosts, a->seed);
 	a->sets = pages_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
 	a->recs = pages_alloc((size_t)CONN_SETS * CONN_WAYS * sizeof(struct conn));
-	if (!a->hosts || !a->sets || !a->recs)
+	if (!a->hosts || !a->sets || !a->recs || cmap_init(&a->spill, a->seed, SPILL_MAX, sizeof(struct spill), spill_drop, a) < 0)
 		return attempts_free(a);
 	return a;
 }
@@ -139,6 +165,7 @@ struct attempts *attempts_free(struct attempts *a)
 {
 	if (!a)
 		return NULL;
+	cmap_done(&a->spill);
 	pages_free(a->sets, (size_t)CONN_SETS * sizeof(struct conn_set));
 	pages_free(a->recs, (size_t)CONN_SETS * CONN_WAYS * sizeof(struct conn));
 	hosts_free(a->hosts);
@@ -148,7 +175,7 @@ struct attempts *attempts_free(struct attempts *a)
 
 void attempts_get_stats(const struct attempts *a, struct attempts_stats *ret)
 {
-	*ret = (struct attempts_stats){ .tracked = a->tracked, .evictions = a->evictions };
+	*ret = (struct attempts_stats){ .tracked = a->tracked + cmap_size(&a->spill), .evictions = a->evictions };
 }
 
 /* sshd writes these when the client sent nothing (port scanners, load
@@ -244,15 +271,42 @@ static bool conn_key(struct attempts *a, const struct event *ev, enum conn_class
 	return true;
 }
 
+/* Where a record is: way w of a set, or (sp) beside the sets. */
 struct way {
 	struct conn_set *set;
 	struct conn *c; /* the set's records */
 	unsigned w;
+	struct spill *sp;
 };
 
 static bool live(const struct attempts *a, const struct conn_set *set, unsigned w)
 {
 	return set->hash[w] && a->now_s - set->last_s[w] <= CONN_TTL_S;
+}
+
+static struct conn *way_conn(const struct way *at)
+{
+	return at->sp ? &at->sp->c : &at->c[at->w];
+}
+
+static bool way_live(const struct attempts *a, const struct way *at)
+{
+	return at->sp ? a->now_s - at->sp->last_s <= CONN_TTL_S : live(a, at->set, at->w);
+}
+
+static void way_touch(struct attempts *a, struct way *at)
+{
+	if (at->sp) {
+		at->sp->last_s = a->now_s;
+		cmap_touch(&a->spill, &at->sp->node, a->now_s);
+	} else {
+		at->set->last_s[at->w] = a->now_s;
+	}
+}
+
+static bool spill_eq(const struct hmap_node *n, const void *key)
+{
+	return memcmp(&container_of(n, struct spill, node.h)->c.key, key, sizeof(struct conn_key)) == 0;
 }
 
 /* The way of key k, or false (*ret then says its set). */
@@ -263,32 +317,56 @@ static bool conn_find(struct attempts *a, const struct conn_key *k, struct way *
 	h |= 1; /* 0 marks an empty way */
 	ret->set = &a->sets[i];
 	ret->c = &a->recs[i * CONN_WAYS];
+	ret->sp = NULL;
 	for (unsigned w = 0; w < CONN_WAYS; w++)
 		if (ret->set->hash[w] == h && memcmp(&ret->c[w].key, k, sizeof(*k)) == 0) {
 			ret->w = w;
 			return true;
 		}
 	ret->w = CONN_WAYS;
+	if (cmap_size(&a->spill)) {
+		struct cmap_node *n = cmap_find(&a->spill, h, spill_eq, k);
+		if (n) {
+			ret->sp = container_of(n, struct spill, node);
+			return true;
+		}
+	}
 	return false;
 }
 
-/* Empties a way. */
+/* Forgets a record. */
 static void conn_forget(struct attempts *a, struct way *at)
 {
+	if (at->sp) {
+		cmap_remove(&a->spill, &at->sp->node);
+		at->sp = NULL;
+		return;
+	}
 	at->set->hash[at->w] = 0;
 	a->tracked--;
 }
 
-/* A way of at->set for key k: an empty or expired one, else the one seen
- * least recently (counted when still live). */
+/* A record for key k: an empty or expired way of at->set; when every way
+ * is live, beside the sets (the least recently seen of those pushed out
+ * past SPILL_MAX), so that which connections share a set, which the
+ * seeded hash decides, changes nothing that is counted; when that fails
+ * (OOM), the way seen least recently (counted). */
 static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struct way *at)
 {
 	struct conn_set *set = at->set;
+	uint64_t h = hash_bytes(k, sizeof(*k), a->seed) | 1;
 	unsigned w = CONN_WAYS;
 	for (unsigned i = 0; i < CONN_WAYS && w == CONN_WAYS; i++)
 		if (!live(a, set, i))
 			w = i;
 	if (w == CONN_WAYS) {
+		struct cmap_node *n = cmap_add(&a->spill, h, a->now_s);
+		if (n) {
+			at->sp = container_of(n, struct spill, node);
+			at->sp->c = (struct conn){ .key = *k };
+			at->sp->last_s = a->now_s;
+			return &at->sp->c;
+		}
 		w = 0;
 		for (unsigned i = 1; i < CONN_WAYS; i++)
 			if (set->last_s[i] < set->last_s[w])
@@ -297,7 +375,7 @@ static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struc
 	} else if (!set->hash[w]) {
 		a->tracked++;
 	}
-	set->hash[w] = hash_bytes(k, sizeof(*k), a->seed) | 1;
+	set->hash[w] = h;
 	at->c[w] = (struct conn){ .key = *k };
 	at->w = w;
 	return &at->c[w];
@@ -308,8 +386,8 @@ static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struc
  * too long. */
 static bool another(const struct attempts *a, const struct way *at, const struct event *ev)
 {
-	const struct conn *c = &at->c[at->w];
-	return (!live(a, at->set, at->w) && !(c->flags & CF_AUTHED)) ||
+	const struct conn *c = way_conn(at);
+	return (!way_live(a, at) && !(c->flags & CF_AUTHED)) ||
 	       (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
 	       (ev->port && c->port && ev->port != c->port);
 }
@@ -323,7 +401,7 @@ static struct conn *conn_get(struct attempts *a, const struct conn_key *k, const
 	struct conn *c;
 
 	if (conn_find(a, k, at)) {
-		c = &at->c[at->w];
+		c = way_conn(at);
 		if (another(a, at, ev))
 			*c = (struct conn){ .key = *k };
 	} else {
@@ -331,7 +409,7 @@ static struct conn *conn_get(struct attempts *a, const struct conn_key *k, const
 			return NULL;
 		c = conn_new(a, k, at);
 	}
-	at->set->last_s[at->w] = a->now_s;
+	way_touch(a, at);
 	if (c->src.family == ADDR_NONE && ev->source.family != ADDR_NONE)
 		c->src = ev->source;
 	if (!c->port && ev->port)
@@ -345,8 +423,8 @@ static struct conn *conn_peek(struct attempts *a, const struct conn_key *k)
 	struct way at;
 	if (!conn_find(a, k, &at))
 		return NULL;
-	struct conn *c = &at.c[at.w];
-	return live(a, at.set, at.w) || (c->flags & CF_AUTHED) ? c : NULL;
+	struct conn *c = way_conn(&at);
+	return way_live(a, &at) || (c->flags & CF_AUTHED) ? c : NULL;
 }
 
 static bool marker_matches(const struct conn *c, struct sv user)

@@ -46,10 +46,12 @@
  *    yet waits, and is counted on the first line that does.
  *
  * The connections are a capped table keyed by attacker-influenced data
- * (pids, addresses, ports, names): at most 4096 records, the least
- * recently seen of a set of four pushed out when the set is full; pushing
- * out one seen within 10 minutes is counted (then a later line of that
- * connection could be counted again).
+ * (pids, addresses, ports, names): 4096 records in sets of four, and
+ * beside them up to 16384 more for connections whose set was full, the
+ * least recently seen of those pushed out past that; pushing out one seen
+ * within 10 minutes is counted (then a later line of that connection could
+ * be counted again). The counts never depend on the seeded hash that
+ * places a record, unless records are pushed out.
  */
 #pragma once
 
