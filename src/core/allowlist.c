@@ -248,27 +248,6 @@ const struct allow_account *allowlist_find_account(const struct allowlist *l, st
 	return NULL;
 }
 
-/* Events that a stranger at the door can make name any account: a failed
- * or refused login, and the noise around one. */
-static bool names_account_from_outside(enum event_kind k)
-{
-	switch (k) {
-	case EV_AUTH_FAILURE:
-	case EV_INVALID_USER:
-	case EV_USER_NOT_ALLOWED:
-	case EV_ROOT_REFUSED:
-	case EV_MAX_AUTH:
-	case EV_PREAUTH_CLOSE:
-	case EV_CONNECT:
-	case EV_PROTOCOL_ERROR:
-	case EV_CONN_REFUSED:
-	case EV_MAXSTARTUPS:
-		return true;
-	default:
-		return false;
-	}
-}
-
 bool allowlist_covers_event(const struct allowlist *l, const struct event *ev)
 {
 	if (allowlist_empty(l))
@@ -277,7 +256,7 @@ bool allowlist_covers_event(const struct allowlist *l, const struct event *ev)
 		return true;
 	if (ev->kind == EV_DISCONNECT && (ev->flags & EVF_PREAUTH))
 		return false; /* a goodbye before authenticating: the door again */
-	return !names_account_from_outside(ev->kind) && allowlist_find_account(l, ev->user);
+	return !event_kind_from_outside(ev->kind) && allowlist_find_account(l, ev->user);
 }
 
 void allowlist_describe_net(const struct allow_net *n, char *buf, size_t size)

@@ -93,6 +93,25 @@ static int lookup(const char *const *names, int n, const char *s)
 	return -1;
 }
 
+bool event_kind_from_outside(enum event_kind k)
+{
+	switch (k) {
+	case EV_AUTH_FAILURE:
+	case EV_INVALID_USER:
+	case EV_USER_NOT_ALLOWED:
+	case EV_ROOT_REFUSED:
+	case EV_MAX_AUTH:
+	case EV_PREAUTH_CLOSE:
+	case EV_CONNECT:
+	case EV_PROTOCOL_ERROR:
+	case EV_CONN_REFUSED:
+	case EV_MAXSTARTUPS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int event_kind_from_name(const char *s)
 {
 	return lookup(kind_names, EV_KIND_MAX, s);

@@ -126,6 +126,10 @@ const char *auth_method_name(enum auth_method m); /* "" for AM_NONE */
 const char *account_op_name(enum account_op op);
 
 /* Inverse of the *_name functions; return the enum or -1. */
+/* A failed or refused login, or the noise around one: what a stranger at
+ * the door can make sshd write, naming any account (the store packs them
+ * per source; the allow-list's accounts do not cover them). */
+bool event_kind_from_outside(enum event_kind k);
 int event_kind_from_name(const char *s);
 int auth_method_from_name(const char *s);
 int account_op_from_name(const char *s);

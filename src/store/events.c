@@ -232,23 +232,7 @@ _Static_assert(ACCT_USER_ADD == 1 && ACCT_GROUP_MOD == 9, "account operations ar
  * asks about. Everything else is kept in full. */
 static bool is_noise(const struct event *ev)
 {
-	switch (ev->kind) {
-	case EV_AUTH_FAILURE:
-	case EV_INVALID_USER:
-	case EV_USER_NOT_ALLOWED:
-	case EV_ROOT_REFUSED:
-	case EV_MAX_AUTH:
-	case EV_PREAUTH_CLOSE:
-	case EV_CONNECT:
-	case EV_PROTOCOL_ERROR:
-	case EV_CONN_REFUSED:
-	case EV_MAXSTARTUPS:
-		return true;
-	case EV_DISCONNECT:
-		return (ev->flags & EVF_PREAUTH) != 0;
-	default:
-		return false;
-	}
+	return event_kind_from_outside(ev->kind) || (ev->kind == EV_DISCONNECT && (ev->flags & EVF_PREAUTH));
 }
 
 static int64_t source_key(struct store *s, const struct addr *a, int *ret_r)
