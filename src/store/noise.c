@@ -55,6 +55,9 @@
 /* A source's records are packed in the source itself until they fill
  * this many bytes (most sources), then in a buffer of their own. */
 #define REST_INLINE 64
+/* The sources and accounts come from chunks this big: mapped in huge
+ * pages (core/pages.h), as each line goes to its source's at random. */
+#define ARENA_CHUNK (4u << 20)
 /* The most one record packs to (nz_put: the mask, the time, the kind and
  * seven fields as varints, and acct) */
 #define RECORD_MAX (2 + 10 + 2 + 7 * 5 + 2)
@@ -297,7 +300,7 @@ static struct noise *noise_get(struct store *s)
 		free(nz);
 		return NULL;
 	}
-	arena_init(&nz->mem, 256 * 1024);
+	arena_init(&nz->mem, ARENA_CHUNK);
 	s->noise = nz;
 	return nz;
 }
@@ -313,7 +316,7 @@ static void noise_clear(struct noise *nz)
 	hmap_clear(&nz->by_src);
 	hmap_clear(&nz->by_user);
 	arena_done(&nz->mem);
-	arena_init(&nz->mem, 256 * 1024);
+	arena_init(&nz->mem, ARENA_CHUNK);
 }
 
 void store_noise_forget(struct store *s)
