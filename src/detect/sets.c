@@ -161,9 +161,10 @@ struct sitem *sset_touch(struct sset *s, uint64_t key64, uint32_t now_s, uint32_
 	it = &s->v[i];
 	uint32_t reuse = (uint32_t)(now_s > it->last_s) & (uint32_t)(now_s - it->last_s > stale_s);
 	/* the compiler would turn the selects back into a branch (it
-	 * knows the mask is all ones or zero): it is hidden from it */
-	uint32_t m = 0u - reuse;
-	__asm__("" : "+r"(m));
+	 * knows the mask is all ones or zero): it goes through memory it
+	 * may not reason about (volatile), not an asm barrier */
+	volatile uint32_t mv = 0u - reuse;
+	uint32_t m = mv;
 	s->overflow += 1u - reuse;
 	it->count = (n & m) | (it->count & ~m);
 	it->last_s = (now_s & m) | (it->last_s & ~m);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1388,9 +1389,10 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 	}
 	/* Copied one word at a time, as the parse stored them: a struct copy
 	 * becomes 16-byte loads of pairs of 8-byte stores still in the store
-	 * buffer, which cannot be forwarded (a stall on every line). The empty
-	 * asm statements keep the compiler from merging the copies again. */
-#define WORD_BARRIER() __asm__ volatile("" ::: "memory")
+	 * buffer, which cannot be forwarded (a stall on every line). The
+	 * signal fences (compiler barriers: no instruction) keep the compiler
+	 * from merging the copies again. */
+#define WORD_BARRIER() atomic_signal_fence(memory_order_seq_cst)
 	ret->time_us = h.time_us;
 	WORD_BARRIER();
 	ret->host.p = h.host.p;
