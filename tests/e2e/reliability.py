@@ -158,7 +158,8 @@ def case_concurrent(tmp):
     b = subprocess.Popen([moat, "scan", "-q", "--db", db, "--tz", "UTC"] + logs, env=env(db, MOAT_BATCH_BYTES=65536),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ea, eb = a.communicate(timeout=600)[1], b.communicate(timeout=600)[1]
-    ok(a.returncode == 0 and b.returncode == 0, "concurrent: both scans end well (%d, %d)" % (a.returncode, b.returncode))
+    ok(a.returncode == 0 and b.returncode == 0, "concurrent: both scans end well (%d, %d)%s" %
+       (a.returncode, b.returncode, "" if a.returncode == 0 and b.returncode == 0 else " %r %r" % (ea[-300:], eb[-300:])))
     got = export(db)
     ok(got == clean, "concurrent: the store holds each event once (%s)" %
        ("same" if got == clean else diff_summary(clean, got)))
