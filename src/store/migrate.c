@@ -73,16 +73,15 @@
 	"  segment_id INTEGER NOT NULL,"                                                       \
 	"  PRIMARY KEY (source_id, segment_id)) WITHOUT ROWID;"                                 \
 	"CREATE TABLE noise ("                                                                 \
+	"  id INTEGER PRIMARY KEY," /* in the order written; numbers its events for queries */ \
 	"  bucket INTEGER NOT NULL," /* of the sources (store/noise.c) */                       \
 	"  host_id INTEGER NOT NULL,"                                                          \
 	"  first_us INTEGER NOT NULL,"                                                         \
-	"  part INTEGER NOT NULL,"                                                             \
-	"  id INTEGER NOT NULL," /* numbers its events for queries (meta noise_next) */        \
 	"  last_us INTEGER NOT NULL,"                                                          \
 	"  n INTEGER NOT NULL,"                                                                \
 	"  attempts INTEGER NOT NULL,"                                                         \
-	"  data BLOB NOT NULL," /* a block per source (noise.c) */                                      \
-	"  PRIMARY KEY (bucket, host_id, first_us, part)) WITHOUT ROWID;"                       \
+	"  data BLOB NOT NULL);" /* a block per source (noise.c) */                             \
+	"CREATE INDEX noise_bucket ON noise (bucket, host_id, first_us);"                       \
 	"CREATE INDEX noise_last ON noise (last_us);"                                           \
 	"CREATE TABLE noise_users ("                                                           \
 	"  host_id INTEGER NOT NULL,"                                                          \
@@ -189,12 +188,12 @@ static const char schema_sql[] =
 	"  line INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);";
 
-/* Schema 5 over schema 2: events gain attempts; noise goes to the tries
+/* Schema 6 over schema 2: events gain attempts; noise goes to the tries
  * tables from now on (the rows already stored stay where they are: the
  * queries read both); the read cursors of schema 2 (a hash of a file's
  * first KiB) are kept as legacy_cursors, still honoured until each file
- * is read again and gets a cursor of schema 5. */
-static const char migrate_2_5_sql[] =
+ * is read again and gets a cursor of schema 6. */
+static const char migrate_2_6_sql[] =
 	"ALTER TABLE events ADD COLUMN attempts INTEGER;"
 	"ALTER TABLE cursors RENAME TO legacy_cursors;"
 	TRIES_TABLES_SQL
@@ -205,17 +204,17 @@ static const char migrate_2_5_sql[] =
  * STORE_FIRST_SCHEMA on go here, each in its own transaction with the
  * version bump; never edit a shipped one. */
 #define STORE_FIRST_SCHEMA 2
-/* Schemas 3 and 4 were never released: development builds wrote them
- * (their noise rows are packed otherwise), and they are refused as
- * schema 1 is. */
-#define STORE_DEV_SCHEMA(v) ((v) == 3 || (v) == 4)
+/* Schemas 3 to 5 were never released: development builds wrote them
+ * (their noise rows are packed or kept otherwise), and they are refused
+ * as schema 1 is. */
+#define STORE_DEV_SCHEMA(v) ((v) >= 3 && (v) <= 5)
 static const struct {
 	int to;
 	const char *sql;
 } migrations[] = {
-	{ 5, migrate_2_5_sql },
+	{ 6, migrate_2_6_sql },
 };
-_Static_assert(STORE_SCHEMA_VERSION == 5, "a schema change needs a migration here");
+_Static_assert(STORE_SCHEMA_VERSION == 6, "a schema change needs a migration here");
 
 _Static_assert(STORE_CLASS_SESSION == 1 && STORE_CLASS_PRIVILEGED == 2, "the indexes above say 1 and 2");
 

@@ -706,27 +706,24 @@ static int write_row(struct store *s, struct noise *nz, struct nsrc *const *v, s
 	r = next_id(s, nz, &id);
 	if (r >= 0)
 		r = store_stmt(s, STMT_NOISE_INSERT, &st);
-	for (unsigned part = 0; r >= 0; part++) {
-		(void)sqlite3_bind_int64(st, 1, v[0]->bucket);
-		(void)sqlite3_bind_int64(st, 2, v[0]->host);
-		(void)sqlite3_bind_int64(st, 3, first);
-		(void)sqlite3_bind_int64(st, 4, part);
-		(void)sqlite3_bind_int64(st, 5, last);
-		(void)sqlite3_bind_int64(st, 6, lines);
-		(void)sqlite3_bind_int64(st, 7, (int64_t)attempts);
-		(void)sqlite3_bind_blob(st, 8, row->p, (int)row->n, SQLITE_STATIC);
-		(void)sqlite3_bind_int64(st, 9, id);
-		rc = sqlite3_step(st);
-		(void)sqlite3_reset(st);
-		/* a row of this bucket and host began at the same instant
-		 * (an earlier flush, an earlier run): the tie-breaker moves on */
-		if ((rc & 0xff) == SQLITE_CONSTRAINT && part < 1000000)
-			continue;
-		if (rc != SQLITE_DONE)
-			r = store_fail(s, rc, "cannot record failed logins");
-		break;
-	}
-	return r;
+	if (r < 0)
+		return r;
+	/* appended (a new id, the largest): a flush writes at the end of the
+	 * table, whatever the buckets, and only the small index by bucket
+	 * takes its rows at random */
+	(void)sqlite3_bind_int64(st, 1, v[0]->bucket);
+	(void)sqlite3_bind_int64(st, 2, v[0]->host);
+	(void)sqlite3_bind_int64(st, 3, first);
+	(void)sqlite3_bind_int64(st, 4, last);
+	(void)sqlite3_bind_int64(st, 5, lines);
+	(void)sqlite3_bind_int64(st, 6, (int64_t)attempts);
+	(void)sqlite3_bind_blob(st, 7, row->p, (int)row->n, SQLITE_STATIC);
+	(void)sqlite3_bind_int64(st, 8, id);
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "cannot record failed logins");
+	return 0;
 }
 
 /* ---- by account ---- */

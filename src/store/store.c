@@ -60,8 +60,8 @@ static const char *const stmt_sql[STMT_MAX] = {
 	/* before a run first changes a baseline: how it found it (NULL: none) */
 	[STMT_BASELINE_SNAPSHOT] = "INSERT OR IGNORE INTO run_baselines (host, user, blob)"
 				   " VALUES (?1, ?2, (SELECT blob FROM baselines WHERE host = ?1 AND user = ?2))",
-	[STMT_NOISE_INSERT] = "INSERT INTO noise (bucket, host_id, first_us, part, last_us, n, attempts, data, id)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_NOISE_INSERT] = "INSERT INTO noise (bucket, host_id, first_us, last_us, n, attempts, data, id)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_SEGMENT_INSERT] = "INSERT INTO segments (host_id, user_id, first_us, last_us, n, data)"
 				" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STMT_SEGMENT_UPDATE] = "UPDATE segments SET host_id = ?1, user_id = ?2, first_us = ?3, last_us = ?4, n = ?5,"

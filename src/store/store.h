@@ -52,10 +52,11 @@ struct store;
  * 3: runs, read cursors that prove what they skip (struct source_mark),
  * failures and noise packed per source (tries), routine PAM sessions
  * counted (routine); schema 2 files are migrated in place.
- * 5: as 3, with noise blocks packed per kind (store/noise.c), the
+ * 6: as 3, with noise blocks packed per kind (store/noise.c) in rows
+ * appended in the order written (found through an index by bucket), the
  * accounts they name in a row per flush, and alerts' evidence packed;
- * 3 and 4 were never released and are refused as 1 is. */
-#define STORE_SCHEMA_VERSION 5
+ * 3 to 5 were never released and are refused as 1 is. */
+#define STORE_SCHEMA_VERSION 6
 
 /* The default path (caller frees), or NULL on OOM. */
 char *store_default_path(void);
