@@ -730,7 +730,14 @@ enum control_state control_check(const char *text, const char *const *packages, 
 			break;
 		}
 	}
+	size_t unchecked = ps.n_missing + (n_packages - MIN(n_packages, ps.n_infos + ps.n_missing));
 	procs_done(&ps);
+	if (st == CONTROL_HOLDS && unchecked) {
+		/* a package whose processes were not looked at proves nothing */
+		snprintf(why, wn, "%zu of the %zu packages could not be checked (%s)", unchecked, n_packages,
+			 ps.n_missing ? "their processes could not be looked up" : "more than 64 packages");
+		return CONTROL_UNKNOWN;
+	}
 	if (st == CONTROL_HOLDS) {
 		if (nproc == 0)
 			snprintf(why, wn, "no process runs the package%s", n_packages == 1 ? "" : "s");
