@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Upgrading a store of schema 2 (the last released format: upgrade/SOURCE).
+"""Upgrading a store of schema 2 (the last released format: tests/data/upgrade/SOURCE).
 
 - a read-only command on it says to run 'moat scan' once (exit 2), and
   leaves the file at schema 2;
@@ -50,7 +50,7 @@ def version(db):
 tmp = tempfile.mkdtemp()
 try:
     old = os.path.join(tmp, "old.db")
-    with gzip.open(os.path.join(src, "tests/e2e/upgrade/schema2.db.gz")) as f, open(old, "wb") as o:
+    with gzip.open(os.path.join(src, "tests/data/upgrade/schema2.db.gz")) as f, open(old, "wb") as o:
         shutil.copyfileobj(f, o)
     fresh = os.path.join(tmp, "fresh.db")
 
