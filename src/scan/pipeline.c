@@ -662,6 +662,34 @@ static int json_seen(struct pipeline *p, const struct journal_fields *f)
 	return 0;
 }
 
+/* Commits the batch and begins the next once it holds batch_bytes of
+ * input (a store only). 0 or a negative errno. */
+static int batch_roll(struct pipeline *p)
+{
+	if (!p->st || p->stats.source.bytes - p->batch_start < p->cfg.batch_bytes)
+		return 0;
+	int r = batch_commit(p);
+	if (r < 0)
+		return r;
+	p->batch_start = p->stats.source.bytes;
+	return batch_begin(p);
+}
+
+/* The end of an input: r < 0 is the error that ended it (why says it),
+ * the lines before it committed all the same; else it was read whole. */
+static int input_end(struct pipeline *p, int r, const char *why)
+{
+	if (r < 0) {
+		(void)perr(p, r, "%s", why);
+		int c = batch_commit(p);
+		return c < 0 ? c : r;
+	}
+	r = batch_commit(p);
+	if (r >= 0)
+		p->stats.inputs++;
+	return r;
+}
+
 int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_err)
 {
 	struct source_line l;
@@ -716,27 +744,11 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 		r = feed(p, &h, &l.origin, l.flags, replay, l.p, l.n);
 		if (r < 0)
 			goto out;
-		if (p->st && l.complete && p->stats.source.bytes - p->batch_start >= p->cfg.batch_bytes) {
-			r = batch_commit(p);
-			if (r < 0)
-				goto out;
-			p->batch_start = p->stats.source.bytes;
-			r = batch_begin(p);
-			if (r < 0)
-				goto out;
-		}
+		if (l.complete && (r = batch_roll(p)) < 0)
+			goto out;
 	}
-	if (r < 0) {
-		/* a read error or damage: what was read before it is kept */
-		int e = r;
-		(void)perr(p, e, "%s", source_error(p->rd));
-		r = batch_commit(p);
-		r = r < 0 ? r : e;
-		goto out;
-	}
-	r = batch_commit(p);
-	if (r >= 0)
-		p->stats.inputs++;
+	/* a read error or damage: what was read before it is kept */
+	r = input_end(p, r, r < 0 ? source_error(p->rd) : NULL);
 out:
 	progress(p, in);
 	p->rd = source_close(p->rd);
@@ -828,27 +840,11 @@ int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, c
 		r = feed(p, &e.h, &e.origin, e.flags, replay, e.h.msg.p, e.h.msg.n);
 		if (r < 0)
 			goto out;
-		if (p->st && !p->j_replaying && p->stats.source.bytes - p->batch_start >= p->cfg.batch_bytes) {
-			r = batch_commit(p);
-			if (r < 0)
-				goto out;
-			p->batch_start = p->stats.source.bytes;
-			r = batch_begin(p);
-			if (r < 0)
-				goto out;
-		}
+		if (!p->j_replaying && (r = batch_roll(p)) < 0)
+			goto out;
 	}
-	if (r < 0) {
-		/* what was read before it is kept */
-		int err = r;
-		(void)perr(p, err, "%s", journal_error(p->jr));
-		r = batch_commit(p);
-		r = r < 0 ? r : err;
-		goto out;
-	}
-	r = batch_commit(p);
-	if (r >= 0)
-		p->stats.inputs++;
+	/* what was read before an error is kept */
+	r = input_end(p, r, r < 0 ? journal_error(p->jr) : NULL);
 out:
 	if (p->cfg.on_progress)
 		p->cfg.on_progress(p->cfg.ud, in, p->stats.source.bytes);
