@@ -124,6 +124,28 @@ int store_cursors_find(struct store *s, const uint8_t head[SOURCE_HASH_LEN], uin
 	return 0;
 }
 
+
+/* Binds a cursors row for STMT_CURSOR_INSERT (by its head hash) or
+ * STMT_CURSOR_UPDATE (by id): path, device, inode, the packed mark, when,
+ * the open run. */
+static void bind_cursor(struct store *s, sqlite3_stmt *st, const char *path, uint64_t dev, uint64_t ino,
+			const void *packed, size_t n, int64_t id, const uint8_t *head)
+{
+	(void)store_bind_sv_notnull(st, 1, sv_cstr(path));
+	(void)sqlite3_bind_int64(st, 2, (int64_t)dev);
+	(void)sqlite3_bind_int64(st, 3, (int64_t)ino);
+	(void)sqlite3_bind_blob(st, 4, packed, (int)n, SQLITE_STATIC);
+	(void)sqlite3_bind_int64(st, 5, store_now_us());
+	if (s->run_id)
+		(void)sqlite3_bind_int64(st, 6, s->run_id);
+	else
+		(void)sqlite3_bind_null(st, 6);
+	if (id)
+		(void)sqlite3_bind_int64(st, 7, id);
+	else
+		(void)sqlite3_bind_blob(st, 7, head, SOURCE_HASH_LEN, SQLITE_STATIC);
+}
+
 int store_cursor_save(struct store *s, struct store_cursor *c)
 {
 	unsigned char packed[MARK_PACKED];
@@ -136,19 +158,7 @@ int store_cursor_save(struct store *s, struct store_cursor *c)
 	r = store_stmt(s, c->id ? STMT_CURSOR_UPDATE : STMT_CURSOR_INSERT, &st);
 	if (r < 0)
 		return r;
-	(void)store_bind_sv_notnull(st, 1, sv_cstr(c->path));
-	(void)sqlite3_bind_int64(st, 2, (int64_t)c->dev);
-	(void)sqlite3_bind_int64(st, 3, (int64_t)c->ino);
-	(void)sqlite3_bind_blob(st, 4, packed, sizeof(packed), SQLITE_STATIC);
-	(void)sqlite3_bind_int64(st, 5, store_now_us());
-	if (s->run_id)
-		(void)sqlite3_bind_int64(st, 6, s->run_id);
-	else
-		(void)sqlite3_bind_null(st, 6);
-	if (c->id)
-		(void)sqlite3_bind_int64(st, 7, c->id);
-	else
-		(void)sqlite3_bind_blob(st, 7, c->head, SOURCE_HASH_LEN, SQLITE_STATIC);
+	bind_cursor(s, st, c->path, c->dev, c->ino, packed, sizeof(packed), c->id, c->head);
 	rc = sqlite3_step(st);
 	(void)sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -277,19 +287,7 @@ int store_journal_cursor_save(struct store *s, const char *stream, struct store_
 		free(copy);
 		return r;
 	}
-	(void)store_bind_sv_notnull(st, 1, sv_cstr(stream));
-	(void)sqlite3_bind_int64(st, 2, 0);
-	(void)sqlite3_bind_int64(st, 3, 0);
-	(void)sqlite3_bind_blob(st, 4, packed, (int)(n + 1), SQLITE_STATIC);
-	(void)sqlite3_bind_int64(st, 5, store_now_us());
-	if (s->run_id)
-		(void)sqlite3_bind_int64(st, 6, s->run_id);
-	else
-		(void)sqlite3_bind_null(st, 6);
-	if (c->id)
-		(void)sqlite3_bind_int64(st, 7, c->id);
-	else
-		(void)sqlite3_bind_blob(st, 7, head, SOURCE_HASH_LEN, SQLITE_STATIC);
+	bind_cursor(s, st, stream, 0, 0, packed, n + 1, c->id, head);
 	rc = sqlite3_step(st);
 	(void)sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

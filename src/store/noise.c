@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/array.h"
 #include "core/hmap.h"
 #include "core/list.h"
 #include "core/macro.h"
@@ -356,21 +357,6 @@ static bool uagg_eq(const struct hmap_node *n, const void *k)
 	return u->user == key->user && u->host == key->host && u->day == key->day;
 }
 
-/* Appends p to a growable array of pointers. */
-static int push(void ***v, size_t *n, size_t *cap, void *p)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 1024;
-		void **nv = realloc(*v, c * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[(*n)++] = p;
-	return 0;
-}
-
 static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct addr *src)
 {
 	struct addr a = *src;
@@ -389,8 +375,9 @@ static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct add
 		return NULL;
 	*x = (struct nsrc){ .src = a, .bucket = store_noise_bucket(&a), .host = host, .seq = (uint32_t)nz->n_srcs };
 	x->rest = (struct pk_buf){ .p = x->inl, .cap = sizeof(x->inl) };
-	if (push((void ***)&nz->srcs, &nz->n_srcs, &nz->cap_srcs, x) < 0)
+	if (array_reserve(&nz->srcs, &nz->cap_srcs, nz->n_srcs + 1, sizeof(*nz->srcs), 1024) < 0)
 		return NULL;
+	nz->srcs[nz->n_srcs++] = x;
 	if (hmap_add(&nz->by_src, &x->node, h) < 0) {
 		nz->n_srcs--;
 		return NULL;
@@ -414,8 +401,9 @@ static int user_count(struct noise *nz, const struct nsrc *x, const struct nrec 
 			return -ENOMEM;
 		*u = (struct uagg){ .user = k.user, .host = k.host, .day = k.day, .first_us = e->time_us,
 				    .last_us = e->time_us };
-		if (push((void ***)&nz->users, &nz->n_users, &nz->cap_users, u) < 0)
+		if (array_reserve(&nz->users, &nz->cap_users, nz->n_users + 1, sizeof(*nz->users), 1024) < 0)
 			return -ENOMEM;
+		nz->users[nz->n_users++] = u;
 		if (hmap_add(&nz->by_user, &u->node, h) < 0) {
 			nz->n_users--;
 			return -ENOMEM;
