@@ -328,3 +328,15 @@ int cli_parse_time(const char *opt, const char *arg, bool until, int64_t *ret_us
 	}
 	return 0;
 }
+
+struct store *cli_store_read(const char *dbpath)
+{
+	struct store *st = NULL;
+	_cleanup_free_ char *err = NULL;
+	int r = store_open_readonly(dbpath, &st, &err);
+	if (r == -ENOENT)
+		log_error("no store at %s: scan logs first (moat scan /var/log/auth.log*), or use --db PATH", dbpath);
+	else if (r < 0)
+		log_error("%s", err ? err : strerror(-r));
+	return r < 0 ? NULL : st;
+}

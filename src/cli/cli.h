@@ -5,6 +5,8 @@
  */
 #pragma once
 
+struct store;
+
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +50,9 @@ int cli_parse_age(const char *opt, const char *arg, int64_t *ret_us);
 
 /* Resolves the store path: explicit, else store_default_path(). Caller frees. */
 char *cli_db_path(const char *explicit_path);
+/* Opens the store at dbpath read-only for a command that reads it; says
+ * why not once (no store yet: scan first). Returns it, or NULL. */
+struct store *cli_store_read(const char *dbpath);
 
 /* ---- one option parser for every subcommand ----
  *

@@ -227,7 +227,7 @@ int cmd_alerts(int argc, char **argv)
 	struct cli cl;
 	int fail_on = -1, c, r;
 	bool quiet = false;
-	_cleanup_free_ char *dbpath = NULL, *err = NULL;
+	_cleanup_free_ char *dbpath = NULL;
 	_cleanup_(store_freep) struct store *st = NULL;
 
 	cli_init(&cl, "alerts", usage, CLI_JSON | CLI_DB, "q", opts, argc, argv);
@@ -306,15 +306,9 @@ int cmd_alerts(int argc, char **argv)
 		log_error("out of memory");
 		return EXIT_USAGE;
 	}
-	r = store_open_readonly(dbpath, &st, &err);
-	if (r < 0) {
-		if (r == -ENOENT)
-			log_error("no store at %s: scan logs first (moat scan /var/log/auth.log*), or use --db PATH",
-				  dbpath);
-		else
-			log_error("%s", err ? err : strerror(-r));
+	st = cli_store_read(dbpath);
+	if (!st)
 		return EXIT_USAGE;
-	}
 	(void)signal(SIGPIPE, SIG_IGN);
 	r = store_query_alerts(st, &f, show, &s);
 	if (r < 0 || fflush(stdout) != 0 || ferror(stdout)) {

@@ -163,17 +163,9 @@ int cmd_trace(int argc, char **argv)
 		log_error("out of memory");
 		return EXIT_USAGE;
 	}
-	r = store_open_readonly(dbpath, &s, &err);
-	if (r < 0) {
-		if (r == -ENOENT)
-			log_error("no store at %s: scan logs first (moat scan /var/log/auth.log*), or use --db PATH",
-				  dbpath);
-		else
-			log_error("%s", err ? err : strerror(-r));
+	s = cli_store_read(dbpath);
+	if (!s)
 		return EXIT_USAGE;
-	}
-	free(err);
-	err = NULL;
 
 	r = trace_build(s, &q, &t, &err);
 	if (r < 0) {
