@@ -102,7 +102,7 @@ static int unpack_evidence(struct store *s, const uint8_t *p, size_t n, char **r
 	if (pk_get_u64(p, n, &pos, &count) < 0 || count > ALERT_EVIDENCE_MAX)
 		goto out;
 	for (uint64_t i = 0; i < count; i++) {
-		if (pk_get_u64(p, n, &pos, &v) < 0 || (i == 0 && v == 0))
+		if (pk_get_u64(p, n, &pos, &v) < 0 || (i == 0 && v == 0) || v > INT64_MAX)
 			goto out;
 		if (v)
 			file = (int64_t)v - 2;

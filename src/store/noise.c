@@ -181,7 +181,9 @@ static int nz_get(const uint8_t *p, size_t n, size_t *pos, struct ncodec *c, str
 	size_t at = *pos;
 	if (pk_get_u64(p, n, &at, &mask) < 0 || mask > NZ_ALL || pk_get_u64(p, n, &at, &v) < 0)
 		return -EBADMSG;
-	int64_t t = c->time_us + pk_dt_value(v);
+	int64_t t;
+	if (!pk_dt_apply(c->time_us, v, &t))
+		return -EBADMSG;
 	int kb;
 	if ((mask & NZ_KIND_MASK) == NZ_KIND_NEW) {
 		if (pk_get_u64(p, n, &at, &v) < 0 || v > 255)
@@ -819,7 +821,9 @@ int store_noise_users_decode(const void *data, size_t n, int64_t first_us, int64
 			if (pk_get_u64(p, n, &pos, &v[i]) < 0)
 				return -EBADMSG;
 		u += v[0];
-		int64_t f = first_us + pk_dt_value(v[5]), l = f + pk_dt_value(v[6]);
+		int64_t f, l;
+		if (!pk_dt_apply(first_us, v[5], &f) || !pk_dt_apply(f, v[6], &l))
+			return -EBADMSG;
 		bool want = (int64_t)u == user && l >= since_us && f <= until_us;
 		uint64_t nsrc = v[7];
 		if (nsrc > USER_SOURCES_MAX)

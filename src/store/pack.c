@@ -151,7 +151,7 @@ int pk_get(const uint8_t *p, size_t n, size_t *pos, struct pk_state *st, struct 
 	GET(e.mask = (uint32_t)v);
 	if (v > PK_ALL)
 		return -EBADMSG; /* a field this moat does not know */
-	GET(e.time_us = st->time_us + pk_dt_value(v));
+	GET(if (!pk_dt_apply(st->time_us, v, &e.time_us)) return -EBADMSG);
 	if (at >= n)
 		return -EBADMSG;
 	e.kind = p[at] & 31;

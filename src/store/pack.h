@@ -117,7 +117,12 @@ static inline uint64_t pk_dt_code(int64_t d)
 	return pk_zigzag(d) << 1 | 1;
 }
 
-static inline int64_t pk_dt_value(uint64_t v)
+/* base plus the delta code v in *ret; false when it does not fit (only
+ * damaged data says so: a decoder then stops with -EBADMSG). */
+static inline bool pk_dt_apply(int64_t base, uint64_t v, int64_t *ret)
 {
-	return v & 1 ? pk_unzigzag(v >> 1) : pk_unzigzag(v >> 1) * 1000000;
+	int64_t d = pk_unzigzag(v >> 1);
+	if (!(v & 1) && __builtin_mul_overflow(d, 1000000, &d))
+		return false;
+	return !__builtin_add_overflow(base, d, ret);
 }
