@@ -262,6 +262,7 @@ struct parser {
 	/* the text read so far (for the comment after an allow-list entry) */
 	const char *text;
 	size_t text_n;
+	size_t at_char, at_byte; /* the last character index turned into a byte offset */
 	char *copy; /* text read from f */
 	size_t copy_cap;
 };
@@ -380,9 +381,25 @@ static int set_scalar(struct parser *p, const struct key *k, const yaml_event_t 
 /* The comment that ends the line where a scalar ends ("- 10.0.0.0/8  #
  * office VPN"), trimmed; NULL when none. Caller frees. YAML drops
  * comments: they are read back from the text. */
-static char *trailing_comment(const struct parser *p, const yaml_mark_t *end)
+/* The byte offset of character index ci of the text: libyaml's marks count
+ * characters, not bytes (a "…" earlier in the file is one). Marks come in
+ * order, so the walk goes on from the last one asked. */
+static size_t byte_at(struct parser *p, size_t ci)
 {
-	size_t i = end->index, e;
+	if (ci < p->at_char)
+		p->at_char = p->at_byte = 0;
+	while (p->at_char < ci && p->at_byte < p->text_n) {
+		p->at_byte++;
+		while (p->at_byte < p->text_n && ((unsigned char)p->text[p->at_byte] & 0xc0) == 0x80)
+			p->at_byte++;
+		p->at_char++;
+	}
+	return p->at_char == ci ? p->at_byte : p->text_n + 1;
+}
+
+static char *trailing_comment(struct parser *p, const yaml_mark_t *end)
+{
+	size_t i = byte_at(p, end->index), e;
 	if (i > p->text_n)
 		return NULL;
 	while (i < p->text_n && (p->text[i] == ' ' || p->text[i] == '\t'))
