@@ -19,6 +19,7 @@
 #include "core/array.h"
 #include "core/hash.h"
 #include "core/macro.h"
+#include "detect/ahead.h"
 #include "detect/detector.h"
 #include "detect/hosts.h"
 #include "detect/shared.h"
@@ -506,6 +507,25 @@ static void success_step(struct detect *d, const struct event *ev, struct dctx *
 		s = NULL;
 	}
 	x->src = s;
+}
+
+/* The look-ahead's loads (detect/ahead.h): a failure's source entry. */
+static bool preloads(const struct event *ev)
+{
+	return (unsigned)ev->kind < EV_KIND_MAX && (KIND_BIT(ev->kind) & KINDS_ATTEMPT) && ev->attempts &&
+	       ev->source.family != ADDR_NONE;
+}
+
+void detect_preload_slot(const struct detect *d, const struct event *ev)
+{
+	if (preloads(ev))
+		table_prefetch_slot(&d->srcs, addr_hash(&ev->source, d->seed));
+}
+
+void detect_preload_entry(const struct detect *d, const struct event *ev)
+{
+	if (preloads(ev))
+		table_prefetch_entry(&d->srcs, addr_hash(&ev->source, d->seed));
 }
 
 void detect_feed(struct detect *d, const struct event *ev)

@@ -57,6 +57,8 @@ struct detect *detect_free(struct detect *d);
  * decided: an episode when it ends (the first event past its window, or
  * detect_finish), a single event's at once. */
 void detect_feed(struct detect *d, const struct event *ev);
+/* Feeds n events, in order: the same as detect_feed on each. */
+void detect_feed_many(struct detect *d, const struct event *const *evs, size_t n);
 
 /* End of input: emit what is pending, persist baselines. Returns 0 or a
  * negative errno (baseline persistence failed). */

@@ -102,6 +102,11 @@ struct header_ctx {
 	 * caller's line buffer moves on. Forgotten when a new input starts. */
 	char *prev; /* PREV_MAX bytes, allocated with the context */
 	size_t prev_len; /* 0: none (or it was longer than PREV_MAX) */
+	/* header_ctx_keep_lines: the line before, where the caller keeps it
+	 * (NULL: prev holds it, if anything) */
+	bool keep;
+	const char *ref;
+	size_t ref_len;
 };
 
 /* ---- calendar ---------------------------------------------------------- */
@@ -540,6 +545,21 @@ void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s)
 	ctx->hc_ok = false;
 	ctx->last_time_us = mtime_s * 1000000;
 	ctx->prev_len = 0;
+	ctx->ref = NULL;
+}
+
+void header_ctx_keep_lines(struct header_ctx *ctx)
+{
+	ctx->keep = true;
+}
+
+void header_ctx_release(struct header_ctx *ctx)
+{
+	if (!ctx->ref)
+		return;
+	memcpy(ctx->prev, ctx->ref, ctx->ref_len);
+	ctx->prev_len = ctx->ref_len;
+	ctx->ref = NULL;
 }
 
 /* Day number of (month, day) in the year inferred from the mtime: the
@@ -1373,7 +1393,9 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 	if (_unlikely_(h.program.n == 0 && (n = last_repeated(h.msg)) > 0)) {
 		/* the previous line again, n more times, until this line's time */
 		struct syslog_header again = { .pid = -1, .repeat = 1 };
-		if (ctx->prev_len && parse_line(ctx, ctx->prev, ctx->prev_len, &again)) {
+		const char *pl = ctx->ref ? ctx->ref : ctx->prev;
+		size_t pn = ctx->ref ? ctx->ref_len : ctx->prev_len;
+		if (pn && parse_line(ctx, pl, pn, &again)) {
 			uint64_t c = (uint64_t)again.repeat * n;
 			again.repeat = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 			again.time_us = h.time_us;
@@ -1381,11 +1403,19 @@ int header_parse(struct header_ctx *ctx, const char *line, size_t len, struct sy
 			h = again;
 		}
 	} else if (line[0] != '{') {
-		/* the line this one was: kept for a "last message repeated" after it */
-		ctx->prev_len = len <= PREV_MAX ? len : 0;
-		memcpy(ctx->prev, line, ctx->prev_len);
+		/* the line this one was: kept for a "last message repeated" after
+		 * it (where the caller keeps it, else copied) */
+		size_t kept = len <= PREV_MAX ? len : 0;
+		if (ctx->keep) {
+			ctx->ref = line;
+			ctx->ref_len = kept;
+		} else {
+			ctx->prev_len = kept;
+			memcpy(ctx->prev, line, kept);
+		}
 	} else {
 		ctx->prev_len = 0; /* journald never writes such a line */
+		ctx->ref = NULL;
 	}
 	/* Copied one word at a time, as the parse stored them: a struct copy
 	 * becomes 16-byte loads of pairs of 8-byte stores still in the store

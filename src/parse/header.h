@@ -134,6 +134,16 @@ struct header_ctx *header_ctx_free(struct header_ctx *ctx);
  * input repeats nothing). */
 void header_ctx_set_mtime(struct header_ctx *ctx, int64_t mtime_s);
 
+/* The caller keeps each line it parses valid, where it is, until it calls
+ * header_ctx_release() (as a reader that keeps its lines does until
+ * SOURCE_RELEASE, source/source.h): ctx then refers to the line before,
+ * for a "last message repeated" after it, instead of copying every line.
+ * Views into a line the parse returns are the line's either way. */
+void header_ctx_keep_lines(struct header_ctx *ctx);
+/* The lines parsed so far are about to go (or to move): ctx copies what
+ * it still needs of them. */
+void header_ctx_release(struct header_ctx *ctx);
+
 /* Parses one line (no trailing newline; may contain NUL and invalid UTF-8).
  * Returns 1 and fills *ret when a header was recognised, 0 when the line
  * is not a syslog line, never fails otherwise. */

@@ -28,6 +28,10 @@
 #define PROGRESS_LINES 8192
 #define JSON_STREAMS_MAX 16 /* journal JSON streams resumed by cursor in one run */
 #define JSON_CURSOR_MAX 1024
+/* Lines decoded before the stages after decoding run for them: the
+ * decoders run for a batch of lines, then attempts, store and detectors
+ * for its events, each keeping its code in the instruction cache. */
+#define HELD_MAX 64
 
 /* A journal JSON stream met in the inputs: the entries of one journal
  * (machine ID and the cursor's sequence number ID), resumed by sequence
@@ -39,6 +43,13 @@ struct json_stream {
 	bool have_seq;
 	uint64_t seq; /* the highest read: stored, or read in this run */
 	char *pending; /* its cursor, to save at the next commit (NULL: nothing new) */
+};
+
+/* An event decoded from a line the reader keeps (source_keep), waiting
+ * for the rest of its batch. */
+struct held {
+	struct event ev;
+	bool replay;
 };
 
 struct pipeline {
@@ -64,6 +75,8 @@ struct pipeline {
 
 	/* the input being read */
 	struct source_reader *rd;
+	struct held held[HELD_MAX]; /* decoded, in line order, not yet taken */
+	size_t n_held;
 	struct store_cursor cur;
 	bool have_cursor; /* the input can be marked (it has a head) */
 	uint64_t replay_until; /* lines ending at or before this offset feed the detectors only */
@@ -225,10 +238,14 @@ static int save_journal_cursors(struct pipeline *p)
 	return 0;
 }
 
+static int release(struct pipeline *p);
+
 /* Commits the open batch with the input's cursor (when it moved). */
 static int batch_commit(struct pipeline *p)
 {
-	int r;
+	int r = release(p);
+	if (r < 0)
+		return r;
 	if (!p->st || p->failed) {
 		flush_forged(p); /* without a store, told at once */
 		return 0;
@@ -348,6 +365,7 @@ int pipeline_new(const struct pipeline_config *cfg, const struct source_list *in
 		r = perr(p, -EINVAL, "--tz: unknown time zone '%s'", cfg->tz ? cfg->tz : "");
 		goto fail;
 	}
+	header_ctx_keep_lines(p->hdr); /* the reader keeps its lines until SOURCE_RELEASE */
 	p->missed = missed_new();
 	if (!p->missed) {
 		r = perr(p, -ENOMEM, "out of memory");
@@ -559,45 +577,118 @@ static bool judge(struct pipeline *p, const struct syslog_header *h, const struc
 	return false;
 }
 
-/* A header (a text line's, or a journal entry's) judged, decoded, stored
- * and fed to the detectors. text: the line, for the missed lines. 0 or a
- * negative errno (the store failed). */
-static int feed(struct pipeline *p, const struct syslog_header *h, const struct origin *at, uint32_t flags,
-		bool replay, const char *text, size_t n)
+/* A decoded event through the stages after decoding: the one definition
+ * of a login attempt, the store, the detectors. 0 or a negative errno
+ * (the store failed). */
+static int take(struct pipeline *p, struct event *ev, bool replay)
 {
-	struct event ev;
 	int r;
 
-	if (h->journal && !judge(p, h, at, replay))
-		return 0;
-	event_init(&ev);
-	if (decode(h, &ev) <= 0) {
-		if (!replay)
-			note_missed(p, h, at, text, n);
-		return 0;
-	}
-	ev.origin = *at;
-	ev.flags |= flags;
-	attempts_apply(p->att, &ev); /* the one definition of a login attempt, before anything counts */
+	attempts_apply(p->att, ev); /* the one definition of a login attempt, before anything counts */
 	if (!replay) {
 		p->stats.events++;
-		p->stats.ambiguous += (ev.flags & EVF_AMBIGUOUS_SOURCE) != 0;
+		p->stats.ambiguous += (ev->flags & EVF_AMBIGUOUS_SOURCE) != 0;
 		if (p->cfg.on_event)
-			p->cfg.on_event(p->cfg.ud, &ev);
+			p->cfg.on_event(p->cfg.ud, ev);
 		if (p->st && !p->failed) {
-			r = store_add_event(p->st, &ev);
+			r = store_add_event(p->st, ev);
 			if (r < 0)
 				return fail_store(p, r, "cannot store an event");
 		}
 	}
 	/* the allow-list: stored (trace shows it), judged by no detector */
-	if (allowlist_covers_event(p->allow, &ev))
+	if (allowlist_covers_event(p->allow, ev))
 		p->stats.allowlisted += !replay;
 	else
-		detect_feed(p->det, &ev);
+		detect_feed(p->det, ev);
 	if (p->failed)
 		return -EIO;
 	return 0;
+}
+
+/* The held events through the stages after decoding, in line order:
+ * before their lines move, and before anything that must come after
+ * them (a missed line told, a commit). Each stage runs for the whole
+ * batch before the next (its code stays in the instruction cache, and
+ * the detectors can load the entries of the events ahead), unless each
+ * event is told as it is taken (on_event): then the order of events and
+ * alerts told is the lines' order. 0 or a negative errno. */
+static int release(struct pipeline *p)
+{
+	const struct event *judged[HELD_MAX];
+	size_t n = p->n_held, m = 0;
+	int r;
+
+	p->n_held = 0;
+	if (p->cfg.on_event) {
+		for (size_t i = 0; i < n; i++)
+			if ((r = take(p, &p->held[i].ev, p->held[i].replay)) < 0)
+				return r;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		attempts_apply(p->att, &p->held[i].ev);
+	for (size_t i = 0; i < n; i++) {
+		struct event *ev = &p->held[i].ev;
+		if (p->held[i].replay)
+			continue;
+		p->stats.events++;
+		p->stats.ambiguous += (ev->flags & EVF_AMBIGUOUS_SOURCE) != 0;
+		if (p->st && !p->failed && (r = store_add_event(p->st, ev)) < 0)
+			return fail_store(p, r, "cannot store an event");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (allowlist_covers_event(p->allow, &p->held[i].ev))
+			p->stats.allowlisted += !p->held[i].replay;
+		else
+			judged[m++] = &p->held[i].ev;
+	}
+	detect_feed_many(p->det, judged, m);
+	return p->failed ? -EIO : 0;
+}
+
+/* A line (or a journal entry's message) no header parser or decoder
+ * understood, told in line order. 0 or a negative errno. */
+static int missed(struct pipeline *p, const struct syslog_header *h, const struct origin *at, const char *text,
+		  size_t n)
+{
+	int r = p->cfg.on_missed ? release(p) : 0;
+	note_missed(p, h, at, text, n);
+	return r;
+}
+
+/* A header (a text line's, or a journal entry's) judged, decoded, and
+ * its event taken through the stages after decoding: at once, or, when
+ * hold (every view of h lies in a line the reader keeps), with the rest
+ * of its batch. text: the line, for the missed lines. 0 or a negative
+ * errno (the store failed). */
+static int feed(struct pipeline *p, const struct syslog_header *h, const struct origin *at, uint32_t flags,
+		bool replay, const char *text, size_t n, bool hold)
+{
+	struct event one, *ev = hold ? &p->held[p->n_held].ev : &one;
+	int r;
+
+	if (h->journal && !judge(p, h, at, replay))
+		return 0;
+	event_init(ev);
+	if (decode(h, ev) <= 0)
+		return replay ? 0 : missed(p, h, at, text, n);
+	ev->origin = *at;
+	ev->flags |= flags;
+	if (!hold) {
+		r = release(p);
+		return r < 0 ? r : take(p, ev, replay);
+	}
+	p->held[p->n_held++].replay = replay;
+	return p->n_held == HELD_MAX ? release(p) : 0;
+}
+
+/* Whether the header's views all lie in the line (not in the header
+ * parser's own buffers, which the next line reuses). */
+static bool views_in(const struct syslog_header *h, const char *line, size_t n)
+{
+	return !h->journal && sv_within(h->host, line, n) && sv_within(h->program, line, n) &&
+	       sv_within(h->msg, line, n);
 }
 
 static bool hex32(const char *p)
@@ -702,6 +793,7 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 	r = source_open(in, &p->rd, ret_err);
 	if (r < 0)
 		return r;
+	source_keep(p->rd); /* lines held for their batch: released before they move */
 	header_ctx_set_mtime(p->hdr, in->mtime_s);
 	if (p->st) {
 		r = find_cursor(p, in);
@@ -714,6 +806,13 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 		goto out;
 	for (;;) {
 		r = source_next(p->rd, &l, &p->stats.source);
+		if (r == SOURCE_RELEASE) {
+			header_ctx_release(p->hdr);
+			r = release(p);
+			if (r < 0)
+				goto out;
+			continue;
+		}
 		if (r <= 0)
 			break;
 		if (++lines % PROGRESS_LINES == 0)
@@ -727,8 +826,8 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 		if (replay)
 			p->stats.replayed++;
 		if (header_parse(p->hdr, l.p, l.n, &h) <= 0) {
-			if (!replay)
-				note_missed(p, NULL, &l.origin, l.p, l.n);
+			if (!replay && (r = missed(p, NULL, &l.origin, l.p, l.n)) < 0)
+				goto out;
 			continue;
 		}
 		p->stats.syslog++;
@@ -741,7 +840,7 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 				continue;
 			}
 		}
-		r = feed(p, &h, &l.origin, l.flags, replay, l.p, l.n);
+		r = feed(p, &h, &l.origin, l.flags, replay, l.p, l.n, views_in(&h, l.p, l.n));
 		if (r < 0)
 			goto out;
 		if (l.complete && (r = batch_roll(p)) < 0)
@@ -750,6 +849,13 @@ int pipeline_read(struct pipeline *p, const struct source_input *in, char **ret_
 	/* a read error or damage: what was read before it is kept */
 	r = input_end(p, r, r < 0 ? source_error(p->rd) : NULL);
 out:
+	if (p->n_held) {
+		/* an error with events held: taken before their lines go */
+		int q = release(p);
+		if (r >= 0)
+			r = q;
+	}
+	header_ctx_release(p->hdr); /* before its lines go */
 	progress(p, in);
 	p->rd = source_close(p->rd);
 	if (r < 0)
@@ -837,7 +943,7 @@ int pipeline_read_journal(struct pipeline *p, const struct journal_spec *spec, c
 		}
 		if (++n % PROGRESS_LINES == 0 && p->cfg.on_progress)
 			p->cfg.on_progress(p->cfg.ud, in, p->stats.source.bytes);
-		r = feed(p, &e.h, &e.origin, e.flags, replay, e.h.msg.p, e.h.msg.n);
+		r = feed(p, &e.h, &e.origin, e.flags, replay, e.h.msg.p, e.h.msg.n, false);
 		if (r < 0)
 			goto out;
 		if (!p->j_replaying && (r = batch_roll(p)) < 0)

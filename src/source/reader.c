@@ -98,6 +98,8 @@ struct source_reader {
 
 	/* the line lent last: consumed (hashed) at the next call */
 	bool prev_pending;
+	bool keep; /* source_keep(): lines stay lent until SOURCE_RELEASE */
+	bool kept; /* lines lent since the buffer last moved (keep) */
 	uint64_t prev_off, prev_end;
 	bool prev_complete;
 
@@ -561,6 +563,7 @@ static void lend(struct source_reader *r, struct source_line *ret, size_t at, si
 	ret->end = r->pos + at + used;
 	ret->complete = complete;
 	r->prev_pending = true;
+	r->kept = r->keep;
 	r->prev_off = ret->origin.offset;
 	r->prev_end = ret->end;
 	r->prev_complete = complete;
@@ -570,6 +573,11 @@ static void lend(struct source_reader *r, struct source_line *ret, size_t at, si
 		if (flags & EVF_TRUNCATED)
 			st->truncated_lines++;
 	}
+}
+
+void source_keep(struct source_reader *r)
+{
+	r->keep = true;
 }
 
 int source_next(struct source_reader *r, struct source_line *ret, struct source_stats *st)
@@ -613,6 +621,11 @@ int source_next(struct source_reader *r, struct source_line *ret, struct source_
 			r->skipping = true;
 			lend(r, ret, at, SOURCE_LINE_MAX, SOURCE_LINE_MAX, EVF_TRUNCATED, false, st);
 			return 1;
+		}
+		if (r->kept) {
+			/* reading on moves the buffer: the kept lines go first */
+			r->kept = false;
+			return SOURCE_RELEASE;
 		}
 		e = more(r);
 		if (e < 0)

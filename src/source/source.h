@@ -157,6 +157,15 @@ static inline void source_closep(struct source_reader **r)
  * after every line before it was delivered; a read error: -EIO …). stats
  * (may be NULL) is added to. */
 int source_next(struct source_reader *r, struct source_line *ret, struct source_stats *stats);
+/* Returned by source_next() to a reader that keeps its lines: reading on
+ * would move the lines lent since the last SOURCE_RELEASE. Nothing was
+ * read; the caller is done with those lines, then calls again. */
+#define SOURCE_RELEASE 2
+/* From now on, the lines source_next() lends stay valid after the next
+ * call: until it returns SOURCE_RELEASE (or 0, an error, or the reader is
+ * closed). A caller can so gather a batch of lines and work on them
+ * together. */
+void source_keep(struct source_reader *r);
 /* The message of the last error ("" when none); owned by r. */
 const char *source_error(const struct source_reader *r);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/macro.h"
+#include "detect/ahead.h"
 #include "helpers.h"
 #include "parse/decoder.h"
 #include "parse/header.h"
@@ -105,9 +106,15 @@ static void unload(struct events *e)
 	free(e->v);
 }
 
-/* All alerts of one detector set over the events, as JSON lines; *ret_n
- * their number. */
-static char *run(const struct events *e, const char *yaml, size_t *ret_n)
+enum feed_way {
+	FEED_EACH, /* detect_feed, one event at a time */
+	FEED_MANY, /* detect_feed_many (the look-ahead), batches of 1 to 70 */
+	FEED_PLAIN, /* detect_feed_plain, its plain version, the same batches */
+};
+
+/* All alerts of one detector set over the events, fed one way, as JSON
+ * lines; *ret_n their number. */
+static char *run_way(const struct events *e, const char *yaml, enum feed_way way, size_t *ret_n)
 {
 	struct detect_config *cfg = NULL;
 	char *err = NULL;
@@ -120,14 +127,34 @@ static char *run(const struct events *e, const char *yaml, size_t *ret_n)
 	assert_non_null(t.f);
 	struct detect *d = detect_new(cfg, NULL, (struct alert_sink){ emit_text, &t });
 	assert_non_null(d);
-	for (size_t i = 0; i < e->n; i++)
-		detect_feed(d, &e->v[i]);
+	if (way == FEED_EACH) {
+		for (size_t i = 0; i < e->n; i++)
+			detect_feed(d, &e->v[i]);
+	} else {
+		const struct event **evs = malloc(e->n * sizeof(*evs));
+		assert_non_null(evs);
+		for (size_t i = 0; i < e->n; i++)
+			evs[i] = &e->v[i];
+		for (size_t i = 0, k = 1; i < e->n; i += k, k = k % 70 + 1) {
+			size_t m = MIN(k, e->n - i);
+			if (way == FEED_MANY)
+				detect_feed_many(d, evs + i, m);
+			else
+				detect_feed_plain(d, evs + i, m);
+		}
+		free(evs);
+	}
 	assert_int_equal(detect_finish(d), 0);
 	detect_free(d);
 	detect_config_free(cfg);
 	fclose(t.f);
 	*ret_n = t.n;
 	return t.buf;
+}
+
+static char *run(const struct events *e, const char *yaml, size_t *ret_n)
+{
+	return run_way(e, yaml, FEED_EACH, ret_n);
 }
 
 static const char small_tables[] =
@@ -170,6 +197,69 @@ static void test_same_alerts(void **state)
 	unload(&e);
 }
 
+/* Real logs and a flood of 6,000 sources (far more than the small tables
+ * hold: entries loaded ahead are pushed out before their turn): the
+ * look-ahead of detect_feed_many, its plain version and detect_feed on
+ * each event give the same alerts in the same order. */
+static void test_feed_many_same(void **state)
+{
+	const char *root = getenv("MOAT_SOURCE_ROOT"), *shared = getenv("MOAT_SHARED_DATA");
+	char sample[4096], real[4096];
+	const char *configs[] = { NULL, small_tables };
+	static char addrs[6000][24];
+	static const char *users[] = { "root", "admin", "oracle", "test", "ubuntu", "git" };
+	struct events e;
+	(void)state;
+
+	assert_non_null(root);
+	assert_non_null(shared);
+	snprintf(sample, sizeof(sample), "%s/samples/auth.log", root);
+	snprintf(real, sizeof(real), "%s/auth-real-cseanburns/auth.log", shared);
+	const char *paths[] = { real, sample, NULL };
+	load(paths, &e);
+	/* then the flood, after the logs' last time, through an attempt stage */
+	{
+		struct detect_config *cfg = NULL;
+		char *err = NULL;
+		int64_t t = e.v[e.n - 1].time_us;
+		uint64_t x = 88172645463325252ull;
+		assert_int_equal(detect_config_load(NULL, &cfg, &err), 0);
+		struct attempts *att = attempts_new(cfg);
+		assert_non_null(att);
+		e.v = realloc(e.v, (e.n + 40000) * sizeof(*e.v));
+		assert_non_null(e.v);
+		for (size_t i = 0; i < ELEMENTSOF(addrs); i++)
+			snprintf(addrs[i], sizeof(addrs[i]), "10.%zu.%zu.%zu", i / 62500, i / 250 % 250, i % 250 + 1);
+		for (int i = 0; i < 40000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			struct event ev = tev(i % 97 == 0 ? EV_AUTH_SUCCESS : EV_AUTH_FAILURE, 0, users[x % 6],
+					      addrs[(x >> 8) % ELEMENTSOF(addrs)], (uint16_t)(1024 + i % 60000));
+			t += (int64_t)(x >> 40) % 2000000;
+			ev.time_us = t;
+			ev.pid = 100000 + i;
+			attempts_apply(att, &ev);
+			e.v[e.n++] = ev;
+		}
+		attempts_free(att);
+		detect_config_free(cfg);
+	}
+	for (size_t c = 0; c < ELEMENTSOF(configs); c++) {
+		size_t n0, n1, n2;
+		char *a0 = run_way(&e, configs[c], FEED_EACH, &n0);
+		char *a1 = run_way(&e, configs[c], FEED_MANY, &n1);
+		char *a2 = run_way(&e, configs[c], FEED_PLAIN, &n2);
+		assert_true(n0 > 100);
+		assert_int_equal(n1, n0);
+		assert_int_equal(n2, n0);
+		assert_string_equal(a1, a0);
+		assert_string_equal(a2, a0);
+		free(a0);
+		free(a1);
+		free(a2);
+	}
+	unload(&e);
+}
+
 /* Three bursts and a distributed attack all end at the end of input: the
  * brute forces first (the detector listed first), the one that went quiet
  * first before the other; then the distributed attack. */
@@ -208,6 +298,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_alerts),
+		cmocka_unit_test(test_feed_many_same),
 		cmocka_unit_test(test_order_at_finish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

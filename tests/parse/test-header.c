@@ -514,30 +514,51 @@ static void test_last_repeated(void **state)
 		{ "Nov  1 00:00:18 host last message repeated 2 times", 1, "", "last message repeated 2 times", -1, 1,
 		  "2026-11-01T00:00:18Z", false },
 	};
-	struct header_ctx *ctx = header_ctx_new("UTC");
 	char big[PREV_TEST_LEN];
 	struct syslog_header h;
+	struct header_ctx *ctx = NULL;
 	(void)state;
-	assert_non_null(ctx);
-	header_ctx_set_mtime(ctx, rfc3339(MTIME_DEFAULT) / 1000000);
-	for (size_t i = 0; i < ELEMENTSOF(seq); i++) {
-		char *copy;
-		int r;
-		if (seq[i].new_input)
-			header_ctx_set_mtime(ctx, rfc3339(MTIME_DEFAULT) / 1000000);
-		/* each line's buffer is freed before the next is read: a marker's
-		 * views must not need the earlier line's buffer */
-		r = parse_copy(ctx, seq[i].line, strlen(seq[i].line), &h, &copy);
-		assert_int_equal(r, seq[i].ret);
-		check_sv(h.program, seq[i].program, "program", seq[i].line);
-		check_sv(h.msg, seq[i].msg, "msg", seq[i].line);
-		if (h.pid != seq[i].pid)
-			BAD("%s: pid %d, want %d", seq[i].line, (int)h.pid, (int)seq[i].pid);
-		if (h.repeat != seq[i].repeat)
-			BAD("%s: repeat %u, want %u", seq[i].line, h.repeat, seq[i].repeat);
-		if (h.time_us != rfc3339(seq[i].time))
-			BAD("%s: wrong time", seq[i].line);
-		free(copy);
+	/* mode 0: each line's buffer is freed (scribbled over first) before the
+	 * next is read, so a marker's views must not need the earlier line's
+	 * buffer. Modes 1 and 2: the caller keeps its lines
+	 * (header_ctx_keep_lines) and lets them go after each line, or after
+	 * every third, each time after header_ctx_release. */
+	for (int mode = 0; mode < 3; mode++) {
+		char *held[ELEMENTSOF(seq)];
+		size_t n_held = 0;
+		header_ctx_free(ctx);
+		ctx = header_ctx_new("UTC");
+		assert_non_null(ctx);
+		if (mode)
+			header_ctx_keep_lines(ctx);
+		header_ctx_set_mtime(ctx, rfc3339(MTIME_DEFAULT) / 1000000);
+		for (size_t i = 0; i < ELEMENTSOF(seq); i++) {
+			size_t len = strlen(seq[i].line);
+			int r;
+			if (seq[i].new_input)
+				header_ctx_set_mtime(ctx, rfc3339(MTIME_DEFAULT) / 1000000);
+			r = parse_copy(ctx, seq[i].line, len, &h, &held[n_held++]);
+			assert_int_equal(r, seq[i].ret);
+			check_sv(h.program, seq[i].program, "program", seq[i].line);
+			check_sv(h.msg, seq[i].msg, "msg", seq[i].line);
+			if (h.pid != seq[i].pid)
+				BAD("%s: pid %d, want %d (mode %d)", seq[i].line, (int)h.pid, (int)seq[i].pid, mode);
+			if (h.repeat != seq[i].repeat)
+				BAD("%s: repeat %u, want %u (mode %d)", seq[i].line, h.repeat, seq[i].repeat, mode);
+			if (h.time_us != rfc3339(seq[i].time))
+				BAD("%s: wrong time (mode %d)", seq[i].line, mode);
+			if (mode == 0 || mode == 1 || i % 3 == 2) {
+				if (mode)
+					header_ctx_release(ctx);
+				for (size_t k = 0; k < n_held; k++) {
+					memset(held[k], '#', strlen(seq[i - (n_held - 1 - k)].line));
+					free(held[k]);
+				}
+				n_held = 0;
+			}
+		}
+		for (size_t k = 0; k < n_held; k++)
+			free(held[k]);
 	}
 	/* a previous line longer than what is kept: the marker stays a message */
 	memset(big, 'x', sizeof(big));

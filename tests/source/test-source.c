@@ -940,6 +940,64 @@ static void test_read_lent_until_next(void **state)
 	rm_rf(d);
 }
 
+/* A reader that keeps its lines (source_keep): every line lent since the
+ * last SOURCE_RELEASE still holds its bytes when the next one comes (or
+ * the end), across the buffer's refills, plain and gzip; a release comes
+ * before each refill, and no line is lost or repeated around it. */
+static void test_read_kept(void **state)
+{
+	(void)state;
+	char *d = tmpdir_new(), *p = pj(d, "big.log"), *pz = pj(d, "big.log.1.gz");
+	size_t len;
+	char *data = gen_lines(0, 40000, &len);
+	put_file(p, data, len - 1);
+	put_gz(pz, data, len - 1);
+	const char *paths[] = { p, pz };
+	for (int i = 0; i < 2; i++) {
+		struct source_input in = { .path = (char *)paths[i] };
+		struct source_reader *r = NULL;
+		struct source_line l;
+		char *err = NULL;
+		const char **ptr = malloc(40000 * sizeof(*ptr));
+		size_t *at = malloc(40000 * sizeof(*at)), *len_of = malloc(40000 * sizeof(*len_of));
+		size_t n = 0, since = 0, releases = 0, off = 0;
+		assert_int_equal(source_open(&in, &r, &err), 0);
+		source_keep(r);
+		for (;;) {
+			int e = source_next(r, &l, NULL);
+			assert_true(e >= 0);
+			if (e == SOURCE_RELEASE || e == 0) {
+				/* every line kept since the last release, as read */
+				for (size_t k = since; k < n; k++)
+					assert_memory_equal(ptr[k], data + at[k], len_of[k]);
+				since = n;
+				if (e == 0)
+					break;
+				releases++;
+				continue;
+			}
+			assert_int_equal(e, 1);
+			assert_true(n < 40000);
+			ptr[n] = l.p;
+			at[n] = off;
+			len_of[n] = l.n;
+			assert_memory_equal(l.p, data + off, l.n);
+			off += l.n + 1;
+			n++;
+		}
+		assert_int_equal(n, 40000);
+		assert_true(releases > 0);
+		source_close(r);
+		free(ptr);
+		free(at);
+		free(len_of);
+	}
+	free(data);
+	free(p);
+	free(pz);
+	rm_rf(d);
+}
+
 static void test_read_gzip_damaged(void **state)
 {
 	(void)state;
@@ -1589,6 +1647,7 @@ int main(void)
 		cmocka_unit_test(test_read_long_lines),
 		cmocka_unit_test(test_read_big_and_progress),
 		cmocka_unit_test(test_read_lent_until_next),
+		cmocka_unit_test(test_read_kept),
 		cmocka_unit_test(test_read_gzip_damaged),
 		cmocka_unit_test(test_read_gzip_mutations),
 		cmocka_unit_test(test_read_stdin),
