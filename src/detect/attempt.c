@@ -29,8 +29,9 @@
  * then the one record it finds or takes: 4096 records, 450 kB in all,
  * small enough to stay in the processor's caches (on the bench file four
  * times as many made the whole scan 15% slower). A record lives CONN_TTL_S after its
- * connection's last line (a logged-in connection's, until its way is
- * needed); a new connection takes an empty or expired way of its set.
+ * connection's last line (a logged-in connection's, AUTHED_TTL_S: before,
+ * until its way was needed, which the seeded hash decided); a new
+ * connection takes an empty or expired way of its set.
  * When all four are live it goes beside the sets, in a capped map of
  * exact keys (the spill, SPILL_MAX records, the least recently seen pushed
  * out and counted when still live: evictions): which connections share a
@@ -61,6 +62,7 @@
 #define CONN_WAYS 4u
 #define CONN_SETS 1024u
 #define CONN_TTL_S 600 /* a record quiet this long is another connection (unless it logged in) */
+#define AUTHED_TTL_S 86400 /* a logged-in connection's, quiet this long */
 #define SPILL_MAX 16384u /* connections kept beside full sets */
 #define KEY_NAMES_MAX 26 /* sudo without a pid: user + terminal names up to this long key an invocation */
 #define MARKER_MAX 32 /* the marker's user name kept (OpenSSH never changes the user within a connection) */
@@ -137,13 +139,23 @@ struct attempts {
 	uint64_t tracked, evictions;
 };
 
+/* Whether a record quiet since last_s is still its connection's: for
+ * CONN_TTL_S, or AUTHED_TTL_S once it logged in. The same rule in a set
+ * and beside the sets: whether a record is kept never depends on the set
+ * the seeded hash put it in. */
+static bool alive(const struct attempts *a, uint32_t last_s, const struct conn *c)
+{
+	uint32_t quiet = a->now_s - last_s;
+	return quiet <= CONN_TTL_S || ((c->flags & CF_AUTHED) && quiet <= AUTHED_TTL_S);
+}
+
 /* A spilled connection pushed out by a newer one: counted when it was
  * still live (a later line of it could then be counted again). */
 static void spill_drop(void *ud, struct cmap_node *n, enum cmap_why why)
 {
 	struct attempts *a = ud;
 	struct spill *sp = container_of(n, struct spill, node);
-	if (why == CMAP_EVICTED && a->now_s - sp->last_s <= CONN_TTL_S)
+	if (why == CMAP_EVICTED && alive(a, sp->last_s, &sp->c))
 		a->evictions++;
 }
 
@@ -279,9 +291,9 @@ struct way {
 	struct spill *sp;
 };
 
-static bool live(const struct attempts *a, const struct conn_set *set, unsigned w)
+static bool live(const struct attempts *a, const struct conn_set *set, const struct conn *c, unsigned w)
 {
-	return set->hash[w] && a->now_s - set->last_s[w] <= CONN_TTL_S;
+	return set->hash[w] && alive(a, set->last_s[w], &c[w]);
 }
 
 static struct conn *way_conn(const struct way *at)
@@ -291,7 +303,7 @@ static struct conn *way_conn(const struct way *at)
 
 static bool way_live(const struct attempts *a, const struct way *at)
 {
-	return at->sp ? a->now_s - at->sp->last_s <= CONN_TTL_S : live(a, at->set, at->w);
+	return at->sp ? alive(a, at->sp->last_s, &at->sp->c) : live(a, at->set, at->c, at->w);
 }
 
 static void way_touch(struct attempts *a, struct way *at)
@@ -357,7 +369,7 @@ static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struc
 	uint64_t h = hash_bytes(k, sizeof(*k), a->seed) | 1;
 	unsigned w = CONN_WAYS;
 	for (unsigned i = 0; i < CONN_WAYS && w == CONN_WAYS; i++)
-		if (!live(a, set, i))
+		if (!live(a, set, at->c, i))
 			w = i;
 	if (w == CONN_WAYS) {
 		struct cmap_node *n = cmap_add(&a->spill, h, a->now_s);
@@ -387,7 +399,7 @@ static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struc
 static bool another(const struct attempts *a, const struct way *at, const struct event *ev)
 {
 	const struct conn *c = way_conn(at);
-	return (!way_live(a, at) && !(c->flags & CF_AUTHED)) ||
+	return !way_live(a, at) ||
 	       (ev->source.family != ADDR_NONE && c->src.family != ADDR_NONE && !addr_equal(&c->src, &ev->source)) ||
 	       (ev->port && c->port && ev->port != c->port);
 }
@@ -424,7 +436,7 @@ static struct conn *conn_peek(struct attempts *a, const struct conn_key *k)
 	if (!conn_find(a, k, &at))
 		return NULL;
 	struct conn *c = way_conn(&at);
-	return way_live(a, &at) || (c->flags & CF_AUTHED) ? c : NULL;
+	return way_live(a, &at) ? c : NULL;
 }
 
 static bool marker_matches(const struct conn *c, struct sv user)

@@ -466,6 +466,41 @@ static void test_counts_do_not_depend_on_the_seed(void **state)
 	detect_config_free(cfg);
 }
 
+/* A logged-in connection keeps its record for a day of quiet, wherever
+ * the seeded hash put it: 20 minutes after the login, 8000 connections
+ * come (every set gets some; before, a quiet logged-in record's way was
+ * taken by the first of them to land in its set, so whether a later line
+ * of the session was tied to its address depended on the seed). A line of
+ * the session without an address still takes its address, in every stage;
+ * a day and a second later the same pid is another connection. */
+static void test_logged_in_kept(void **state)
+{
+	(void)state;
+	struct detect_config *cfg = NULL;
+	char *err = NULL, line[256], ab[ADDR_STRLEN];
+	assert_int_equal(detect_config_load(NULL, &cfg, &err), 0);
+	for (int run = 0; run < 4; run++) {
+		struct attempts *a = attempts_new(cfg);
+		struct event ev;
+		assert_non_null(a);
+		stage_line(a, "Mar  3 10:00:00 web1 sshd[4242]: Accepted password for carol from 198.51.100.14 port 39296 ssh2");
+		for (int i = 0; i < 8000; i++) {
+			snprintf(line, sizeof(line),
+				 "Mar  3 10:20:%02d web1 sshd[%d]: Failed password for root from 10.4.%d.%d port 40000 ssh2",
+				 i / 200, 300000 + i, (i >> 8) & 255, i & 255);
+			assert_int_equal(stage_line(a, line).attempts, 1);
+		}
+		ev = stage_line(a, "Mar  3 10:25:00 web1 sshd[4242]: error: kex_exchange_identification: Connection closed by remote host");
+		assert_int_equal(ev.source.family, ADDR_V4);
+		assert_string_equal(addr_format(&ev.source, ab), "198.51.100.14");
+		assert_true(ev.flags & EVF_SOURCE_CONN);
+		ev = stage_line(a, "Mar  4 10:25:01 web1 sshd[4242]: error: kex_exchange_identification: Connection closed by remote host");
+		assert_int_equal(ev.source.family, ADDR_NONE);
+		attempts_free(a);
+	}
+	detect_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_flood_bounded),
 		cmocka_unit_test(test_stage_eviction),
 		cmocka_unit_test(test_counts_do_not_depend_on_the_seed),
+		cmocka_unit_test(test_logged_in_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
