@@ -82,6 +82,7 @@ enum stream {
 enum {
 	CF_AUTHED = 1u << 0, /* the connection logged in: nothing after counts as pre-auth */
 	CF_MARKER = 1u << 1, /* a marker line waits for its Failed line */
+	CF_CLOSED = 1u << 2, /* its logged-in session closed: kept CONN_TTL_S more, no longer AUTHED_TTL_S */
 };
 
 /* A connection's key, whole: host, class and how it is told apart, then
@@ -116,13 +117,17 @@ struct conn {
 	char marker[MARKER_MAX];
 };
 
-/* One set's tags: the ways' hashes (0: empty) and last lines. */
+/* One set's tags: the ways' hashes (0: empty) and last lines, and how
+ * many of its connections are beside the sets (only then are those
+ * looked in). */
 struct conn_set {
 	uint64_t hash[CONN_WAYS];
 	uint32_t last_s[CONN_WAYS];
+	uint16_t beside;
 } __attribute__((aligned(64)));
 
-/* A connection whose set was full of live ones. */
+/* A connection whose set was full of live ones (in spill, or in sessions
+ * once it logged in). */
 struct spill {
 	struct cmap_node node;
 	uint32_t last_s;
@@ -132,7 +137,10 @@ struct spill {
 struct attempts {
 	struct conn_set *sets;
 	struct conn *recs; /* CONN_WAYS per set */
-	struct cmap spill; /* exact keys, least recently seen pushed out past SPILL_MAX */
+	/* beside the sets, exact keys, the least recently seen pushed out past
+	 * SPILL_MAX: connections not logged in (dropped after CONN_TTL_S of
+	 * quiet), and logged-in ones (AUTHED_TTL_S) */
+	struct cmap spill, sessions;
 	struct hosts *hosts;
 	uint64_t seed;
 	uint32_t now_s; /* the stage's clock (seconds): event time never goes back here */
@@ -146,15 +154,23 @@ struct attempts {
 static bool alive(const struct attempts *a, uint32_t last_s, const struct conn *c)
 {
 	uint32_t quiet = a->now_s - last_s;
-	return quiet <= CONN_TTL_S || ((c->flags & CF_AUTHED) && quiet <= AUTHED_TTL_S);
+	return quiet <= CONN_TTL_S || ((c->flags & (CF_AUTHED | CF_CLOSED)) == CF_AUTHED && quiet <= AUTHED_TTL_S);
 }
 
-/* A spilled connection pushed out by a newer one: counted when it was
- * still live (a later line of it could then be counted again). */
+/* The set of a key's hash. */
+static size_t set_of(uint64_t h)
+{
+	return (size_t)(h >> 40) & (CONN_SETS - 1);
+}
+
+/* A connection beside the sets goes (quiet, forgotten, or pushed out by a
+ * newer one: counted when it was still live, for a later line of it could
+ * then be counted again). */
 static void spill_drop(void *ud, struct cmap_node *n, enum cmap_why why)
 {
 	struct attempts *a = ud;
 	struct spill *sp = container_of(n, struct spill, node);
+	a->sets[set_of(n->h.hash)].beside--;
 	if (why == CMAP_EVICTED && alive(a, sp->last_s, &sp->c))
 		a->evictions++;
 }
@@ -168,7 +184,9 @@ struct attempts *attempts_new(const struct detect_config *cfg)
 	a->hosts = hosts_new(cfg->max_hosts, a->seed);
 	a->sets = pages_alloc((size_t)CONN_SETS * sizeof(struct conn_set));
 	a->recs = pages_alloc((size_t)CONN_SETS * CONN_WAYS * sizeof(struct conn));
-	if (!a->hosts || !a->sets || !a->recs || cmap_init(&a->spill, a->seed, SPILL_MAX, sizeof(struct spill), spill_drop, a) < 0)
+	if (!a->hosts || !a->sets || !a->recs ||
+	    cmap_init(&a->spill, a->seed, SPILL_MAX, sizeof(struct spill), spill_drop, a) < 0 ||
+	    cmap_init(&a->sessions, a->seed, SPILL_MAX, sizeof(struct spill), spill_drop, a) < 0)
 		return attempts_free(a);
 	return a;
 }
@@ -177,7 +195,10 @@ struct attempts *attempts_free(struct attempts *a)
 {
 	if (!a)
 		return NULL;
-	cmap_done(&a->spill);
+	if (a->sets) {
+		cmap_done(&a->spill);
+		cmap_done(&a->sessions);
+	}
 	pages_free(a->sets, (size_t)CONN_SETS * sizeof(struct conn_set));
 	pages_free(a->recs, (size_t)CONN_SETS * CONN_WAYS * sizeof(struct conn));
 	hosts_free(a->hosts);
@@ -187,7 +208,8 @@ struct attempts *attempts_free(struct attempts *a)
 
 void attempts_get_stats(const struct attempts *a, struct attempts_stats *ret)
 {
-	*ret = (struct attempts_stats){ .tracked = a->tracked + cmap_size(&a->spill), .evictions = a->evictions };
+	*ret = (struct attempts_stats){ .tracked = a->tracked + cmap_size(&a->spill) + cmap_size(&a->sessions),
+					.evictions = a->evictions };
 }
 
 /* sshd writes these when the client sent nothing (port scanners, load
@@ -283,12 +305,14 @@ static bool conn_key(struct attempts *a, const struct event *ev, enum conn_class
 	return true;
 }
 
-/* Where a record is: way w of a set, or (sp) beside the sets. */
+/* Where a record is: way w of a set, or (sp) beside the sets, in map. */
 struct way {
 	struct conn_set *set;
 	struct conn *c; /* the set's records */
 	unsigned w;
+	uint64_t h; /* the key's hash (never 0) */
 	struct spill *sp;
+	struct cmap *map;
 };
 
 static bool live(const struct attempts *a, const struct conn_set *set, const struct conn *c, unsigned w)
@@ -310,7 +334,7 @@ static void way_touch(struct attempts *a, struct way *at)
 {
 	if (at->sp) {
 		at->sp->last_s = a->now_s;
-		cmap_touch(&a->spill, &at->sp->node, a->now_s);
+		cmap_touch(at->map, &at->sp->node, a->now_s);
 	} else {
 		at->set->last_s[at->w] = a->now_s;
 	}
@@ -324,23 +348,28 @@ static bool spill_eq(const struct hmap_node *n, const void *key)
 /* The way of key k, or false (*ret then says its set). */
 static bool conn_find(struct attempts *a, const struct conn_key *k, struct way *ret)
 {
-	uint64_t h = hash_bytes(k, sizeof(*k), a->seed);
-	size_t i = (size_t)(h >> 40) & (CONN_SETS - 1);
-	h |= 1; /* 0 marks an empty way */
+	uint64_t h = hash_bytes(k, sizeof(*k), a->seed) | 1; /* 0 marks an empty way */
+	size_t i = set_of(h);
 	ret->set = &a->sets[i];
 	ret->c = &a->recs[i * CONN_WAYS];
+	ret->h = h;
 	ret->sp = NULL;
+	ret->map = NULL;
 	for (unsigned w = 0; w < CONN_WAYS; w++)
 		if (ret->set->hash[w] == h && memcmp(&ret->c[w].key, k, sizeof(*k)) == 0) {
 			ret->w = w;
 			return true;
 		}
 	ret->w = CONN_WAYS;
-	if (cmap_size(&a->spill)) {
-		struct cmap_node *n = cmap_find(&a->spill, h, spill_eq, k);
-		if (n) {
-			ret->sp = container_of(n, struct spill, node);
-			return true;
+	if (ret->set->beside) {
+		struct cmap *maps[] = { &a->spill, &a->sessions };
+		for (size_t m = 0; m < 2; m++) {
+			struct cmap_node *n = cmap_find(maps[m], h, spill_eq, k);
+			if (n) {
+				ret->sp = container_of(n, struct spill, node);
+				ret->map = maps[m];
+				return true;
+			}
 		}
 	}
 	return false;
@@ -350,7 +379,7 @@ static bool conn_find(struct attempts *a, const struct conn_key *k, struct way *
 static void conn_forget(struct attempts *a, struct way *at)
 {
 	if (at->sp) {
-		cmap_remove(&a->spill, &at->sp->node);
+		cmap_remove(at->map, &at->sp->node);
 		at->sp = NULL;
 		return;
 	}
@@ -366,7 +395,7 @@ static void conn_forget(struct attempts *a, struct way *at)
 static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struct way *at)
 {
 	struct conn_set *set = at->set;
-	uint64_t h = hash_bytes(k, sizeof(*k), a->seed) | 1;
+	uint64_t h = at->h;
 	unsigned w = CONN_WAYS;
 	for (unsigned i = 0; i < CONN_WAYS && w == CONN_WAYS; i++)
 		if (!live(a, set, at->c, i))
@@ -374,6 +403,8 @@ static struct conn *conn_new(struct attempts *a, const struct conn_key *k, struc
 	if (w == CONN_WAYS) {
 		struct cmap_node *n = cmap_add(&a->spill, h, a->now_s);
 		if (n) {
+			set->beside++;
+			at->map = &a->spill;
 			at->sp = container_of(n, struct spill, node);
 			at->sp->c = (struct conn){ .key = *k };
 			at->sp->last_s = a->now_s;
@@ -430,13 +461,30 @@ static struct conn *conn_get(struct attempts *a, const struct conn_key *k, const
 }
 
 /* The record of key k when it is still this connection's (no change). */
-static struct conn *conn_peek(struct attempts *a, const struct conn_key *k)
+static struct conn *conn_peek(struct attempts *a, const struct conn_key *k, struct way *at)
 {
-	struct way at;
-	if (!conn_find(a, k, &at))
+	if (!conn_find(a, k, at))
 		return NULL;
-	struct conn *c = way_conn(&at);
-	return way_live(a, &at) ? c : NULL;
+	return way_live(a, at) ? way_conn(at) : NULL;
+}
+
+/* A connection beside the sets moves to map: to the sessions, which keep
+ * it longer, once it logged in; back when its session closed. (When that
+ * fails, OOM, it stays.) */
+static void move_beside(struct attempts *a, struct way *at, struct cmap *map)
+{
+	if (!at->sp || at->map == map)
+		return;
+	struct cmap_node *n = cmap_add(map, at->h, a->now_s);
+	if (!n)
+		return;
+	struct spill *sp = container_of(n, struct spill, node);
+	sp->last_s = at->sp->last_s;
+	sp->c = at->sp->c;
+	at->set->beside++;
+	cmap_remove(at->map, &at->sp->node);
+	at->sp = sp;
+	at->map = map;
 }
 
 static bool marker_matches(const struct conn *c, struct sv user)
@@ -529,8 +577,10 @@ static void other(struct attempts *a, struct event *ev, enum conn_class cls)
 	switch (ev->kind) {
 	case EV_AUTH_SUCCESS:
 		/* logged in: a close that follows is not a pre-auth probe */
-		if ((c = conn_get(a, &k, ev, true, &at)))
+		if ((c = conn_get(a, &k, ev, true, &at))) {
 			c->flags |= CF_AUTHED;
+			move_beside(a, &at, &a->sessions);
+		}
 		return;
 	case EV_SUDO_REFUSED:
 	case EV_SUDO_COMMAND:
@@ -545,11 +595,25 @@ static void other(struct attempts *a, struct event *ev, enum conn_class cls)
 			return;
 		/* a line with an address names its connection's; one without
 		 * takes it, without changing the record */
-		c = ev->source.family != ADDR_NONE ? conn_get(a, &k, ev, true, &at) : conn_peek(a, &k);
-		if (c)
-			take_source(ev, c);
+		c = ev->source.family != ADDR_NONE ? conn_get(a, &k, ev, true, &at) : conn_peek(a, &k, &at);
+		if (!c)
+			return;
+		take_source(ev, c);
+		/* a logged-in session's end: what the connection still writes
+		 * comes soon after */
+		if (ev->kind == EV_SESSION_CLOSE && (c->flags & CF_AUTHED)) {
+			c->flags |= CF_CLOSED;
+			way_touch(a, &at); /* from now */
+			move_beside(a, &at, &a->spill);
+		}
 		return;
 	}
+}
+
+static void expire(struct cmap *m, int64_t before)
+{
+	if (cmap_size(m) && cmap_oldest(m) < before)
+		cmap_expire(m, before);
 }
 
 void attempts_apply(struct attempts *a, struct event *ev)
@@ -559,8 +623,13 @@ void attempts_apply(struct attempts *a, struct event *ev)
 	int64_t t = ev->time_us / 1000000;
 
 	/* seconds as 32 bits, as the ways keep them (2106 is far) */
-	if (t > a->now_s)
+	if (t > a->now_s) {
 		a->now_s = (uint32_t)MIN(t, (int64_t)UINT32_MAX);
+		/* beside the sets, what went quiet goes (in a set, its way is
+		 * taken when needed: the same rule, alive()) */
+		expire(&a->spill, (int64_t)a->now_s - CONN_TTL_S);
+		expire(&a->sessions, (int64_t)a->now_s - AUTHED_TTL_S);
+	}
 	ev->attempts = 0;
 	if (st == ST_NONE)
 		other(a, ev, cls);

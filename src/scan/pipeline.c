@@ -629,14 +629,16 @@ static int release(struct pipeline *p)
 	for (size_t i = 0; i < n; i++)
 		attempts_apply(p->att, &p->held[i].ev);
 	for (size_t i = 0; i < n; i++) {
-		struct event *ev = &p->held[i].ev;
+		const struct event *ev = &p->held[i].ev;
 		if (p->held[i].replay)
 			continue;
 		p->stats.events++;
 		p->stats.ambiguous += (ev->flags & EVF_AMBIGUOUS_SOURCE) != 0;
-		if (p->st && !p->failed && (r = store_add_event(p->st, ev)) < 0)
-			return fail_store(p, r, "cannot store an event");
+		judged[m++] = ev; /* to store, first */
 	}
+	if (p->st && !p->failed && (r = store_add_events(p->st, judged, m)) < 0)
+		return fail_store(p, r, "cannot store an event");
+	m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (allowlist_covers_event(p->allow, &p->held[i].ev))
 			p->stats.allowlisted += !p->held[i].replay;

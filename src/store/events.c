@@ -7,6 +7,7 @@
 #include "core/addr.h"
 #include "core/list.h"
 #include "store/pack.h"
+#include "store/ahead.h"
 #include "store/store-internal.h"
 
 /* The id of path in files, inserting it when new. */
@@ -160,10 +161,15 @@ int store_name_id(struct store *s, struct sv v, int64_t *ret)
 	return 0;
 }
 
+static bool memo_has(const struct name_memo *m, struct sv v)
+{
+	return v.n && v.n == m->n && memcmp(v.p, m->text, v.n) == 0;
+}
+
 int store_name_id_memo(struct store *s, struct name_memo *m, struct sv v, int64_t *ret)
 {
 	int r;
-	if (v.n && v.n == m->n && memcmp(v.p, m->text, v.n) == 0) {
+	if (memo_has(m, v)) {
 		*ret = m->id;
 		return 0;
 	}
@@ -269,6 +275,35 @@ static int put_id(struct store *s, struct pk_event *e, uint32_t bit, int64_t *fi
 	if (r >= 0 && *field)
 		e->mask |= bit;
 	return r;
+}
+
+/* ---- the look-ahead's hints (store/ahead.h) ---- */
+
+static void preload(const struct store *s, const struct event *ev, bool entry)
+{
+	/* only failed logins, of the host the last line had (a host's first
+	 * line would get its id here, out of turn) */
+	if (!is_noise(ev) || !memo_has(&s->memo[MEMO_HOST], ev->host))
+		return;
+	store_noise_preload(s, s->memo[MEMO_HOST].id, &ev->source, entry);
+	if (ev->user.n && ev->user.n <= STORE_NAME_CACHE_KEY_MAX && s->names_init &&
+	    !memo_has(&s->memo[MEMO_USER], ev->user)) {
+		uint64_t h = hmap_hash(&s->names, ev->user.p, ev->user.n);
+		if (entry)
+			hmap_prefetch_node(&s->names, h, sizeof(struct name_entry) + ev->user.n);
+		else
+			hmap_prefetch_slot(&s->names, h);
+	}
+}
+
+void store_preload_slot(const struct store *s, const struct event *ev)
+{
+	preload(s, ev, false);
+}
+
+void store_preload_entry(const struct store *s, const struct event *ev)
+{
+	preload(s, ev, true);
 }
 
 int store_add_event(struct store *s, const struct event *ev)

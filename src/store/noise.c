@@ -359,16 +359,44 @@ static bool uagg_eq(const struct hmap_node *n, const void *k)
 	return u->user == key->user && u->host == key->host && u->day == key->day;
 }
 
+/* A source's key in by_src: the address with zeros after its bytes
+ * (returns how many are its own). */
+static size_t source_addr(const struct addr *src, struct addr *a)
+{
+	size_t alen = src->family == ADDR_V4 ? 4 : src->family == ADDR_V6 ? 16 : 0;
+	*a = *src;
+	memset(a->bytes + alen, 0, sizeof(a->bytes) - alen);
+	return alen;
+}
+
+static uint64_t source_hash(const struct noise *nz, uint32_t host, const struct addr *a, size_t alen)
+{
+	return hash_bytes(a->bytes, alen, hmap_seed(&nz->by_src) ^ ((uint64_t)host << 8 | a->family));
+}
+
+void store_noise_preload(const struct store *s, int64_t host, const struct addr *src, bool entry)
+{
+	const struct noise *nz = s->noise;
+	struct addr a;
+	if (!nz)
+		return;
+	size_t alen = source_addr(src, &a);
+	uint64_t h = source_hash(nz, id32(host), &a, alen);
+	if (entry)
+		hmap_prefetch_node(&nz->by_src, h, sizeof(struct nsrc));
+	else
+		hmap_prefetch_slot(&nz->by_src, h);
+}
+
 static struct nsrc *source_get(struct noise *nz, uint32_t host, const struct addr *src)
 {
-	struct addr a = *src;
-	size_t alen = a.family == ADDR_V4 ? 4 : a.family == ADDR_V6 ? 16 : 0;
-	memset(a.bytes + alen, 0, sizeof(a.bytes) - alen);
+	struct addr a;
+	size_t alen = source_addr(src, &a);
 	/* a connection's lines come together: the line before's source */
 	if (nz->last && nz->last->host == host && addr_equal(&nz->last->src, &a))
 		return nz->last;
+	uint64_t h = source_hash(nz, host, &a, alen);
 	struct nkey key = { host, &a };
-	uint64_t h = hash_bytes(a.bytes, alen, hmap_seed(&nz->by_src) ^ ((uint64_t)host << 8 | a.family));
 	struct hmap_node *n = hmap_find(&nz->by_src, h, src_eq, &key);
 	if (n)
 		return nz->last = container_of(n, struct nsrc, node);

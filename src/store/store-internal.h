@@ -115,6 +115,10 @@ struct store {
 
 };
 
+/* The look-ahead's hint (store/ahead.h) for a failed login's block:
+ * its slot, or (entry) the block itself. */
+void store_noise_preload(const struct store *s, int64_t host, const struct addr *src, bool entry);
+
 /* The id of name v in the names table, inserting it when new; 0 (no
  * row) for empty text. Returns 0 or a negative errno. */
 int store_name_id(struct store *s, struct sv v, int64_t *ret);

@@ -92,6 +92,9 @@ void store_rollback(struct store *s);
 
 /* Records one event (copies everything). Returns 0 or a negative errno. */
 int store_add_event(struct store *s, const struct event *ev);
+/* Records n events, in order: the same as store_add_event on each,
+ * stopping at the first error (returned). */
+int store_add_events(struct store *s, const struct event *const *evs, size_t n);
 /* Records one alert: 1 when new; 2 when an alert with the same kind,
  * host, source, user and first time was stored and this one has seen more
  * (it is updated: later last time or higher count); 0 when it was stored

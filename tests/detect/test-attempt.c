@@ -467,12 +467,16 @@ static void test_counts_do_not_depend_on_the_seed(void **state)
 }
 
 /* A logged-in connection keeps its record for a day of quiet, wherever
- * the seeded hash put it: 20 minutes after the login, 8000 connections
- * come (every set gets some; before, a quiet logged-in record's way was
- * taken by the first of them to land in its set, so whether a later line
- * of the session was tied to its address depended on the seed). A line of
- * the session without an address still takes its address, in every stage;
- * a day and a second later the same pid is another connection. */
+ * the seeded hash put it. pid 4242 logs in before 8000 connections come
+ * (every set gets some; before, a quiet logged-in record's way was taken
+ * by the first of them to land in its set, so whether a later line of the
+ * session was tied to its address depended on the seed); pid 4343 logs in
+ * just after them, when its set is full (it is kept beside the sets, and
+ * moves to the sessions there, which outlive the 10 minutes the other
+ * connections beside the sets are kept). Lines of either session without
+ * an address still take its address half an hour later, in every stage;
+ * a day and a second later the same pid is another connection. Once a
+ * session closed, its connection is kept only 10 minutes more. */
 static void test_logged_in_kept(void **state)
 {
 	(void)state;
@@ -481,6 +485,7 @@ static void test_logged_in_kept(void **state)
 	assert_int_equal(detect_config_load(NULL, &cfg, &err), 0);
 	for (int run = 0; run < 4; run++) {
 		struct attempts *a = attempts_new(cfg);
+		struct attempts_stats st;
 		struct event ev;
 		assert_non_null(a);
 		stage_line(a, "Mar  3 10:00:00 web1 sshd[4242]: Accepted password for carol from 198.51.100.14 port 39296 ssh2");
@@ -490,11 +495,27 @@ static void test_logged_in_kept(void **state)
 				 i / 200, 300000 + i, (i >> 8) & 255, i & 255);
 			assert_int_equal(stage_line(a, line).attempts, 1);
 		}
-		ev = stage_line(a, "Mar  3 10:25:00 web1 sshd[4242]: error: kex_exchange_identification: Connection closed by remote host");
+		stage_line(a, "Mar  3 10:20:41 web1 sshd[4343]: Accepted password for dave from 198.51.100.15 port 39297 ssh2");
+		attempts_get_stats(a, &st);
+		assert_int_equal(st.evictions, 0);
+		ev = stage_line(a, "Mar  3 10:50:00 web1 sshd[4242]: error: kex_exchange_identification: Connection closed by remote host");
 		assert_int_equal(ev.source.family, ADDR_V4);
 		assert_string_equal(addr_format(&ev.source, ab), "198.51.100.14");
 		assert_true(ev.flags & EVF_SOURCE_CONN);
-		ev = stage_line(a, "Mar  4 10:25:01 web1 sshd[4242]: error: kex_exchange_identification: Connection closed by remote host");
+		ev = stage_line(a, "Mar  3 10:50:00 web1 sshd[4343]: error: kex_exchange_identification: Connection closed by remote host");
+		assert_int_equal(ev.source.family, ADDR_V4);
+		assert_string_equal(addr_format(&ev.source, ab), "198.51.100.15");
+		/* the flood's connections, beside the sets, are gone: 10 minutes of quiet */
+		attempts_get_stats(a, &st);
+		assert_true(st.tracked < 4096 + 2);
+		ev = stage_line(a, "Mar  4 10:50:01 web1 sshd[4242]: error: kex_exchange_identification: Connection closed by remote host");
+		assert_int_equal(ev.source.family, ADDR_NONE);
+		/* a closed session: 10 minutes more */
+		stage_line(a, "Mar  5 08:00:00 web1 sshd[4444]: Accepted password for erin from 198.51.100.16 port 39298 ssh2");
+		stage_line(a, "Mar  5 12:00:00 web1 sshd[4444]: pam_unix(sshd:session): session closed for user erin");
+		ev = stage_line(a, "Mar  5 12:09:00 web1 sshd[4444]: error: kex_exchange_identification: Connection closed by remote host");
+		assert_string_equal(addr_format(&ev.source, ab), "198.51.100.16");
+		ev = stage_line(a, "Mar  5 12:20:00 web1 sshd[4444]: error: kex_exchange_identification: Connection closed by remote host");
 		assert_int_equal(ev.source.family, ADDR_NONE);
 		attempts_free(a);
 	}
