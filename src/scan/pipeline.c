@@ -615,7 +615,7 @@ static int take(struct pipeline *p, struct event *ev, bool replay)
  * alerts told is the lines' order. 0 or a negative errno. */
 static int release(struct pipeline *p)
 {
-	const struct event *judged[HELD_MAX];
+	const struct event *evs[HELD_MAX]; /* to store, then to judge */
 	size_t n = p->n_held, m = 0;
 	int r;
 
@@ -634,18 +634,18 @@ static int release(struct pipeline *p)
 			continue;
 		p->stats.events++;
 		p->stats.ambiguous += (ev->flags & EVF_AMBIGUOUS_SOURCE) != 0;
-		judged[m++] = ev; /* to store, first */
+		evs[m++] = ev;
 	}
-	if (p->st && !p->failed && (r = store_add_events(p->st, judged, m)) < 0)
+	if (p->st && !p->failed && (r = store_add_events(p->st, evs, m)) < 0)
 		return fail_store(p, r, "cannot store an event");
 	m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (allowlist_covers_event(p->allow, &p->held[i].ev))
 			p->stats.allowlisted += !p->held[i].replay;
 		else
-			judged[m++] = &p->held[i].ev;
+			evs[m++] = &p->held[i].ev;
 	}
-	detect_feed_many(p->det, judged, m);
+	detect_feed_many(p->det, evs, m);
 	return p->failed ? -EIO : 0;
 }
 

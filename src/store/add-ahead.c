@@ -1,0 +1,25 @@
+/* store_add_events: store_add_event on each event, with a look-ahead that
+ * loads the blocks and names of the events a few places ahead (see
+ * store/ahead.h; the plain version is add-plain.c). */
+#include "store/ahead.h"
+#include "store/store.h"
+
+/* How far ahead the slots, then the entries, are loaded: an event is
+ * stored in about the time one load takes, and an entry's load needs its
+ * slot. */
+#define AHEAD_SLOT 6
+#define AHEAD_ENTRY 3
+
+int store_add_events(struct store *s, const struct event *const *evs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD_SLOT < n)
+			store_preload_slot(s, evs[i + AHEAD_SLOT]);
+		if (i + AHEAD_ENTRY < n)
+			store_preload_entry(s, evs[i + AHEAD_ENTRY]);
+		int r = store_add_event(s, evs[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
