@@ -13,10 +13,15 @@
 struct detect;
 
 /* Starts loading the table slot of ev's source entry (a hint: nothing
- * changes). */
-void detect_preload_slot(const struct detect *d, const struct event *ev);
-/* Starts loading ev's source entry itself, its slot being loaded by now. */
-void detect_preload_entry(const struct detect *d, const struct event *ev);
+ * changes) and returns the hash it is found by (0 when ev is not a
+ * failure with a source: nothing to load). */
+uint64_t detect_preload_slot(const struct detect *d, const struct event *ev);
+/* Starts loading the source entry of hash src_h (0: none) itself, its
+ * slot being loaded by now. */
+void detect_preload_entry(const struct detect *d, uint64_t src_h);
+/* detect_feed, given ev's source hash as detect_preload_slot returned it
+ * (0: computed here). */
+void detect_feed_hashed(struct detect *d, const struct event *ev, uint64_t src_h);
 
 /* detect_feed_many without the look-ahead: detect_feed on each event. */
 void detect_feed_plain(struct detect *d, const struct event *const *evs, size_t n);

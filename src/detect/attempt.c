@@ -340,15 +340,34 @@ static void way_touch(struct attempts *a, struct way *at)
 	}
 }
 
+/* A key is four words (zeros after what is used): compared and hashed as
+ * such, not as bytes of any length. */
+static bool key_eq(const struct conn_key *x, const struct conn_key *y)
+{
+	uint64_t a[4], b[4];
+	memcpy(a, x, sizeof(a));
+	memcpy(b, y, sizeof(b));
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+}
+
+static uint64_t key_hash(const struct conn_key *k, uint64_t seed)
+{
+	uint64_t w[4], h = seed;
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull, h ^= h >> 32;
+	return hash_mix(h);
+}
+
 static bool spill_eq(const struct hmap_node *n, const void *key)
 {
-	return memcmp(&container_of(n, struct spill, node.h)->c.key, key, sizeof(struct conn_key)) == 0;
+	return key_eq(&container_of(n, struct spill, node.h)->c.key, key);
 }
 
 /* The way of key k, or false (*ret then says its set). */
 static bool conn_find(struct attempts *a, const struct conn_key *k, struct way *ret)
 {
-	uint64_t h = hash_bytes(k, sizeof(*k), a->seed) | 1; /* 0 marks an empty way */
+	uint64_t h = key_hash(k, a->seed) | 1; /* 0 marks an empty way */
 	size_t i = set_of(h);
 	ret->set = &a->sets[i];
 	ret->c = &a->recs[i * CONN_WAYS];
@@ -356,7 +375,7 @@ static bool conn_find(struct attempts *a, const struct conn_key *k, struct way *
 	ret->sp = NULL;
 	ret->map = NULL;
 	for (unsigned w = 0; w < CONN_WAYS; w++)
-		if (ret->set->hash[w] == h && memcmp(&ret->c[w].key, k, sizeof(*k)) == 0) {
+		if (ret->set->hash[w] == h && key_eq(&ret->c[w].key, k)) {
 			ret->w = w;
 			return true;
 		}

@@ -516,19 +516,27 @@ static bool preloads(const struct event *ev)
 	       ev->source.family != ADDR_NONE;
 }
 
-void detect_preload_slot(const struct detect *d, const struct event *ev)
+uint64_t detect_preload_slot(const struct detect *d, const struct event *ev)
 {
-	if (preloads(ev))
-		table_prefetch_slot(&d->srcs, addr_hash(&ev->source, d->seed));
+	if (!preloads(ev))
+		return 0;
+	uint64_t h = addr_hash(&ev->source, d->seed);
+	table_prefetch_slot(&d->srcs, h);
+	return h;
 }
 
-void detect_preload_entry(const struct detect *d, const struct event *ev)
+void detect_preload_entry(const struct detect *d, uint64_t src_h)
 {
-	if (preloads(ev))
-		table_prefetch_entry(&d->srcs, addr_hash(&ev->source, d->seed));
+	if (src_h)
+		table_prefetch_entry(&d->srcs, src_h);
 }
 
 void detect_feed(struct detect *d, const struct event *ev)
+{
+	detect_feed_hashed(d, ev, 0);
+}
+
+void detect_feed_hashed(struct detect *d, const struct event *ev, uint64_t src_h)
 {
 	enum event_kind k = ev->kind;
 	struct dctx x = { 0 };
@@ -545,7 +553,7 @@ void detect_feed(struct detect *d, const struct event *ev)
 	x.ref = detect_ref(d, &ev->origin);
 	x.host = detect_host_id(d, ev->host);
 	x.uh = ev->user.n ? detect_name_hash(d, ev->user) : 0;
-	x.src_h = ev->source.family != ADDR_NONE ? addr_hash(&ev->source, d->seed) : 0;
+	x.src_h = ev->source.family == ADDR_NONE ? 0 : src_h ? src_h : addr_hash(&ev->source, d->seed);
 	/* a failure reads its source's entry, likely cold: start loading it
 	 * (its slot first) while the sweep runs */
 	if (x.src_h && (KIND_BIT(k) & KINDS_ATTEMPT))

@@ -1,14 +1,14 @@
 /* store_add_events: store_add_event on each event, with a look-ahead that
- * loads the blocks and names of the events a few places ahead (see
+ * loads the blocks of the failed logins a few places ahead (see
  * store/ahead.h; the plain version is add-plain.c). */
 #include "store/ahead.h"
 #include "store/store.h"
 
-/* How far ahead the slots, then the entries, are loaded: an event is
- * stored in about the time one load takes, and an entry's load needs its
+/* How far ahead the slot, then the entry, are loaded: a load from memory
+ * takes longer than an event is stored in, and the entry's load needs its
  * slot. */
-#define AHEAD_SLOT 6
-#define AHEAD_ENTRY 3
+#define AHEAD_SLOT 16
+#define AHEAD_ENTRY 8
 
 int store_add_events(struct store *s, const struct event *const *evs, size_t n)
 {

@@ -14,11 +14,10 @@
 
 struct store;
 
-/* Starts loading the hash slots ev's block and user name will be looked up
- * in (a hint: nothing changes). */
+/* Starts loading the hash slot ev's block will be looked up in (a hint:
+ * nothing changes). */
 void store_preload_slot(const struct store *s, const struct event *ev);
-/* Starts loading ev's block and user name entry themselves, their slots
- * being loaded by now. */
+/* Starts loading ev's block itself, its slot being loaded by now. */
 void store_preload_entry(const struct store *s, const struct event *ev);
 
 /* store_add_events without the look-ahead: store_add_event on each event. */

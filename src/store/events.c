@@ -282,18 +282,12 @@ static int put_id(struct store *s, struct pk_event *e, uint32_t bit, int64_t *fi
 static void preload(const struct store *s, const struct event *ev, bool entry)
 {
 	/* only failed logins, of the host the last line had (a host's first
-	 * line would get its id here, out of turn) */
+	 * line would get its id here, out of turn). (Their user names are
+	 * not loaded ahead: a few thousand at most, the names cache stays in
+	 * the caches, and hashing them twice more cost more than it saved.) */
 	if (!is_noise(ev) || !memo_has(&s->memo[MEMO_HOST], ev->host))
 		return;
 	store_noise_preload(s, s->memo[MEMO_HOST].id, &ev->source, entry);
-	if (ev->user.n && ev->user.n <= STORE_NAME_CACHE_KEY_MAX && s->names_init &&
-	    !memo_has(&s->memo[MEMO_USER], ev->user)) {
-		uint64_t h = hmap_hash(&s->names, ev->user.p, ev->user.n);
-		if (entry)
-			hmap_prefetch_node(&s->names, h, sizeof(struct name_entry) + ev->user.n);
-		else
-			hmap_prefetch_slot(&s->names, h);
-	}
 }
 
 void store_preload_slot(const struct store *s, const struct event *ev)

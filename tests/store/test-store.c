@@ -950,8 +950,8 @@ static void assert_same_table(const char *db_a, const char *db_b, const char *t)
 		assert_true(rows > 0);
 }
 
-/* store_add_events (its look-ahead loads the blocks and user names of the
- * events ahead, add-ahead.c) and its plain version (add-plain.c) over the
+/* store_add_events (its look-ahead loads the blocks of the failed logins
+ * ahead, add-ahead.c) and its plain version (add-plain.c) over the
  * same 30,000 events, in batches of 1 to 70: 3,000 sources, 500 user
  * names, two hosts taking turns now and then, failures among logins and
  * sessions, commits along the way. The two stores hold the same rows. */
