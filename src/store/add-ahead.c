@@ -12,6 +12,9 @@
 
 int store_add_events(struct store *s, const struct event *const *evs, size_t n)
 {
+	/* the first events' slots, then each event's a few places ahead */
+	for (size_t i = 0; i < n && i < AHEAD_SLOT; i++)
+		store_preload_slot(s, evs[i]);
 	for (size_t i = 0; i < n; i++) {
 		if (i + AHEAD_SLOT < n)
 			store_preload_slot(s, evs[i + AHEAD_SLOT]);
