@@ -29,16 +29,20 @@
  * then the one record it finds or takes: 4096 records, 450 kB in all,
  * small enough to stay in the processor's caches (on the bench file four
  * times as many made the whole scan 15% slower). A record lives CONN_TTL_S after its
- * connection's last line (a logged-in connection's, AUTHED_TTL_S: before,
- * until its way was needed, which the seeded hash decided); a new
- * connection takes an empty or expired way of its set.
- * When all four are live it goes beside the sets, in a capped map of
- * exact keys (the spill, SPILL_MAX records, the least recently seen pushed
- * out and counted when still live: evictions): which connections share a
- * set is the seeded hash's choice, and it must not decide what is counted
- * (before, the set's least recently seen way was taken, so the same log
- * counted differently from one run to the next). Only a pushed-out live
- * connection could have a later line counted again. sshd
+ * connection's last line; a logged-in connection's (a session), AUTHED_TTL_S,
+ * until its session closes, then CONN_TTL_S more (before, a logged-in
+ * record lived until its way was needed, which the seeded hash decided);
+ * a new connection takes an empty or expired way of its set.
+ * When all four are live it goes beside the sets, in capped maps of exact
+ * keys (the spill, and the sessions once it logs in: SPILL_MAX records
+ * each, dropped after the same quiet as in a set, the least recently seen
+ * pushed out past that and counted when still live: evictions): which
+ * connections share a set is the seeded hash's choice, and it must not
+ * decide what is counted (before, the set's least recently seen way was
+ * taken, so the same log counted differently from one run to the next).
+ * A set counts its connections beside the sets, and a line looks there
+ * only when that count is not zero. Only a pushed-out live connection
+ * could have a later line counted again. sshd
  * allows 100 unauthenticated connections at a time by default
  * (MaxStartups) and drops one after LoginGraceTime (2 minutes), so a set
  * of four is full of connections still talking only under floods far

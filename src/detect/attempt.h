@@ -47,9 +47,11 @@
  *
  * The connections are a capped table keyed by attacker-influenced data
  * (pids, addresses, ports, names): 4096 records in sets of four, and
- * beside them up to 16384 more for connections whose set was full, the
- * least recently seen of those pushed out past that; pushing out one seen
- * within 10 minutes is counted (then a later line of that connection could
+ * beside them up to 16384 more for connections whose set was full (and
+ * as many logged-in ones), the least recently seen of those pushed out
+ * past that; a connection is kept 10 minutes after its last line, a
+ * logged-in one a day (10 minutes once its session closed); pushing out
+ * one still kept is counted (then a later line of that connection could
  * be counted again). The counts never depend on the seeded hash that
  * places a record, unless records are pushed out.
  */
