@@ -19,6 +19,7 @@
 #include "core/array.h"
 #include "core/hash.h"
 #include "core/macro.h"
+#include "core/memeq.h"
 #include "detect/ahead.h"
 #include "detect/detector.h"
 #include "detect/hosts.h"
@@ -219,7 +220,7 @@ static bool acct_eq(const struct tnode *n, const void *key)
 {
 	const struct acct_entry *a = (const struct acct_entry *)n;
 	const struct acct_key *k = key;
-	return a->host == k->host && sv_eq_sv(sv_make(a->name, a->name_len), k->name);
+	return a->host == k->host && a->name_len == k->name.n && mem_eq(a->name, k->name.p, k->name.n);
 }
 
 static struct acct_entry *acct_h(struct detect *d, uint16_t host, struct sv name, uint64_t name_hash, bool create)

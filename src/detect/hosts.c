@@ -6,6 +6,7 @@
 
 #include "core/hmap.h"
 #include "core/list.h"
+#include "core/memeq.h"
 
 struct host {
 	struct hmap_node node;
@@ -25,7 +26,7 @@ static bool host_eq(const struct hmap_node *n, const void *key)
 {
 	const struct host *h = container_of(n, struct host, node);
 	const struct sv *k = key;
-	return h->len == k->n && memcmp(h->name, k->p, k->n) == 0;
+	return h->len == k->n && mem_eq(h->name, k->p, k->n);
 }
 
 struct hosts *hosts_new(uint32_t max, uint64_t seed)

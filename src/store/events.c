@@ -6,6 +6,7 @@
 
 #include "core/addr.h"
 #include "core/list.h"
+#include "core/memeq.h"
 #include "store/pack.h"
 #include "store/ahead.h"
 #include "store/store-internal.h"
@@ -64,7 +65,7 @@ static bool name_eq(const struct hmap_node *n, const void *k)
 {
 	const struct name_entry *e = container_of(n, struct name_entry, node);
 	const struct sv *v = k;
-	return e->len == v->n && memcmp(e->key, v->p, v->n) == 0;
+	return e->len == v->n && mem_eq(e->key, v->p, v->n);
 }
 
 void store_names_clear(struct store *s)
@@ -163,7 +164,7 @@ int store_name_id(struct store *s, struct sv v, int64_t *ret)
 
 static bool memo_has(const struct name_memo *m, struct sv v)
 {
-	return v.n && v.n == m->n && memcmp(v.p, m->text, v.n) == 0;
+	return v.n && v.n == m->n && mem_eq(v.p, m->text, v.n);
 }
 
 int store_name_id_memo(struct store *s, struct name_memo *m, struct sv v, int64_t *ret)
