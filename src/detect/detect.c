@@ -517,9 +517,12 @@ static bool preloads(const struct event *ev)
 	       ev->source.family != ADDR_NONE;
 }
 
+/* Fewer sources than this stay in the caches: nothing to load ahead. */
+#define PRELOAD_MIN 4096
+
 uint64_t detect_preload_slot(const struct detect *d, const struct event *ev)
 {
-	if (!preloads(ev))
+	if (d->srcs.n < PRELOAD_MIN || !preloads(ev))
 		return 0;
 	uint64_t h = addr_hash(&ev->source, d->seed);
 	table_prefetch_slot(&d->srcs, h);

@@ -378,7 +378,8 @@ void store_noise_preload(const struct store *s, int64_t host, const struct addr 
 {
 	const struct noise *nz = s->noise;
 	struct addr a;
-	if (!nz)
+	/* fewer sources than this stay in the caches: nothing to load ahead */
+	if (!nz || hmap_size(&nz->by_src) < 4096)
 		return;
 	size_t alen = source_addr(src, &a);
 	uint64_t h = source_hash(nz, id32(host), &a, alen);

@@ -951,14 +951,15 @@ static void assert_same_table(const char *db_a, const char *db_b, const char *t)
 }
 
 /* store_add_events (its look-ahead loads the blocks of the failed logins
- * ahead, add-ahead.c) and its plain version (add-plain.c) over the
- * same 30,000 events, in batches of 1 to 70: 3,000 sources, 500 user
- * names, two hosts taking turns now and then, failures among logins and
- * sessions, commits along the way. The two stores hold the same rows. */
+ * ahead, add-ahead.c, once more than 4096 are pending) and its plain
+ * version (add-plain.c) over the same 30,000 events, in batches of 1 to
+ * 70: 8,000 sources, 500 user names, two hosts taking turns now and then,
+ * failures among logins and sessions, a commit half way. The two stores
+ * hold the same rows. */
 static void test_add_events_ahead(void **state)
 {
 	struct fixture *f = *state;
-	static char srcs[3000][48], users[500][16];
+	static char srcs[8000][48], users[500][16];
 	static const enum event_kind kinds[] = { EV_AUTH_FAILURE, EV_INVALID_USER, EV_PREAUTH_CLOSE, EV_MAX_AUTH,
 						 EV_AUTH_SUCCESS, EV_SESSION_OPEN, EV_AUTH_FAILURE, EV_CONNECT };
 	enum { N = 30000 };
@@ -999,7 +1000,7 @@ static void test_add_events_ahead(void **state)
 		assert_int_equal(store_begin(s), 0);
 		for (size_t i = 0, m = 1; i < N; i += m, m = m % 70 + 1) {
 			size_t n = MIN(m, (size_t)N - i);
-			if (i / 5000 != (i + n) / 5000) {
+			if (i / 15000 != (i + n) / 15000) {
 				assert_int_equal(store_commit(s), 0);
 				assert_int_equal(store_begin(s), 0);
 			}
