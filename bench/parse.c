@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 		source_list_free(&inputs);
 		return 2;
 	}
+	header_ctx_keep_lines(c.hdr);
 	for (unsigned long run = 0; run < repeat; run++) {
 		double t0 = now_s(), t;
 		c.lines = c.syslog = c.events = 0;
@@ -102,8 +103,15 @@ int main(int argc, char **argv)
 			struct source_reader *rd = NULL;
 			struct source_line l;
 			r = source_open(&inputs.v[k], &rd, &err);
-			while (r >= 0 && (r = source_next(rd, &l, &st)) > 0)
-				(void)on_line(&c, l.p, l.n, l.flags, &l.origin);
+			if (r >= 0)
+				source_keep(rd); /* as the scan reads: see scan/pipeline.c */
+			while (r >= 0 && (r = source_next(rd, &l, &st)) > 0) {
+				if (r == SOURCE_RELEASE)
+					header_ctx_release(c.hdr);
+				else
+					(void)on_line(&c, l.p, l.n, l.flags, &l.origin);
+			}
+			header_ctx_release(c.hdr);
 			if (r < 0) {
 				fprintf(stderr, "moat-bench-parse: %s\n", err ? err : source_error(rd));
 				free(err);
