@@ -124,7 +124,15 @@ static struct nslot *nz_slot(struct ncodec *c, int kb)
 	struct nslot x = c->slot[i];
 	if (x.kb != kb)
 		x = (struct nslot){ .kb = kb, .count = 1 };
-	memmove(&c->slot[1], &c->slot[0], i * sizeof(c->slot[0]));
+	/* the slots before i move back one (a call to memmove, which a loop
+	 * also becomes, cost more than the copies) */
+	_Static_assert(KINDS_KEPT == 4, "three moves at most");
+	if (i >= 3)
+		c->slot[3] = c->slot[2];
+	if (i >= 2)
+		c->slot[2] = c->slot[1];
+	if (i >= 1)
+		c->slot[1] = c->slot[0];
 	c->slot[0] = x;
 	return &c->slot[0];
 }
