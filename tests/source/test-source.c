@@ -898,18 +898,29 @@ static void test_read_big_and_progress(void **state)
 	rm_rf(d);
 }
 
+/* 40,000 lines in a new directory *d, plain (paths[0]) and gzip
+ * (paths[1]), the last without its newline (after the last refill);
+ * returns the lines (*len bytes). */
+static char *big_files(char **d, char *paths[2], size_t *len)
+{
+	*d = tmpdir_new();
+	paths[0] = pj(*d, "big.log");
+	paths[1] = pj(*d, "big.log.1.gz");
+	char *data = gen_lines(0, 40000, len);
+	put_file(paths[0], data, *len - 1);
+	put_gz(paths[1], data, *len - 1);
+	return data;
+}
+
 /* A line is lent until the next call: across the buffer's refills (a
  * 4.5 MB file), the bytes of the line returned last are still what was
  * returned when the next call is made; the last line too. */
 static void test_read_lent_until_next(void **state)
 {
 	(void)state;
-	char *d = tmpdir_new(), *p = pj(d, "big.log"), *pz = pj(d, "big.log.1.gz");
+	char *d, *paths[2];
 	size_t len;
-	char *data = gen_lines(0, 40000, &len);
-	put_file(p, data, len - 1); /* the last line after the last refill */
-	put_gz(pz, data, len - 1);
-	const char *paths[] = { p, pz };
+	char *data = big_files(&d, paths, &len);
 	for (int i = 0; i < 2; i++) {
 		struct source_input in = { .path = (char *)paths[i] };
 		struct source_reader *r = NULL;
@@ -935,8 +946,8 @@ static void test_read_lent_until_next(void **state)
 		free(copy);
 	}
 	free(data);
-	free(p);
-	free(pz);
+	free(paths[0]);
+	free(paths[1]);
 	rm_rf(d);
 }
 
@@ -947,12 +958,9 @@ static void test_read_lent_until_next(void **state)
 static void test_read_kept(void **state)
 {
 	(void)state;
-	char *d = tmpdir_new(), *p = pj(d, "big.log"), *pz = pj(d, "big.log.1.gz");
+	char *d, *paths[2];
 	size_t len;
-	char *data = gen_lines(0, 40000, &len);
-	put_file(p, data, len - 1);
-	put_gz(pz, data, len - 1);
-	const char *paths[] = { p, pz };
+	char *data = big_files(&d, paths, &len);
 	for (int i = 0; i < 2; i++) {
 		struct source_input in = { .path = (char *)paths[i] };
 		struct source_reader *r = NULL;
@@ -993,8 +1001,8 @@ static void test_read_kept(void **state)
 		free(len_of);
 	}
 	free(data);
-	free(p);
-	free(pz);
+	free(paths[0]);
+	free(paths[1]);
 	rm_rf(d);
 }
 
