@@ -15,6 +15,7 @@
 
 #include "core/addr.h"
 #include "core/allowlist.h"
+#include "core/escape.h"
 #include "core/macro.h"
 #include "core/strview.h"
 #include "detect/config.h"
@@ -818,27 +819,54 @@ const struct allowlist *detect_config_allowlist(const struct detect_config *c)
 }
 
 /* A YAML double-quoted string (reasons are the operator's text, but may
- * hold anything). */
+ * hold anything a quoted scalar can carry, as escapes). What YAML does not
+ * allow written out in a stream is escaped, so that the dump loads again:
+ * the C0 controls and DEL, the C1 controls (U+0080 to U+009F, UTF-8
+ * C2 80 to C2 9F: a "\x81" in the input), and U+FFFE and U+FFFF. (The text
+ * is valid UTF-8: libyaml read it.) */
 static void yaml_quoted(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	for (; *p; p++) {
+		unsigned char ch = *p;
 		if (ch == '"' || ch == '\\')
 			fprintf(f, "\\%c", ch);
 		else if (ch < 0x20 || ch == 0x7f)
 			fprintf(f, "\\x%02x", ch);
-		else
+		else if (ch == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(f, "\\x%02x", *++p);
+		else if (ch == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
+			fprintf(f, "\\u%04X", 0xfffe + (p[2] - 0xbe));
+			p += 2;
+		} else {
 			fputc(ch, f);
+		}
 	}
 	fputc('"', f);
 }
 
-/* Text in a YAML comment: one line (a file name may hold anything). */
+/* Text in a YAML comment: one line (a file name may hold anything). What
+ * a YAML stream cannot hold (controls, C1 controls, U+FFFE and U+FFFF,
+ * bytes that are not UTF-8) is written as '?', a byte at a time. */
 static void comment_text(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	while (n) {
+		size_t k = p[0] < 0x80 ? 1 : utf8_valid_len(p, n);
+		bool ok = k == 1 ? p[0] >= 0x20 && p[0] != 0x7f
+				 : k > 1 && !(k == 2 && p[0] == 0xc2 && p[1] <= 0x9f) &&
+					   !(k == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe);
+		if (!ok) {
+			fputc('?', f);
+			k = 1;
+		} else {
+			fwrite(p, 1, k, f);
+		}
+		p += k;
+		n -= k;
+	}
 }
 
 /* The allow-list as YAML that loads back the same, each entry after a
