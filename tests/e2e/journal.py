@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 
+from tap import done, ok
+
 moat = os.environ["MOAT_BIN"]
 src = os.environ["MOAT_SOURCE_ROOT"]
 gen = os.environ.get("MOAT_BENCH_GEN", os.path.join(os.path.dirname(moat), "moat-bench-gen"))
@@ -50,21 +52,6 @@ only = sys.argv[1:]
 
 MACHINE = "5c0ffee5c0ffee5c0ffee5c0ffee5c0f"
 BOOT = "b007b007b007b007b007b007b007b007"
-
-n_tests = 0
-n_failed = 0
-
-
-def ok(cond, what):
-    global n_tests, n_failed
-    n_tests += 1
-    if cond:
-        print("ok %d - %s" % (n_tests, what))
-    else:
-        n_failed += 1
-        print("not ok %d - %s" % (n_tests, what))
-    sys.stdout.flush()
-    return cond
 
 
 def env(db=None, **more):
@@ -558,8 +545,7 @@ def case_json(tmp):
 def main():
     if not os.access(remote, os.X_OK):
         ok(False, "%s is not installed (Debian package systemd-journal-remote, in scripts/packages.txt)" % remote)
-        print("1..%d" % n_tests)
-        return 1
+        return done()
     cases = [("seed", case_seed), ("forged", case_forged), ("untrusted", case_untrusted), ("cursor", case_cursor),
              ("crash", case_crash), ("window", case_window), ("errors", case_errors), ("default", case_default),
              ("json", case_json)]
@@ -574,8 +560,7 @@ def main():
             ok(False, "%s: %s" % (name, "".join(traceback.format_exception(e))[-1500:].replace("\n", " | ")))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n_tests)
-    return 1 if n_failed or n_tests == 0 else 0
+    return done()
 
 
 sys.exit(main())

@@ -36,27 +36,14 @@ import sys
 import tempfile
 import time
 
+from tap import done, ok
+
 moat = os.environ["MOAT_BIN"]
 src = os.environ["MOAT_SOURCE_ROOT"]
 gen = os.environ.get("MOAT_BENCH_GEN", os.path.join(os.path.dirname(moat), "moat-bench-gen"))
 seed = int(os.environ.get("RELIABILITY_SEED", "20261207"))
 rng = random.Random(seed)
 only = sys.argv[1:]
-
-n_tests = 0
-n_failed = 0
-
-
-def ok(cond, what):
-    global n_tests, n_failed
-    n_tests += 1
-    if cond:
-        print("ok %d - %s" % (n_tests, what))
-    else:
-        n_failed += 1
-        print("not ok %d - %s" % (n_tests, what))
-    sys.stdout.flush()
-    return cond
 
 
 def env(db, **more):
@@ -369,5 +356,4 @@ for name, fn in cases:
         ok(False, "%s: %s: %s" % (name, type(e).__name__, e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-print("1..%d" % n_tests)
-sys.exit(1 if n_failed else 0)
+sys.exit(done())

@@ -19,20 +19,10 @@ import subprocess
 import sys
 import tempfile
 
+from tap import done, ok
+
 moat = os.environ["MOAT_BIN"]
 src = os.environ["MOAT_SOURCE_ROOT"]
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, what))
-
-
 def run(*args):
     env = dict(os.environ, TZ="UTC")
     env.pop("MOAT_DB", None)
@@ -85,5 +75,4 @@ try:
     ok(p.returncode == 0 and p.stdout.count("\n") > 1000, "store export reads the upgraded store")
 finally:
     shutil.rmtree(tmp)
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(done())
