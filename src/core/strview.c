@@ -33,6 +33,28 @@ int sv_to_u64(struct sv v, unsigned long long max, unsigned long long *ret)
 	return 0;
 }
 
+bool sv_hex_u64(struct sv v, uint64_t *ret)
+{
+	uint64_t x = 0;
+	if (v.n == 0 || v.n > 16)
+		return false;
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		x = x << 4 | d;
+	}
+	*ret = x;
+	return true;
+}
+
 char *sv_dup(struct sv v)
 {
 	char *s = malloc(v.n + 1);

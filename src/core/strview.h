@@ -126,6 +126,9 @@ long sv_rfind(struct sv v, const char *needle);
 /* Parses a decimal unsigned integer that fills all of v (no sign, no
  * spaces), at most max. Returns 0 and writes *ret, or -EINVAL/-ERANGE. */
 int sv_to_u64(struct sv v, unsigned long long max, unsigned long long *ret);
+/* Parses 1 to 16 hex digits (either case) that fill all of v. Returns
+ * true and writes *ret, or false. */
+bool sv_hex_u64(struct sv v, uint64_t *ret);
 
 /* Copies v into a new NUL-terminated string (NULL on OOM). */
 char *sv_dup(struct sv v);

@@ -186,28 +186,6 @@ uint64_t reach_parse_ns_link(struct sv link)
 	return v;
 }
 
-static bool parse_hex(struct sv v, uint64_t *ret)
-{
-	uint64_t x = 0;
-	if (v.n == 0 || v.n > 16)
-		return false;
-	for (size_t i = 0; i < v.n; i++) {
-		char c = v.p[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return false;
-		x = x << 4 | d;
-	}
-	*ret = x;
-	return true;
-}
-
 static struct sv next_field(struct sv *v)
 {
 	while (v->n && (v->p[0] == ' ' || v->p[0] == '\t'))
@@ -247,7 +225,7 @@ int reach_parse_status(struct sv text, struct reach_proc *p)
 			}
 		} else if (sv_consume(&line, "CapEff:")) {
 			f = next_field(&line);
-			if (parse_hex(f, &x))
+			if (sv_hex_u64(f, &x))
 				p->cap_eff = x;
 		} else if (sv_consume(&line, "NoNewPrivs:")) {
 			f = next_field(&line);
@@ -279,7 +257,7 @@ static int parse_maps(struct reach_snapshot *s, size_t pi, struct sv text, size_
 		long colon = sv_chr(dev, ':');
 		uint64_t maj, min;
 		if (sv_to_u64(inode, UINT64_MAX, &ino) < 0 || ino == 0 || colon < 0 ||
-		    !parse_hex(sv_make(dev.p, (size_t)colon), &maj) || !parse_hex(sv_skip(dev, (size_t)colon + 1), &min))
+		    !sv_hex_u64(sv_make(dev.p, (size_t)colon), &maj) || !sv_hex_u64(sv_skip(dev, (size_t)colon + 1), &min))
 			continue;
 		bool deleted = sv_consume_end(&line, " (deleted)");
 		int r = add_use(s, pi, line, deleted, perms.p[2] == 'x', true, (unsigned)maj, (unsigned)min, ino,

@@ -56,16 +56,7 @@ struct forged *forged_free(struct forged *f)
 
 static char *copy(struct sv v, size_t max)
 {
-	char *s;
-	if (v.n > max)
-		v.n = max;
-	s = malloc(v.n + 1);
-	if (!s)
-		return NULL;
-	if (v.n)
-		memcpy(s, v.p, v.n);
-	s[v.n] = '\0';
-	return s;
+	return sv_dup(sv_make(v.p, MIN(v.n, max)));
 }
 
 static bool same(const char *s, struct sv v)

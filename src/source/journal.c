@@ -202,29 +202,12 @@ static struct sv cursor_part(struct sv cursor, const char *key)
 	return SV_NULL;
 }
 
-/* Lower-case hex digits (at most 16) into *ret. */
-static bool hex_u64(struct sv v, uint64_t *ret)
-{
-	uint64_t x = 0;
-	if (v.n == 0 || v.n > 16)
-		return false;
-	for (size_t k = 0; k < v.n; k++) {
-		char c = v.p[k];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (d < 0)
-			return false;
-		x = x << 4 | (uint64_t)d;
-	}
-	*ret = x;
-	return true;
-}
-
 int journal_cursor_seqnum(struct sv cursor, char *ret_seqnum_id, size_t n, uint64_t *ret_seqnum)
 {
 	struct sv s = cursor_part(cursor, "s=");
 	uint64_t v;
 
-	if (s.n == 0 || s.n + 1 > n || !hex_u64(cursor_part(cursor, "i="), &v))
+	if (s.n == 0 || s.n + 1 > n || !sv_hex_u64(cursor_part(cursor, "i="), &v))
 		return 0;
 	for (size_t k = 0; k < s.n; k++)
 		if (!((s.p[k] >= '0' && s.p[k] <= '9') || (s.p[k] >= 'a' && s.p[k] <= 'f')))

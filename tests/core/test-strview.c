@@ -29,6 +29,15 @@ static void test_basic(void **state)
 	assert_int_equal(sv_to_u64(sv_cstr(""), 65535, &x), -EINVAL);
 	assert_int_equal(sv_to_u64(sv_cstr("1a"), 65535, &x), -EINVAL);
 	assert_int_equal(sv_to_u64(sv_cstr("99999999999999999999999"), ~0ULL, &x), -EINVAL);
+	uint64_t h = 0;
+	assert_true(sv_hex_u64(sv_cstr("ffffffffffffffff"), &h));
+	assert_true(h == UINT64_MAX);
+	assert_true(sv_hex_u64(sv_cstr("0aB9"), &h));
+	assert_true(h == 0xab9);
+	assert_false(sv_hex_u64(sv_cstr(""), &h));
+	assert_false(sv_hex_u64(sv_cstr("10000000000000000"), &h)); /* 17 digits */
+	assert_false(sv_hex_u64(sv_cstr("12g"), &h));
+	assert_false(sv_hex_u64(sv_make("1\0", 2), &h));
 	char *d = sv_dup(sv_make("ab\0c", 4));
 	assert_memory_equal(d, "ab\0c", 5);
 	free(d);
