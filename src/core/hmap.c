@@ -44,16 +44,6 @@ struct hmap_node *hmap_find(const struct hmap *m, uint64_t hash, hmap_eq_fn *eq,
 	}
 }
 
-void hmap_prefetch_node(const struct hmap *m, uint64_t hash, size_t n)
-{
-	for (size_t i = hash & m->mask; m->slots[i].node; i = (i + 1) & m->mask)
-		if (m->slots[i].hash == hash) {
-			for (size_t o = 0; o < n; o += 64)
-				__builtin_prefetch((const char *)m->slots[i].node + o);
-			return;
-		}
-}
-
 static void place(struct hmap_slot *slots, size_t mask, uint64_t hash, struct hmap_node *n)
 {
 	size_t i = hash & mask;

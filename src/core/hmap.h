@@ -85,13 +85,3 @@ void hmap_clear(struct hmap *m);
 /* Walks the nodes in no particular order: start with *pos = 0; NULL at the
  * end. The map must not change during the walk. */
 struct hmap_node *hmap_next(const struct hmap *m, size_t *pos);
-
-/* Hints for a caller that looks keys up ahead of time (a look-ahead over a
- * batch): start loading the slot a hash is found at, or, the slot being
- * loaded by then, the first n bytes of the node with that hash. Nothing
- * changes; a map that changes meanwhile costs only the wasted load. */
-static inline void hmap_prefetch_slot(const struct hmap *m, uint64_t hash)
-{
-	__builtin_prefetch(&m->slots[hash & m->mask]);
-}
-void hmap_prefetch_node(const struct hmap *m, uint64_t hash, size_t n);

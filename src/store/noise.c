@@ -38,6 +38,7 @@
 
 #include "core/arena.h"
 #include "core/array.h"
+#include "core/hmap-ahead.h"
 #include "core/hmap.h"
 #include "core/list.h"
 #include "core/macro.h"
