@@ -577,76 +577,59 @@ static bool judge(struct pipeline *p, const struct syslog_header *h, const struc
 	return false;
 }
 
-/* A decoded event through the stages after decoding: the one definition
- * of a login attempt, the store, the detectors. 0 or a negative errno
- * (the store failed). */
-static int take(struct pipeline *p, struct event *ev, bool replay)
+/* Decoded events, in line order, through the stages after decoding: the
+ * one definition of a login attempt, the store, the detectors. Each stage
+ * runs for all of them before the next (its code stays in the
+ * instruction cache, and the store and the detectors load the entries of
+ * the events ahead). 0 or a negative errno (the store failed). */
+static int stages(struct pipeline *p, struct held *h, size_t n)
 {
+	const struct event *evs[HELD_MAX]; /* to store, then to judge */
+	size_t m = 0;
 	int r;
 
-	attempts_apply(p->att, ev); /* the one definition of a login attempt, before anything counts */
-	if (!replay) {
+	for (size_t i = 0; i < n; i++)
+		attempts_apply(p->att, &h[i].ev);
+	for (size_t i = 0; i < n; i++) {
+		const struct event *ev = &h[i].ev;
+		if (h[i].replay)
+			continue;
 		p->stats.events++;
 		p->stats.ambiguous += (ev->flags & EVF_AMBIGUOUS_SOURCE) != 0;
 		if (p->cfg.on_event)
 			p->cfg.on_event(p->cfg.ud, ev);
-		if (p->st && !p->failed) {
-			r = store_add_event(p->st, ev);
-			if (r < 0)
-				return fail_store(p, r, "cannot store an event");
-		}
-	}
-	/* the allow-list: stored (trace shows it), judged by no detector */
-	if (allowlist_covers_event(p->allow, ev))
-		p->stats.allowlisted += !replay;
-	else
-		detect_feed(p->det, ev);
-	if (p->failed)
-		return -EIO;
-	return 0;
-}
-
-/* The held events through the stages after decoding, in line order:
- * before their lines move, and before anything that must come after
- * them (a missed line told, a commit). Each stage runs for the whole
- * batch before the next (its code stays in the instruction cache, and
- * the detectors can load the entries of the events ahead), unless each
- * event is told as it is taken (on_event): then the order of events and
- * alerts told is the lines' order. 0 or a negative errno. */
-static int release(struct pipeline *p)
-{
-	const struct event *evs[HELD_MAX]; /* to store, then to judge */
-	size_t n = p->n_held, m = 0;
-	int r;
-
-	p->n_held = 0;
-	if (p->cfg.on_event) {
-		for (size_t i = 0; i < n; i++)
-			if ((r = take(p, &p->held[i].ev, p->held[i].replay)) < 0)
-				return r;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		attempts_apply(p->att, &p->held[i].ev);
-	for (size_t i = 0; i < n; i++) {
-		const struct event *ev = &p->held[i].ev;
-		if (p->held[i].replay)
-			continue;
-		p->stats.events++;
-		p->stats.ambiguous += (ev->flags & EVF_AMBIGUOUS_SOURCE) != 0;
 		evs[m++] = ev;
 	}
 	if (p->st && !p->failed && (r = store_add_events(p->st, evs, m)) < 0)
 		return fail_store(p, r, "cannot store an event");
 	m = 0;
+	/* the allow-list: stored (trace shows it), judged by no detector */
 	for (size_t i = 0; i < n; i++) {
-		if (allowlist_covers_event(p->allow, &p->held[i].ev))
-			p->stats.allowlisted += !p->held[i].replay;
+		if (allowlist_covers_event(p->allow, &h[i].ev))
+			p->stats.allowlisted += !h[i].replay;
 		else
-			evs[m++] = &p->held[i].ev;
+			evs[m++] = &h[i].ev;
 	}
 	detect_feed_many(p->det, evs, m);
 	return p->failed ? -EIO : 0;
+}
+
+/* The held events through the stages, before their lines move, and
+ * before anything that must come after them (a missed line told, a
+ * commit): all together, or one at a time when each event is told as it
+ * is taken (on_event), so that the events and alerts told come in the
+ * lines' order. 0 or a negative errno. */
+static int release(struct pipeline *p)
+{
+	size_t n = p->n_held;
+	int r = 0;
+
+	p->n_held = 0;
+	if (!p->cfg.on_event)
+		return stages(p, p->held, n);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = stages(p, &p->held[i], 1);
+	return r;
 }
 
 /* A line (or a journal entry's message) no header parser or decoder
@@ -667,22 +650,22 @@ static int missed(struct pipeline *p, const struct syslog_header *h, const struc
 static int feed(struct pipeline *p, const struct syslog_header *h, const struct origin *at, uint32_t flags,
 		bool replay, const char *text, size_t n, bool hold)
 {
-	struct event one, *ev = hold ? &p->held[p->n_held].ev : &one;
+	struct held one, *x = hold ? &p->held[p->n_held] : &one;
 	int r;
 
 	if (h->journal && !judge(p, h, at, replay))
 		return 0;
-	event_init(ev);
-	if (decode(h, ev) <= 0)
+	event_init(&x->ev);
+	if (decode(h, &x->ev) <= 0)
 		return replay ? 0 : missed(p, h, at, text, n);
-	ev->origin = *at;
-	ev->flags |= flags;
+	x->ev.origin = *at;
+	x->ev.flags |= flags;
+	x->replay = replay;
 	if (!hold) {
 		r = release(p);
-		return r < 0 ? r : take(p, ev, replay);
+		return r < 0 ? r : stages(p, x, 1);
 	}
-	p->held[p->n_held++].replay = replay;
-	return p->n_held == HELD_MAX ? release(p) : 0;
+	return ++p->n_held == HELD_MAX ? release(p) : 0;
 }
 
 /* Whether the header's views all lie in the line (not in the header
