@@ -34,13 +34,13 @@ import os
 import random
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import time
 
+from crashes import kill_randomly
 from tap import done, ok
 
 moat = os.environ["MOAT_BIN"]
@@ -391,18 +391,8 @@ def case_crash(tmp):
     whole = max(time.monotonic() - t0, 0.05)
     for k in range(5):
         db = os.path.join(tmp, "crash-%d.db" % k)
-        kills = 0
-        for attempt in range(3):
-            proc = subprocess.Popen([moat, "scan", "-q", "--db", db, "--journal-dir", jdir],
-                                    env=env(db, MOAT_BATCH_BYTES=65536), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.0, whole))
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                kills += 1
-            proc.wait()
-            if rng.random() < 0.5:
-                break
+        kills = kill_randomly([moat, "scan", "-q", "--db", db, "--journal-dir", jdir],
+                              env(db, MOAT_BATCH_BYTES=65536), whole, rng)
         p = run(["scan", "-q", "--db", db, "--journal-dir", jdir], db)
         got = export(db)
         ok(p.returncode == 0 and got == clean,

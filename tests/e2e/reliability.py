@@ -30,12 +30,12 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+from crashes import kill_randomly
 from tap import done, ok
 
 moat = os.environ["MOAT_BIN"]
@@ -112,19 +112,8 @@ def case_crash(tmp):
         whole = max(time.monotonic() - t0, 0.05)
         for k in range(8):
             db = os.path.join(tmp, "crash-%s-%d.db" % (name.replace(" ", "-"), k))
-            kills = 0
-            for attempt in range(3):
-                proc = subprocess.Popen([moat, "scan", "-q", "--db", db, "--tz", "UTC"] + files,
-                                        env=env(db, MOAT_BATCH_BYTES=65536), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-                time.sleep(rng.uniform(0.0, whole))
-                if proc.poll() is None:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    kills += 1
-                proc.wait()
-                # the scan that finishes an interrupted one may be killed too
-                if rng.random() < 0.5:
-                    break
+            kills = kill_randomly([moat, "scan", "-q", "--db", db, "--tz", "UTC"] + files,
+                                  env(db, MOAT_BATCH_BYTES=65536), whole, rng)
             p = scan(db, files)
             got = export(db)
             ok(p.returncode == 0 and got == clean,
