@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 from tap import done, ok
 
 moat = os.environ["MOAT_BIN"]
