@@ -98,6 +98,22 @@ static void test_gained_privilege_is_critical(void **state)
 	tdone(d, cfg, &c);
 }
 
+/* ops logs in by key from src at t (sshd pid), and a minute later runs
+ * command through sudo (NULL: the sudo password is wrong). */
+static void ops_login_sudo(struct detect *d, int64_t t, const char *src, int32_t pid, const char *command)
+{
+	struct event ev = login(t, "ops", src, AM_PUBLICKEY, "SHA256:OPS");
+	ev.pid = pid;
+	feed(d, ev);
+	if (!command) {
+		feed(d, sess(EV_SUDO_FAILURE, t + 60, "ops"));
+		return;
+	}
+	ev = sess(EV_SUDO_COMMAND, t + 60, "ops");
+	ev.command = sv_cstr(command);
+	feed(d, ev);
+}
+
 /* Issue 19: privilege the account uses every day raises nothing. An
  * admin logs in at about 09:30 on 8 days and restarts nginx with sudo each
  * time; one day at 07:15 (a little early: low on its own), the same sudo:
@@ -111,38 +127,14 @@ static void test_habitual_privilege(void **state)
 	struct collect c;
 	struct alert *a = NULL;
 	struct detect *d = tdetect(NULL, &c, &cfg, NULL);
-	struct event ev;
-
-	for (int day = 0; day < 8; day++) {
-		int64_t t = day * DAY_S + 9 * HOUR_S + 30 * MIN_S;
-		ev = login(t, "ops", "198.51.100.20", AM_PUBLICKEY, "SHA256:OPS");
-		ev.pid = 100 + day;
-		feed(d, ev);
-		ev = sess(EV_SUDO_COMMAND, t + 60, "ops");
-		ev.command = SV_LIT("/usr/bin/systemctl restart nginx");
-		feed(d, ev);
-	}
-	int64_t t = 8 * DAY_S + 7 * HOUR_S + 15 * MIN_S;
-	ev = login(t, "ops", "198.51.100.20", AM_PUBLICKEY, "SHA256:OPS");
-	ev.pid = 200;
-	feed(d, ev);
-	ev = sess(EV_SUDO_COMMAND, t + 60, "ops");
-	ev.command = SV_LIT("/usr/bin/systemctl restart nginx");
-	feed(d, ev);
+	for (int day = 0; day < 8; day++)
+		ops_login_sudo(d, day * DAY_S + 9 * HOUR_S + 30 * MIN_S, "198.51.100.20", 100 + day,
+			       "/usr/bin/systemctl restart nginx");
+	ops_login_sudo(d, 8 * DAY_S + 7 * HOUR_S + 15 * MIN_S, "198.51.100.20", 200, "/usr/bin/systemctl restart nginx");
 	/* from a new network, a shell through sudo */
-	t = 9 * DAY_S + 9 * HOUR_S + 30 * MIN_S;
-	ev = login(t, "ops", "203.0.113.77", AM_PUBLICKEY, "SHA256:OPS");
-	ev.pid = 201;
-	feed(d, ev);
-	ev = sess(EV_SUDO_COMMAND, t + 60, "ops");
-	ev.command = SV_LIT("/bin/bash");
-	feed(d, ev);
+	ops_login_sudo(d, 9 * DAY_S + 9 * HOUR_S + 30 * MIN_S, "203.0.113.77", 201, "/bin/bash");
 	/* again from a new network, a wrong sudo password */
-	t = 10 * DAY_S + 9 * HOUR_S + 30 * MIN_S;
-	ev = login(t, "ops", "192.0.2.99", AM_PUBLICKEY, "SHA256:OPS");
-	ev.pid = 202;
-	feed(d, ev);
-	feed(d, sess(EV_SUDO_FAILURE, t + 60, "ops"));
+	ops_login_sudo(d, 10 * DAY_S + 9 * HOUR_S + 30 * MIN_S, "192.0.2.99", 202, NULL);
 	detect_finish(d);
 
 	assert_int_equal(count_kind(&c, AK_UNUSUAL_LOGIN, NULL), 3);
